@@ -1,0 +1,32 @@
+# Two commands set up everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SITE ?= demo
+
+.PHONY: run test bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	@test -f $(SITE)/rectify.yaml || $(BIN)/rectify init $(SITE) --demo
+	$(BIN)/rectify --site $(SITE) daemon
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check engine adapters tests bench
+	$(BIN)/mypy engine adapters
+
+clean:
+	rm -rf $(VENV) $(SITE) .pytest_cache .hypothesis

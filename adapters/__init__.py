@@ -1,0 +1,1 @@
+"""Everything that touches the outside: SQL, SMTP, files, spreadsheets, the CLI."""

@@ -1,0 +1,14 @@
+"""The `rectify` command line. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+
+from adapters.cli.base import cli
+from adapters.cli import deadline as _deadline  # noqa: F401  (registers commands)
+from adapters.cli import items as _items  # noqa: F401
+from adapters.cli import site as _site  # noqa: F401
+
+
+def main() -> None:
+    sys.exit(cli.main(prog_name="rectify", standalone_mode=True))

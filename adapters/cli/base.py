@@ -1,0 +1,78 @@
+"""The root `rectify` group, the shared context and how errors reach the user."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from engine.errors import RectifyError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Context:
+    """What every command needs, built once and only when asked for."""
+
+    def __init__(self, site_dir: Path) -> None:
+        self.site_dir = site_dir
+        self._app: Any = None
+
+    @property
+    def app(self) -> Any:
+        if self._app is None:
+            from adapters.wiring import open_app
+
+            self._app = open_app(self.site_dir)
+        return self._app
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+
+
+def site_from(option: str | None) -> Path:
+    """--site, else RECTIFY_SITE, else the current directory."""
+    return Path(option or os.environ.get("RECTIFY_SITE") or ".").resolve()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--site", "site", metavar="DIR", help="站点目录（默认：$RECTIFY_SITE 或当前目录）")
+@click.version_option(package_name="rectify")
+@click.pass_context
+def cli(ctx: click.Context, site: str | None) -> None:
+    """rectify：校园安全隐患排查整治流程引擎。"""
+    from adapters.logs import configure
+
+    configure()
+    obj = Context(site_from(site))
+    ctx.obj = obj
+    ctx.call_on_close(obj.close)
+
+
+def fail(message: str, code: int = 1) -> None:
+    click.echo(f"错误：{message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn deliberate errors into a Chinese message on stderr and their exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except RectifyError as exc:
+            fail(str(exc), exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))

@@ -1,0 +1,1 @@
+"""`rectify deadline`: read a Chinese deadline expression (placeholder until the parser lands)."""

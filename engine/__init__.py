@@ -1,0 +1,1 @@
+"""rectify's pure core: workflows, policy, deadlines and the interfaces the adapters implement."""

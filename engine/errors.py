@@ -1,0 +1,84 @@
+"""Every error rectify raises on purpose.
+
+    RectifyError                 base; `str(err)` is a Chinese sentence for the user
+    ├── ConfigError              a site file (YAML) is wrong; carries file and line
+    ├── NotFound                 an item, unit, person or workflow does not exist
+    ├── Refused                  the workflow refuses an event (state, field, role, duty)
+    ├── ConcurrentUpdate         another writer changed the item first
+    ├── DeadlineError            a deadline expression cannot be read with certainty
+    └── StoreError               the database is missing, locked or unreachable
+
+Constructors take the facts and build the message, so every raise site says the
+same thing the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class RectifyError(Exception):
+    """Base of all deliberate errors; the message is meant for the user."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in one file, at one line."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.message}"
+
+
+class ConfigError(RectifyError):
+    """One or more problems in the site's files; nothing was loaded."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def single(cls, file: str, line: int | None, message: str) -> ConfigError:
+        return cls([Problem(file, line, message)])
+
+
+class NotFound(RectifyError):
+    def __init__(self, what: str, key: object, hint: str = "") -> None:
+        self.what, self.key = what, key
+        super().__init__(f"找不到{what}：{key}" + (f"（{hint}）" if hint else ""))
+
+
+class Refused(RectifyError):
+    """The workflow will not fire this event; `reason` says why in Chinese."""
+
+    def __init__(self, item_id: object, event: str, reason: str) -> None:
+        self.item_id, self.event, self.reason = item_id, event, reason
+        super().__init__(f"事项 {item_id} 不能执行“{event}”：{reason}")
+
+
+class ConcurrentUpdate(RectifyError):
+    def __init__(self, item_id: object) -> None:
+        self.item_id = item_id
+        super().__init__(f"事项 {item_id} 已被其他操作修改，请重新读取后再试")
+
+
+class DeadlineError(RectifyError):
+    """A deadline expression that cannot be read with certainty."""
+
+    exit_code = 2
+
+    def __init__(self, expression: str, part: str, reason: str) -> None:
+        self.expression, self.part, self.reason = expression, part, reason
+        shown = part if part else expression
+        super().__init__(f"无法识别期限“{expression}”中的“{shown}”：{reason}")
+
+
+class StoreError(RectifyError):
+    """The database cannot be used; `reason` names the database and the cause."""

@@ -1,0 +1,112 @@
+"""YAML reading for site files: safe, YAML-1.2-like scalars, and a line for every key.
+
+PyYAML follows YAML 1.1, where `NO` is False and `1:30` is 90. Site files are edited
+by hand, so only `true`/`false` are booleans and only plain decimals are numbers;
+everything else stays the string the editor typed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.errors import ConfigError, Problem
+
+
+class LineDict(dict):  # type: ignore[type-arg]
+    """A mapping that remembers the line of itself and of each key (1-based)."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class LineList(list):  # type: ignore[type-arg]
+    line: int = 0
+    item_lines: list[int]
+
+    def line_of(self, index: int) -> int:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+# Drop YAML 1.1's implicit resolvers and put back a YAML 1.2 core-schema subset.
+_Loader.yaml_implicit_resolvers = {}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$"),
+    list("-+0123456789."),
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str | int):
+            raise yaml.constructor.ConstructorError(
+                None, None, "键必须是文字", key_node.start_mark
+            )
+        key = str(key)
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"键“{key}”重复出现", key_node.start_mark
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def loads(text: str, filename: str) -> Any:
+    """Parse one YAML document; syntax errors become a ConfigError with the line."""
+    if "\t" in text:
+        line = text[: text.index("\t")].count("\n") + 1
+        raise ConfigError.single(filename, line, "文件中含有制表符（Tab），请改用空格缩进")
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ConfigError([Problem(filename, line, f"YAML 格式错误：{exc.problem or exc}")]) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError([Problem(filename, None, f"YAML 格式错误：{exc}")]) from exc
+
+
+def load(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError.single(str(path), None, "文件不存在") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError.single(str(path), None, "文件不是 UTF-8 编码的文本") from exc
+    return loads(text, str(path))
