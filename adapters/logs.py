@@ -11,7 +11,9 @@ import structlog
 
 def configure(level: str | None = None, stream=None) -> None:  # type: ignore[no-untyped-def]
     stream = stream or sys.stderr
-    level_name = (level or os.environ.get("RECTIFY_LOG_LEVEL") or "INFO").upper()
+    # People at a terminal see warnings; services and pipes get the full INFO stream.
+    default = "WARNING" if stream.isatty() else "INFO"
+    level_name = (level or os.environ.get("RECTIFY_LOG_LEVEL") or default).upper()
     renderer: structlog.typing.Processor
     if stream.isatty():
         renderer = structlog.dev.ConsoleRenderer()
@@ -23,6 +25,7 @@ def configure(level: str | None = None, stream=None) -> None:  # type: ignore[no
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            structlog.processors.EventRenamer("msg", replace_by="_event"),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(

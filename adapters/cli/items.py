@@ -1,0 +1,137 @@
+"""Commands on items: report, fire, show, list, audit."""
+
+from __future__ import annotations
+
+import click
+
+from adapters.cli.base import Context, cli, echo_json, handle_errors
+from adapters.cli.render import (
+    console, history_json, item_json, items_table, parse_sets, parse_time, show_item,
+)
+from engine.model import verify_chain
+from engine.service import Report
+from engine.store import Query
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@cli.command()
+@click.option("--title", required=True, help="隐患或任务标题")
+@click.option("--category", default="", help="类别，如 消防、食品安全")
+@click.option("--level", default="一般", type=click.Choice(["一般", "重大"]), show_default=True)
+@click.option("--unit", help="责任单位（名称或别名）")
+@click.option("--location", help="位置")
+@click.option("--reporter", help="报告人（须在 org.yaml 中）")
+@click.option("--responsible", help="责任人")
+@click.option("--found-at", help="发现时间，ISO 格式（默认：现在）")
+@click.option("--kind", default="hazard", type=click.Choice(["hazard", "task"]), show_default=True)
+@click.option("--workflow", help="指定流程（默认：重大隐患用 major_hazard）")
+@click.option("--deadline", help="整改时限，如 “7个工作日内”")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="其他字段，可重复")
+@click.option("--note", help="备注")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@pass_ctx
+@handle_errors
+def report(ctx: Context, title: str, category: str, level: str, unit: str | None,
+           location: str | None, reporter: str | None, responsible: str | None,
+           found_at: str | None, kind: str, workflow: str | None, deadline: str | None,
+           sets: tuple[str, ...], note: str | None, as_json: bool) -> None:
+    """登记一条隐患（或整治任务）。"""
+    extra = parse_sets(sets)
+    app = ctx.app
+    tz = app.config.timezone
+    item = app.engine.report(Report(
+        title=title, category=category, level=level, unit=unit, location=location,
+        reporter=reporter, responsible=responsible, kind=kind, workflow=workflow,
+        found_at=parse_time(found_at, tz, "--found-at") if found_at else None,
+        deadline=deadline, fields=extra, note=note,
+    ))
+    data = item_json(item, app.policy.workflows, tz)
+    if as_json:
+        echo_json(data)
+    else:
+        click.echo(f"已登记事项 {item.id}：{item.title}（{data['state_title']}，流程 {item.workflow}）")
+
+
+@cli.command()
+@click.argument("item_id", type=int)
+@click.argument("event")
+@click.option("--actor", required=True, help="操作人（须在 org.yaml 中）")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="同时设置的字段，可重复")
+@click.option("--note", help="备注")
+@click.option("--at", "at", help="发生时间，ISO 格式（默认：现在）")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def fire(ctx: Context, item_id: int, event: str, actor: str, sets: tuple[str, ...],
+         note: str | None, at: str | None, as_json: bool) -> None:
+    """对事项执行流程事件，如 assign、start、verify、close。"""
+    app = ctx.app
+    tz = app.config.timezone
+    values = parse_sets(sets)
+    when = parse_time(at, tz, "--at") if at else None
+    item = app.engine.fire(item_id, event, actor, values, note, when)
+    data = item_json(item, app.policy.workflows, tz)
+    if as_json:
+        echo_json(data)
+    else:
+        click.echo(f"事项 {item.id} 已执行“{event}”，当前状态：{data['state_title']}（{item.state}）")
+
+
+@cli.command()
+@click.argument("item_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def show(ctx: Context, item_id: int, as_json: bool) -> None:
+    """显示事项的全部字段和历史记录。"""
+    app = ctx.app
+    tz = app.config.timezone
+    item = app.store.get(item_id)
+    data = item_json(item, app.policy.workflows, tz)
+    history = history_json(app.store.history(item_id), tz)
+    if as_json:
+        echo_json({**data, "history": history})
+    else:
+        show_item(data, history)
+
+
+@cli.command("list")
+@click.option("--state", multiple=True, help="按状态筛选，可重复")
+@click.option("--unit", multiple=True, help="按责任单位筛选，可重复")
+@click.option("--category", multiple=True, help="按类别筛选，可重复")
+@click.option("--kind", multiple=True, type=click.Choice(["hazard", "task"]))
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def list_items(ctx: Context, state: tuple[str, ...], unit: tuple[str, ...],
+               category: tuple[str, ...], kind: tuple[str, ...], as_json: bool) -> None:
+    """列出事项。"""
+    app = ctx.app
+    units = tuple(app.policy.org.unit(u).name for u in unit)
+    found = app.store.query(Query(state=state, unit=units, category=category, kind=kind))
+    rows = [item_json(i, app.policy.workflows, app.config.timezone) for i in found]
+    if as_json:
+        echo_json(rows)
+    else:
+        console.print(items_table(rows))
+        click.echo(f"共 {len(rows)} 项")
+
+
+@cli.command()
+@click.argument("item_id", type=int, required=False)
+@pass_ctx
+@handle_errors
+def audit(ctx: Context, item_id: int | None) -> None:
+    """校验历史记录的哈希链，发现篡改即报告。"""
+    app = ctx.app
+    ids = [item_id] if item_id else [i.id for i in app.store.query(Query())]
+    broken = 0
+    for i in ids:
+        bad = verify_chain(app.store.history(i))
+        if bad is not None:
+            broken += 1
+            click.echo(f"事项 {i} 的历史记录第 {bad} 条与哈希链不符，可能被篡改", err=True)
+    if broken:
+        raise SystemExit(1)
+    click.echo(f"已校验 {len(ids)} 个事项的历史记录，全部完好")

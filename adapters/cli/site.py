@@ -1,0 +1,136 @@
+"""Commands on the site itself: init, check, org, workflow, db."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from adapters import database, demo
+from adapters.cli.base import Context, cli, echo_json, fail, handle_errors
+from adapters.cli.render import console
+from adapters.resources import shipped, site_file
+from adapters.wiring import load_policy
+from engine import site as site_mod
+from engine.errors import ConfigError, Problem, RectifyError
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--demo", "with_demo", is_flag=True, help="同时写入演示数据")
+@handle_errors
+def init(directory: Path, with_demo: bool) -> None:
+    """创建一个站点目录：rectify.yaml、org.yaml、rules/、workflows/、templates/ 和数据库。"""
+    if (directory / site_mod.CONFIG_FILE).exists():
+        fail(f"{directory} 已经是一个站点（存在 {site_mod.CONFIG_FILE}），未做任何改动")
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in (site_mod.CONFIG_FILE, "org.yaml"):
+        shutil.copyfile(site_file(name), directory / name)
+    for name in ("rules", "workflows", "templates"):
+        shutil.copytree(shipped(name), directory / name, dirs_exist_ok=True)
+    config = site_mod.load(directory.resolve())
+    engine = database.open_engine(config.database_url, must_exist=False)
+    database.upgrade(engine)
+    engine.dispose()
+    click.echo(f"已创建站点 {directory}（数据库：{database.describe(config.database_url)}）")
+    if with_demo:
+        from adapters.wiring import open_app
+
+        app = open_app(directory.resolve())
+        try:
+            count = demo.populate(app)
+        finally:
+            app.close()
+        click.echo(f"已写入演示数据 {count} 条")
+
+
+@cli.command()
+@pass_ctx
+def check(ctx: Context) -> None:
+    """校验站点文件；每个问题以 文件:行号: 说明 列出。"""
+    problems: list[Problem] = []
+    try:
+        config = site_mod.load(ctx.site_dir)
+        load_policy(config)
+    except ConfigError as exc:
+        problems = exc.problems
+    except RectifyError as exc:
+        fail(str(exc))
+    for p in problems:
+        click.echo(str(p), err=True)
+    if problems:
+        fail(f"发现 {len(problems)} 个问题，站点文件未通过校验")
+    click.echo("站点文件校验通过")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def org(ctx: Context, as_json: bool) -> None:
+    """列出责任单位和人员。"""
+    organisation = load_policy(site_mod.load(ctx.site_dir)).org
+    units = [
+        {"name": u.name, "head": u.head, "leader": u.leader, "email": u.email, "aliases": list(u.aliases),
+         "safety_office": u.name == organisation.safety_office}
+        for u in organisation.units.values()
+    ]
+    people = [
+        {"name": p.name, "unit": p.unit, "email": p.email, "title": p.title,
+         "roles": sorted(organisation.roles_of(p.name))}
+        for p in organisation.people.values()
+    ]
+    if as_json:
+        echo_json({"units": units, "people": people, "safety_office": organisation.safety_office})
+        return
+    table = Table(title="责任单位")
+    for title in ("单位", "负责人", "分管校领导", "邮箱"):
+        table.add_column(title)
+    for u in units:
+        name = u["name"] + ("（综治办）" if u["safety_office"] else "")
+        table.add_row(name, u["head"], u["leader"] or "", u["email"] or "")
+    console.print(table)
+    table = Table(title="人员")
+    for title in ("姓名", "单位", "职务", "邮箱", "角色"):
+        table.add_column(title)
+    for p in people:
+        table.add_row(p["name"], p["unit"] or "", p["title"] or "", p["email"] or "", "、".join(p["roles"]))
+    console.print(table)
+
+
+@cli.group()
+def workflow() -> None:
+    """查看流程定义。"""
+
+
+@workflow.command("show")
+@click.argument("name")
+@pass_ctx
+@handle_errors
+def workflow_show(ctx: Context, name: str) -> None:
+    """以 Mermaid 状态图输出流程。"""
+    workflows = load_policy(site_mod.load(ctx.site_dir)).workflows
+    click.echo(workflows.get_or_fail(name).mermaid())
+
+
+@cli.group()
+def db() -> None:
+    """数据库维护。"""
+
+
+@db.command("upgrade")
+@pass_ctx
+@handle_errors
+def db_upgrade(ctx: Context) -> None:
+    """创建或升级数据库结构到最新版本。"""
+    config = site_mod.load(ctx.site_dir)
+    engine = database.open_engine(config.database_url, must_exist=False)
+    try:
+        database.upgrade(engine)
+        click.echo(f"数据库 {database.describe(config.database_url)} 已是最新结构（{database.current_revision(engine)}）")
+    finally:
+        engine.dispose()

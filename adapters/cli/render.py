@@ -1,0 +1,98 @@
+"""How items, ledgers and times look to people (rich tables) and to machines (JSON)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from engine.errors import RectifyError
+from engine.model import FIELDS, Item, LedgerEntry
+from engine.workflow import Workflows
+
+console = Console()
+
+
+class BadTime(RectifyError):
+    exit_code = 2
+
+
+def parse_time(text: str, tz: ZoneInfo, option: str) -> datetime:
+    """ISO 8601; a time without offset is in the site's zone; a bare date is its start."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise BadTime(f"{option} 的时间“{text}”无法识别，请用 ISO 格式，如 2021-05-10 或 2021-05-10T09:30") from None
+    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+
+
+def item_json(item: Item, workflows: Workflows, tz: ZoneInfo) -> dict[str, Any]:
+    wf = workflows.get(item.workflow)
+    data: dict[str, Any] = {
+        "id": item.id, "kind": item.kind, "workflow": item.workflow, "state": item.state,
+        "state_title": wf.states[item.state].title if wf and item.state in wf.states else item.state,
+        "title": item.title, "category": item.category, "level": item.level, "unit": item.unit,
+        "responsible": item.responsible, "location": item.location, "reporter": item.reporter,
+        "found_at": item.found_at.astimezone(tz).isoformat(), "deadline": item.deadline,
+    }
+    for key, value in sorted(item.fields.items()):
+        data.setdefault(key, _local(value, tz) if key in TIME_FIELDS else value)
+    data["version"] = item.version
+    return data
+
+
+TIME_FIELDS = {"closed_at", "verified_at"}
+
+
+def _local(value: Any, tz: ZoneInfo) -> Any:
+    try:
+        return datetime.fromisoformat(value).astimezone(tz).isoformat()
+    except (TypeError, ValueError):
+        return value
+
+
+def items_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(show_lines=False)
+    for title in ("编号", "标题", "类别", "等级", "责任单位", "责任人", "状态", "整改时限"):
+        table.add_column(title)
+    for r in rows:
+        table.add_row(str(r["id"]), r["title"], r["category"] or "", r["level"], r["unit"] or "",
+                      r["responsible"] or "", r["state_title"], r.get("deadline") or "")
+    return table
+
+
+def show_item(data: dict[str, Any], history: list[dict[str, Any]]) -> None:
+    table = Table(title=f"事项 {data['id']}：{data['title']}", show_header=False)
+    table.add_column("字段", style="bold")
+    table.add_column("值")
+    table.add_row("状态", f"{data['state_title']}（{data['state']}）")
+    table.add_row("流程", data["workflow"])
+    for key, value in data.items():
+        if key in ("id", "title", "state", "state_title", "workflow", "version") or value in (None, ""):
+            continue
+        table.add_row(FIELDS[key].title if key in FIELDS else key, str(value))
+    console.print(table)
+    ledger = Table(title="历史记录")
+    for title in ("#", "时间", "事件", "从", "到", "操作人", "备注"):
+        ledger.add_column(title)
+    for h in history:
+        ledger.add_row(str(h["seq"]), h["at"], h["event"], h["from"] or "", h["to"], h["actor"], h["note"] or "")
+    console.print(ledger)
+
+
+def history_json(entries: list[LedgerEntry], tz: ZoneInfo) -> list[dict[str, Any]]:
+    return [e.to_json(tz) for e in entries]
+
+
+def parse_sets(values: tuple[str, ...]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for raw in values:
+        key, sep, value = raw.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"“{raw}”应写成 字段=值，例如 --set unit=总务处", param_hint="--set")
+        result[key.strip()] = value
+    return result

@@ -1,0 +1,121 @@
+"""Opening the database: SQLite (WAL, BEGIN IMMEDIATE for writes) or PostgreSQL, and migrations.
+
+SQLite's driver default lost updates with two writer processes and deferred BEGIN
+gave "database is locked" despite a busy timeout; BEGIN IMMEDIATE on write
+transactions serialises writers cleanly (see docs/design.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from engine.errors import StoreError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+WRITE = "rectify_write"
+BUSY_TIMEOUT_MS = 30_000
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "（无法解析的数据库地址）"
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+
+
+def open_engine(url: str, *, must_exist: bool = True) -> Engine:
+    """An Engine for `url`; a missing SQLite file is an error unless we are creating it."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"数据库地址无法解析：{url!r}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database
+        if must_exist and path and path != ":memory:" and not Path(path).exists():
+            raise StoreError(f"数据库不存在：{path}；请先运行 rectify db upgrade（或 rectify init 创建站点）")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        _sqlite_setup(engine)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise StoreError(f"不支持的数据库：{describe(url)}（支持 sqlite 和 postgresql+psycopg）") from exc
+
+
+def _alembic_config(connection: Any) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    try:
+        with engine.execution_options(**{WRITE: True}).begin() as conn:
+            command.upgrade(_alembic_config(conn), revision)
+    except DBAPIError as exc:
+        raise translate(exc, engine.url) from exc
+
+
+def current_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except DBAPIError as exc:
+        raise translate(exc, engine.url) from exc
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
+
+
+def require_current(engine: Engine) -> None:
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        shown = current or "空数据库"
+        raise StoreError(
+            f"数据库结构版本为 {shown}，程序需要 {head}；请运行 rectify db upgrade"
+        )
+
+
+def translate(exc: DBAPIError, url: Any) -> StoreError:
+    """A driver error as a StoreError that names the database and says what to do."""
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    where = describe(str(url)) if not hasattr(url, "render_as_string") else url.render_as_string(hide_password=True)
+    if "locked" in text or "busy" in text:
+        return StoreError(f"数据库 {where} 被其他进程锁定，{BUSY_TIMEOUT_MS // 1000} 秒后仍未释放：{text}")
+    if "unable to open" in text:
+        return StoreError(f"无法打开数据库 {where}：{text}")
+    if "connect" in text.lower() or "connection" in text.lower():
+        return StoreError(f"无法连接数据库 {where}：{text.strip()}")
+    return StoreError(f"数据库 {where} 出错：{text.strip()}")

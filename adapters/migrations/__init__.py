@@ -1,0 +1,1 @@
+"""Alembic migrations of the rectify database, run by `rectify db upgrade`."""

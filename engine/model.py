@@ -1,0 +1,165 @@
+"""What is tracked: items (hazards and tasks), their fields, and ledger entries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+LEVELS = {"一般": "一般隐患", "重大": "重大隐患"}
+KINDS = {"hazard": "隐患", "task": "整治任务"}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    title: str
+    kind: str = "text"  # text | unit | person | deadline | datetime | money
+    settable: bool = True
+
+
+# Fields an item can carry. Columns of the items table are marked in Item; all
+# others live in its `fields` mapping. `state` is absent on purpose: only the
+# workflow changes it.
+FIELDS: dict[str, FieldSpec] = {
+    spec.name: spec
+    for spec in [
+        FieldSpec("title", "标题"),
+        FieldSpec("description", "描述"),
+        FieldSpec("category", "类别"),
+        FieldSpec("level", "等级"),
+        FieldSpec("unit", "责任单位", "unit"),
+        FieldSpec("responsible", "责任人", "person"),
+        FieldSpec("location", "位置"),
+        FieldSpec("reporter", "报告人", "person"),
+        FieldSpec("deadline", "整改时限", "deadline"),
+        FieldSpec("measures", "整改措施"),
+        FieldSpec("interim_controls", "防控措施"),
+        FieldSpec("watcher", "专人盯防", "person"),
+        FieldSpec("funds", "整改资金", "money"),
+        FieldSpec("contingency_plan", "应急预案"),
+        FieldSpec("evidence", "整改佐证"),
+        FieldSpec("progress", "进展情况"),
+        FieldSpec("requirement", "整治要求"),
+        FieldSpec("rectifier", "整改实施人", "person", settable=False),
+        FieldSpec("verifier", "验收人", "person", settable=False),
+        FieldSpec("approver", "销号审批人", "person", settable=False),
+        FieldSpec("closed_at", "销号时间", "datetime", settable=False),
+        FieldSpec("found_at", "发现时间", "datetime", settable=False),
+    ]
+}
+
+COLUMNS = ("title", "category", "level", "unit", "responsible", "location", "reporter", "deadline")
+
+
+@dataclass
+class Item:
+    """One tracked record. `state` and `version` change only through the store."""
+
+    id: int | None
+    kind: str
+    workflow: str
+    state: str
+    title: str
+    found_at: datetime
+    category: str = ""
+    level: str = "一般"
+    unit: str | None = None
+    responsible: str | None = None
+    location: str | None = None
+    reporter: str | None = None
+    deadline: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    version: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def get(self, name: str) -> Any:
+        if name in COLUMNS:
+            return getattr(self, name)
+        if name == "found_at":
+            return self.found_at
+        return self.fields.get(name)
+
+    def set(self, name: str, value: Any) -> None:
+        if name in COLUMNS:
+            setattr(self, name, value)
+        else:
+            self.fields[name] = value
+
+    def has(self, name: str) -> bool:
+        value = self.get(name)
+        return value is not None and str(value).strip() != ""
+
+    def copy(self) -> Item:
+        return replace(self, fields=dict(self.fields))
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every field's value, for diffing and display."""
+        data = {name: self.get(name) for name in COLUMNS}
+        data.update(self.fields)
+        return data
+
+
+def changed_fields(before: Item, after: Item) -> dict[str, list[Any]]:
+    """{field: [old, new]} for every field that differs."""
+    old, new = before.snapshot(), after.snapshot()
+    return {
+        key: [_plain(old.get(key)), _plain(new.get(key))]
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
+    }
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One row of the append-only history. `hash` chains it to the item's previous row."""
+
+    item_id: int | None
+    seq: int
+    event: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    at: datetime
+    note: str | None = None
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+    prev_hash: str = ""
+    hash: str = ""
+
+    def sealed(self, item_id: int, prev_hash: str) -> LedgerEntry:
+        """This entry bound to its item and chained to the previous entry's hash."""
+        entry = replace(self, item_id=item_id, prev_hash=prev_hash)
+        return replace(entry, hash=entry.digest())
+
+    def digest(self) -> str:
+        body = json.dumps(
+            [self.item_id, self.seq, self.event, self.from_state, self.to_state, self.actor,
+             self.at.isoformat(), self.note, self.changes, self.prev_hash],
+            ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str,
+        )
+        return hashlib.sha256(body.encode()).hexdigest()
+
+    def to_json(self, tz: Any = None) -> dict[str, Any]:
+        at = self.at.astimezone(tz) if tz else self.at
+        return {
+            "seq": self.seq, "event": self.event, "from": self.from_state, "to": self.to_state,
+            "actor": self.actor, "at": at.isoformat(), "note": self.note, "changes": self.changes,
+            "hash": self.hash,
+        }
+
+
+def verify_chain(entries: list[LedgerEntry]) -> int | None:
+    """The seq of the first entry whose chain is broken, or None when all is intact."""
+    prev = ""
+    for expected_seq, entry in enumerate(entries, start=1):
+        if entry.seq != expected_seq or entry.prev_hash != prev or entry.digest() != entry.hash:
+            return entry.seq
+        prev = entry.hash
+    return None

@@ -1,0 +1,157 @@
+"""The application service: report items and fire events, through the workflow only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from engine.clock import Clock
+from engine.errors import ConcurrentUpdate, RectifyError, Refused
+from engine.guards import FireContext
+from engine.model import FIELDS, KINDS, LEVELS, Item, LedgerEntry, changed_fields
+from engine.org import Org
+from engine.store import Store
+from engine.workflow import Workflow, Workflows
+
+log = structlog.get_logger("rectify.engine")
+
+# How often fire() re-reads and re-decides when another writer got in first.
+RETRIES = 5
+SYSTEM_ACTOR = "系统"
+
+
+def _log_transition(item_id: int | None, event: str, source: str | None, dest: str, actor: str) -> None:
+    # `_event` becomes the `event` key: structlog reserves `event` for the message,
+    # which adapters.logs renames to `msg`.
+    log.info("transition", item=item_id, _event=event, actor=actor, **{"from": source, "to": dest})
+
+
+class BadValue(RectifyError):
+    exit_code = 2
+
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        super().__init__(f"字段 {field}={value!r} 无效：{reason}")
+
+
+@dataclass
+class Report:
+    """What `report` needs to record a new item."""
+
+    title: str
+    category: str = ""
+    level: str = "一般"
+    unit: str | None = None
+    location: str | None = None
+    reporter: str | None = None
+    found_at: datetime | None = None
+    kind: str = "hazard"
+    workflow: str | None = None
+    responsible: str | None = None
+    deadline: str | None = None
+    fields: Mapping[str, Any] | None = None
+    note: str | None = None
+
+
+class Engine:
+    def __init__(self, store: Store, workflows: Workflows, org: Org, clock: Clock) -> None:
+        self.store, self.workflows, self.org, self.clock = store, workflows, org, clock
+
+    def workflow_for(self, kind: str, level: str, explicit: str | None) -> Workflow:
+        """The caller's choice, else major_hazard for 重大 hazards, else the kind's default."""
+        if explicit:
+            wf = self.workflows.get_or_fail(explicit)
+        elif kind == "hazard" and level == "重大" and "major_hazard" in self.workflows:
+            wf = self.workflows["major_hazard"]
+        else:
+            wf = self.workflows.get_or_fail(kind)
+        if wf.kind != kind:
+            raise BadValue("workflow", wf.name, f"流程“{wf.title}”用于{KINDS[wf.kind]}，不能用于{KINDS[kind]}")
+        return wf
+
+    def report(self, r: Report) -> Item:
+        if not r.title.strip():
+            raise BadValue("title", r.title, "标题不能为空")
+        if r.kind not in KINDS:
+            raise BadValue("kind", r.kind, "应为 " + " 或 ".join(KINDS))
+        if r.level not in LEVELS:
+            raise BadValue("level", r.level, "应为 " + " 或 ".join(LEVELS))
+        wf = self.workflow_for(r.kind, r.level, r.workflow)
+        now = self.clock.now()
+        item = Item(id=None, kind=r.kind, workflow=wf.name, state=wf.initial, title=r.title.strip(),
+                    found_at=r.found_at or now, category=r.category, level=r.level)
+        values = {"unit": r.unit, "location": r.location, "reporter": r.reporter,
+                  "responsible": r.responsible, "deadline": r.deadline, **(r.fields or {})}
+        for name, value in values.items():
+            if value not in (None, ""):
+                item.set(name, self.clean_value(name, value, allow_system=True))
+        actor = item.reporter or SYSTEM_ACTOR
+        entry = LedgerEntry(None, 0, "report", None, wf.initial, actor, now, r.note,
+                            changes={k: [None, v] for k, v in item.snapshot().items() if v is not None})
+        saved = self.store.add(item, entry)
+        _log_transition(saved.id, "report", None, wf.initial, actor)
+        return saved
+
+    def clean_value(self, name: str, value: Any, *, allow_system: bool = False) -> Any:
+        """A --set value checked and normalised: units by alias, people against org.yaml."""
+        spec = FIELDS.get(name)
+        if name == "state":
+            raise BadValue(name, value, "状态只能通过流程事件改变，不能直接设置")
+        if spec is None:
+            known = "、".join(n for n, f in FIELDS.items() if f.settable)
+            raise BadValue(name, value, f"未知字段（可设置的字段：{known}）")
+        if not spec.settable and not allow_system:
+            raise BadValue(name, value, f"“{spec.title}”由流程自动记录，不能手工设置")
+        text = str(value).strip()
+        if spec.kind == "unit":
+            return self.org.unit(text).name
+        if spec.kind == "person":
+            return self.org.person(text).name
+        if name == "level" and text not in LEVELS:
+            raise BadValue(name, value, "应为 " + " 或 ".join(LEVELS))
+        return text
+
+    def fire(self, item_id: int, event: str, actor: str, sets: Mapping[str, Any] | None = None,
+             note: str | None = None, at: datetime | None = None) -> Item:
+        """Fire `event` on the item as `actor`; re-decide from fresh data if someone wrote first."""
+        self.org.person(actor)
+        cleaned = {name: self.clean_value(name, value) for name, value in (sets or {}).items()}
+        for attempt in range(RETRIES):
+            before = self.store.get(item_id)
+            draft, entry = self._decide(before, event, actor, cleaned, note, at or self.clock.now())
+            try:
+                saved = self.store.update(draft, before.version, entry)
+            except ConcurrentUpdate:
+                log.info("retry_after_concurrent_update", item=item_id, event=event, attempt=attempt + 1)
+                continue
+            _log_transition(item_id, event, before.state, saved.state, actor)
+            return saved
+        raise ConcurrentUpdate(item_id)
+
+    def _decide(self, before: Item, event: str, actor: str, sets: Mapping[str, Any],
+                note: str | None, at: datetime) -> tuple[Item, LedgerEntry]:
+        wf = self.workflows.get_or_fail(before.workflow)
+        if before.state not in wf.states:
+            raise Refused(before.id, event, f"事项处于流程“{wf.title}”未定义的状态“{before.state}”")
+        draft = before.copy()
+        for name, value in sets.items():
+            draft.set(name, value)
+        ctx = FireContext(draft, before, event, actor, self._roles(actor, draft), self.org, at)
+        wf.fire(ctx)
+        entry = LedgerEntry(before.id, 0, event, before.state, draft.state, actor, at, note,
+                            changes=changed_fields(before, draft))
+        return draft, entry
+
+    def _roles(self, actor: str, item: Item) -> frozenset[str]:
+        roles = set(self.org.roles_of(actor))
+        if actor == item.responsible:
+            roles.add("item_responsible")
+        if actor == item.reporter:
+            roles.add("item_reporter")
+        person = self.org.people[actor]
+        if item.unit and person.unit == item.unit:
+            roles.add("item_unit")
+        return frozenset(roles)

@@ -1,0 +1,177 @@
+"""The site: one directory holding rectify.yaml, org.yaml, rules/, workflows/ and templates/."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from engine import yamlfile
+from engine.errors import ConfigError
+from engine.validate import check
+
+CONFIG_FILE = "rectify.yaml"
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "site_name": {"type": "string"},
+        "database": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"url": {"type": "string", "minLength": 1}},
+        },
+        "timezone": {"type": "string"},
+        "admin_email": {"type": "string"},
+        "mail": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "transport": {"enum": ["smtp", "file"]},
+                "host": {"type": "string"},
+                "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+                "security": {"enum": ["none", "starttls", "ssl"]},
+                "username": {"type": "string"},
+                "password_env": {"type": "string"},
+                "password_file": {"type": "string"},
+                "from": {"type": "string"},
+                "outbox_dir": {"type": "string"},
+                "timeout_seconds": {"type": "number", "exclusiveMinimum": 0},
+                "max_attempts": {"type": "integer", "minimum": 1},
+            },
+        },
+        "scheduler": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "tick_seconds": {"type": "number", "exclusiveMinimum": 0},
+                "claim_seconds": {"type": "number", "exclusiveMinimum": 0},
+                "batch_size": {"type": "integer", "minimum": 1},
+            },
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    transport: str = "file"
+    host: str = "localhost"
+    port: int = 25
+    security: str = "none"
+    username: str | None = None
+    password_env: str | None = None
+    password_file: str | None = None
+    sender: str = "rectify@example.org"
+    outbox_dir: Path = Path("mail")
+    timeout_seconds: float = 30.0
+    max_attempts: int = 8
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    tick_seconds: float = 60.0
+    claim_seconds: float = 300.0
+    batch_size: int = 500
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    root: Path
+    name: str
+    database_url: str
+    timezone: ZoneInfo
+    admin_email: str | None
+    mail: MailConfig
+    scheduler: SchedulerConfig
+
+    @property
+    def org_file(self) -> Path:
+        return self.root / "org.yaml"
+
+    @property
+    def rules_dir(self) -> Path:
+        return self.root / "rules"
+
+    @property
+    def workflows_dir(self) -> Path:
+        return self.root / "workflows"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+
+def _database_url(raw: str, root: Path) -> str:
+    """Relative SQLite paths are relative to the site directory, not to the caller's cwd."""
+    prefix = "sqlite:///"
+    if raw.startswith(prefix) and not raw.startswith(prefix + "/") and ":memory:" not in raw:
+        return prefix + str((root / raw[len(prefix):]).resolve())
+    return raw
+
+
+def _env(name: str, default: Any) -> Any:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def load(root: Path) -> SiteConfig:
+    path = root / CONFIG_FILE
+    if not path.exists():
+        raise ConfigError.single(
+            str(path), None, f"这里不是 rectify 站点（缺少 {CONFIG_FILE}）；用 rectify init 目录 创建，"
+            "或用 --site / RECTIFY_SITE 指明站点目录"
+        )
+    data = yamlfile.load(path) or {}
+    problems = check(data, SCHEMA, str(path))
+    if problems:
+        raise ConfigError(problems)
+    return build(root, data, str(path))
+
+
+def build(root: Path, data: Any, filename: str) -> SiteConfig:
+    zone_name = data.get("timezone", "Asia/Shanghai")
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError.single(filename, data.line_of("timezone"), f"未知的时区“{zone_name}”") from None
+    mail = data.get("mail", {})
+    port = _env("RECTIFY_SMTP_PORT", mail.get("port", 25))
+    try:
+        port = int(port)
+    except ValueError:
+        raise ConfigError.single("RECTIFY_SMTP_PORT", None, f"端口应为整数：{port}") from None
+    transport = _env("RECTIFY_MAIL_TRANSPORT", mail.get("transport", "file"))
+    if transport not in ("smtp", "file"):
+        raise ConfigError.single("RECTIFY_MAIL_TRANSPORT", None, f"邮件方式应为 smtp 或 file：{transport}")
+    scheduler = data.get("scheduler", {})
+    return SiteConfig(
+        root=root,
+        name=data.get("site_name", root.name),
+        database_url=_database_url(
+            _env("RECTIFY_DATABASE_URL", data.get("database", {}).get("url", "sqlite:///rectify.db")), root
+        ),
+        timezone=zone,
+        admin_email=data.get("admin_email"),
+        mail=MailConfig(
+            transport=transport,
+            host=_env("RECTIFY_SMTP_HOST", mail.get("host", "localhost")),
+            port=port,
+            security=mail.get("security", "none"),
+            username=mail.get("username"),
+            password_env=mail.get("password_env"),
+            password_file=mail.get("password_file"),
+            sender=mail.get("from", "rectify@example.org"),
+            outbox_dir=root / mail.get("outbox_dir", "mail"),
+            timeout_seconds=float(mail.get("timeout_seconds", 30)),
+            max_attempts=int(mail.get("max_attempts", 8)),
+        ),
+        scheduler=SchedulerConfig(
+            tick_seconds=float(scheduler.get("tick_seconds", 60)),
+            claim_seconds=float(scheduler.get("claim_seconds", 300)),
+            batch_size=int(scheduler.get("batch_size", 500)),
+        ),
+    )

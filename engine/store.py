@@ -1,0 +1,43 @@
+"""The Store interface: what the engine needs from persistence, whatever the database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from engine.model import Item, LedgerEntry
+
+
+@dataclass(frozen=True)
+class Query:
+    state: Sequence[str] = ()
+    unit: Sequence[str] = ()
+    category: Sequence[str] = ()
+    kind: Sequence[str] = ()
+    limit: int | None = None
+
+
+class Store(Protocol):
+    def add(self, item: Item, entry: LedgerEntry) -> Item:
+        """Insert a new item and its first ledger row together; returns it with its id."""
+        ...
+
+    def get(self, item_id: int) -> Item:
+        """The item, or NotFound."""
+        ...
+
+    def update(self, item: Item, expected_version: int, entry: LedgerEntry) -> Item:
+        """Write the item and append `entry` in one transaction, if nobody wrote since
+        `expected_version`; otherwise ConcurrentUpdate and nothing is written."""
+        ...
+
+    def query(self, query: Query) -> list[Item]:
+        ...
+
+    def history(self, item_id: int) -> list[LedgerEntry]:
+        """The item's ledger rows in order."""
+        ...
+
+    def close(self) -> None:
+        ...

@@ -1,0 +1,267 @@
+"""Workflows: YAML state machines run on `transitions`, one shared machine per workflow.
+
+Records are never attached to a machine: each event is fired on a short-lived draft
+through `machine.events[name].trigger(draft)`, so a million items cost nothing here.
+Guards and actions are looked up by name in `engine.guards`; nothing is imported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from transitions import Machine
+
+from engine import yamlfile
+from engine.errors import ConfigError, NotFound, Problem, Refused
+from engine.guards import ACTIONS, GUARDS, FireContext
+from engine.model import FIELDS, Item
+from engine.org import ROLES
+from engine.validate import check
+
+# Roles that depend on the item: the actor is its responsible person, in its unit, its reporter.
+ITEM_ROLES = {"item_responsible": "本事项责任人", "item_unit": "责任单位人员", "item_reporter": "本事项报告人"}
+ALL_ROLES = {**ROLES, **ITEM_ROLES}
+
+_NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
+_NAMES = {"type": "array", "items": {"type": "string"}}
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "title", "kind", "initial", "states", "transitions"],
+    "additionalProperties": False,
+    "properties": {
+        "$schema": {"type": "string"},
+        "name": _NAME,
+        "title": {"type": "string"},
+        "kind": {"enum": ["hazard", "task"]},
+        "description": {"type": "string"},
+        "initial": {"type": "string"},
+        "states": {
+            "type": "array",
+            "minItems": 2,
+            "items": {
+                "type": "object",
+                "required": ["name", "title"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": _NAME,
+                    "title": {"type": "string"},
+                    "final": {"type": "boolean"},
+                    "description": {"type": "string"},
+                },
+            },
+        },
+        "transitions": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["event", "title", "source", "dest"],
+                "additionalProperties": False,
+                "properties": {
+                    "event": _NAME,
+                    "title": {"type": "string"},
+                    "source": {"anyOf": [{"type": "string"}, _NAMES]},
+                    "dest": {"type": "string"},
+                    "requires": _NAMES,
+                    "roles": _NAMES,
+                    "guards": _NAMES,
+                    "actions": _NAMES,
+                    "description": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    title: str
+    final: bool
+
+
+@dataclass(frozen=True)
+class Transition:
+    event: str
+    title: str
+    sources: tuple[str, ...]
+    dest: str
+    requires: tuple[str, ...]
+    roles: tuple[str, ...]
+    guards: tuple[str, ...]
+    actions: tuple[str, ...]
+
+
+class _GuardRefused(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _condition(name: str, event_data: Any) -> bool:
+    reason = GUARDS[name](event_data.kwargs["ctx"])
+    if reason:
+        raise _GuardRefused(reason)
+    return True
+
+
+def _action(name: str, event_data: Any) -> None:
+    ACTIONS[name](event_data.kwargs["ctx"])
+
+
+class Workflow:
+    """One workflow definition and its shared `transitions` machine."""
+
+    def __init__(self, name: str, title: str, kind: str, initial: str,
+                 states: list[State], transitions: list[Transition], source: str = "") -> None:
+        self.name, self.title, self.kind, self.initial, self.source = name, title, kind, initial, source
+        self.states = {s.name: s for s in states}
+        self.transitions = transitions
+        self.machine = Machine(
+            model=None, states=[s.name for s in states], initial=initial,
+            auto_transitions=False, send_event=True, ignore_invalid_triggers=False,
+        )
+        for t in transitions:
+            self.machine.add_transition(
+                t.event, list(t.sources), t.dest,
+                conditions=[partial(_condition, g) for g in t.guards],
+                after=[partial(_action, a) for a in t.actions],
+            )
+
+    def events(self) -> list[str]:
+        return list(dict.fromkeys(t.event for t in self.transitions))
+
+    def allowed_from(self, state: str) -> list[Transition]:
+        return [t for t in self.transitions if state in t.sources]
+
+    def transition_for(self, item_id: object, state: str, event: str) -> Transition:
+        if event not in self.events():
+            known = "、".join(self.events())
+            raise Refused(item_id, event, f"流程“{self.title}”中没有这个事件（可用事件：{known}）")
+        for t in self.allowed_from(state):
+            if t.event == event:
+                return t
+        allowed = "、".join(f"{t.event}（{t.title}）" for t in self.allowed_from(state)) or "无（已办结）"
+        state_title = self.states[state].title if state in self.states else state
+        raise Refused(item_id, event, f"当前状态为“{state_title}”（{state}），可执行的事件：{allowed}")
+
+    def fire(self, ctx: FireContext) -> Transition:
+        """Check and fire ctx.event on the draft ctx.item; raise Refused with the reason."""
+        item = ctx.item
+        t = self.transition_for(item.id, item.state, ctx.event)
+        missing = [f"{n}（{FIELDS[n].title if n in FIELDS else n}）" for n in t.requires if not item.has(n)]
+        if missing:
+            raise Refused(item.id, ctx.event, "缺少必填字段：" + "、".join(missing)
+                          + "，请用 --set 字段=值 提供")
+        if t.roles and "any" not in t.roles and not (set(t.roles) & ctx.roles):
+            needed = "、".join(ALL_ROLES.get(r, r) for r in t.roles)
+            raise Refused(item.id, ctx.event, f"{ctx.actor} 无权执行此操作，需要以下角色之一：{needed}")
+        try:
+            fired = self.machine.events[ctx.event].trigger(item, ctx=ctx)
+        except _GuardRefused as exc:
+            raise Refused(item.id, ctx.event, exc.reason) from None
+        if not fired:  # a guard said no without a reason; should not happen with our guards
+            raise Refused(item.id, ctx.event, "流程条件不满足")
+        return t
+
+    def mermaid(self) -> str:
+        lines = ["stateDiagram-v2", f"    %% {self.title}（{self.name}）"]
+        for s in self.states.values():
+            lines.append(f"    {s.name}: {s.name} {s.title}")
+        lines.append(f"    [*] --> {self.initial}")
+        for t in self.transitions:
+            label = f"{t.event} {t.title}"
+            for src in t.sources:
+                lines.append(f"    {src} --> {t.dest}: {label}")
+        for s in self.states.values():
+            if s.final:
+                lines.append(f"    {s.name} --> [*]")
+        return "\n".join(lines)
+
+
+def load_file(path: Path) -> Workflow:
+    data = yamlfile.load(path)
+    problems = check(data, SCHEMA, str(path))
+    if problems:
+        raise ConfigError(problems)
+    return build(data, str(path))
+
+
+def _problems(data: Any, filename: str) -> list[Problem]:
+    """Cross-references the schema cannot see: states, guards, actions, roles, fields."""
+    problems: list[Problem] = []
+    states = [s["name"] for s in data["states"]]
+    for i, name in enumerate(states):
+        if name in states[:i]:
+            problems.append(Problem(filename, data["states"].line_of(i), f"状态“{name}”重复定义"))
+    if data["initial"] not in states:
+        problems.append(Problem(filename, data.line_of("initial"), f"初始状态“{data['initial']}”未定义"))
+    for i, t in enumerate(data["transitions"]):
+        problems += _transition_problems(t, set(states), filename, data["transitions"].line_of(i))
+    return problems
+
+
+def _transition_problems(t: Any, states: set[str], filename: str, line: int) -> list[Problem]:
+    problems = []
+    sources = [t["source"]] if isinstance(t["source"], str) else t["source"]
+    for s in [*sources, t["dest"]]:
+        if s not in states:
+            problems.append(Problem(filename, line, f"事件“{t['event']}”引用了未定义的状态“{s}”"))
+    checks = (("guards", GUARDS, "条件"), ("actions", ACTIONS, "动作"),
+              ("roles", {**ALL_ROLES, "any": ""}, "角色"), ("requires", FIELDS, "字段"))
+    for key, registry, what in checks:
+        for name in t.get(key, []):
+            if name not in registry:
+                known = "、".join(sorted(registry))
+                problems.append(Problem(filename, t.line_of(key), f"事件“{t['event']}”的{what}“{name}”不存在（可用：{known}）"))
+    return problems
+
+
+def build(data: Any, filename: str) -> Workflow:
+    problems = _problems(data, filename)
+    if problems:
+        raise ConfigError(problems)
+    states = [State(s["name"], s["title"], bool(s.get("final", False))) for s in data["states"]]
+    transitions = [
+        Transition(
+            event=t["event"], title=t["title"],
+            sources=tuple([t["source"]] if isinstance(t["source"], str) else t["source"]),
+            dest=t["dest"], requires=tuple(t.get("requires", [])), roles=tuple(t.get("roles", [])),
+            guards=tuple(t.get("guards", [])), actions=tuple(t.get("actions", [])),
+        )
+        for t in data["transitions"]
+    ]
+    return Workflow(data["name"], data["title"], data["kind"], data["initial"], states, transitions, filename)
+
+
+class Workflows(dict[str, Workflow]):
+    """All workflows of a site, by name."""
+
+    def get_or_fail(self, name: str) -> Workflow:
+        try:
+            return self[name]
+        except KeyError:
+            raise NotFound("流程", name, "已定义的流程：" + "、".join(self)) from None
+
+
+def load_dir(directory: Path) -> Workflows:
+    """Every workflows/*.yaml; any problem in any file means nothing is loaded."""
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise ConfigError.single(str(directory), None, "目录中没有流程定义文件（*.yaml）")
+    result, problems = Workflows(), []
+    for path in files:
+        try:
+            wf = load_file(path)
+        except ConfigError as exc:
+            problems += exc.problems
+            continue
+        if path.stem != wf.name:
+            problems.append(Problem(str(path), 1, f"文件名应与流程名一致：{wf.name}.yaml"))
+        result[wf.name] = wf
+    if problems:
+        raise ConfigError(problems)
+    return result
