@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from adapters.cli.base import cli
 from adapters.cli import deadline as _deadline  # noqa: F401  (registers commands)
 from adapters.cli import items as _items  # noqa: F401
 from adapters.cli import site as _site  # noqa: F401
+from adapters.cli.base import cli
 
 
 def main() -> None:

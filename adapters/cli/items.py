@@ -6,7 +6,13 @@ import click
 
 from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import (
-    console, history_json, item_json, items_table, parse_sets, parse_time, show_item,
+    console,
+    history_json,
+    item_json,
+    items_table,
+    parse_sets,
+    parse_time,
+    show_item,
 )
 from engine.model import verify_chain
 from engine.service import Report

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import click
@@ -11,8 +10,8 @@ from rich.table import Table
 from adapters import database, demo
 from adapters.cli.base import Context, cli, echo_json, fail, handle_errors
 from adapters.cli.render import console
-from adapters.resources import shipped, site_file
-from adapters.wiring import load_policy
+from adapters.sitesetup import create_site
+from adapters.wiring import load_policy, open_app
 from engine import site as site_mod
 from engine.errors import ConfigError, Problem, RectifyError
 
@@ -22,24 +21,13 @@ pass_ctx = click.make_pass_decorator(Context)
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--demo", "with_demo", is_flag=True, help="同时写入演示数据")
+@click.option("--database-url", help="数据库地址（默认：站点目录下的 SQLite 文件）")
 @handle_errors
-def init(directory: Path, with_demo: bool) -> None:
+def init(directory: Path, with_demo: bool, database_url: str | None) -> None:
     """创建一个站点目录：rectify.yaml、org.yaml、rules/、workflows/、templates/ 和数据库。"""
-    if (directory / site_mod.CONFIG_FILE).exists():
-        fail(f"{directory} 已经是一个站点（存在 {site_mod.CONFIG_FILE}），未做任何改动")
-    directory.mkdir(parents=True, exist_ok=True)
-    for name in (site_mod.CONFIG_FILE, "org.yaml"):
-        shutil.copyfile(site_file(name), directory / name)
-    for name in ("rules", "workflows", "templates"):
-        shutil.copytree(shipped(name), directory / name, dirs_exist_ok=True)
-    config = site_mod.load(directory.resolve())
-    engine = database.open_engine(config.database_url, must_exist=False)
-    database.upgrade(engine)
-    engine.dispose()
+    config = create_site(directory, database_url)
     click.echo(f"已创建站点 {directory}（数据库：{database.describe(config.database_url)}）")
     if with_demo:
-        from adapters.wiring import open_app
-
         app = open_app(directory.resolve())
         try:
             count = demo.populate(app)

@@ -1,0 +1,100 @@
+"""Shared fixtures: sites on SQLite and PostgreSQL, a fake clock, a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+
+from adapters.cli.base import cli
+from adapters.logs import configure
+from adapters.sitesetup import create_site
+from adapters.wiring import App, open_app
+from engine.clock import FakeClock
+from tests.pgserver import PgServer
+
+configure(level="WARNING")
+
+START = datetime(2021, 3, 1, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai, a Monday
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    server = PgServer()
+    yield server
+    server.stop()
+
+
+def _fresh_pg_database(server: PgServer) -> str:
+    """A new, empty database on the test server, so tests never see each other's rows."""
+    assert server.url
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'rectify.db'}"
+    server: PgServer = request.getfixturevalue("pg_server")
+    if not server.url:
+        if os.environ.get("RECTIFY_REQUIRE_PG"):
+            pytest.fail(f"PostgreSQL 测试必须运行：{server.reason}")
+        pytest.skip(server.reason)
+    return _fresh_pg_database(server)
+
+
+@pytest.fixture
+def site(tmp_path: Path, db_url: str) -> Path:
+    directory = tmp_path / "site"
+    create_site(directory, db_url)
+    return directory
+
+
+@pytest.fixture
+def sqlite_site(tmp_path: Path) -> Path:
+    directory = tmp_path / "site"
+    create_site(directory)
+    return directory
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def app(site: Path, clock: FakeClock) -> Iterator[App]:
+    application = open_app(site, clock)
+    yield application
+    application.close()
+
+
+class Cli:
+    """Runs `rectify --site SITE ...` in-process and keeps stdout and stderr apart."""
+
+    def __init__(self, site: Path) -> None:
+        self.site = site
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, code: int | None = 0):  # type: ignore[no-untyped-def]
+        result = self.runner.invoke(cli, ["--site", str(self.site), *args], catch_exceptions=False)
+        if code is not None:
+            assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+        return result
+
+
+@pytest.fixture
+def run(sqlite_site: Path) -> Cli:
+    return Cli(sqlite_site)
