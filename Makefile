@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	@test -f $(SITE)/rectify.yaml || $(BIN)/rectify init $(SITE) --demo
-	$(BIN)/rectify --site $(SITE) daemon
+	$(BIN)/rectify --site $(SITE) list
+	@echo "站点目录：$(SITE)/（rectify.yaml、org.yaml、rules/、workflows/）；试试：$(BIN)/rectify --site $(SITE) show 4"
 
 test: $(STAMP)
 	$(BIN)/pytest -q

@@ -17,7 +17,7 @@ from transitions import Machine
 from engine import yamlfile
 from engine.errors import ConfigError, NotFound, Problem, Refused
 from engine.guards import ACTIONS, GUARDS, FireContext
-from engine.model import FIELDS, Item
+from engine.model import FIELDS
 from engine.org import ROLES
 from engine.validate import check
 
