@@ -80,10 +80,12 @@ class SqlStore:
     def add(self, item: Item, entry: LedgerEntry) -> Item:
         now = datetime.now(UTC)
         with self.write() as conn:
-            new_id = conn.execute(
+            key = conn.execute(
                 insert(items).values(**_item_values(item), version=1, ledger_seq=0, ledger_head="",
                                      created_at=now, updated_at=now)
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert key is not None
+            new_id = int(key[0])
             sealed = self._append(conn, new_id, 0, "", entry)
             conn.execute(update(items).where(items.c.id == new_id)
                          .values(ledger_seq=sealed.seq, ledger_head=sealed.hash))
@@ -102,6 +104,8 @@ class SqlStore:
         return _row_to_item(row)
 
     def update(self, item: Item, expected_version: int, entry: LedgerEntry) -> Item:
+        if item.id is None:
+            raise ValueError("update() needs a stored item")
         now = datetime.now(UTC)
         with self.write() as conn:
             head = conn.execute(

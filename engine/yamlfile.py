@@ -90,8 +90,7 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 def loads(text: str, filename: str) -> Any:
     """Parse one YAML document; syntax errors become a ConfigError with the line."""
     if "\t" in text:
-        line = text[: text.index("\t")].count("\n") + 1
-        raise ConfigError.single(filename, line, "文件中含有制表符（Tab），请改用空格缩进")
+        raise ConfigError.single(filename, text[: text.index("\t")].count("\n") + 1, "文件中含有制表符（Tab），请改用空格缩进")
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
     except yaml.MarkedYAMLError as exc:

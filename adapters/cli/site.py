@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.table import Table
@@ -62,12 +63,12 @@ def check(ctx: Context) -> None:
 def org(ctx: Context, as_json: bool) -> None:
     """列出责任单位和人员。"""
     organisation = load_policy(site_mod.load(ctx.site_dir)).org
-    units = [
+    units: list[dict[str, Any]] = [
         {"name": u.name, "head": u.head, "leader": u.leader, "email": u.email, "aliases": list(u.aliases),
          "safety_office": u.name == organisation.safety_office}
         for u in organisation.units.values()
     ]
-    people = [
+    people: list[dict[str, Any]] = [
         {"name": p.name, "unit": p.unit, "email": p.email, "title": p.title,
          "roles": sorted(organisation.roles_of(p.name))}
         for p in organisation.people.values()
@@ -78,15 +79,16 @@ def org(ctx: Context, as_json: bool) -> None:
     table = Table(title="责任单位")
     for title in ("单位", "负责人", "分管校领导", "邮箱"):
         table.add_column(title)
-    for u in units:
-        name = u["name"] + ("（综治办）" if u["safety_office"] else "")
-        table.add_row(name, u["head"], u["leader"] or "", u["email"] or "")
+    for u in organisation.units.values():
+        name = u.name + ("（综治办）" if u.name == organisation.safety_office else "")
+        table.add_row(name, u.head, u.leader or "", u.email or "")
     console.print(table)
     table = Table(title="人员")
     for title in ("姓名", "单位", "职务", "邮箱", "角色"):
         table.add_column(title)
-    for p in people:
-        table.add_row(p["name"], p["unit"] or "", p["title"] or "", p["email"] or "", "、".join(p["roles"]))
+    for p in organisation.people.values():
+        roles = "、".join(sorted(organisation.roles_of(p.name)))
+        table.add_row(p.name, p.unit or "", p.title or "", p.email or "", roles)
     console.print(table)
 
 
