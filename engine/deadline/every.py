@@ -1,0 +1,113 @@
+"""Reading a 每… atom into a recurrence rule.
+
+    每天 / 每日               every day              每N天      every N days from the reference
+    每个工作日                every working day      每N个工作日 every N working days from it
+    每周 / 每周五(前)         each Sunday / Friday   每N周      every 7N days from the reference
+    每月 / 每月1日前 / 每月底 each month's end / 1st / end;  每月上旬/中旬/下旬: 10th / 20th / end
+    每季度(末)                each quarter's end     每半年     30 June and 31 December
+    每年 / 每年12月25日前     31 December / 25 December
+    每年N次 (N divides 12)    the ends of N equal parts of the year (每年2次 = 每半年)
+    每N个月 (N divides 12)    the end of each N-month cycle counted from January
+
+Anything a person would have to guess is refused: "每季度10日前" (which month of the
+quarter?), "每月2次" (which days?), "每学期" (the school calendar is a site's, later).
+"""
+
+from __future__ import annotations
+
+import re
+
+from engine.deadline.points import Ref, fail
+from engine.deadline.recurrence import DayCycle, Interval, MonthCycle, Recurrence, WeekCycle
+
+_DAY_UNITS = frozenset({"天", "日", "自然日"})
+_WEEK_UNITS = frozenset({"周", "星期", "礼拜"})
+_MONTHS = {"月": 1, "季": 3, "季度": 3, "半年": 6, "年": 12, "年度": 12}
+_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+_WEEKDAY.update({str(i + 1): i for i in range(7)})
+_XUN_DAY = {"上": 10, "中": 20, "下": None}
+_NOT_YET = {
+    "学期": "学期由站点校历确定，暂不支持",
+    "学年": "学年由站点校历确定，暂不支持",
+    "旬": "暂不支持按旬的周期",
+    "半月": "暂不支持每半月的周期",
+    "小时": "暂不支持按小时的周期",
+}
+
+
+def rule_of(m: re.Match[str], ref: Ref) -> Recurrence:
+    """The recurrence a 每… atom states (see the module docstring)."""
+    unit = m["ev_unit"]
+    if unit in _NOT_YET:
+        raise fail(ref, m.group("every"), _NOT_YET[unit])
+    n = int(m["ev_n"]) if m["ev_n"] else 1
+    if n == 0:
+        raise fail(ref, m.group("every"), "周期不能为0")
+    _check_anchors(m, ref, unit)
+    times = int(m["ev_times"]) if m["ev_times"] else 1
+    if times != 1:
+        return _times_a_year(m, ref, unit, n, times)
+    if unit in _DAY_UNITS:
+        return DayCycle() if n == 1 else Interval(ref.today, n, "day")
+    if unit == "工作日":
+        return DayCycle(workdays_only=True) if n == 1 else Interval(ref.today, n, "workday")
+    if unit in _WEEK_UNITS:
+        return _weekly(m, ref, n)
+    return _monthly(m, ref, _MONTHS[unit] * n)
+
+
+def _check_anchors(m: re.Match[str], ref: Ref, unit: str) -> None:
+    """Each unit takes only the anchors that make sense for it."""
+    months = _MONTHS.get(unit)
+    if m["ev_weekday"] and unit not in _WEEK_UNITS:
+        raise fail(ref, m.group("every"), "星期几只能用于每周")
+    if m["ev_month"] and months != 12:
+        raise fail(ref, m.group("every"), "月份只能用于每年")
+    if (m["ev_day"] or m["ev_xun"]) and months not in (1, 12):
+        raise fail(ref, m.group("every"), "无法确定是周期中哪个月的这一天")
+    if m["ev_end"] and months is None:
+        raise fail(ref, m.group("every"), "“底/末”只能用于月、季度、半年或年")
+    if m["ev_day"] and not 1 <= int(m["ev_day"]) <= 31:
+        raise fail(ref, m.group("every"), "日期应在1到31之间")
+
+
+def _times_a_year(m: re.Match[str], ref: Ref, unit: str, n: int, times: int) -> Recurrence:
+    anchored = m["ev_month"] or m["ev_day"] or m["ev_xun"] or m["ev_weekday"]
+    if _MONTHS.get(unit) != 12 or n != 1 or anchored or times < 1 or 12 % times:
+        raise fail(ref, m.group("every"), f"无法确定每{unit}{times}次的具体日期")
+    months = 12 // times
+    return MonthCycle(months, months)
+
+
+def _weekly(m: re.Match[str], ref: Ref, n: int) -> Recurrence:
+    if m["ev_end"]:
+        raise fail(ref, m.group("every"), "“周末”指周六还是周日无法确定")
+    if n == 1:
+        return WeekCycle(_WEEKDAY[m["ev_weekday"]] if m["ev_weekday"] else 6)
+    if m["ev_weekday"]:
+        raise fail(ref, m.group("every"), "无法确定隔周的星期几从哪一周算起")
+    return Interval(ref.today, 7 * n, "day")
+
+
+def _monthly(m: re.Match[str], ref: Ref, months: int) -> Recurrence:
+    day = _anchor_day(m)
+    if 12 % months:
+        if day is not None or m["ev_month"]:
+            raise fail(ref, m.group("every"), "无法确定这一周期中的具体日期")
+        return Interval(ref.today, months, "month")
+    if months != 12 and months != 1 and day is not None:
+        raise fail(ref, m.group("every"), "无法确定是周期中哪个月的这一天")
+    month = int(m["ev_month"]) if m["ev_month"] else months
+    if not 1 <= month <= 12:
+        raise fail(ref, f"{month}月", "月份应在1到12之间")
+    if month == 2 and day is not None and day > 29 or day == 31 and month in (4, 6, 9, 11):
+        raise fail(ref, m.group("every"), f"{month}月没有{day}日")
+    return MonthCycle(months, month, day)
+
+
+def _anchor_day(m: re.Match[str]) -> int | None:
+    if m["ev_day"]:
+        return int(m["ev_day"])
+    if m["ev_xun"]:
+        return _XUN_DAY[m["ev_xun"]]
+    return None

@@ -1,0 +1,325 @@
+"""Reading a whole deadline expression: atoms, the text between them, and what they make.
+
+The steps: normalise the text; find the atoms (`grammar.ATOM`); check that the filler
+around and between them changes nothing (no unread digits, no hedges); set aside
+立整立改 / 长期坚持; then read what is left as exactly one of
+    a recurrence  (one 每… atom),
+    a relative count from the reference (one amount atom: 3日内, 5个工作日内, 24小时内),
+    a window      (two date atoms joined by 至/到/~/-, or one bare year or month),
+    once          (one or more date atoms, joined by 、/和/及 or nothing).
+Anything else is refused with the part that could not be read.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, tzinfo
+
+from engine.deadline import every, grammar, points
+from engine.deadline.dates import add_months, end_of_day, last_day_before, zone_of
+from engine.deadline.model import SHANGHAI, Deadline, Kind
+from engine.deadline.points import Point, Ref, fail
+from engine.deadline.recurrence import Recurrence
+from engine.errors import DeadlineError
+from engine.numerals import normalize
+from engine.workcal import DEFAULT_CALENDAR, WorkCalendar
+
+_BEFORE = frozenset({"前", "之前", "以前", "为止", "止"})
+_WITHIN = frozenset({"内", "以内", "之内"})
+_DAYS = {"天": 1, "日": 1, "自然日": 1, "日历日": 1, "日历天": 1, "周": 7, "星期": 7, "礼拜": 7}
+_MONTHS = {"月": 1, "年": 12}
+_MINUTES = {"小时": 60, "钟头": 60, "分钟": 1}
+_PERIODS = frozenset({"year", "month"})
+
+
+def parse_deadline(
+    expression: str,
+    ref: datetime,
+    tz: tzinfo | str = SHANGHAI,
+    *,
+    calendar: WorkCalendar | None = None,
+    count: int = 4,
+) -> Deadline:
+    """Read a Chinese deadline expression at reference instant `ref` (aware) in zone `tz`.
+
+    `count` is how many dues a recurring deadline lists. Raises DeadlineError naming the
+    part that cannot be read with certainty; never guesses.
+    """
+    if ref.tzinfo is None:
+        raise ValueError("parse_deadline needs an aware reference datetime")
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    zone = zone_of(tz)
+    text = normalize(expression)
+    if not text:
+        raise DeadlineError(expression, "", "期限为空")
+    reading = _Reading(expression, ref.astimezone(zone), zone, calendar or DEFAULT_CALENDAR)
+    return reading.read(text, count)
+
+
+class _Reading(Ref):
+    """Reading one expression: the reference, plus what the atoms have said so far."""
+
+    __slots__ = ("text", "warnings", "provisional")
+
+    def __init__(
+        self, expression: str, now: datetime, zone: tzinfo, calendar: WorkCalendar
+    ) -> None:
+        super().__init__(expression, now, zone, calendar)
+        self.text = ""
+        self.warnings: list[str] = []
+        self.provisional = False
+
+    def read(self, text: str, count: int) -> Deadline:
+        self.text = text
+        core: list[re.Match[str]] = []
+        kinds: list[str] = []
+        joins: list[str] = []
+        immediate = ongoing = False
+        first = last = None
+        previous_end = -1
+        for m in grammar.ATOM.finditer(text):
+            kind = grammar.kind_of(m)
+            if kind == "abs" and self._is_filler(m):
+                continue
+            first = first or m
+            last = m
+            if kind == "immediate" or kind == "ongoing":
+                immediate = immediate or kind == "immediate"
+                ongoing = ongoing or kind == "ongoing"
+                previous_end = -1  # text after 立整立改 / 长期坚持 is a new clause
+                continue
+            if core:
+                joins.append(self._join(previous_end, m))
+            core.append(m)
+            kinds.append(kind)
+            previous_end = m.end()
+        if first is None or last is None:
+            raise fail(self, text, "没有可识别的期限")
+        if first.start() or last.end() != len(text):
+            self._check_ends(first, last)
+        if not core:
+            kind = Kind.IMMEDIATE if immediate else Kind.ONGOING
+            return self._deadline(kind, (), (), None, ongoing)
+        if len(core) == 1 and kinds[0] == "amount":
+            return self._relative(core[0], ongoing)
+        if "every" in kinds:
+            return self._recurring(core, ongoing, count)
+        return self._dates(core, kinds, joins, ongoing)
+
+    # -- atoms and filler -------------------------------------------------------------
+
+    def _is_filler(self, m: re.Match[str]) -> bool:
+        """A bare 年/月/季度 only counts with 底/末/内 ("年底", "月内"); elsewhere it is a word."""
+        if m["year"] or m["m"] or m["half"] or m["q"] or m["mw"] or m["qw"]:
+            return False
+        if m["end"] or m["xun"] or m["d"] or m["rel"] in _WITHIN:
+            return False
+        if m["ybare"] and m["rel"] in _BEFORE:
+            raise fail(self, m.group(), "“年前”既可指年底前也可指春节前，请写明日期")
+        return True
+
+    def _check_ends(self, first: re.Match[str], last: re.Match[str]) -> None:
+        """The text before the first atom and after the last must not change its meaning."""
+        lead, tail = self.text[: first.start()], self.text[last.end() :]
+        for filler in (lead, tail):
+            if grammar.DIGIT.search(filler):
+                raise fail(self, filler, "含有无法识别的数字")
+        if grammar.HEDGE_BEFORE.search(lead):
+            raise fail(self, lead + first.group(), "不是确定的期限")
+        if grammar.UNREAD_PART.match(tail):
+            raise fail(self, last.group() + tail[:2], "年份、月份或日期写法不完整")
+        if grammar.HEDGE_AFTER.match(tail):
+            raise fail(self, last.group() + tail[:2], "不是截止期限")
+        if last["rel"] is None and last["end"] is None and last["ev_rel"] is None:
+            if _is_dated(last) and grammar.LATER_RELATION.match(tail):
+                raise fail(self, last.group() + tail, "无法确定所指的日期")
+
+    def _join(self, previous_end: int, m: re.Match[str]) -> str:
+        gap = self.text[previous_end : m.start()] if previous_end >= 0 else "…"
+        if not gap or grammar.LIST_MARK.fullmatch(gap):
+            return "list"
+        if grammar.RANGE_MARK.fullmatch(gap):
+            return "range"
+        raise fail(self, m.group(), "一个期限中写了多个无法合并的时间")
+
+    # -- what the atoms make ----------------------------------------------------------
+
+    def _recurring(self, core: list[re.Match[str]], ongoing: bool, count: int) -> Deadline:
+        if len(core) > 1:
+            raise fail(self, self.text, "周期性期限中又写了其他时间")
+        m = core[0]
+        if m["hh"] or m["rel"] and m["rel"] not in _BEFORE:
+            raise fail(self, m.group(), "周期性期限后不能再接时刻或“内”")
+        rule = every.rule_of(m, self)
+        dues, provisional = rule.dues_from(self.today, count, self.calendar)
+        self._provisional(provisional, dues)
+        overdue = tuple(end_of_day(d, self.zone) for d in dues)
+        return self._deadline(Kind.RECURRING, dues, overdue, None, ongoing, rule)
+
+    def _relative(self, m: re.Match[str], ongoing: bool) -> Deadline:
+        if m["rel"] is not None and m["rel"] not in _WITHIN:
+            raise fail(self, m.group(), "既可指若干天以前也可指某日，请写“内”或具体日期")
+        if m["hh"]:
+            raise fail(self, m.group(), "时长后不能再接时刻")
+        instant = self._count_from_reference(m)
+        return self._deadline(Kind.ONCE, (last_day_before(instant),), (instant,), None, ongoing)
+
+    def _count_from_reference(self, m: re.Match[str]) -> datetime:
+        """The instant a count from the reference ends: whole days end at the end of their
+        last day (the reference day is not counted); hours and minutes to the minute."""
+        unit, n, half = m["unit"], m["n"], bool(m["n_half"])
+        amount = 0 if n == "半" else int(n)
+        if amount == 0 and n != "半":
+            raise fail(self, m.group(), "时长不能为0")
+        if unit in _MINUTES:
+            minutes = amount * _MINUTES[unit] + (_MINUTES[unit] // 2 if half or n == "半" else 0)
+            if unit == "分钟" and (half or n == "半"):
+                raise fail(self, m.group(), "无法确定半分钟")
+            return self.now + timedelta(minutes=minutes)
+        return end_of_day(self._count_days(m, unit, amount, half or n == "半"), self.zone)
+
+    def _count_days(self, m: re.Match[str], unit: str, amount: int, half: bool) -> date:
+        today = self.today
+        if unit == "工作日":
+            if half:
+                raise fail(self, m.group(), "无法确定半个工作日")
+            day, provisional = self.calendar.add_workdays(today, amount)
+            self._provisional(provisional, (day,))
+            return day
+        if unit in _MONTHS:
+            # 半个月 is 15 days (as documents mean it); 半年 is six calendar months.
+            day = add_months(today, amount * _MONTHS[unit] + (6 if half and unit == "年" else 0))
+            return day + timedelta(days=15) if half and unit == "月" else day
+        if unit in _DAYS and not half:
+            return today + timedelta(days=amount * _DAYS[unit])
+        if unit == "号":
+            raise fail(self, m.group(), "缺少月份")
+        raise fail(self, m.group(), "无法确定半天或半周的截止时刻")
+
+    def _dates(
+        self, core: list[re.Match[str]], kinds: list[str], joins: list[str], ongoing: bool
+    ) -> Deadline:
+        if len(core) == 1:
+            return self._single(core[0], kinds[0], ongoing)
+        pts = self._points(core, kinds)
+        if "festival" in kinds:
+            self._check_relations(core, kinds)
+        if "range" in joins:
+            return self._window(core, pts, joins, ongoing)
+        dues = tuple(_due_of(p) for p in pts)
+        overdue = tuple(p.instant or end_of_day(p.last, self.zone) for p in pts)
+        for at, due in zip(overdue, dues, strict=True):
+            self._past(at, due)
+        return self._deadline(Kind.ONCE, dues, overdue, None, ongoing)
+
+    def _single(self, m: re.Match[str], kind: str, ongoing: bool) -> Deadline:
+        """One date atom, the commonest expression ("2020年底前"), read without lists."""
+        point = self._point(m, kind, None)
+        if kind == "festival" and m["rel"] not in _BEFORE:
+            raise fail(self, m.group(), "节日只能作“节前”期限")
+        if point.grain in _PERIODS and not (m["end"] or m["rel"] or m["hh"]):
+            # "2021年", "2020年8月": a whole year or month named alone is a window.
+            return self._window_of(point, point, ongoing)
+        overdue = point.instant or end_of_day(point.last, self.zone)
+        due = _due_of(point)
+        self._past(overdue, due)
+        return self._deadline(Kind.ONCE, (due,), (overdue,), None, ongoing)
+
+    def _points(self, core: list[re.Match[str]], kinds: list[str]) -> list[Point]:
+        pts: list[Point] = []
+        for m, kind in zip(core, kinds, strict=True):
+            pts.append(self._point(m, kind, pts[-1] if pts else None))
+        return pts
+
+    def _point(self, m: re.Match[str], kind: str, ctx: Point | None) -> Point:
+        if kind == "abs":
+            return points.absolute(m, self, ctx)
+        if kind == "iso":
+            return points.iso(m, self)
+        if kind == "festival":
+            return points.festival(m, self)
+        if kind == "week":
+            return points.week(m, self)
+        if kind == "dayword":
+            return points.dayword(m, self)
+        if ctx is not None and m["unit"] in ("日", "号") and m["n_half"] is None and m["n"] != "半":
+            return points.day_of_month(m, self, ctx)
+        raise fail(self, m.group(), "时长不能与日期并列")
+
+    def _check_relations(self, core: list[re.Match[str]], kinds: list[str]) -> None:
+        """Festivals need 前 ("春节前"), from themselves or from the end of their list."""
+        final = core[-1]["rel"]
+        for m, kind in zip(core, kinds, strict=True):
+            if kind == "festival" and (m["rel"] or final) not in _BEFORE:
+                raise fail(self, m.group(), "节日只能作“节前”期限")
+
+    def _window(
+        self, core: list[re.Match[str]], pts: list[Point], joins: list[str], ongoing: bool
+    ) -> Deadline:
+        if len(pts) != 2 or joins != ["range"]:
+            raise fail(self, self.text, "时间段应写作“开始至结束”")
+        start, end = pts
+        if end.last < start.first and not end.explicit_year:
+            # "12月1日至1月15日": the end is in the next year.
+            end = self._point(
+                core[1], grammar.kind_of(core[1]), start._replace(year=start.year + 1)
+            )
+        if end.last < start.first:
+            raise fail(self, self.text, "结束时间早于开始时间")
+        return self._window_of(start, end, ongoing)
+
+    def _window_of(self, start: Point, end: Point, ongoing: bool) -> Deadline:
+        overdue = end.instant or end_of_day(end.last, self.zone)
+        due = _due_of(end)
+        self._past(overdue, due)
+        return self._deadline(Kind.WINDOW, (due,), (overdue,), start.first, ongoing)
+
+    # -- results ----------------------------------------------------------------------
+
+    def _provisional(self, provisional: bool, dues: tuple[date, ...]) -> None:
+        if provisional:
+            self.provisional = True
+            years = sorted({d.year for d in dues if not self.calendar.knows(d.year)})
+            for year in years or [self.calendar.last_known + 1]:
+                self.warnings.append(self.calendar.provisional_warning(year))
+
+    def _past(self, overdue: datetime, due: date) -> None:
+        if overdue <= self.now:
+            self.warnings.append(f"期限{due.isoformat()}早于参考时间，已逾期")
+
+    def _deadline(
+        self,
+        kind: Kind,
+        dues: tuple[date, ...],
+        overdue: tuple[datetime, ...],
+        start: date | None,
+        ongoing: bool,
+        recurrence: Recurrence | None = None,
+    ) -> Deadline:
+        return Deadline(
+            kind,
+            self.expression,
+            dues,
+            overdue,
+            start,
+            ongoing or kind is Kind.ONGOING,
+            self.provisional,
+            tuple(self.warnings),
+            recurrence,
+            self.zone,
+            self.calendar,
+        )
+
+
+def _is_dated(m: re.Match[str]) -> bool:
+    return (
+        m["abs"] is not None
+        or m["iso"] is not None
+        or m["week"] is not None
+        or m["dayword"] is not None
+    )
+
+
+def _due_of(point: Point) -> date:
+    return last_day_before(point.instant) if point.instant else point.last

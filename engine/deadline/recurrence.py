@@ -1,0 +1,120 @@
+"""Recurring due days: "每季度末", "每月1日前", "每周五前", "每3个工作日".
+
+Each rule answers one question, `dues_from(first, n, calendar)`: the next n due days
+on or after `first`, and whether a working-day count behind them was provisional.
+Calendar-aligned rules (cycles of months, weeks, days) do not depend on when counting
+starts; interval rules ("每3天", "每2周", "每3个工作日") count from an origin day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal, Protocol
+
+from engine.deadline.dates import add_months, days_in_month
+from engine.workcal import WorkCalendar
+
+Dues = tuple[tuple[date, ...], bool]
+
+
+class Recurrence(Protocol):
+    def dues_from(self, first: date, n: int, calendar: WorkCalendar) -> Dues:
+        """The next n due days on or after `first`, and whether any is provisional."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class MonthCycle:
+    """Cycles of `months` months aligned to January (1, 2, 3, 4, 6 or 12), due in the
+    `month`-th month of each cycle on `day`, or on its last day when `day` is None.
+    A day the month lacks ("每月31日" in April) falls on the month's last day."""
+
+    months: int
+    month: int
+    day: int | None = None
+
+    def dues_from(self, first: date, n: int, calendar: WorkCalendar) -> Dues:
+        # Months are counted as year * 12 + month - 1 so cycles line up with January.
+        index = (first.year * 12 + first.month - 1) // self.months * self.months + self.month - 1
+        dues: list[date] = []
+        while len(dues) < n:
+            due = self._due_in(index // 12, index % 12 + 1)
+            if due >= first:
+                dues.append(due)
+            index += self.months
+        return tuple(dues), False
+
+    def _due_in(self, year: int, month: int) -> date:
+        last = days_in_month(year, month)
+        return date(year, month, last if self.day is None or self.day >= last else self.day)
+
+
+@dataclass(frozen=True, slots=True)
+class WeekCycle:
+    """Every week on `weekday` (Monday = 0; Sunday, the week's last day, = 6)."""
+
+    weekday: int = 6
+
+    def dues_from(self, first: date, n: int, calendar: WorkCalendar) -> Dues:
+        due = first + timedelta(days=(self.weekday - first.weekday()) % 7)
+        return tuple(due + timedelta(weeks=k) for k in range(n)), False
+
+
+@dataclass(frozen=True, slots=True)
+class DayCycle:
+    """Every day, or every working day."""
+
+    workdays_only: bool = False
+
+    def dues_from(self, first: date, n: int, calendar: WorkCalendar) -> Dues:
+        if not self.workdays_only:
+            return tuple(first + timedelta(days=k) for k in range(n)), False
+        day, provisional = calendar.workday_on_or_after(first)
+        dues = [day]
+        while len(dues) < n:
+            day, later = calendar.add_workdays(day, 1)
+            dues.append(day)
+            provisional = provisional or later
+        return tuple(dues), provisional
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """Every `step` days, working days or months counted from `origin` (origin itself is
+    not a due day: "每7日" from 1 May is due 8 May, 15 May, …)."""
+
+    origin: date
+    step: int
+    unit: Literal["day", "workday", "month"]
+
+    def dues_from(self, first: date, n: int, calendar: WorkCalendar) -> Dues:
+        if self.unit == "day":
+            k = max(1, -(-(first - self.origin).days // self.step))
+            return tuple(self.origin + timedelta(days=(k + i) * self.step) for i in range(n)), False
+        if self.unit == "month":
+            return self._months_from(first, n), False
+        return self._workdays_from(first, n, calendar)
+
+    def _months_from(self, first: date, n: int) -> tuple[date, ...]:
+        # Always from the origin, so a clamped 31st does not drift to the 28th for good.
+        k = max(
+            1, ((first.year - self.origin.year) * 12 + first.month - self.origin.month) // self.step
+        )
+        dues: list[date] = []
+        while len(dues) < n:
+            due = add_months(self.origin, k * self.step)
+            if due >= first:
+                dues.append(due)
+            k += 1
+        return tuple(dues)
+
+    def _workdays_from(self, first: date, n: int, calendar: WorkCalendar) -> Dues:
+        due, provisional = calendar.add_workdays(self.origin, self.step)
+        dues: list[date] = []
+        while len(dues) < n:
+            if due >= first:
+                dues.append(due)
+            due, later = calendar.add_workdays(due, self.step)
+            provisional = provisional or later
+        return tuple(dues), provisional

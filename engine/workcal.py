@@ -1,0 +1,212 @@
+"""China's working days and festivals, as a school safety office counts them.
+
+`WorkCalendar` answers "is this a working day?" with the statutory arrangement:
+weekends off, public holidays off, make-up working days (调休) on. The arrangement
+comes from the `chinese_calendar` package, which knows only the years the State
+Council has published. A site may add its own days off and working days, and may
+declare further years fully arranged (`years=`), for instance from a site file.
+
+For a year nobody has arranged the calendar still answers, *provisionally*: weekends
+and the fixed-date holidays (元旦 1 Jan, 劳动节 1 May, 国庆 1–3 Oct) are off, the rest
+on. Every count reports whether it touched such a year, so a caller can mark the
+result provisional and warn; nothing is guessed silently.
+
+`festival_date(name, year)` computes festival days: lunar ones (春节, 元宵节, 端午节,
+中秋节, 重阳节, 除夕) with `lunardate`, 清明节 as the solar term with
+`chinese_calendar`, the others by their fixed date.
+
+    cal = WorkCalendar()
+    cal.add_workdays(date(2020, 9, 30), 1)   # Counted(day=date(2020, 10, 9), provisional=False)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from typing import NamedTuple
+
+from chinese_calendar import constants as _statutory
+from chinese_calendar import get_solar_terms
+from lunardate import LunarDate
+
+ONE_DAY = timedelta(days=1)
+
+# Fixed-date statutory days off, the only ones that can be known before the State
+# Council publishes a year's arrangement.
+FIXED_HOLIDAYS: frozenset[tuple[int, int]] = frozenset({(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)})
+
+_FIXED_FESTIVALS = {"元旦": (1, 1), "劳动节": (5, 1), "国庆节": (10, 1)}
+_LUNAR_FESTIVALS = {
+    "春节": (1, 1),
+    "元宵节": (1, 15),
+    "端午节": (5, 5),
+    "中秋节": (8, 15),
+    "重阳节": (9, 9),
+}
+FESTIVALS: tuple[str, ...] = (*_FIXED_FESTIVALS, *_LUNAR_FESTIVALS, "清明节", "除夕")
+
+
+class Counted(NamedTuple):
+    """A day reached by counting working days, and whether the count is provisional."""
+
+    day: date
+    provisional: bool
+
+
+def _as_dates(days: Mapping[date, str] | Iterable[date]) -> frozenset[date]:
+    return frozenset(days.keys() if isinstance(days, Mapping) else days)
+
+
+class WorkCalendar:
+    """Statutory working days plus a site's own days off and make-up working days.
+
+    holidays: extra days off (a date, or a mapping date → name); they win over the
+        package's make-up working days.
+    workdays: extra working days (a date, or a mapping date → name); they win over
+        weekends and the package's holidays.
+    years: years whose arrangement the caller declares complete, on top of those the
+        package knows; counts inside them are not provisional.
+    """
+
+    __slots__ = ("_off", "_on", "_known", "first_known", "last_known")
+
+    def __init__(
+        self,
+        *,
+        holidays: Mapping[date, str] | Iterable[date] = (),
+        workdays: Mapping[date, str] | Iterable[date] = (),
+        years: Iterable[int] = (),
+    ) -> None:
+        extra_off, extra_on = _as_dates(holidays), _as_dates(workdays)
+        clash = extra_off & extra_on
+        if clash:
+            raise ValueError(f"days both off and working: {sorted(clash)}")
+        base_off = frozenset(_statutory.holidays)
+        base_on = frozenset(_statutory.workdays)
+        self._off = (base_off - extra_on) | extra_off
+        self._on = (base_on - extra_off) | extra_on
+        self.first_known = min(d.year for d in base_off)
+        self.last_known = max(d.year for d in base_off)
+        self._known = frozenset(range(self.first_known, self.last_known + 1)) | frozenset(years)
+
+    def knows(self, year: int) -> bool:
+        """True when the year's holiday arrangement is known (published or declared)."""
+        return year in self._known
+
+    def is_workday(self, day: date) -> bool:
+        """Whether people work on `day`; provisional for years nobody has arranged."""
+        if day in self._on:
+            return True
+        if day in self._off:
+            return False
+        if day.weekday() >= 5:
+            return False
+        return day.year in self._known or (day.month, day.day) not in FIXED_HOLIDAYS
+
+    def add_workdays(self, start: date, n: int) -> Counted:
+        """The n-th working day after `start` (n > 0) or before it (n < 0); `start` itself
+        is never counted, as in "N个工作日内" where counting begins the next day."""
+        if n == 0:
+            return Counted(start, not self.knows(start.year))
+        step = ONE_DAY if n > 0 else -ONE_DAY
+        day, left, provisional = start, abs(n), False
+        while left:
+            day += step
+            if self.is_workday(day):
+                left -= 1
+            if day.year not in self._known:
+                provisional = True
+        return Counted(day, provisional)
+
+    def workday_on_or_after(self, day: date) -> Counted:
+        """`day` if it is a working day, else the next working day."""
+        provisional = False
+        while not self.is_workday(day):
+            provisional = provisional or day.year not in self._known
+            day += ONE_DAY
+        return Counted(day, provisional or day.year not in self._known)
+
+    def workday_on_or_before(self, day: date) -> Counted:
+        """`day` if it is a working day, else the previous working day."""
+        provisional = False
+        while not self.is_workday(day):
+            provisional = provisional or day.year not in self._known
+            day -= ONE_DAY
+        return Counted(day, provisional or day.year not in self._known)
+
+    def holiday_block_start(self, day: date) -> date:
+        """First day of the run of days off that contains `day` (e.g. a festival's
+        holiday). Raises ValueError when `day` is a working day."""
+        if self.is_workday(day):
+            raise ValueError(f"{day} is a working day")
+        while not self.is_workday(day - ONE_DAY):
+            day -= ONE_DAY
+        return day
+
+    def provisional_warning(self, year: int) -> str:
+        """The Chinese sentence that marks a count reaching into an unarranged year."""
+        return (
+            f"{year}年的法定节假日安排尚未公布（日历只到{self.last_known}年），"
+            "工作日暂按周末和固定日期节日（元旦、劳动节、国庆节）计算，结果为暂定"
+        )
+
+
+DEFAULT_CALENDAR = WorkCalendar()
+
+
+def festival_date(name: str, year: int) -> date:
+    """The day of festival `name` (one of FESTIVALS) in Gregorian `year`.
+
+    除夕 is the eve of that year's 春节. Raises ValueError outside the range the
+    lunar and solar-term computations cover (about 1900–2099).
+    """
+    if name in _FIXED_FESTIVALS:
+        month, day = _FIXED_FESTIVALS[name]
+        return date(year, month, day)
+    if name in _LUNAR_FESTIVALS:
+        return _lunar(year, *_LUNAR_FESTIVALS[name])
+    if name == "除夕":
+        return _lunar(year, 1, 1) - ONE_DAY
+    if name == "清明节":
+        return _qingming(year)
+    raise ValueError(f"unknown festival: {name}")
+
+
+def _lunar(year: int, month: int, day: int) -> date:
+    try:
+        return LunarDate(year, month, day).to_solar_date()
+    except (ValueError, IndexError) as exc:
+        raise ValueError(f"lunar date {year}-{month}-{day} out of range") from exc
+
+
+def _qingming(year: int) -> date:
+    """清明 is the solar term of the sun at 15°, on 4 or 5 April (rarely the 6th)."""
+    try:
+        terms = get_solar_terms(date(year, 4, 3), date(year, 4, 6))
+    except NotImplementedError as exc:
+        raise ValueError(f"solar terms of {year} out of range") from exc
+    for day, term in terms:
+        if term == "清明":
+            return day
+    raise ValueError(f"no 清明 found in {year}")
+
+
+def next_festival(name: str, on_or_after: date) -> date:
+    """The first day of festival `name` on or after `on_or_after`."""
+    year = on_or_after.year
+    if on_or_after > _latest(name, year):
+        year += 1  # already past this year: skip computing a date that cannot qualify
+    day = festival_date(name, year)
+    return day if day >= on_or_after else festival_date(name, year + 1)
+
+
+def _latest(name: str, year: int) -> date:
+    """A day no earlier than the festival can fall in `year` (a lunar date falls 20 to 50
+    days after the Gregorian date with the same month and day numbers)."""
+    if name in _FIXED_FESTIVALS:
+        return date(year, *_FIXED_FESTIVALS[name])
+    if name in _LUNAR_FESTIVALS:
+        return date(year, *_LUNAR_FESTIVALS[name]) + timedelta(days=60)
+    if name == "除夕":
+        return date(year, 3, 1)
+    return date(year, 4, 6)  # 清明
