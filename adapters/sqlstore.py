@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from adapters import database
@@ -26,7 +27,32 @@ def _row_to_item(row: Any) -> Item:
         responsible=m["responsible"], location=m["location"], reporter=m["reporter"],
         deadline=m["deadline"], fields=dict(m["fields"] or {}), version=m["version"],
         created_at=m["created_at"], updated_at=m["updated_at"],
+        ledger_seq=m["ledger_seq"], ledger_head=m["ledger_head"],
     )
+
+
+# Statements are built once: building them per call cost more than the database work.
+_GET = select(items).where(items.c.id == bindparam("b_id"))
+_GET_FOR_UPDATE = _GET.with_for_update()
+_INSERT_ITEM = insert(items)
+_INSERT_ENTRY = insert(ledger)
+_SET_CHAIN = update(items).where(items.c.id == bindparam("b_id"))
+_HISTORY = select(ledger).where(ledger.c.item_id == bindparam("b_id")).order_by(ledger.c.seq)
+
+
+def _update_statement(columns: frozenset[str]) -> Any:
+    """UPDATE of the given columns guarded by the expected version; cached per column set."""
+    stmt = _UPDATES.get(columns)
+    if stmt is None:
+        stmt = (update(items)
+                .where(items.c.id == bindparam("b_id"), items.c.version == bindparam("b_expected"))
+                .values({c: bindparam(c) for c in sorted(columns)}))
+        _UPDATES[columns] = stmt
+    return stmt
+
+
+_UPDATES: dict[frozenset[str], Any] = {}
+_ALWAYS = ("state", "fields", "version", "ledger_seq", "ledger_head", "updated_at")
 
 
 def _row_to_entry(row: Any) -> LedgerEntry:
@@ -81,53 +107,59 @@ class SqlStore:
         now = datetime.now(UTC)
         with self.write() as conn:
             key = conn.execute(
-                insert(items).values(**_item_values(item), version=1, ledger_seq=0, ledger_head="",
-                                     created_at=now, updated_at=now)
+                _INSERT_ITEM,
+                {**_item_values(item), "version": 1, "ledger_seq": 0, "ledger_head": "",
+                 "created_at": now, "updated_at": now},
             ).inserted_primary_key
             assert key is not None
             new_id = int(key[0])
-            sealed = self._append(conn, new_id, 0, "", entry)
-            conn.execute(update(items).where(items.c.id == new_id)
-                         .values(ledger_seq=sealed.seq, ledger_head=sealed.hash))
+            sealed = entry.sealed(new_id, 1, "")
+            conn.execute(_INSERT_ENTRY, _entry_values(sealed))
+            conn.execute(_SET_CHAIN, {"b_id": new_id, "ledger_seq": 1, "ledger_head": sealed.hash})
         return self.get(new_id)
-
-    def _append(self, conn: Connection, item_id: int, seq: int, head: str, entry: LedgerEntry) -> LedgerEntry:
-        sealed = replace(entry, seq=seq + 1).sealed(item_id, head)
-        conn.execute(insert(ledger).values(**_entry_values(sealed)))
-        return sealed
 
     def get(self, item_id: int) -> Item:
         with self.read() as conn:
-            row = conn.execute(select(items).where(items.c.id == item_id)).first()
+            row = conn.execute(_GET, {"b_id": item_id}).first()
         if row is None:
             raise NotFound("事项", item_id)
         return _row_to_item(row)
 
-    def update(self, item: Item, expected_version: int, entry: LedgerEntry) -> Item:
-        if item.id is None:
-            raise ValueError("update() needs a stored item")
-        now = datetime.now(UTC)
+    def transition(self, item_id: int, decide: Callable[[Item], tuple[Item, LedgerEntry]]) -> tuple[Item, Item]:
         with self.write() as conn:
-            head = conn.execute(
-                select(items.c.ledger_seq, items.c.ledger_head, items.c.version)
-                .where(items.c.id == item.id)
-                .with_for_update()
-            ).first()
-            if head is None:
+            row = conn.execute(_GET_FOR_UPDATE, {"b_id": item_id}).first()
+            if row is None:
+                raise NotFound("事项", item_id)
+            before = _row_to_item(row)
+            after, entry = decide(before)
+            self._write(conn, after, before.version, entry)
+        return before, after
+
+    def update(self, item: Item, expected_version: int, entry: LedgerEntry) -> Item:
+        with self.write() as conn:
+            row = conn.execute(_GET_FOR_UPDATE, {"b_id": item.id}).first()
+            if row is None:
                 raise NotFound("事项", item.id)
-            if head.version != expected_version:
-                raise ConcurrentUpdate(item.id)
-            sealed = self._append(conn, item.id, head.ledger_seq, head.ledger_head, entry)
-            result = conn.execute(
-                update(items)
-                .where(items.c.id == item.id, items.c.version == expected_version)
-                .values(**_item_values(item), version=expected_version + 1,
-                        ledger_seq=sealed.seq, ledger_head=sealed.hash, updated_at=now)
-            )
-            if result.rowcount != 1:
-                raise ConcurrentUpdate(item.id)
-        item.version, item.updated_at = expected_version + 1, now
+            current = _row_to_item(row)
+            item.ledger_seq, item.ledger_head = current.ledger_seq, current.ledger_head
+            self._write(conn, item, expected_version, entry)
         return item
+
+    def _write(self, conn: Connection, item: Item, expected_version: int, entry: LedgerEntry) -> None:
+        """UPDATE the changed columns if the version still matches, then append the entry."""
+        if item.id is None:
+            raise ValueError("cannot write an item that was never stored")
+        sealed = entry.sealed(item.id, item.ledger_seq + 1, item.ledger_head)
+        now = datetime.now(UTC)
+        changed = frozenset(_ALWAYS) | {c for c in COLUMNS if c in entry.changes}
+        values = {c: getattr(item, c) for c in changed if c in COLUMNS or c in ("state", "fields")}
+        values.update(version=expected_version + 1, ledger_seq=sealed.seq, ledger_head=sealed.hash,
+                      updated_at=now, b_id=item.id, b_expected=expected_version)
+        if conn.execute(_update_statement(changed), values).rowcount != 1:
+            raise ConcurrentUpdate(item.id)
+        conn.execute(_INSERT_ENTRY, _entry_values(sealed))
+        item.version, item.updated_at = expected_version + 1, now
+        item.ledger_seq, item.ledger_head = sealed.seq, sealed.hash
 
     def query(self, query: Query) -> list[Item]:
         stmt = select(items).order_by(items.c.id)
@@ -142,7 +174,7 @@ class SqlStore:
 
     def history(self, item_id: int) -> list[LedgerEntry]:
         with self.read() as conn:
-            rows = conn.execute(select(ledger).where(ledger.c.item_id == item_id).order_by(ledger.c.seq))
+            rows = conn.execute(_HISTORY, {"b_id": item_id})
             return [_row_to_entry(r) for r in rows]
 
     def close(self) -> None:

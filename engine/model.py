@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
@@ -75,6 +76,9 @@ class Item:
     version: int = 0
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    # Where the item's ledger chain ends; maintained by the store.
+    ledger_seq: int = 0
+    ledger_head: str = ""
 
     def get(self, name: str) -> Any:
         if name in COLUMNS:
@@ -94,7 +98,11 @@ class Item:
         return value is not None and str(value).strip() != ""
 
     def copy(self) -> Item:
-        return replace(self, fields=dict(self.fields))
+        # A shallow copy plus its own fields dict; dataclasses.replace re-runs __init__ and
+        # showed up in the transition benchmark.
+        clone = copy.copy(self)
+        clone.fields = dict(self.fields)
+        return clone
 
     def snapshot(self) -> dict[str, Any]:
         """Every field's value, for diffing and display."""
@@ -104,13 +112,18 @@ class Item:
 
 
 def changed_fields(before: Item, after: Item) -> dict[str, list[Any]]:
-    """{field: [old, new]} for every field that differs."""
-    old, new = before.snapshot(), after.snapshot()
-    return {
-        key: [_plain(old.get(key)), _plain(new.get(key))]
-        for key in sorted(set(old) | set(new))
-        if old.get(key) != new.get(key)
+    """{field: [old, new]} for every field that differs, sorted by field name."""
+    changes = {
+        name: [getattr(before, name), getattr(after, name)]
+        for name in COLUMNS
+        if getattr(before, name) != getattr(after, name)
     }
+    old, new = before.fields, after.fields
+    if old != new:
+        for key in old.keys() | new.keys():
+            if old.get(key) != new.get(key):
+                changes[key] = [_plain(old.get(key)), _plain(new.get(key))]
+    return dict(sorted(changes.items()))
 
 
 def _plain(value: Any) -> Any:
@@ -133,10 +146,13 @@ class LedgerEntry:
     prev_hash: str = ""
     hash: str = ""
 
-    def sealed(self, item_id: int, prev_hash: str) -> LedgerEntry:
-        """This entry bound to its item and chained to the previous entry's hash."""
-        entry = replace(self, item_id=item_id, prev_hash=prev_hash)
-        return replace(entry, hash=entry.digest())
+    def sealed(self, item_id: int, seq: int, prev_hash: str) -> LedgerEntry:
+        """This entry bound to its item, numbered, and chained to the previous entry's hash."""
+        entry = copy.copy(self)
+        for name, value in (("item_id", item_id), ("seq", seq), ("prev_hash", prev_hash)):
+            object.__setattr__(entry, name, value)
+        object.__setattr__(entry, "hash", entry.digest())
+        return entry
 
     def digest(self) -> str:
         body = json.dumps(

@@ -100,6 +100,7 @@ class Org:
     principal: str | None = None
     higher_authority: Authority | None = None
     _aliases: dict[str, str] = field(default_factory=dict)
+    _roles: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def unit(self, name: str) -> Unit:
         """A unit by its name or one of its aliases."""
@@ -118,6 +119,12 @@ class Org:
 
     def roles_of(self, name: str) -> frozenset[str]:
         """Roles given in org.yaml plus those that follow from heading or supervising a unit."""
+        cached = self._roles.get(name)
+        if cached is None:
+            cached = self._roles[name] = self._derive_roles(name)
+        return cached
+
+    def _derive_roles(self, name: str) -> frozenset[str]:
         person = self.person(name)
         derived = set(person.roles)
         for unit in self.units.values():

@@ -119,11 +119,14 @@ class Engine:
         """Fire `event` on the item as `actor`; re-decide from fresh data if someone wrote first."""
         self.org.person(actor)
         cleaned = {name: self.clean_value(name, value) for name, value in (sets or {}).items()}
+        when = at or self.clock.now()
+
+        def decide(item: Item) -> tuple[Item, LedgerEntry]:
+            return self._decide(item, event, actor, cleaned, note, when)
+
         for attempt in range(RETRIES):
-            before = self.store.get(item_id)
-            draft, entry = self._decide(before, event, actor, cleaned, note, at or self.clock.now())
             try:
-                saved = self.store.update(draft, before.version, entry)
+                before, saved = self.store.transition(item_id, decide)
             except ConcurrentUpdate:
                 log.info("retry_after_concurrent_update", item=item_id, event=event, attempt=attempt + 1)
                 continue

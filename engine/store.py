@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -25,6 +25,12 @@ class Store(Protocol):
 
     def get(self, item_id: int) -> Item:
         """The item, or NotFound."""
+        ...
+
+    def transition(self, item_id: int, decide: Callable[[Item], tuple[Item, LedgerEntry]]) -> tuple[Item, Item]:
+        """Read the item, let `decide` return the changed item and its ledger entry, and
+        write both, all in one write transaction holding the item; returns (before, after).
+        Whatever `decide` raises rolls everything back."""
         ...
 
     def update(self, item: Item, expected_version: int, entry: LedgerEntry) -> Item:

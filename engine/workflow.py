@@ -120,6 +120,10 @@ class Workflow:
         self.name, self.title, self.kind, self.initial, self.source = name, title, kind, initial, source
         self.states = {s.name: s for s in states}
         self.transitions = transitions
+        self._events = list(dict.fromkeys(t.event for t in transitions))
+        self._from: dict[str, list[Transition]] = {
+            s.name: [t for t in transitions if s.name in t.sources] for s in states
+        }
         self.machine = Machine(
             model=None, states=[s.name for s in states], initial=initial,
             auto_transitions=False, send_event=True, ignore_invalid_triggers=False,
@@ -132,10 +136,10 @@ class Workflow:
             )
 
     def events(self) -> list[str]:
-        return list(dict.fromkeys(t.event for t in self.transitions))
+        return self._events
 
     def allowed_from(self, state: str) -> list[Transition]:
-        return [t for t in self.transitions if state in t.sources]
+        return self._from.get(state, [])
 
     def transition_for(self, item_id: object, state: str, event: str) -> Transition:
         if event not in self.events():
