@@ -1,1 +1,54 @@
-"""`rectify deadline`: read a Chinese deadline expression (placeholder until the parser lands)."""
+"""`rectify deadline EXPR`: read a Chinese deadline expression and print it as JSON.
+
+    rectify deadline 2020年底前 --ref 2020-08-01
+    {"kind": "once", "dues": ["2020-12-31"], "overdue_at": ["2021-01-01T00:00:00+08:00"], …}
+
+Anything the engine cannot read with certainty exits 2 with the unreadable part on stderr.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, tzinfo
+
+import click
+
+from adapters.cli.base import cli, echo_json, handle_errors
+from engine.clock import SystemClock
+from engine.deadline import parse_deadline, zone_of
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return zone_of(name)
+    except ValueError as exc:
+        raise click.BadParameter(f"未知时区：{name}", param_hint="--tz") from exc
+
+
+def _reference(text: str | None, zone: tzinfo) -> datetime:
+    """--ref as a date or a date and time in the site's zone; now when not given."""
+    if text is None:
+        return SystemClock().now().astimezone(zone)
+    try:
+        when = datetime.fromisoformat(text) if "T" in text or " " in text else None
+        if when is None:
+            when = datetime.combine(date.fromisoformat(text), time(0))
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM：{text}", param_hint="--ref"
+        ) from exc
+    return when if when.tzinfo else when.replace(tzinfo=zone)
+
+
+@cli.command("deadline")
+@click.argument("expression")
+@click.option("--ref", "ref", metavar="YYYY-MM-DD[THH:MM]", help="参考时间（默认：现在）")
+@click.option(
+    "--count", type=click.IntRange(min=1), default=4, show_default=True, help="周期性期限列出几次"
+)
+@click.option("--tz", "tz", default="Asia/Shanghai", show_default=True, help="站点时区")
+@handle_errors
+def deadline_command(expression: str, ref: str | None, count: int, tz: str) -> None:
+    """解析期限表述（如“2020年底前”“5个工作日内”“每季度末”），输出 JSON。"""
+    zone = _zone(tz)
+    result = parse_deadline(expression, _reference(ref, zone), zone, count=count)
+    echo_json(result.to_json())
