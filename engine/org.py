@@ -8,6 +8,7 @@ from typing import Any
 
 from engine import yamlfile
 from engine.errors import ConfigError, NotFound, Problem
+from engine.mail import valid_addr_spec
 from engine.validate import check
 
 # Roles a person may be given in org.yaml; more are derived from the units they head.
@@ -170,11 +171,15 @@ def build(data: Any, filename: str) -> Org:
             if alias in aliases and aliases[alias] != u["name"]:
                 problems.append(Problem(filename, line, f"别名“{alias}”同时属于“{aliases[alias]}”和“{u['name']}”"))
             aliases[alias] = u["name"]
+        if u.get("email") and not valid_addr_spec(u["email"]):
+            problems.append(Problem(filename, line, f"单位“{u['name']}”的邮箱“{u['email']}”格式不正确"))
         units[u["name"]] = Unit(
             u["name"], u["head"], u.get("leader"), u.get("email"), tuple(u.get("aliases", [])),
             u.get("kind", "office"),
         )
     for i, p in enumerate(data["people"]):
+        if p.get("email") and not valid_addr_spec(p["email"]):
+            problems.append(Problem(filename, data["people"].line_of(i), f"人员“{p['name']}”的邮箱“{p['email']}”格式不正确"))
         if p.get("unit") and p["unit"] not in units:
             problems.append(Problem(filename, data["people"].line_of(i), f"人员“{p['name']}”所属单位“{p['unit']}”不在 units 中"))
     if data["safety_office"] not in units:

@@ -163,7 +163,7 @@ def build(root: Path, data: Any, filename: str) -> SiteConfig:
             security=mail.get("security", "none"),
             username=mail.get("username"),
             password_env=mail.get("password_env"),
-            password_file=mail.get("password_file"),
+            password_file=str(root / mail["password_file"]) if mail.get("password_file") else None,
             sender=mail.get("from", "rectify@example.org"),
             outbox_dir=root / mail.get("outbox_dir", "mail"),
             timeout_seconds=float(mail.get("timeout_seconds", 30)),
