@@ -105,6 +105,9 @@ def _positional(word: str) -> int:
 
 
 def _replace(match: re.Match[str]) -> str:
+    start = match.start()
+    if match.group() == "一" and start and match.string[start - 1] in "上下":
+        return "一"  # 下一年, 上一个月: a word, not a count
     try:
         return str(chinese_to_int(match.group()))
     except ValueError:

@@ -65,10 +65,11 @@ class WorkCalendar:
     workdays: extra working days (a date, or a mapping date → name); they win over
         weekends and the package's holidays.
     years: years whose arrangement the caller declares complete, on top of those the
-        package knows; counts inside them are not provisional.
+        package knows; counts inside them are not provisional. The fixed-date holidays
+        (元旦, 劳动节, 国庆 1–3 Oct) stay off in such years without being listed.
     """
 
-    __slots__ = ("_off", "_on", "_known", "first_known", "last_known")
+    __slots__ = ("_off", "_on", "_known", "_published", "first_known", "last_known")
 
     def __init__(
         self,
@@ -87,7 +88,8 @@ class WorkCalendar:
         self._on = (base_on - extra_off) | extra_on
         self.first_known = min(d.year for d in base_off)
         self.last_known = max(d.year for d in base_off)
-        self._known = frozenset(range(self.first_known, self.last_known + 1)) | frozenset(years)
+        self._published = frozenset(range(self.first_known, self.last_known + 1))
+        self._known = self._published | frozenset(years)
 
     def knows(self, year: int) -> bool:
         """True when the year's holiday arrangement is known (published or declared)."""
@@ -101,7 +103,9 @@ class WorkCalendar:
             return False
         if day.weekday() >= 5:
             return False
-        return day.year in self._known or (day.month, day.day) not in FIXED_HOLIDAYS
+        # Outside the package's years the fixed-date holidays are off by law, whether
+        # or not a site has declared the year's other arrangements.
+        return day.year in self._published or (day.month, day.day) not in FIXED_HOLIDAYS
 
     def add_workdays(self, start: date, n: int) -> Counted:
         """The n-th working day after `start` (n > 0) or before it (n < 0); `start` itself

@@ -59,16 +59,23 @@ def rule_of(m: re.Match[str], ref: Ref) -> Recurrence:
 def _check_anchors(m: re.Match[str], ref: Ref, unit: str) -> None:
     """Each unit takes only the anchors that make sense for it."""
     months = _MONTHS.get(unit)
-    if m["ev_weekday"] and unit not in _WEEK_UNITS:
-        raise fail(ref, m.group("every"), "星期几只能用于每周")
+    part = m.group("every")
+    if unit in _WEEK_UNITS:
+        if m["ev_end"]:
+            raise fail(ref, part, "“周末”指周六还是周日无法确定")
+        if m["ev_day"] or m["ev_xun"] or m["ev_month"]:
+            raise fail(ref, part, "每周只能接星期几（周一至周日）")
+        return
+    if m["ev_weekday"]:
+        raise fail(ref, part, "星期几只能用于每周")
     if m["ev_month"] and months != 12:
-        raise fail(ref, m.group("every"), "月份只能用于每年")
+        raise fail(ref, part, "月份只能用于每年")
     if (m["ev_day"] or m["ev_xun"]) and months not in (1, 12):
-        raise fail(ref, m.group("every"), "无法确定是周期中哪个月的这一天")
+        raise fail(ref, part, "无法确定是周期中哪个月的这一天")
     if m["ev_end"] and months is None:
-        raise fail(ref, m.group("every"), "“底/末”只能用于月、季度、半年或年")
+        raise fail(ref, part, "“底/末”只能用于月、季度、半年或年")
     if m["ev_day"] and not 1 <= int(m["ev_day"]) <= 31:
-        raise fail(ref, m.group("every"), "日期应在1到31之间")
+        raise fail(ref, part, "日期应在1到31之间")
 
 
 def _times_a_year(m: re.Match[str], ref: Ref, unit: str, n: int, times: int) -> Recurrence:
@@ -80,8 +87,6 @@ def _times_a_year(m: re.Match[str], ref: Ref, unit: str, n: int, times: int) -> 
 
 
 def _weekly(m: re.Match[str], ref: Ref, n: int) -> Recurrence:
-    if m["ev_end"]:
-        raise fail(ref, m.group("every"), "“周末”指周六还是周日无法确定")
     if n == 1:
         return WeekCycle(_WEEKDAY[m["ev_weekday"]] if m["ev_weekday"] else 6)
     if m["ev_weekday"]:

@@ -125,8 +125,11 @@ class _Reading(Ref):
         for filler in (lead, tail):
             if grammar.DIGIT.search(filler):
                 raise fail(self, filler, "含有无法识别的数字")
-        if grammar.HEDGE_BEFORE.search(lead):
+        # Hedges matter around dates and counts; "发现后立即整改" is still immediate.
+        if grammar.HEDGE_BEFORE.search(lead) and not _is_special(first):
             raise fail(self, lead + first.group(), "不是确定的期限")
+        if _is_special(last):
+            return
         if grammar.UNREAD_PART.match(tail):
             raise fail(self, last.group() + tail[:2], "年份、月份或日期写法不完整")
         if grammar.HEDGE_AFTER.match(tail):
@@ -310,6 +313,10 @@ class _Reading(Ref):
             self.zone,
             self.calendar,
         )
+
+
+def _is_special(m: re.Match[str]) -> bool:
+    return m["immediate"] is not None or m["ongoing"] is not None
 
 
 def _is_dated(m: re.Match[str]) -> bool:

@@ -1,0 +1,217 @@
+"""Properties that hold for every reference time and count (hypothesis)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from engine.deadline import Kind, grammar, parse_deadline
+from engine.deadline.dates import days_in_month
+from engine.errors import DeadlineError
+from engine.numerals import chinese_to_int, normalize
+from engine.workcal import DEFAULT_CALENDAR
+
+SH = ZoneInfo("Asia/Shanghai")
+
+refs = st.datetimes(min_value=datetime(2005, 1, 1), max_value=datetime(2035, 12, 31)).map(
+    lambda d: d.replace(second=0, microsecond=0, tzinfo=SH)
+)
+counts = st.integers(min_value=1, max_value=90)
+
+
+@settings(max_examples=300)
+@given(ref=refs, n=counts)
+def test_a_working_day_deadline_lands_on_a_working_day(ref: datetime, n: int) -> None:
+    """ "N个工作日内" is due on a working day after the reference day, provisional exactly
+    when the count crossed a year whose holidays are not known."""
+    deadline = parse_deadline(f"{n}个工作日内", ref)
+    assert DEFAULT_CALENDAR.is_workday(deadline.dues[0])
+    assert deadline.dues[0] > ref.date()
+    counted_years = range((ref.date() + timedelta(days=1)).year, deadline.dues[0].year + 1)
+    unknown = any(not DEFAULT_CALENDAR.knows(year) for year in counted_years)
+    assert deadline.provisional == unknown == bool(deadline.warnings)
+
+
+@settings(max_examples=300)
+@given(
+    ref=refs,
+    a=counts,
+    b=counts,
+    unit=st.sampled_from(["日", "天", "个工作日", "周", "个月", "年", "小时", "分钟", "个自然日"]),
+)
+def test_more_days_never_move_a_deadline_earlier(ref: datetime, a: int, b: int, unit: str) -> None:
+    """For N <= M, "N…内" is overdue no later than "M…内"."""
+    low, high = sorted((a, b))
+    first = parse_deadline(f"{low}{unit}内", ref)
+    second = parse_deadline(f"{high}{unit}内", ref)
+    assert first.overdue_at[0] <= second.overdue_at[0]
+    assert first.dues[0] <= second.dues[0]
+    assert first.overdue_at[0] > ref
+
+
+recurrences = st.sampled_from(
+    [
+        "每季度末",
+        "每月1日前",
+        "每周五前",
+        "每周",
+        "每月",
+        "每半年",
+        "每年2次",
+        "每季度",
+        "每年",
+        "每年12月25日前",
+        "每月31日前",
+        "每年2月29日前",
+        "每两个月",
+        "每5个月",
+        "每天",
+        "每个工作日",
+        "每3个工作日",
+        "每7天",
+        "每两周",
+        "每周一",
+        "每月下旬",
+        "每年3次",
+        "每年4次",
+        "每年6次",
+        "每年12次",
+    ]
+)
+
+
+@settings(max_examples=300)
+@given(expression=recurrences, ref=refs, count=st.integers(min_value=1, max_value=12))
+def test_recurring_dues_strictly_increase(expression: str, ref: datetime, count: int) -> None:
+    """The dues of a recurrence strictly increase, and none is over at the reference."""
+    deadline = parse_deadline(expression, ref, count=count)
+    assert deadline.kind is Kind.RECURRING and len(deadline.dues) == count
+    assert all(a < b for a, b in zip(deadline.dues, deadline.dues[1:], strict=False))
+    assert all(at > ref for at in deadline.overdue_at)
+
+
+@settings(max_examples=200)
+@given(expression=recurrences, ref=refs, later=st.integers(min_value=0, max_value=5000))
+def test_next_dues_after_any_instant(expression: str, ref: datetime, later: int) -> None:
+    """next_dues(after) are still open at `after`, increase, and the first is the earliest."""
+    deadline = parse_deadline(expression, ref)
+    after = ref + timedelta(hours=later)
+    upcoming = deadline.next_overdue(after, 3)
+    assert len(upcoming) == 3
+    assert all(at > after for at in upcoming)
+    assert all(a < b for a, b in zip(upcoming, upcoming[1:], strict=False))
+
+
+@st.composite
+def windows(draw: st.DrawFn) -> str:
+    year = draw(st.integers(min_value=2005, max_value=2035))
+    m1 = draw(st.integers(min_value=1, max_value=12))
+    m2 = draw(st.integers(min_value=m1, max_value=12))
+    d1 = draw(st.integers(min_value=1, max_value=days_in_month(year, m1)))
+    shape = draw(st.sampled_from(["months", "days", "month-end", "year-span"]))
+    if shape == "months":
+        return f"{year}年{m1}月至{m2}月"
+    if shape == "month-end":
+        return f"{year}年{m1}月{d1}日起至{m2}月底"
+    if shape == "year-span":
+        return f"{year}年{m1}月至{year + 1}年{m2}月"
+    d2 = draw(st.integers(min_value=1, max_value=days_in_month(year, m2)))
+    return f"{m1}月{d1}日至{m2}月{d2}日"
+
+
+@settings(max_examples=300)
+@given(expression=windows(), ref=refs)
+def test_windows_start_before_they_end(expression: str, ref: datetime) -> None:
+    """Every window's first day is on or before its last, which is its due."""
+    deadline = parse_deadline(expression, ref)
+    assert deadline.kind is Kind.WINDOW
+    assert deadline.start is not None and deadline.start <= deadline.dues[0]
+
+
+@settings(max_examples=300)
+@given(day=st.dates(min_value=date(1990, 1, 1), max_value=date(2099, 12, 31)), ref=refs)
+def test_every_real_date_reads_as_itself_in_every_spelling(day: date, ref: datetime) -> None:
+    """ "Y年M月D日前", ISO, slashes and Chinese numerals give the same day."""
+    spellings = [
+        f"{day.year}年{day.month}月{day.day}日前",
+        day.isoformat(),
+        f"{day.year}/{day.month}/{day.day}",
+        f"{_digits(day.year)}年{_chinese(day.month)}月{_chinese(day.day)}日前",
+    ]
+    for text in spellings:
+        assert parse_deadline(text, ref).dues == (day,), text
+
+
+@settings(max_examples=300)
+@given(
+    year=st.integers(min_value=1990, max_value=2099),
+    month=st.integers(min_value=1, max_value=15),
+    day=st.integers(min_value=1, max_value=35),
+    ref=refs,
+)
+def test_impossible_dates_are_refused_never_rounded(
+    year: int, month: int, day: int, ref: datetime
+) -> None:
+    """A month past 12 or a day past the month's end is an error naming that part."""
+    assume(month > 12 or day > days_in_month(year, month))
+    text = f"{year}年{month}月{day}日前"
+    try:
+        parse_deadline(text, ref)
+    except DeadlineError as exc:
+        assert f"{month}月" in exc.part
+    else:
+        raise AssertionError(f"{text} was accepted")
+
+
+@settings(max_examples=500)
+@given(n=st.integers(min_value=0, max_value=9999))
+def test_chinese_numerals_round_trip(n: int) -> None:
+    """Positional Chinese numerals read back as the number written."""
+    assert chinese_to_int(_chinese(n)) == n
+
+
+_ALPHABET = (
+    "0123456789年月日底前内至每季度上下半周五一个工作立整改长期坚持春节国庆、今本明次号时点"
+    "第元旦清明劳动端午中秋十重阳即边随马持常经后份旬天星期礼拜午晚:-/.~T当这翌去查行"
+)
+
+
+@settings(max_examples=1500)
+@given(text=st.text(alphabet=_ALPHABET, max_size=20))
+def test_the_first_character_filter_changes_no_match(text: str) -> None:
+    """The fast pre-check of FIRST_CHARS finds exactly what the full grammar finds."""
+    slow = re.compile(grammar.ATOM.pattern.split(")", 1)[1], re.VERBOSE)
+    text = normalize(text)
+    assert [m.span() for m in grammar.ATOM.finditer(text)] == [
+        m.span() for m in slow.finditer(text)
+    ]
+
+
+_DIGITS = "〇一二三四五六七八九"
+
+
+def _digits(n: int) -> str:
+    return "".join(_DIGITS[int(c)] for c in str(n))
+
+
+def _chinese(n: int) -> str:
+    """A positional Chinese numeral, as documents write them (十五, 一百零五, 二千)."""
+    if n == 0:
+        return "零"
+    parts, zero = [], False
+    for value, name in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit, n = divmod(n, value)
+        if digit:
+            if zero and parts:
+                parts.append("零")
+            parts.append(
+                ("" if (value == 10 and not parts and digit == 1) else _DIGITS[digit]) + name
+            )
+            zero = False
+        else:
+            zero = True
+    return "".join(parts)
