@@ -8,28 +8,33 @@ from pathlib import Path
 from adapters import database
 from adapters.sqlstore import SqlStore
 from engine import org as org_mod
+from engine import plan as plan_mod
 from engine import site as site_mod
 from engine import workflow as workflow_mod
 from engine.clock import Clock, SystemClock
 from engine.errors import ConfigError, Problem
+from engine.model import Item
 from engine.org import Org
+from engine.plan import Plan
+from engine.policy import Policy
 from engine.service import Engine
 from engine.site import SiteConfig
 from engine.workflow import Workflows
 
 
 @dataclass
-class Policy:
+class SiteFiles:
     """Everything a site's files define, loaded and cross-checked together."""
 
     org: Org
     workflows: Workflows
+    rules: Policy
 
 
-def load_policy(config: SiteConfig) -> Policy:
-    """org.yaml and workflows/, with every problem in any file reported at once."""
+def load_policy(config: SiteConfig, rules_dir: Path | None = None, clock: Clock | None = None) -> SiteFiles:
+    """org.yaml, workflows/ and rules/, with every problem in any file reported at once."""
     problems: list[Problem] = []
-    org = workflows = None
+    org = workflows = rules = None
     try:
         org = org_mod.load(config.org_file)
     except ConfigError as exc:
@@ -38,25 +43,38 @@ def load_policy(config: SiteConfig) -> Policy:
         workflows = workflow_mod.load_dir(config.workflows_dir)
     except ConfigError as exc:
         problems += exc.problems
-    if problems or org is None or workflows is None:
+    states = sorted({s for wf in (workflows or {}).values() for s in wf.states})
+    try:
+        rules = plan_mod.load_policy(rules_dir or config.rules_dir, (clock or SystemClock()).now(), states)
+    except ConfigError as exc:
+        problems += exc.problems
+    if problems or org is None or workflows is None or rules is None:
         raise ConfigError(problems)
-    return Policy(org, workflows)
+    return SiteFiles(org, workflows, rules)
 
 
 @dataclass
 class App:
     config: SiteConfig
-    policy: Policy
+    policy: SiteFiles
     store: SqlStore
     engine: Engine
 
     def close(self) -> None:
         self.store.close()
 
+    def plan_for(self, item: Item, rules: Policy | None = None) -> Plan:
+        """The item's plan under the site's policy (or a draft one)."""
+        wf = self.policy.workflows.get_or_fail(item.workflow)
+        final = frozenset(s.name for s in wf.states.values() if s.final)
+        assert item.id is not None
+        return plan_mod.plan_item(item, self.store.history(item.id), rules or self.policy.rules,
+                                  final_states=final, tz=self.config.timezone)
+
 
 def open_app(site_dir: Path, clock: Clock | None = None) -> App:
     config = site_mod.load(site_dir)
-    policy = load_policy(config)
+    policy = load_policy(config, clock=clock)
     sql_engine = database.open_engine(config.database_url)
     database.require_current(sql_engine)
     store = SqlStore(sql_engine)

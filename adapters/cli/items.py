@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from adapters.cli.base import Context, cli, echo_json, handle_errors
+from adapters.cli.plans import plan_json
 from adapters.cli.render import (
     console,
     history_json,
@@ -95,6 +96,7 @@ def show(ctx: Context, item_id: int, as_json: bool) -> None:
     tz = app.config.timezone
     item = app.store.get(item_id)
     data = item_json(item, app.policy.workflows, tz)
+    data.update(plan_json(app.plan_for(item), item, app, app.engine.clock.now()))
     history = history_json(app.store.history(item_id), tz)
     if as_json:
         echo_json({**data, "history": history})
@@ -107,16 +109,31 @@ def show(ctx: Context, item_id: int, as_json: bool) -> None:
 @click.option("--unit", multiple=True, help="按责任单位筛选，可重复")
 @click.option("--category", multiple=True, help="按类别筛选，可重复")
 @click.option("--kind", multiple=True, type=click.Choice(["hazard", "task"]))
+@click.option("--overdue", is_flag=True, help="只列出已逾期的事项")
+@click.option("--at", "at", help="逾期判断的时间（ISO，默认：现在）")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @handle_errors
 def list_items(ctx: Context, state: tuple[str, ...], unit: tuple[str, ...],
-               category: tuple[str, ...], kind: tuple[str, ...], as_json: bool) -> None:
+               category: tuple[str, ...], kind: tuple[str, ...], overdue: bool, at: str | None,
+               as_json: bool) -> None:
     """列出事项。"""
     app = ctx.app
+    tz = app.config.timezone
+    now = parse_time(at, tz, "--at") if at else app.engine.clock.now()
     units = tuple(app.policy.org.unit(u).name for u in unit)
     found = app.store.query(Query(state=state, unit=units, category=category, kind=kind))
-    rows = [item_json(i, app.policy.workflows, app.config.timezone) for i in found]
+    rows = []
+    for i in found:
+        row = item_json(i, app.policy.workflows, tz)
+        plan = app.plan_for(i)
+        row["due"] = plan.due.isoformat() if plan.due else None
+        row["overdue_at"] = plan.overdue_at.astimezone(tz).isoformat() if plan.overdue_at else None
+        late = plan.overdue_at is not None and plan.overdue_at <= now
+        if overdue and not late:
+            continue
+        row["overdue"] = late
+        rows.append(row)
     if as_json:
         echo_json(rows)
     else:

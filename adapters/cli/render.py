@@ -61,7 +61,8 @@ def items_table(rows: list[dict[str, Any]]) -> Table:
         table.add_column(title)
     for r in rows:
         table.add_row(str(r["id"]), r["title"], r["category"] or "", r["level"], r["unit"] or "",
-                      r["responsible"] or "", r["state_title"], r.get("deadline") or "")
+                      r["responsible"] or "", r["state_title"],
+                      (r.get("due") or "") + ("（已逾期）" if r.get("overdue") else ""))
     return table
 
 

@@ -1,0 +1,136 @@
+"""Commands on policy and plans: explain, simulate."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from adapters.cli.base import Context, cli, echo_json, handle_errors
+from adapters.cli.render import console, parse_time
+from adapters.wiring import App, load_policy
+from engine.plan import Plan, Step, facts
+from engine.recipients import resolve
+from engine.store import Query
+
+pass_ctx = click.make_pass_decorator(Context)
+HORIZON = timedelta(days=366)
+MAX_SHOWN = 20
+
+
+def recipients(step: Step, item: Any, app: App) -> list[str]:
+    return [a.name for a in resolve(step.recipients, item, app.policy.org)]
+
+
+def plan_json(plan: Plan, item: Any, app: App, now: datetime) -> dict[str, Any]:
+    """The plan fields `show --json` and `explain --json` add to an item."""
+    tz = app.config.timezone
+    ahead = []
+    for step in plan.steps(now, now + HORIZON):
+        ahead.append({**step.to_json(tz), "recipients": recipients(step, item, app)})
+        if len(ahead) >= MAX_SHOWN:
+            break
+    return {
+        "due": plan.due.isoformat() if plan.due else None,
+        "overdue_at": plan.overdue_at.astimezone(tz).isoformat() if plan.overdue_at else None,
+        "rule": plan.rule.name if plan.rule else None,
+        "policy_version": plan.policy_version,
+        "paused": plan.paused,
+        "provisional": plan.provisional,
+        "ongoing": plan.ongoing,
+        "plan_note": plan.note,
+        "plan": ahead,
+    }
+
+
+@cli.command()
+@click.argument("item_id", type=int)
+@click.option("--at", "at", help="按此时间计算（默认：现在）")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def explain(ctx: Context, item_id: int, at: str | None, as_json: bool) -> None:
+    """说明事项适用哪条规则、为什么、期限是哪天，以及全部提醒和升级安排。"""
+    app = ctx.app
+    tz = app.config.timezone
+    now = parse_time(at, tz, "--at") if at else app.engine.clock.now()
+    item = app.store.get(item_id)
+    plan = app.plan_for(item)
+    item_facts = facts(item, app.policy.rules, tz)
+    candidates = [
+        {"rule": r.name, "file": f"{Path(r.where.file).name}:{r.where.line}", "matches": ok,
+         "specificity": r.match.specificity, "priority": r.priority, "match": r.match.describe()}
+        for r, ok in app.policy.rules.why(item_facts)
+    ]
+    data = {"id": item.id, "facts": {k: v for k, v in item_facts.items() if v not in (None, ())},
+            "candidates": candidates, **plan_json(plan, item, app, now)}
+    data["deadline_expr"] = item.deadline or (plan.rule.deadline if plan.rule else None)
+    data["deadline_source"] = "事项自带" if item.deadline else ("规则" if plan.rule else None)
+    if as_json:
+        echo_json(data)
+        return
+    _print_explain(data)
+
+
+def _print_explain(data: dict[str, Any]) -> None:
+    click.echo(f"事项 {data['id']} 的特征：" + "，".join(f"{k}={v}" for k, v in data["facts"].items()))
+    for c in data["candidates"]:
+        mark = "✓" if c["matches"] else "✗"
+        chosen = "  ← 生效" if c["rule"] == data["rule"] else ""
+        click.echo(f"  {mark} {c['rule']}（{c['file']}，条件：{c['match']}，具体程度 {c['specificity']}，"
+                   f"priority {c['priority']}）{chosen}")
+    if data["deadline_expr"]:
+        click.echo(f"期限：{data['deadline_expr']}（{data['deadline_source']}）→ 最后期限 {data['due']}，"
+                   f"{data['overdue_at']} 起逾期")
+    if data["plan_note"]:
+        click.echo(f"说明：{data['plan_note']}")
+    if data["provisional"]:
+        click.echo("注意：期限跨入节假日安排尚未公布的年份，结果为暂定")
+    table = Table(title="今后的提醒与升级")
+    for title in ("时间", "类型", "步骤", "通知对象", "依据"):
+        table.add_column(title)
+    for s in data["plan"]:
+        table.add_row(s["at"], "提醒" if s["kind"] == "remind" else "升级", s["step"],
+                      "、".join(s["recipients"]), s["rule_text"])
+    console.print(table)
+
+
+@cli.command()
+@click.option("--from", "start", required=True, help="起始时间（ISO）")
+@click.option("--to", "end", required=True, help="结束时间（ISO）")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="用草稿规则目录代替站点的 rules/，预览改动的效果")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def simulate(ctx: Context, start: str, end: str, rules_dir: Path | None, as_json: bool) -> None:
+    """列出某段时间内将发出的全部提醒和升级（不发送、不改动任何数据）。"""
+    app = ctx.app
+    tz = app.config.timezone
+    t0, t1 = parse_time(start, tz, "--from"), parse_time(end, tz, "--to")
+    if t1 <= t0:
+        raise click.BadParameter("--to 应晚于 --from", param_hint="--to")
+    rules = load_policy(app.config, rules_dir).rules if rules_dir else app.policy.rules
+    rows = []
+    for item in app.store.query(Query()):
+        plan = app.plan_for(item, rules)
+        for step in plan.steps(t0, t1):
+            rows.append({"at": step.at.astimezone(tz).isoformat(), "item": item.id, "title": item.title,
+                         "kind": step.kind, "step": step.action, "key": step.key,
+                         "recipients": recipients(step, item, app), "rule": plan.rule.name if plan.rule else None,
+                         "policy_version": rules.version})
+    rows.sort(key=lambda r: (r["at"], r["item"]))
+    if as_json:
+        echo_json(rows)
+        return
+    table = Table(title=f"模拟：{t0.astimezone(tz):%Y-%m-%d %H:%M} 至 {t1.astimezone(tz):%Y-%m-%d %H:%M}（规则版本 {rules.version}）")
+    for title in ("时间", "事项", "类型", "步骤", "通知对象"):
+        table.add_column(title)
+    for r in rows:
+        table.add_row(r["at"], f"{r['item']} {r['title']}", "提醒" if r["kind"] == "remind" else "升级",
+                      r["step"], "、".join(r["recipients"]))
+    console.print(table)
+    click.echo(f"共 {len(rows)} 条")

@@ -1,0 +1,84 @@
+"""Plans as the operator sees them: show, explain, simulate and list --overdue."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from tests.conftest import Cli
+
+
+def _hazard(run: Cli, *extra: str) -> int:
+    out = run("report", "--title", "消防通道堵塞", "--category", "消防", "--unit", "保卫处",
+              "--reporter", "郭晓明", "--found-at", "2021-03-01T09:00", "--json", *extra)
+    return int(json.loads(out.stdout)["id"])
+
+
+def test_show_json_has_due_rule_version_and_plan(run: Cli) -> None:
+    i = _hazard(run)
+    data = json.loads(run("show", str(i), "--json").stdout)
+    assert data["due"] == "2021-03-22" and data["overdue_at"] == "2021-03-23T00:00:00+08:00"
+    assert data["rule"] == "一般隐患" and len(data["policy_version"]) == 12
+    assert isinstance(data["plan"], list)  # the demo clock is real time: 2021's steps are past
+
+
+def test_report_with_its_own_deadline(run: Cli) -> None:
+    i = _hazard(run, "--deadline", "7个工作日内")
+    out = run("explain", str(i), "--at", "2021-03-01T10:00", "--json")
+    data = json.loads(out.stdout)
+    assert data["due"] == "2021-03-10" and data["deadline_source"] == "事项自带"
+    kinds = [(s["kind"], s["step"]) for s in data["plan"]]
+    assert ("escalate", "提醒") in kinds and ("remind", "提醒") in kinds
+    first_escalation = next(s for s in data["plan"] if s["kind"] == "escalate")
+    assert first_escalation["at"] == "2021-03-11T00:00:00+08:00"
+    assert first_escalation["recipients"] == ["赵卫东"]  # no responsible yet: the unit head
+    assert [c["rule"] for c in data["candidates"] if c["matches"]] == ["一般隐患"]
+
+
+def test_fire_set_deadline_replaces_the_rule_deadline(run: Cli) -> None:
+    i = _hazard(run)
+    run("fire", str(i), "assign", "--actor", "赵卫东", "--set", "responsible=马建军", "--set", "deadline=3日内")
+    data = json.loads(run("show", str(i), "--json").stdout)
+    assert data["due"] == "2021-03-04"
+
+
+def test_simulate_lists_steps_in_the_window_without_changing_anything(run: Cli) -> None:
+    i = _hazard(run)
+    run("fire", str(i), "assign", "--actor", "赵卫东", "--set", "responsible=马建军")
+    before = run("show", str(i), "--json").stdout
+    rows = json.loads(run("simulate", "--from", "2021-03-01", "--to", "2021-03-27", "--json").stdout)
+    assert [(r["at"][:10], r["kind"], r["step"]) for r in rows] == [
+        ("2021-03-12", "remind", "提醒"), ("2021-03-18", "remind", "提醒"),
+        ("2021-03-23", "escalate", "提醒"), ("2021-03-26", "escalate", "通报")]
+    assert rows[2]["recipients"] == ["马建军", "赵卫东"] and rows[3]["recipients"] == ["赵卫东", "陈立德"]
+    assert all(r["item"] == i for r in rows)
+    assert run("show", str(i), "--json").stdout == before
+
+
+def test_simulate_with_a_draft_rules_directory(run: Cli) -> None:
+    _hazard(run)
+    draft = run.site / "draft"
+    shutil.copytree(run.site / "rules", draft)
+    policy = draft / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace('"15个工作日内"', '"5个工作日内"'), encoding="utf-8")
+    rows = json.loads(run("simulate", "--from", "2021-03-01", "--to", "2021-03-10", "--rules", str(draft),
+                          "--json").stdout)
+    assert ("2021-03-09", "escalate") in [(r["at"][:10], r["kind"]) for r in rows]
+    current = json.loads(run("simulate", "--from", "2021-03-01", "--to", "2021-03-10", "--json").stdout)
+    assert all(r["kind"] == "remind" for r in current)
+
+
+def test_list_overdue_at_an_instant(run: Cli) -> None:
+    late = _hazard(run)
+    _hazard(run, "--deadline", "2021年12月底前")
+    rows = json.loads(run("list", "--overdue", "--at", "2021-03-23T00:00", "--json").stdout)
+    assert [r["id"] for r in rows] == [late]
+    assert json.loads(run("list", "--overdue", "--at", "2021-03-22T23:59", "--json").stdout) == []
+
+
+def test_check_reports_a_broken_rule_file_with_its_line(run: Cli) -> None:
+    policy = run.site / "rules" / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace('"逾期10个工作日"', '"逾期1个工作日"'),
+                      encoding="utf-8")
+    out = run("check", code=1)
+    assert "policy.yaml:" in out.stderr and "早于上一步" in out.stderr
