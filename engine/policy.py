@@ -467,3 +467,12 @@ def build(directory: Path, sources: dict[str, str], loaded_at: datetime,
         raise ConfigError(builder.problems)
     return Policy(version_of(sources), loaded_at, tuple(dict.fromkeys(builder.categories)), tuple(rules),
                   tuple(builder.campaigns), tuple(builder.obligations), dict(sources))
+
+
+def schema_document() -> dict[str, Any]:
+    """The JSON Schema shipped as rules/rule.schema.json, for editors to complete and check."""
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "rectify 规则文件", **SCHEMA}
+
+
+if __name__ == "__main__":  # python -m engine.policy > rules/rule.schema.json
+    print(json.dumps(schema_document(), ensure_ascii=False, indent=2))
