@@ -61,6 +61,8 @@ _NUMERAL = re.compile(
     rf"|(?<=[时点]){_NUM}(?=分)"
 )
 _HAS_NUMERAL = re.compile(_NUM)
+# Anything normalize would change; most expressions have none and are returned as they are.
+_NEEDS_WORK = re.compile("[" + re.escape("".join(_WIDTH) + _DROP) + "〇零一二两三四五六七八九十百千]")
 
 
 def chinese_to_int(word: str) -> int:
@@ -117,6 +119,8 @@ def _replace(match: re.Match[str]) -> str:
 
 def normalize(text: str) -> str:
     """One canonical spelling of a deadline expression (see the module docstring)."""
+    if _NEEDS_WORK.search(text) is None:
+        return text
     text = text.translate(_TABLE)
     if _HAS_NUMERAL.search(text):
         text = _NUMERAL.sub(_replace, text)

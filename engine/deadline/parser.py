@@ -49,7 +49,7 @@ def parse_deadline(
         raise ValueError("parse_deadline needs an aware reference datetime")
     if count < 1:
         raise ValueError("count must be at least 1")
-    zone = zone_of(tz)
+    zone = tz if isinstance(tz, tzinfo) else zone_of(tz)
     text = normalize(expression)
     if not text:
         raise DeadlineError(expression, "", "期限为空")
@@ -65,7 +65,9 @@ class _Reading(Ref):
     def __init__(
         self, expression: str, now: datetime, zone: tzinfo, calendar: WorkCalendar
     ) -> None:
-        super().__init__(expression, now, zone, calendar)
+        # Ref's fields, set here rather than through super() to save a call per parse.
+        self.expression, self.now, self.today = expression, now, now.date()
+        self.zone, self.calendar = zone, calendar
         self.text = ""
         self.warnings: list[str] = []
         self.provisional = False
@@ -101,8 +103,12 @@ class _Reading(Ref):
         if not core:
             kind = Kind.IMMEDIATE if immediate else Kind.ONGOING
             return self._deadline(kind, (), (), None, ongoing)
-        if len(core) == 1 and kinds[0] == "amount":
-            return self._relative(core[0], ongoing)
+        if len(core) == 1:
+            kind = kinds[0]
+            if kind == "amount":
+                return self._relative(core[0], ongoing)
+            if kind != "every":
+                return self._single(core[0], kind, ongoing)
         if "every" in kinds:
             return self._recurring(core, ongoing, count)
         return self._dates(core, kinds, joins, ongoing)
@@ -203,8 +209,6 @@ class _Reading(Ref):
     def _dates(
         self, core: list[re.Match[str]], kinds: list[str], joins: list[str], ongoing: bool
     ) -> Deadline:
-        if len(core) == 1:
-            return self._single(core[0], kinds[0], ongoing)
         pts = self._points(core, kinds)
         if "festival" in kinds:
             self._check_relations(core, kinds)
@@ -218,15 +222,18 @@ class _Reading(Ref):
 
     def _single(self, m: re.Match[str], kind: str, ongoing: bool) -> Deadline:
         """One date atom, the commonest expression ("2020年底前"), read without lists."""
-        point = self._point(m, kind, None)
+        point = points.absolute(m, self, None) if kind == "abs" else self._point(m, kind, None)
         if kind == "festival" and m["rel"] not in _BEFORE:
             raise fail(self, m.group(), "节日只能作“节前”期限")
         if point.grain in _PERIODS and not (m["end"] or m["rel"] or m["hh"]):
             # "2021年", "2020年8月": a whole year or month named alone is a window.
             return self._window_of(point, point, ongoing)
-        overdue = point.instant or end_of_day(point.last, self.zone)
-        due = _due_of(point)
-        self._past(overdue, due)
+        if point.instant is None:
+            due, overdue = point.last, end_of_day(point.last, self.zone)
+        else:
+            due, overdue = last_day_before(point.instant), point.instant
+        if overdue <= self.now:
+            self._past(overdue, due)
         return self._deadline(Kind.ONCE, (due,), (overdue,), None, ongoing)
 
     def _points(self, core: list[re.Match[str]], kinds: list[str]) -> list[Point]:
