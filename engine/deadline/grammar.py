@@ -43,7 +43,7 @@ _EVERY = r"""
 """
 
 _ISO = r"""
-(?P<iso>(?P<iso_y>\d{4})[-/.](?P<iso_m>\d{1,2})(?:[-/.](?P<iso_d>\d{1,2}))?)
+(?P<iso>(?P<iso_y>\d{4})(?P<iso_sep>[-/.])(?P<iso_m>\d{1,2})(?:(?P=iso_sep)(?P<iso_d>\d{1,2})(?:(?:星期|周|礼拜)(?P<iso_wd>[一二三四五六日天]))?)?)
 """
 
 _FESTIVAL = rf"""
@@ -57,7 +57,8 @@ _ABS = rf"""
   (?:(?P<half>[上下])半年度?
     |第?(?P<q>\d)季度?
     |(?P<qw>{_NEAR_WORD})?(?P<quarter>季)度
-    |(?:(?P<m>\d{{1,2}})|(?P<mw>{_NEAR_WORD}))?(?P<mon>月)份?(?:(?P<d>\d{{1,2}})[日号]|(?P<xun>[上中下])旬)?
+    |(?:(?P<m>\d{{1,2}})|(?P<mw>{_NEAR_WORD}))?(?P<mon>月)份?
+      (?:(?P<d>\d{{1,2}})[日号](?:(?:星期|周|礼拜)(?P<d_wd>[一二三四五六日天]))?|(?P<xun>[上中下])旬)?
     |(?(year)|(?P<ybare>年度?)))
   (?P<end>年?[底末])?)
 """
@@ -116,9 +117,14 @@ KINDS: tuple[str, ...] = (
 
 LIST_MARK = re.compile(r"[、,;/和及与]|以及|并且?")
 RANGE_MARK = re.compile(r"(?:起|开始)?(?:至|到|~|-)")
-DIGIT = re.compile(r"\d")
+# A number left in the filler is unread time ("3至5个工作日", "9.30前") unless it counts
+# something else ("开展1次", "100%", "3项").
+STRAY_NUMBER = re.compile(r"(?<!\d)\d+(?![\d次项份%％名人条处家所批类件遍轮套台篇])")
 # Filler that changes what a date means: "约2020年底", "2020年底前后", "3月以后", "2021年起".
-HEDGE_BEFORE = re.compile(r"(?:约|大约|大概|或|或者|除|非|不是|不在|不|以后|之后|后)$")
+# ("收到通知后3个工作日内" is fine: the count starts at the reference.)
+HEDGE_BEFORE = re.compile(r"(?:约|大约|大概|或|或者|除|非|不是|不在|不)$")
+# "到2022年", "截至2020年8月": a bare year or month read as a limit, not a window.
+UNTIL = re.compile(r"(?:到|至|截至|截止|截止到|截止至|不晚于|不迟于)$")
 HEDGE_AFTER = re.compile(r"后|以后|之后|起|开始|左右|上下|以来|期间|或|至|到|~|-")
 # An end marker or unit left over after an atom: "20年底前" (a year needs four digits).
 UNREAD_PART = re.compile(r"[底末旬年月日号]")

@@ -92,14 +92,23 @@ class _Reading(Ref):
                 previous_end = -1  # text after 立整立改 / 长期坚持 is a new clause
                 continue
             if core:
-                joins.append(self._join(previous_end, m))
+                join = self._join(previous_end, m)
+                if join == "text":
+                    if _names_a_period(m):
+                        continue  # "每月5日前报送上月情况": what is reported, not when
+                    if len(core) > 1 or not _names_a_period(core[0]):
+                        raise fail(self, m.group(), "一个期限中写了多个无法合并的时间")
+                    core.clear()  # "上年度隐患于每年3月底前报送": the same, before it
+                    kinds.clear()
+                else:
+                    joins.append(join)
             core.append(m)
             kinds.append(kind)
             previous_end = m.end()
         if first is None or last is None:
             raise fail(self, text, "没有可识别的期限")
         if first.start() or last.end() != len(text):
-            self._check_ends(first, last)
+            self._check_ends(first, last, "range" in joins)
         if not core:
             kind = Kind.IMMEDIATE if immediate else Kind.ONGOING
             return self._deadline(kind, (), (), None, ongoing)
@@ -125,11 +134,11 @@ class _Reading(Ref):
             raise fail(self, m.group(), "“年前”既可指年底前也可指春节前，请写明日期")
         return True
 
-    def _check_ends(self, first: re.Match[str], last: re.Match[str]) -> None:
+    def _check_ends(self, first: re.Match[str], last: re.Match[str], ranged: bool) -> None:
         """The text before the first atom and after the last must not change its meaning."""
         lead, tail = self.text[: first.start()], self.text[last.end() :]
         for filler in (lead, tail):
-            if grammar.DIGIT.search(filler):
+            if grammar.STRAY_NUMBER.search(filler):
                 raise fail(self, filler, "含有无法识别的数字")
         # Hedges matter around dates and counts; "发现后立即整改" is still immediate.
         if grammar.HEDGE_BEFORE.search(lead) and not _is_special(first):
@@ -138,19 +147,23 @@ class _Reading(Ref):
             return
         if grammar.UNREAD_PART.match(tail):
             raise fail(self, last.group() + tail[:2], "年份、月份或日期写法不完整")
-        if grammar.HEDGE_AFTER.match(tail):
+        hedge = grammar.HEDGE_AFTER.match(tail)
+        if hedge and not (hedge.group() == "期间" and ranged):
             raise fail(self, last.group() + tail[:2], "不是截止期限")
         if last["rel"] is None and last["end"] is None and last["ev_rel"] is None:
             if _is_dated(last) and grammar.LATER_RELATION.match(tail):
                 raise fail(self, last.group() + tail, "无法确定所指的日期")
 
     def _join(self, previous_end: int, m: re.Match[str]) -> str:
+        """How an atom joins the date atom before it: list, range, or other text."""
         gap = self.text[previous_end : m.start()] if previous_end >= 0 else "…"
         if not gap or grammar.LIST_MARK.fullmatch(gap):
             return "list"
         if grammar.RANGE_MARK.fullmatch(gap):
             return "range"
-        raise fail(self, m.group(), "一个期限中写了多个无法合并的时间")
+        if grammar.STRAY_NUMBER.search(gap):
+            raise fail(self, gap, "含有无法识别的数字")
+        return "text"
 
     # -- what the atoms make ----------------------------------------------------------
 
@@ -225,7 +238,11 @@ class _Reading(Ref):
         point = points.absolute(m, self, None) if kind == "abs" else self._point(m, kind, None)
         if kind == "festival" and m["rel"] not in _BEFORE:
             raise fail(self, m.group(), "节日只能作“节前”期限")
-        if point.grain in _PERIODS and not (m["end"] or m["rel"] or m["hh"]):
+        if (
+            point.grain in _PERIODS
+            and not (m["end"] or m["rel"] or m["hh"])
+            and not grammar.UNTIL.search(self.text, 0, m.start())
+        ):
             # "2021年", "2020年8月": a whole year or month named alone is a window.
             return self._window_of(point, point, ongoing)
         if point.instant is None:
@@ -320,6 +337,15 @@ class _Reading(Ref):
             self.zone,
             self.calendar,
         )
+
+
+def _names_a_period(m: re.Match[str]) -> bool:
+    """上月, 本季度, 上年度, 上半年 with no 前/内/底 name a period a report covers."""
+    if m["abs"] is None or m["y"] or m["m"] or m["d"] or m["q"] or m["xun"]:
+        return False
+    if m["end"] or m["rel"] or m["hh"]:
+        return False
+    return bool(m["yw"] or m["mw"] or m["qw"] or m["half"])
 
 
 def _is_special(m: re.Match[str]) -> bool:

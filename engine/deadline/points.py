@@ -172,7 +172,15 @@ def _month(m: re.Match[str], ref: Ref, ctx: Point | None, year: int, explicit: b
         year, month = (
             (ctx.year, ctx.month) if ctx and ctx.month else (ref.today.year, ref.today.month)
         )
-    return _day_in_month(m["d"], m["xun"], ref, year, month, explicit)
+    point = _day_in_month(m["d"], m["xun"], ref, year, month, explicit)
+    return _check_weekday(m["d_wd"], ref, point) if m["d_wd"] else point
+
+
+def _check_weekday(weekday: str, ref: Ref, point: Point) -> Point:
+    """ "2020年12月31日（星期四）": the weekday must agree with the date, or it is a typo."""
+    if point.first.weekday() != _WEEKDAY[weekday]:
+        raise fail(ref, f"{point.first.month}月{point.first.day}日星期{weekday}", "日期与星期不符")
+    return point
 
 
 def _day_in_month(
@@ -211,7 +219,10 @@ def iso(m: re.Match[str], ref: Ref) -> Point:
     year, month = int(m["iso_y"]), int(m["iso_m"])
     if not 1 <= month <= 12:
         raise fail(ref, m.group("iso"), "月份应在1到12之间")
-    return with_time(m, ref, _day_in_month(m["iso_d"], None, ref, year, month, True))
+    point = _day_in_month(m["iso_d"], None, ref, year, month, True)
+    if m["iso_wd"]:
+        point = _check_weekday(m["iso_wd"], ref, point)
+    return with_time(m, ref, point)
 
 
 def week(m: re.Match[str], ref: Ref) -> Point:
