@@ -149,6 +149,11 @@ class WorkCalendar:
 
     def provisional_warning(self, year: int) -> str:
         """The Chinese sentence that marks a count reaching into an unarranged year."""
+        if year < self.first_known:
+            return (
+                f"{year}年不在节假日日历范围内（{self.first_known}–{self.last_known}年），"
+                "工作日暂按周末和固定日期节日（元旦、劳动节、国庆节）计算，结果为暂定"
+            )
         return (
             f"{year}年的法定节假日安排尚未公布（日历只到{self.last_known}年），"
             "工作日暂按周末和固定日期节日（元旦、劳动节、国庆节）计算，结果为暂定"
@@ -176,9 +181,13 @@ def festival_date(name: str, year: int) -> date:
     raise ValueError(f"unknown festival: {name}")
 
 
+# lunardate 0.3 renamed toSolarDate (now deprecated) to to_solar_date; accept either.
+_TO_SOLAR = getattr(LunarDate, "to_solar_date", None) or LunarDate.toSolarDate
+
+
 def _lunar(year: int, month: int, day: int) -> date:
     try:
-        return LunarDate(year, month, day).to_solar_date()
+        return _TO_SOLAR(LunarDate(year, month, day))
     except (ValueError, IndexError) as exc:
         raise ValueError(f"lunar date {year}-{month}-{day} out of range") from exc
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from engine.deadline import Kind, grammar, parse_deadline
+from engine.deadline import Kind, grammar, parse_deadline, parse_offset
 from engine.deadline.dates import days_in_month
 from engine.errors import DeadlineError
 from engine.numerals import chinese_to_int, normalize
@@ -215,3 +215,49 @@ def _chinese(n: int) -> str:
         else:
             zero = True
     return "".join(parts)
+
+
+@settings(max_examples=300)
+@given(
+    instant=refs,
+    a=st.integers(min_value=0, max_value=40),
+    b=st.integers(min_value=0, max_value=40),
+    unit=st.sampled_from(["个工作日", "日", "小时", "个月", "周"]),
+)
+def test_offsets_move_monotonically(instant: datetime, a: int, b: int, unit: str) -> None:
+    """ "逾期N…" never comes earlier for a larger N, and "N…前" never later."""
+    low, high = sorted((a, b))
+
+    def after(n: int) -> datetime:
+        return parse_offset(f"逾期{n}{unit}").apply(instant) if n else instant
+
+    def before(n: int) -> datetime:
+        return parse_offset(f"{n}{unit}前").apply(instant) if n else instant
+
+    assert instant <= after(low) <= after(high)
+    assert instant >= before(low) >= before(high)
+
+
+@settings(max_examples=300)
+@given(
+    instant=refs,
+    n=st.integers(min_value=1, max_value=30),
+    direction=st.sampled_from(["逾期{}个工作日", "{}个工作日前"]),
+)
+def test_working_day_offsets_span_exactly_n_working_days(
+    instant: datetime, n: int, direction: str
+) -> None:
+    """Between an instant and its offset lie exactly N working days of working time, and
+    the result is the earliest such instant (never a midnight after a day off)."""
+    result = parse_offset(direction.format(n)).apply(instant)
+    low, high = sorted((instant, result))
+    elapsed = timedelta(0)
+    day = low.date()
+    while day <= high.date():
+        if DEFAULT_CALENDAR.is_workday(day):
+            start = datetime.combine(day, datetime.min.time(), SH)
+            elapsed += max(timedelta(0), min(high, start + timedelta(days=1)) - max(low, start))
+        day += timedelta(days=1)
+    assert elapsed == timedelta(days=n)
+    if result.time() == datetime.min.time():
+        assert DEFAULT_CALENDAR.is_workday(result.date() - timedelta(days=1))

@@ -137,3 +137,9 @@ def test_recurrences_a_person_would_have_to_guess(expression: str, reason: str) 
     """Ambiguous or unsupported recurrences are refused with a reason."""
     with pytest.raises(DeadlineError, match=reason):
         parse_deadline(expression, REF)
+
+
+def test_a_clamped_month_day_is_warned_about() -> None:
+    """ "每月31日前" warns that short months fall on their last day."""
+    deadline = parse_deadline("每月31日前", REF)
+    assert any("31日" in w for w in deadline.warnings)

@@ -123,3 +123,10 @@ def test_calendar_days_are_never_provisional() -> None:
 def test_words_around_a_count(expression: str) -> None:
     """Verbs and limits around a count change nothing."""
     assert due(expression, at(2021, 5, 10)) == date(2021, 5, 17)
+
+
+def test_working_days_before_the_calendar_starts_are_provisional_too() -> None:
+    """A count in a year before the package's first says so, without calling it unpublished."""
+    deadline = parse_deadline("5个工作日内", at(2003, 12, 29))
+    assert deadline.provisional
+    assert any("2003年不在节假日日历范围内" in w for w in deadline.warnings)

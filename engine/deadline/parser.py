@@ -19,7 +19,7 @@ from engine.deadline import every, grammar, points
 from engine.deadline.dates import add_months, end_of_day, last_day_before, zone_of
 from engine.deadline.model import SHANGHAI, Deadline, Kind
 from engine.deadline.points import Point, Ref, fail
-from engine.deadline.recurrence import Recurrence
+from engine.deadline.recurrence import MonthCycle, Recurrence
 from engine.errors import DeadlineError
 from engine.numerals import normalize
 from engine.workcal import DEFAULT_CALENDAR, WorkCalendar
@@ -174,6 +174,8 @@ class _Reading(Ref):
         if m["hh"] or m["rel"] and m["rel"] not in _BEFORE:
             raise fail(self, m.group(), "周期性期限后不能再接时刻或“内”")
         rule = every.rule_of(m, self)
+        if isinstance(rule, MonthCycle) and rule.day is not None and rule.day > 28:
+            self.warnings.append(f"有的月份没有{rule.day}日，这些月份按当月最后一天计算")
         dues, provisional = rule.dues_from(self.today, count, self.calendar)
         self._provisional(provisional, dues)
         overdue = tuple(end_of_day(d, self.zone) for d in dues)
@@ -305,10 +307,13 @@ class _Reading(Ref):
     # -- results ----------------------------------------------------------------------
 
     def _provisional(self, provisional: bool, dues: tuple[date, ...]) -> None:
-        if provisional:
-            self.provisional = True
-            years = sorted({d.year for d in dues if not self.calendar.knows(d.year)})
-            for year in years or [self.calendar.last_known + 1]:
+        """Mark the result provisional and name each unarranged year the count crossed."""
+        if not provisional:
+            return
+        self.provisional = True
+        first, last = min(self.today.year, *(d.year for d in dues)), max(d.year for d in dues)
+        for year in range(first, last + 1):
+            if not self.calendar.knows(year):
                 self.warnings.append(self.calendar.provisional_warning(year))
 
     def _past(self, overdue: datetime, due: date) -> None:
