@@ -57,6 +57,18 @@ def parse_deadline(
     return reading.read(text, count)
 
 
+class _Scan:
+    """The atoms of one expression: date atoms with their kinds and joins, and flags."""
+
+    __slots__ = ("core", "kinds", "joins", "immediate", "ongoing")
+
+    def __init__(self) -> None:
+        self.core: list[re.Match[str]] = []
+        self.kinds: list[str] = []
+        self.joins: list[str] = []
+        self.immediate = self.ongoing = False
+
+
 class _Reading(Ref):
     """Reading one expression: the reference, plus what the atoms have said so far."""
 
@@ -73,54 +85,62 @@ class _Reading(Ref):
         self.provisional = False
 
     def read(self, text: str, count: int) -> Deadline:
+        """The Deadline the text states (see the module docstring for the steps)."""
         self.text = text
-        core: list[re.Match[str]] = []
-        kinds: list[str] = []
-        joins: list[str] = []
-        immediate = ongoing = False
+        scan = self._scan()
+        core, kinds = scan.core, scan.kinds
+        if not core:
+            kind = Kind.IMMEDIATE if scan.immediate else Kind.ONGOING
+            return self._deadline(kind, (), (), None, scan.ongoing)
+        if len(core) == 1:
+            if kinds[0] == "amount":
+                return self._relative(core[0], scan.ongoing)
+            if kinds[0] != "every":
+                return self._single(core[0], kinds[0], scan.ongoing)
+        if "every" in kinds:
+            return self._recurring(core, scan.ongoing, count)
+        return self._dates(core, kinds, scan.joins, scan.ongoing)
+
+    def _scan(self) -> _Scan:
+        """Find the atoms, set 立整立改 / 长期坚持 aside and join the date atoms."""
+        scan = _Scan()
         first = last = None
         previous_end = -1
-        for m in grammar.ATOM.finditer(text):
+        for m in grammar.ATOM.finditer(self.text):
             kind = grammar.kind_of(m)
             if kind == "abs" and self._is_filler(m):
                 continue
             first = first or m
             last = m
             if kind == "immediate" or kind == "ongoing":
-                immediate = immediate or kind == "immediate"
-                ongoing = ongoing or kind == "ongoing"
+                scan.immediate = scan.immediate or kind == "immediate"
+                scan.ongoing = scan.ongoing or kind == "ongoing"
                 previous_end = -1  # text after 立整立改 / 长期坚持 is a new clause
                 continue
-            if core:
-                join = self._join(previous_end, m)
-                if join == "text":
-                    if _names_a_period(m):
-                        continue  # "每月5日前报送上月情况": what is reported, not when
-                    if len(core) > 1 or not _names_a_period(core[0]):
-                        raise fail(self, m.group(), "一个期限中写了多个无法合并的时间")
-                    core.clear()  # "上年度隐患于每年3月底前报送": the same, before it
-                    kinds.clear()
-                else:
-                    joins.append(join)
-            core.append(m)
-            kinds.append(kind)
+            if scan.core and not self._joined(scan, previous_end, m):
+                continue
+            scan.core.append(m)
+            scan.kinds.append(kind)
             previous_end = m.end()
         if first is None or last is None:
-            raise fail(self, text, "没有可识别的期限")
-        if first.start() or last.end() != len(text):
-            self._check_ends(first, last, "range" in joins)
-        if not core:
-            kind = Kind.IMMEDIATE if immediate else Kind.ONGOING
-            return self._deadline(kind, (), (), None, ongoing)
-        if len(core) == 1:
-            kind = kinds[0]
-            if kind == "amount":
-                return self._relative(core[0], ongoing)
-            if kind != "every":
-                return self._single(core[0], kind, ongoing)
-        if "every" in kinds:
-            return self._recurring(core, ongoing, count)
-        return self._dates(core, kinds, joins, ongoing)
+            raise fail(self, self.text, "没有可识别的期限")
+        if first.start() or last.end() != len(self.text):
+            self._check_ends(first, last, "range" in scan.joins)
+        return scan
+
+    def _joined(self, scan: _Scan, previous_end: int, m: re.Match[str]) -> bool:
+        """Record how `m` joins the date atoms before it; False to leave `m` out."""
+        join = self._join(previous_end, m)
+        if join != "text":
+            scan.joins.append(join)
+            return True
+        if _names_a_period(m):
+            return False  # "每月5日前报送上月情况": what is reported, not when
+        if len(scan.core) > 1 or not _names_a_period(scan.core[0]):
+            raise fail(self, m.group(), "一个期限中写了多个无法合并的时间")
+        scan.core.clear()  # "上年度隐患于每年3月底前报送": the same, before it
+        scan.kinds.clear()
+        return True
 
     # -- atoms and filler -------------------------------------------------------------
 
