@@ -180,3 +180,9 @@ def test_site_time_zone_decides_the_day_and_the_instant() -> None:
     assert parse_deadline("年底前", late_utc, "UTC").dues == (date(2020, 12, 31),)
     utc = parse_deadline("2020年底前", REF, "UTC")
     assert utc.overdue_at[0].isoformat() == "2021-01-01T00:00:00+00:00"
+
+
+def test_several_dues_come_in_time_order_once_each() -> None:
+    """"五一、十一前" lists October before May; 中秋 on 国庆 (2020) is one due."""
+    assert dues("五一、十一前") == ["2020-09-30", "2021-04-30"]
+    assert dues("国庆、中秋前") == ["2020-09-30"]

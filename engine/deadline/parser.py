@@ -249,11 +249,13 @@ class _Reading(Ref):
             self._check_relations(core, kinds)
         if "range" in joins:
             return self._window(core, pts, joins, ongoing)
-        dues = tuple(_due_of(p) for p in pts)
-        overdue = tuple(p.instant or end_of_day(p.last, self.zone) for p in pts)
-        for at, due in zip(overdue, dues, strict=True):
+        # In time order and once each: "五一、十一前" lists next May after this October,
+        # and 中秋 may fall on 国庆.
+        pairs = sorted({(p.instant or end_of_day(p.last, self.zone), _due_of(p)) for p in pts})
+        for at, due in pairs:
             self._past(at, due)
-        return self._deadline(Kind.ONCE, dues, overdue, None, ongoing)
+        dues = tuple(due for _, due in pairs)
+        return self._deadline(Kind.ONCE, dues, tuple(at for at, _ in pairs), None, ongoing)
 
     def _single(self, m: re.Match[str], kind: str, ongoing: bool) -> Deadline:
         """One date atom, the commonest expression ("2020年底前"), read without lists."""
