@@ -68,6 +68,9 @@ def test_an_empty_expression() -> None:
         "0日内",
         "3至5个工作日内",
         "两会前",
+        "不早于2020年底",  # a start, not a deadline
+        "晚于2020年12月31日",
+        "早于2020年12月31日",  # exclusive: by the 30th? refused rather than guessed
     ],
 )
 def test_ambiguous_or_unreadable_text(expression: str) -> None:

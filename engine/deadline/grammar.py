@@ -122,7 +122,10 @@ RANGE_MARK = re.compile(r"(?:起|开始)?(?:至|到|~|-)")
 STRAY_NUMBER = re.compile(r"(?<!\d)\d+(?![\d次项份%％名人条处家所批类件遍轮套台篇])")
 # Filler that changes what a date means: "约2020年底", "2020年底前后", "3月以后", "2021年起".
 # ("收到通知后3个工作日内" is fine: the count starts at the reference.)
-HEDGE_BEFORE = re.compile(r"(?:约|大约|大概|或|或者|除|非|不是|不在|不)$")
+HEDGE_BEFORE = re.compile(
+    r"(?:约|大约|大概|或|或者|除|非|不是|不在|不|不早于|不得早于"
+    r"|(?<![不得])早于|(?<![不得])晚于|(?<![不得])迟于)$"  # "早于12月31日": before, exclusive
+)
 # "到2022年", "截至2020年8月": a bare year or month read as a limit, not a window.
 UNTIL = re.compile(r"(?:到|至|截至|截止|截止到|截止至|不晚于|不迟于)$")
 HEDGE_AFTER = re.compile(r"后|以后|之后|起|开始|左右|上下|以来|期间|或|至|到|~|-")
