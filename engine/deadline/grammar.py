@@ -1,7 +1,7 @@
 """The words of deadline expressions: one compiled pattern that finds time atoms.
 
 After `engine.numerals.normalize`, an expression is a run of filler text and atoms.
-An atom is one of (the named group that holds it is in brackets):
+An atom is one of these kinds, each named after the group of ATOM that holds it:
 
     every    每 + unit [+ anchor] [前] [… N次]   每季度末, 每月1日前, 每周五前, 每年2次, 每3个工作日
     iso      2020-12-31, 2020/9/1, 2020.12 [+ time]
