@@ -70,7 +70,9 @@ items = Table(
     Column("ledger_head", String(64), nullable=False, default=""),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("origin", String(255)),
     Index("ix_items_state", "state"),
+    Index("uq_items_origin", "origin", unique=True),
     Index("ix_items_unit", "unit"),
     Index("ix_items_category", "category"),
 )

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapters import database
 from adapters.schema import items, ledger
-from engine.errors import ConcurrentUpdate, NotFound
+from engine.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
 from engine.model import COLUMNS, Item, LedgerEntry
 from engine.store import Query
 
@@ -25,7 +25,7 @@ def _row_to_item(row: Any) -> Item:
         responsible=m["responsible"], location=m["location"], reporter=m["reporter"],
         deadline=m["deadline"], fields=dict(m["fields"] or {}), version=m["version"],
         created_at=m["created_at"], updated_at=m["updated_at"],
-        ledger_seq=m["ledger_seq"], ledger_head=m["ledger_head"],
+        ledger_seq=m["ledger_seq"], ledger_head=m["ledger_head"], origin=m["origin"],
     )
 
 
@@ -65,7 +65,7 @@ def _row_to_entry(row: Any) -> LedgerEntry:
 def _item_values(item: Item) -> dict[str, Any]:
     values = {name: getattr(item, name) for name in COLUMNS}
     values.update(kind=item.kind, workflow=item.workflow, state=item.state,
-                  found_at=item.found_at, fields=item.fields)
+                  found_at=item.found_at, fields=item.fields, origin=item.origin)
     return values
 
 
@@ -102,6 +102,14 @@ class SqlStore:
             raise database.translate(exc, self.engine.url) from exc
 
     def add(self, item: Item, entry: LedgerEntry) -> Item:
+        try:
+            return self._add(item, entry)
+        except StoreError as exc:
+            if item.origin and isinstance(exc.__cause__, IntegrityError):
+                raise AlreadyExists(item.origin) from exc
+            raise
+
+    def _add(self, item: Item, entry: LedgerEntry) -> Item:
         now = datetime.now(UTC)
         with self.write() as conn:
             key = conn.execute(
@@ -115,6 +123,14 @@ class SqlStore:
             conn.execute(_INSERT_ENTRY, _entry_values(sealed))
             conn.execute(_SET_CHAIN, {"b_id": new_id, "ledger_seq": 1, "ledger_head": sealed.hash})
         return self.get(new_id)
+
+    def origins(self, candidates: list[str]) -> set[str]:
+        """Which of these origins are already taken."""
+        if not candidates:
+            return set()
+        with self.read() as conn:
+            rows = conn.execute(select(items.c.origin).where(items.c.origin.in_(candidates)))
+            return {r.origin for r in rows}
 
     def get(self, item_id: int) -> Item:
         with self.read() as conn:

@@ -5,6 +5,7 @@
     ├── NotFound                 an item, unit, person or workflow does not exist
     ├── Refused                  the workflow refuses an event (state, field, role, duty)
     ├── ConcurrentUpdate         another writer changed the item first
+    ├── AlreadyExists            an item with this origin (obligation period, sheet row) exists
     ├── DeadlineError            a deadline expression cannot be read with certainty
     └── StoreError               the database is missing, locked or unreachable
 
@@ -67,6 +68,12 @@ class ConcurrentUpdate(RectifyError):
     def __init__(self, item_id: object) -> None:
         self.item_id = item_id
         super().__init__(f"事项 {item_id} 已被其他操作修改，请重新读取后再试")
+
+
+class AlreadyExists(RectifyError):
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        super().__init__(f"来源为 {origin} 的事项已经存在，未重复创建")
 
 
 class DeadlineError(RectifyError):

@@ -76,6 +76,8 @@ class Item:
     version: int = 0
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    # Where the item came from, unique per site: "obligation:NAME:DUE:UNIT", a sheet row…
+    origin: str | None = None
     # Where the item's ledger chain ends; maintained by the store.
     ledger_seq: int = 0
     ledger_head: str = ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,9 +10,10 @@ from typing import Any
 import structlog
 
 from engine.clock import Clock
-from engine.errors import ConcurrentUpdate, RectifyError, Refused
+from engine.errors import AlreadyExists, ConcurrentUpdate, RectifyError, Refused
 from engine.guards import FireContext
 from engine.model import FIELDS, KINDS, LEVELS, Item, LedgerEntry, changed_fields
+from engine.obligations import DueReport
 from engine.org import Org
 from engine.store import Store
 from engine.workflow import Workflow, Workflows
@@ -54,6 +55,7 @@ class Report:
     deadline: str | None = None
     fields: Mapping[str, Any] | None = None
     note: str | None = None
+    origin: str | None = None
 
 
 class Engine:
@@ -82,7 +84,7 @@ class Engine:
         wf = self.workflow_for(r.kind, r.level, r.workflow)
         now = self.clock.now()
         item = Item(id=None, kind=r.kind, workflow=wf.name, state=wf.initial, title=r.title.strip(),
-                    found_at=r.found_at or now, category=r.category, level=r.level)
+                    found_at=r.found_at or now, category=r.category, level=r.level, origin=r.origin)
         values = {"unit": r.unit, "location": r.location, "reporter": r.reporter,
                   "responsible": r.responsible, "deadline": r.deadline, **(r.fields or {})}
         for name, value in values.items():
@@ -94,6 +96,22 @@ class Engine:
         saved = self.store.add(item, entry)
         _log_transition(saved.id, "report", None, wf.initial, actor)
         return saved
+
+    def open_reports(self, reports: Sequence[DueReport], at: datetime) -> list[Item]:
+        """Create the report tasks not created yet; another writer's duplicate is skipped."""
+        taken = self.store.origins([r.origin for r in reports])
+        created = []
+        for r in reports:
+            if r.origin in taken:
+                continue
+            unit = self.org.unit(r.unit)
+            try:
+                created.append(self.report(Report(
+                    title=r.title, kind="task", unit=unit.name, responsible=unit.head, found_at=at,
+                    deadline=r.due.isoformat(), origin=r.origin, fields={"requirement": r.obligation})))
+            except AlreadyExists:
+                continue
+        return created
 
     def clean_value(self, name: str, value: Any, *, allow_system: bool = False) -> Any:
         """A --set value checked and normalised: units by alias, people against org.yaml."""

@@ -23,6 +23,10 @@ class Store(Protocol):
         """Insert a new item and its first ledger row together; returns it with its id."""
         ...
 
+    def origins(self, candidates: list[str]) -> set[str]:
+        """Which of these origin keys already belong to an item."""
+        ...
+
     def get(self, item_id: int) -> Item:
         """The item, or NotFound."""
         ...

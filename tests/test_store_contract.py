@@ -14,6 +14,7 @@ from adapters.wiring import App, open_app
 from engine.errors import ConcurrentUpdate, NotFound, Refused, StoreError
 from engine.model import verify_chain
 from engine.service import Report
+from engine.store import Query
 
 
 def _assigned(app: App) -> int:
@@ -115,3 +116,15 @@ def test_two_processes_firing_on_one_item_lose_no_update(app: App, site: Path) -
         assert entry.from_state == prev.to_state
     assert verify_chain(history) is None
     assert app.store.get(i).version == len(history)
+
+
+def test_an_origin_is_taken_once(app: App) -> None:
+    """Two writers creating the same obligation period: the database keeps one."""
+    from engine.errors import AlreadyExists
+
+    first = Report(title="一季度报送", kind="task", unit="总务处", origin="obligation:q:2021-03-31:总务处")
+    app.engine.report(first)
+    with pytest.raises(AlreadyExists):
+        app.engine.report(first)
+    assert app.store.origins(["obligation:q:2021-03-31:总务处", "other"]) == {"obligation:q:2021-03-31:总务处"}
+    assert len(app.store.query(Query())) == 1

@@ -12,6 +12,7 @@ from rich.table import Table
 from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import console, parse_time
 from adapters.wiring import App, load_policy
+from engine.obligations import current_reports
 from engine.plan import Plan, Step, facts
 from engine.recipients import resolve
 from engine.store import Query
@@ -134,3 +135,31 @@ def simulate(ctx: Context, start: str, end: str, rules_dir: Path | None, as_json
                       r["step"], "、".join(r["recipients"]))
     console.print(table)
     click.echo(f"共 {len(rows)} 条")
+
+
+@cli.command()
+@click.option("--at", "at", help="按此时间生成（默认：现在）")
+@click.option("--dry-run", is_flag=True, help="只列出将要生成的报送任务")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def obligations(ctx: Context, at: str | None, dry_run: bool, as_json: bool) -> None:
+    """为当期的定期报送义务给每个单位生成一项报送任务（已生成的不会重复）。"""
+    app = ctx.app
+    tz = app.config.timezone
+    now = parse_time(at, tz, "--at") if at else app.engine.clock.now()
+    due = current_reports(app.policy.rules, app.policy.org, now, tz)
+    taken = app.store.origins([r.origin for r in due])
+    if dry_run:
+        rows = [{"origin": r.origin, "unit": r.unit, "title": r.title, "due": r.due.isoformat(),
+                 "exists": r.origin in taken} for r in due]
+        if as_json:
+            echo_json(rows)
+        for x in [] if as_json else rows:
+            click.echo(f"{'已存在' if x['exists'] else '将生成'}：{x['unit']} {x['title']}")
+        return
+    created = app.engine.open_reports(due, now)
+    if as_json:
+        echo_json([{"id": i.id, "unit": i.unit, "title": i.title, "origin": i.origin} for i in created])
+    else:
+        click.echo(f"生成报送任务 {len(created)} 项，已存在 {len(due) - len(created)} 项")

@@ -1,0 +1,65 @@
+"""Recurring report obligations → one report task per unit per period, never twice.
+
+"每季度末将阶段整治情况报综治办" becomes, for each responsible unit, a task due at the
+end of the current quarter. Each task's origin key names the obligation, the due day
+and the unit, so generating again (after a restart, by another daemon, by hand) finds
+the key taken and creates nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from engine.deadline import parse_deadline
+from engine.org import Org
+from engine.policy import Campaign, Obligation, Policy
+
+
+@dataclass(frozen=True)
+class DueReport:
+    origin: str
+    obligation: str
+    title: str
+    unit: str
+    due: date
+
+
+def _campaign(policy: Policy, name: str | None) -> Campaign | None:
+    return next((c for c in policy.campaigns if c.name == name), None) if name else None
+
+
+def _units(ob: Obligation, org: Org) -> list[str]:
+    if ob.units is not None:
+        return [org.unit(u).name for u in ob.units]
+    # "every unit" reports to the safety office; the office does not report to itself.
+    return [u for u in org.units if not ("safety_office" in ob.report_to and u == org.safety_office)]
+
+
+def _in_scope(ob: Obligation, campaign: Campaign | None, due: date) -> bool:
+    if campaign and campaign.phases and not (campaign.phases[0].start <= due <= campaign.phases[-1].end):
+        return False
+    if ob.phases:
+        phase = campaign.phase_at(due) if campaign else None
+        return phase in ob.phases
+    return True
+
+
+def current_reports(policy: Policy, org: Org, at: datetime, tz: ZoneInfo) -> list[DueReport]:
+    """For each obligation, the period open at `at`: one DueReport per unit."""
+    found: list[DueReport] = []
+    for ob in policy.obligations:
+        campaign = _campaign(policy, ob.campaign)
+        start = at
+        if campaign and campaign.phases:
+            opening = datetime.combine(campaign.phases[0].start, datetime.min.time(), tz)
+            start = max(at, opening)
+        deadline = parse_deadline(ob.every, start, tz, count=1)
+        dues = deadline.next_dues(start, 1)
+        if not dues or not _in_scope(ob, campaign, dues[0]) or start > at:
+            continue
+        for unit in _units(ob, org):
+            found.append(DueReport(f"obligation:{ob.name}:{dues[0].isoformat()}:{unit}", ob.name,
+                                   f"{ob.title}（{dues[0].isoformat()} 前）", unit, dues[0]))
+    return found
