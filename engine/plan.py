@@ -9,7 +9,7 @@ clock or a database: the same inputs always give the same steps.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from engine.deadline import Direction, Kind, Offset, parse_deadline, parse_offset
 from engine.errors import DeadlineError
 from engine.model import Item, LedgerEntry
-from engine.policy import Policy, Rule, fraction
+from engine.policy import Policy, Rule, fraction, read_sources
 from engine.policy import build as build_policy
 from engine.workcal import DEFAULT_CALENDAR, WorkCalendar
 
@@ -176,8 +176,6 @@ def plan_item(item: Item, history: Sequence[LedgerEntry], policy: Policy, *, fin
 
 
 def _with(plan: Plan, **changes: Any) -> Plan:
-    from dataclasses import replace
-
     return replace(plan, **changes)
 
 
@@ -227,8 +225,6 @@ def validate_offset(text: str) -> datetime:
 
 
 def load_policy(directory: Path, loaded_at: datetime, known_states: Sequence[str] = ()) -> Policy:
-    from engine.policy import read_sources
-
     return build_policy(directory, read_sources(directory), loaded_at, validate_expression,
                         validate_offset, known_states)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from engine.errors import NotFound
 from engine.model import Item
-from engine.org import Org
+from engine.org import Org, Unit
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def _person(role: str, name: str | None, org: Org) -> list[Addressee]:
     return [Addressee(role, name, org.people[name].email)]
 
 
-def _unit(item: Item, org: Org):  # type: ignore[no-untyped-def]
+def _unit(item: Item, org: Org) -> Unit | None:
     if not item.unit:
         return None
     try:
