@@ -191,5 +191,16 @@ class SqlStore:
             rows = conn.execute(_HISTORY, {"b_id": item_id})
             return [_row_to_entry(r) for r in rows]
 
+    def histories(self, item_ids: list[int]) -> dict[int, list[LedgerEntry]]:
+        """The ledgers of many items in one query, by item id."""
+        found: dict[int, list[LedgerEntry]] = {i: [] for i in item_ids}
+        if not item_ids:
+            return found
+        stmt = select(ledger).where(ledger.c.item_id.in_(item_ids)).order_by(ledger.c.item_id, ledger.c.seq)
+        with self.read() as conn:
+            for row in conn.execute(stmt):
+                found[row.item_id].append(_row_to_entry(row))
+        return found
+
     def close(self) -> None:
         self.engine.dispose()

@@ -13,7 +13,7 @@ from engine import site as site_mod
 from engine import workflow as workflow_mod
 from engine.clock import Clock, SystemClock
 from engine.errors import ConfigError, Problem
-from engine.model import Item
+from engine.model import Item, LedgerEntry
 from engine.org import Org
 from engine.plan import Plan
 from engine.policy import Policy
@@ -63,13 +63,21 @@ class App:
     def close(self) -> None:
         self.store.close()
 
-    def plan_for(self, item: Item, rules: Policy | None = None) -> Plan:
+    def plan_for(self, item: Item, rules: Policy | None = None,
+                 history: list[LedgerEntry] | None = None) -> Plan:
         """The item's plan under the site's policy (or a draft one)."""
         wf = self.policy.workflows.get_or_fail(item.workflow)
         final = frozenset(s.name for s in wf.states.values() if s.final)
         assert item.id is not None
-        return plan_mod.plan_item(item, self.store.history(item.id), rules or self.policy.rules,
+        if history is None:
+            history = self.store.history(item.id)
+        return plan_mod.plan_item(item, history, rules or self.policy.rules,
                                   final_states=final, tz=self.config.timezone)
+
+    def plans_for(self, items: list[Item], rules: Policy | None = None) -> list[Plan]:
+        """Plans of many items, reading their ledgers in one query."""
+        histories = self.store.histories([i.id for i in items if i.id is not None])
+        return [self.plan_for(i, rules, histories.get(i.id or 0, [])) for i in items]
 
 
 def open_app(site_dir: Path, clock: Clock | None = None) -> App:

@@ -49,5 +49,9 @@ class Store(Protocol):
         """The item's ledger rows in order."""
         ...
 
+    def histories(self, item_ids: list[int]) -> dict[int, list[LedgerEntry]]:
+        """The ledgers of many items at once, by item id."""
+        ...
+
     def close(self) -> None:
         ...

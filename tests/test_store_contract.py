@@ -128,3 +128,12 @@ def test_an_origin_is_taken_once(app: App) -> None:
         app.engine.report(first)
     assert app.store.origins(["obligation:q:2021-03-31:总务处", "other"]) == {"obligation:q:2021-03-31:总务处"}
     assert len(app.store.query(Query())) == 1
+
+
+def test_histories_reads_many_ledgers_at_once(app: App) -> None:
+    """The batch read returns each item's ledger in order, the same as one by one."""
+    a, b = _assigned(app), _assigned(app)
+    app.engine.fire(b, "start", "张海峰")
+    both = app.store.histories([a, b, 999])
+    assert both[a] == app.store.history(a) and both[b] == app.store.history(b)
+    assert [e.seq for e in both[b]] == [1, 2, 3] and both[999] == []

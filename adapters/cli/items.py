@@ -96,8 +96,9 @@ def show(ctx: Context, item_id: int, as_json: bool) -> None:
     tz = app.config.timezone
     item = app.store.get(item_id)
     data = item_json(item, app.policy.workflows, tz)
-    data.update(plan_json(app.plan_for(item), item, app, app.engine.clock.now()))
-    history = history_json(app.store.history(item_id), tz)
+    entries = app.store.history(item_id)
+    data.update(plan_json(app.plan_for(item, history=entries), item, app, app.engine.clock.now()))
+    history = history_json(entries, tz)
     if as_json:
         echo_json({**data, "history": history})
     else:
@@ -124,9 +125,8 @@ def list_items(ctx: Context, state: tuple[str, ...], unit: tuple[str, ...],
     units = tuple(app.policy.org.unit(u).name for u in unit)
     found = app.store.query(Query(state=state, unit=units, category=category, kind=kind))
     rows = []
-    for i in found:
+    for i, plan in zip(found, app.plans_for(found), strict=True):
         row = item_json(i, app.policy.workflows, tz)
-        plan = app.plan_for(i)
         row["due"] = plan.due.isoformat() if plan.due else None
         row["overdue_at"] = plan.overdue_at.astimezone(tz).isoformat() if plan.overdue_at else None
         late = plan.overdue_at is not None and plan.overdue_at <= now

@@ -116,8 +116,8 @@ def simulate(ctx: Context, start: str, end: str, rules_dir: Path | None, as_json
         raise click.BadParameter("--to 应晚于 --from", param_hint="--to")
     rules = load_policy(app.config, rules_dir).rules if rules_dir else app.policy.rules
     rows = []
-    for item in app.store.query(Query()):
-        plan = app.plan_for(item, rules)
+    found = app.store.query(Query())
+    for item, plan in zip(found, app.plans_for(found, rules), strict=True):
         for step in plan.steps(t0, t1):
             rows.append({"at": step.at.astimezone(tz).isoformat(), "item": item.id, "title": item.title,
                          "kind": step.kind, "step": step.action, "key": step.key,
