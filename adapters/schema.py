@@ -8,8 +8,11 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -71,7 +74,20 @@ items = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("origin", String(255)),
+    Column("assigned_at", UTCDateTime),
+    Column("entered_at", UTCDateTime),
+    Column("paused_seconds", Integer, nullable=False, default=0),
+    Column("rule", String(128)),
+    Column("policy_version", String(32)),
+    Column("started_at", UTCDateTime),
+    Column("due", Date),
+    Column("overdue_at", UTCDateTime),
+    Column("provisional", Boolean, nullable=False, default=False),
+    Column("plan_note", String(128)),
+    Column("planned_until", UTCDateTime),
+    Column("next_action_at", UTCDateTime),
     Index("ix_items_state", "state"),
+    Index("ix_items_next_action_at", "next_action_at"),
     Index("uq_items_origin", "origin", unique=True),
     Index("ix_items_unit", "unit"),
     Index("ix_items_category", "category"),
@@ -93,4 +109,70 @@ ledger = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     UniqueConstraint("item_id", "seq", name="uq_ledger_item_seq"),
+)
+
+# Every policy version items were bound to, with its rule texts, so that an item keeps
+# its plan after the files change and any process can rebuild that version.
+policies = Table(
+    "policies",
+    metadata,
+    Column("version", String(32), primary_key=True),
+    Column("loaded_at", UTCDateTime, nullable=False),
+    Column("sources", JSON, nullable=False),
+)
+
+# The outbox of decisions: one row per reminder or escalation step of an item, written in
+# the same transaction as the item's new scheduling cursor. The unique key makes queuing
+# the same step twice impossible, whichever process tries.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("policy_version", String(32), nullable=False),
+    Column("step_key", String(32), nullable=False),
+    Column("step_at", UTCDateTime, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("label", String(64), nullable=False),
+    Column("recipients", JSON, nullable=False),
+    Column("late", Boolean, nullable=False, default=False),
+    Column("queued_at", UTCDateTime, nullable=False),
+    Column("composed", Boolean, nullable=False, default=False),
+    UniqueConstraint("item_id", "policy_version", "step_key", "step_at", name="uq_notifications_step"),
+    Index("ix_notifications_composed", "composed"),
+)
+
+# The emails: one per recipient per tick (a digest of that recipient's notifications),
+# rendered once so that every retry sends the same bytes under the same Message-ID.
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("recipient_name", String(128), nullable=False),
+    Column("recipient_email", String(320), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text),
+    Column("notifications", JSON, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | sent | dead
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", Text),
+    Column("sent_at", UTCDateTime),
+    Index("ix_messages_status_next", "status", "next_attempt_at"),
+)
+
+# One row per daemon (by host and pid): when it last ticked, for `rectify status`.
+daemons = Table(
+    "daemons",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("last_tick_at", UTCDateTime),
+    Column("last_tick_as_of", UTCDateTime),
+    Column("last_tick_seconds", Float),
+    Column("policy_version", String(32)),
+    Column("last_error", Text),
 )

@@ -7,13 +7,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapters import database
-from adapters.schema import items, ledger
+from adapters.schema import items, ledger, policies
 from engine.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
-from engine.model import COLUMNS, Item, LedgerEntry
+from engine.model import COLUMNS, PLAN_COLUMNS, Item, LedgerEntry, plan_changes
 from engine.store import Query
 
 
@@ -26,6 +26,10 @@ def _row_to_item(row: Any) -> Item:
         deadline=m["deadline"], fields=dict(m["fields"] or {}), version=m["version"],
         created_at=m["created_at"], updated_at=m["updated_at"],
         ledger_seq=m["ledger_seq"], ledger_head=m["ledger_head"], origin=m["origin"],
+        assigned_at=m["assigned_at"], entered_at=m["entered_at"], paused_seconds=m["paused_seconds"],
+        rule=m["rule"], policy_version=m["policy_version"], started_at=m["started_at"], due=m["due"],
+        overdue_at=m["overdue_at"], provisional=m["provisional"], plan_note=m["plan_note"],
+        planned_until=m["planned_until"], next_action_at=m["next_action_at"],
     )
 
 
@@ -35,6 +39,7 @@ _GET_FOR_UPDATE = _GET.with_for_update()
 _INSERT_ITEM = insert(items)
 _INSERT_ENTRY = insert(ledger)
 _SET_CHAIN = update(items).where(items.c.id == bindparam("b_id"))
+_POLICY = select(policies).where(policies.c.version == bindparam("b_version"))
 _HISTORY = select(ledger).where(ledger.c.item_id == bindparam("b_id")).order_by(ledger.c.seq)
 
 
@@ -66,6 +71,7 @@ def _item_values(item: Item) -> dict[str, Any]:
     values = {name: getattr(item, name) for name in COLUMNS}
     values.update(kind=item.kind, workflow=item.workflow, state=item.state,
                   found_at=item.found_at, fields=item.fields, origin=item.origin)
+    values.update({name: getattr(item, name) for name in PLAN_COLUMNS})
     return values
 
 
@@ -146,7 +152,7 @@ class SqlStore:
                 raise NotFound("事项", item_id)
             before = _row_to_item(row)
             after, entry = decide(before)
-            self._write(conn, after, before.version, entry)
+            self._write(conn, after, before.version, entry, plan_changes(before, after))
         return before, after
 
     def update(self, item: Item, expected_version: int, entry: LedgerEntry) -> Item:
@@ -156,17 +162,19 @@ class SqlStore:
                 raise NotFound("事项", item.id)
             current = _row_to_item(row)
             item.ledger_seq, item.ledger_head = current.ledger_seq, current.ledger_head
-            self._write(conn, item, expected_version, entry)
+            self._write(conn, item, expected_version, entry, plan_changes(current, item))
         return item
 
-    def _write(self, conn: Connection, item: Item, expected_version: int, entry: LedgerEntry) -> None:
+    def _write(self, conn: Connection, item: Item, expected_version: int, entry: LedgerEntry,
+               plan_columns: frozenset[str] = frozenset()) -> None:
         """UPDATE the changed columns if the version still matches, then append the entry."""
         if item.id is None:
             raise ValueError("cannot write an item that was never stored")
         sealed = entry.sealed(item.id, item.ledger_seq + 1, item.ledger_head)
         now = datetime.now(UTC)
-        changed = frozenset(_ALWAYS) | {c for c in COLUMNS if c in entry.changes}
-        values = {c: getattr(item, c) for c in changed if c in COLUMNS or c in ("state", "fields")}
+        changed = frozenset(_ALWAYS) | {c for c in COLUMNS if c in entry.changes} | plan_columns
+        values = {c: getattr(item, c) for c in changed
+                  if c in COLUMNS or c in plan_columns or c in ("state", "fields")}
         values.update(version=expected_version + 1, ledger_seq=sealed.seq, ledger_head=sealed.hash,
                       updated_at=now, b_id=item.id, b_expected=expected_version)
         if conn.execute(_update_statement(changed), values).rowcount != 1:
@@ -201,6 +209,27 @@ class SqlStore:
             for row in conn.execute(stmt):
                 found[row.item_id].append(_row_to_entry(row))
         return found
+
+    def save_policy(self, version: str, loaded_at: datetime, sources: dict[str, str]) -> None:
+        """Keep a policy version's rule texts (once; a version is its content's hash)."""
+        with self.write() as conn:
+            if conn.execute(_POLICY, {"b_version": version}).first() is None:
+                conn.execute(insert(policies), {"version": version, "loaded_at": loaded_at, "sources": sources})
+
+    def policy_sources(self, version: str) -> tuple[datetime, dict[str, str]] | None:
+        with self.read() as conn:
+            row = conn.execute(_POLICY, {"b_version": version}).first()
+        return (row.loaded_at, dict(row.sources)) if row else None
+
+    def policy_versions(self) -> list[tuple[str, datetime, int]]:
+        """Every stored version with when it was loaded and how many items are bound to it."""
+        counts = (select(items.c.policy_version, func.count().label("n"))
+                  .group_by(items.c.policy_version).subquery())
+        stmt = (select(policies.c.version, policies.c.loaded_at, func.coalesce(counts.c.n, 0))
+                .outerjoin(counts, counts.c.policy_version == policies.c.version)
+                .order_by(policies.c.loaded_at))
+        with self.read() as conn:
+            return [(r[0], r[1], int(r[2])) for r in conn.execute(stmt)]
 
     def close(self) -> None:
         self.engine.dispose()

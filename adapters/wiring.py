@@ -13,10 +13,11 @@ from engine import site as site_mod
 from engine import workflow as workflow_mod
 from engine.clock import Clock, SystemClock
 from engine.errors import ConfigError, Problem
-from engine.model import Item, LedgerEntry
+from engine.model import Item
 from engine.org import Org
 from engine.plan import Plan
 from engine.policy import Policy
+from engine.policybook import PolicyBook
 from engine.service import Engine
 from engine.site import SiteConfig
 from engine.workflow import Workflows
@@ -63,21 +64,22 @@ class App:
     def close(self) -> None:
         self.store.close()
 
-    def plan_for(self, item: Item, rules: Policy | None = None,
-                 history: list[LedgerEntry] | None = None) -> Plan:
-        """The item's plan under the site's policy (or a draft one)."""
-        wf = self.policy.workflows.get_or_fail(item.workflow)
-        final = frozenset(s.name for s in wf.states.values() if s.final)
-        assert item.id is not None
-        if history is None:
-            history = self.store.history(item.id)
-        return plan_mod.plan_item(item, history, rules or self.policy.rules,
-                                  final_states=final, tz=self.config.timezone)
+    def plan_for(self, item: Item, rules: Policy | None = None) -> Plan:
+        """The item's plan under the version it is bound to (or under a draft policy)."""
+        return self.engine.plan(item, rules)
 
     def plans_for(self, items: list[Item], rules: Policy | None = None) -> list[Plan]:
-        """Plans of many items, reading their ledgers in one query."""
-        histories = self.store.histories([i.id for i in items if i.id is not None])
-        return [self.plan_for(i, rules, histories.get(i.id or 0, [])) for i in items]
+        return [self.engine.plan(i, rules) for i in items]
+
+
+def policy_book(current: Policy, store: SqlStore, config: SiteConfig) -> PolicyBook:
+    """The current policy, and older versions rebuilt from the texts the store kept."""
+    return PolicyBook(
+        current,
+        load=store.policy_sources,
+        build=lambda loaded_at, sources: plan_mod.policy_from_sources(config.rules_dir, sources, loaded_at),
+        save=lambda p: store.save_policy(p.version, p.loaded_at, p.sources),
+    )
 
 
 def open_app(site_dir: Path, clock: Clock | None = None) -> App:
@@ -86,5 +88,6 @@ def open_app(site_dir: Path, clock: Clock | None = None) -> App:
     sql_engine = database.open_engine(config.database_url)
     database.require_current(sql_engine)
     store = SqlStore(sql_engine)
-    engine = Engine(store, policy.workflows, policy.org, clock or SystemClock())
+    engine = Engine(store, policy.workflows, policy.org, clock or SystemClock(),
+                    policy_book(policy.rules, store, config), tz=config.timezone)
     return App(config, policy, store, engine)

@@ -6,7 +6,7 @@ import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 LEVELS = {"一般": "一般隐患", "重大": "重大隐患"}
@@ -81,6 +81,21 @@ class Item:
     # Where the item's ledger chain ends; maintained by the store.
     ledger_seq: int = 0
     ledger_head: str = ""
+    # Clock facts, kept by the engine on every transition so that a plan needs only the row.
+    assigned_at: datetime | None = None  # first entry into "assigned"
+    entered_at: datetime | None = None  # entry into the current state
+    paused_seconds: int = 0  # time spent in pausing states before the item fell overdue
+    # The plan basis: which rule of which policy version set the deadline, and what it is.
+    rule: str | None = None
+    policy_version: str | None = None
+    started_at: datetime | None = None  # the instant the deadline is counted from
+    due: date | None = None  # last allowed day
+    overdue_at: datetime | None = None  # before any pause is added
+    provisional: bool = False  # counted on an unpublished year's calendar
+    plan_note: str | None = None  # why there is no deadline, when there is none
+    # The scheduler's cursor: every step at or before planned_until is queued already.
+    planned_until: datetime | None = None
+    next_action_at: datetime | None = None
 
     def get(self, name: str) -> Any:
         if name in COLUMNS:
@@ -181,3 +196,13 @@ def verify_chain(entries: list[LedgerEntry]) -> int | None:
             return entry.seq
         prev = entry.hash
     return None
+
+
+# Columns the engine keeps for planning and scheduling; never set by users.
+PLAN_COLUMNS = ("assigned_at", "entered_at", "paused_seconds", "rule", "policy_version", "started_at",
+                "due", "overdue_at", "provisional", "plan_note", "planned_until", "next_action_at")
+
+
+def plan_changes(before: Item, after: Item) -> frozenset[str]:
+    """The plan columns that differ between two versions of an item."""
+    return frozenset(c for c in PLAN_COLUMNS if getattr(before, c) != getattr(after, c))

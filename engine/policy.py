@@ -236,9 +236,28 @@ class Policy:
                 return name
         return None
 
+    def __post_init__(self) -> None:
+        self._by_name = {rule.name: rule for rule in self.rules}
+        self._chosen: dict[tuple[Any, ...], Rule | None] = {}
+
+    def rule_named(self, name: str | None) -> Rule | None:
+        return self._by_name.get(name) if name else None
+
     def rule_for(self, facts: dict[str, Any]) -> Rule | None:
         """The most specific matching rule; equal specificity is settled by priority
-        (validation guarantees no remaining tie among overlapping rules)."""
+        (validation guarantees no remaining tie among overlapping rules). Items share a
+        handful of fact combinations, so choices are remembered."""
+        key = tuple(facts[k] for k in MATCH_KEYS)
+        try:
+            return self._chosen[key]
+        except KeyError:
+            pass
+        if len(self._chosen) > 100_000:
+            self._chosen.clear()
+        chosen = self._chosen[key] = self._choose(facts)
+        return chosen
+
+    def _choose(self, facts: dict[str, Any]) -> Rule | None:
         best: Rule | None = None
         for rule in self.rules:
             if rule.match.matches(facts) and (

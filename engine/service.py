@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 
@@ -15,7 +16,11 @@ from engine.guards import FireContext
 from engine.model import FIELDS, KINDS, LEVELS, Item, LedgerEntry, changed_fields
 from engine.obligations import DueReport
 from engine.org import Org
+from engine.plan import SHANGHAI, Plan, bind, paused_spell, plan_item
+from engine.policy import Policy
+from engine.policybook import PolicyBook
 from engine.store import Store
+from engine.workcal import DEFAULT_CALENDAR, WorkCalendar
 from engine.workflow import Workflow, Workflows
 
 log = structlog.get_logger("rectify.engine")
@@ -59,8 +64,33 @@ class Report:
 
 
 class Engine:
-    def __init__(self, store: Store, workflows: Workflows, org: Org, clock: Clock) -> None:
+    def __init__(self, store: Store, workflows: Workflows, org: Org, clock: Clock, policies: PolicyBook,
+                 *, tz: ZoneInfo = SHANGHAI, calendar: WorkCalendar = DEFAULT_CALENDAR) -> None:
         self.store, self.workflows, self.org, self.clock = store, workflows, org, clock
+        self.policies, self.tz, self.calendar = policies, tz, calendar
+        self._finals: dict[str, frozenset[str]] = {}
+
+    def final_states(self, workflow: str) -> frozenset[str]:
+        found = self._finals.get(workflow)
+        if found is None:
+            wf = self.workflows.get_or_fail(workflow)
+            found = self._finals[workflow] = frozenset(s.name for s in wf.states.values() if s.final)
+        return found
+
+    def plan(self, item: Item, policy: Policy | None = None) -> Plan:
+        """The item's plan under the version it is bound to, or under `policy` (a draft, a
+        newer version) as if it were bound to that instead."""
+        return plan_item(item, policy or self.policies.get(item.policy_version),
+                         final_states=self.final_states(item.workflow), calendar=self.calendar, tz=self.tz)
+
+    def rebind(self, item: Item, policy: Policy) -> Plan:
+        """Record on `item` the rule and deadline `policy` gives it, and when it next needs the
+        scheduler; returns its plan."""
+        bind(item, policy, calendar=self.calendar, tz=self.tz).apply(item)
+        plan = self.plan(item, policy)
+        step = plan.next_step(item.planned_until)
+        item.next_action_at = step.at if step else None
+        return plan
 
     def workflow_for(self, kind: str, level: str, explicit: str | None) -> Workflow:
         """The caller's choice, else major_hazard for 重大 hazards, else the kind's default."""
@@ -84,15 +114,21 @@ class Engine:
         wf = self.workflow_for(r.kind, r.level, r.workflow)
         now = self.clock.now()
         item = Item(id=None, kind=r.kind, workflow=wf.name, state=wf.initial, title=r.title.strip(),
-                    found_at=r.found_at or now, category=r.category, level=r.level, origin=r.origin)
+                    found_at=r.found_at or now, category=r.category, level=r.level, origin=r.origin,
+                    entered_at=now)
         values = {"unit": r.unit, "location": r.location, "reporter": r.reporter,
                   "responsible": r.responsible, "deadline": r.deadline, **(r.fields or {})}
         for name, value in values.items():
             if value not in (None, ""):
                 item.set(name, self.clean_value(name, value, allow_system=True))
+        if wf.initial == "assigned":
+            item.assigned_at = now
+        plan = self.rebind(item, self.policies.for_binding())
+        self._catch_up_from(item, plan, now)
         actor = item.reporter or SYSTEM_ACTOR
-        entry = LedgerEntry(None, 0, "report", None, wf.initial, actor, now, r.note,
-                            changes={k: [None, v] for k, v in item.snapshot().items() if v is not None})
+        changes = {k: [None, v] for k, v in item.snapshot().items() if v is not None}
+        changes.update(_basis_changes(None, item))
+        entry = LedgerEntry(None, 0, "report", None, wf.initial, actor, now, r.note, changes=changes)
         saved = self.store.add(item, entry)
         _log_transition(saved.id, "report", None, wf.initial, actor)
         return saved
@@ -162,9 +198,53 @@ class Engine:
             draft.set(name, value)
         ctx = FireContext(draft, before, event, actor, self._roles(actor, draft), self.org, at)
         wf.fire(ctx)
-        entry = LedgerEntry(before.id, 0, event, before.state, draft.state, actor, at, note,
-                            changes=changed_fields(before, draft))
+        policy = self.policies.get(before.policy_version) if before.policy_version else self.policies.for_binding()
+        if draft.state != before.state:
+            draft.paused_seconds += paused_spell(before, policy, at)
+            draft.entered_at = at
+        if draft.assigned_at is None and (event == "assign" or draft.state == "assigned"):
+            draft.assigned_at = at
+        self.rebind(draft, policy)
+        changes = changed_fields(before, draft)
+        if before.policy_version != draft.policy_version:
+            changes.update(_basis_changes(before, draft))
+        entry = LedgerEntry(before.id, 0, event, before.state, draft.state, actor, at, note, changes=changes)
         return draft, entry
+
+    def _catch_up_from(self, item: Item, plan: Plan, now: datetime) -> None:
+        """A new item owes nothing for the reminders it was reported too late for; if it is
+        overdue already, its latest escalation is sent at once (not the whole ladder)."""
+        latest = None
+        for step in plan.steps(None, now):
+            if step.kind == "escalate":
+                latest = step
+        item.planned_until = latest.at - timedelta(microseconds=1) if latest else now
+        step = plan.next_step(item.planned_until)
+        item.next_action_at = step.at if step else None
+
+    def migrate(self, item_id: int, actor: str, policy: Policy | None = None,
+                note: str | None = None) -> tuple[Item, Item]:
+        """Bind an item in flight to `policy` (the current one by default), recorded in its
+        ledger; steps already queued are not repeated, later ones follow the new plan."""
+        target = policy or self.policies.for_binding()
+        at = self.clock.now()
+
+        def decide(before: Item) -> tuple[Item, LedgerEntry]:
+            draft = before.copy()
+            self.rebind(draft, target)
+            entry = LedgerEntry(before.id, 0, "policy_apply", before.state, draft.state, actor, at,
+                                note, changes=_basis_changes(before, draft))
+            return draft, entry
+
+        for _attempt in range(RETRIES):
+            try:
+                before, after = self.store.transition(item_id, decide)
+            except ConcurrentUpdate:
+                continue
+            log.info("policy_applied", item=item_id, actor=actor, old=before.policy_version,
+                     new=after.policy_version, rule=after.rule)
+            return before, after
+        raise ConcurrentUpdate(item_id)
 
     def _roles(self, actor: str, item: Item) -> frozenset[str]:
         roles = set(self.org.roles_of(actor))
@@ -176,3 +256,21 @@ class Engine:
         if item.unit and person.unit == item.unit:
             roles.add("item_unit")
         return frozenset(roles)
+
+
+BASIS_FIELDS = ("policy_version", "rule", "due", "overdue_at")
+
+
+def _basis_changes(before: Item | None, after: Item) -> dict[str, list[Any]]:
+    """Ledger changes for the plan basis: which policy version and rule set which deadline."""
+    changes = {}
+    for name in BASIS_FIELDS:
+        old = getattr(before, name) if before else None
+        new = getattr(after, name)
+        if old != new:
+            changes[name] = [_plain(old), _plain(new)]
+    return changes
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date | datetime) else value

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.errors import ConfigError
-from engine.model import Item, LedgerEntry
-from engine.plan import load_policy, plan_item
+from engine.model import Item
+from engine.plan import bind, load_policy, paused_spell, plan_item
 
 SHIPPED = Path(__file__).resolve().parents[1] / "rules"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -37,15 +37,11 @@ def _item(**kw: object) -> Item:
     return Item(**values)
 
 
-def _entry(state: str, at: datetime, event: str = "x", source: str | None = None) -> LedgerEntry:
-    return LedgerEntry(1, 0, event, source, state, "周安宁", at)
-
-
 def test_the_most_specific_rule_wins() -> None:
     """燃气 general hazards get the stricter 3-day rule, other general hazards 15 working days."""
     policy = _policy()
-    gas = plan_item(_item(category="燃气"), [], policy, final_states=FINAL, tz=TZ)
-    fire = plan_item(_item(), [], policy, final_states=FINAL, tz=TZ)
+    gas = plan_item(_item(category="燃气"), policy, final_states=FINAL, tz=TZ)
+    fire = plan_item(_item(), policy, final_states=FINAL, tz=TZ)
     assert gas.rule and gas.rule.name == "燃气与食品安全一般隐患" and gas.due == date(2021, 3, 4)
     assert fire.rule and fire.rule.name == "一般隐患"
     assert fire.due == date(2021, 3, 22)  # 15 working days from Monday 1 March 2021
@@ -58,31 +54,52 @@ def test_priority_breaks_a_tie_and_an_unbroken_tie_is_an_error(tmp_path: Path) -
         _policy(_rules(tmp_path, text))
     assert "可能匹配同一事项" in str(err.value) and "extra.yaml:2" in str(err.value)
     policy = _policy(_rules(tmp_path, text.replace('    deadline', '    priority: 5\n    deadline')))
-    plan = plan_item(_item(unit="保卫处"), [], policy, final_states=FINAL, tz=TZ)
+    plan = plan_item(_item(unit="保卫处"), policy, final_states=FINAL, tz=TZ)
     assert plan.rule and plan.rule.name == "保卫处隐患" and plan.due == date(2021, 3, 6)
 
 
 def test_the_items_own_deadline_wins_over_the_rule() -> None:
-    plan = plan_item(_item(deadline="2021年4月底前"), [], _policy(), final_states=FINAL, tz=TZ)
+    plan = plan_item(_item(deadline="2021年4月底前"), _policy(), final_states=FINAL, tz=TZ)
     assert plan.due == date(2021, 4, 30)
     assert plan.overdue_at == datetime(2021, 5, 1, tzinfo=TZ)
 
 
 def test_paused_time_does_not_count_and_a_paused_item_is_never_overdue() -> None:
-    """A major hazard waiting 10 days for funds gets its deadline 10 days later."""
+    """A major hazard that waited 10 days for funds gets its deadline 10 days later."""
     policy = _policy()
     item = _item(level="重大", workflow="major_hazard", state="assigned")
-    plain = plan_item(item, [], policy, final_states=FINAL, tz=TZ)
-    history = [_entry("awaiting_funds", NOW + timedelta(days=5)), _entry("assigned", NOW + timedelta(days=15))]
-    paused_then = plan_item(item, history, policy, final_states=FINAL, tz=TZ)
+    plain = plan_item(item, policy, final_states=FINAL, tz=TZ)
+    waiting = _item(level="重大", workflow="major_hazard", state="awaiting_funds",
+                    entered_at=NOW + timedelta(days=5))
+    rule = policy.rule_named(plain.rule.name if plain.rule else None)
+    assert rule is not None and "awaiting_funds" in rule.pause_in
+    # Leaving the pausing state 10 days later adds 10 days of stopped clock to the item...
+    bind(waiting, policy, tz=TZ).apply(waiting)
+    assert paused_spell(waiting, policy, NOW + timedelta(days=15)) == 10 * 86400
+    resumed = _item(level="重大", workflow="major_hazard", state="assigned", paused_seconds=10 * 86400)
+    paused_then = plan_item(resumed, policy, final_states=FINAL, tz=TZ)
     assert plain.overdue_at and paused_then.overdue_at == plain.overdue_at + timedelta(days=10)
-    still = plan_item(_item(level="重大", state="awaiting_funds"), history[:1], policy, final_states=FINAL, tz=TZ)
+    # ...and while it waits it is never overdue and nothing is sent.
+    still = plan_item(waiting, policy, final_states=FINAL, tz=TZ)
     assert still.paused and still.overdue_at is None
     assert list(still.steps(NOW, NOW + timedelta(days=3000))) == []
 
 
+def test_a_pause_begun_after_the_item_fell_overdue_does_not_stop_the_clock() -> None:
+    policy = _policy()
+    plain = plan_item(_item(level="重大", workflow="major_hazard", state="assigned"), policy,
+                      final_states=FINAL, tz=TZ)
+    assert plain.overdue_at is not None
+    late = _item(level="重大", workflow="major_hazard", state="awaiting_funds",
+                 entered_at=plain.overdue_at + timedelta(days=1))
+    plan = plan_item(late, policy, final_states=FINAL, tz=TZ)
+    assert not plan.paused and plan.overdue_at == plain.overdue_at
+    bind(late, policy, tz=TZ).apply(late)
+    assert paused_spell(late, policy, plain.overdue_at + timedelta(days=9)) == 0
+
+
 def test_the_ladder_follows_working_days_and_repeats() -> None:
-    plan = plan_item(_item(), [], _policy(), final_states=FINAL, tz=TZ)
+    plan = plan_item(_item(), _policy(), final_states=FINAL, tz=TZ)
     steps = list(plan.steps(NOW, datetime(2021, 4, 30, tzinfo=TZ)))
     escalations = [(s.at.date(), s.action, s.occurrence) for s in steps if s.kind == "escalate"]
     assert escalations[:3] == [(date(2021, 3, 23), "提醒", 0), (date(2021, 3, 26), "通报", 0),
@@ -99,7 +116,7 @@ def test_the_ladder_follows_working_days_and_repeats() -> None:
 
 
 def test_a_closed_item_has_no_plan() -> None:
-    plan = plan_item(_item(state="closed"), [], _policy(), final_states=FINAL, tz=TZ)
+    plan = plan_item(_item(state="closed"), _policy(), final_states=FINAL, tz=TZ)
     assert plan.overdue_at is None and list(plan.steps(NOW, NOW + timedelta(days=400))) == []
 
 

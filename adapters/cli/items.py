@@ -97,7 +97,7 @@ def show(ctx: Context, item_id: int, as_json: bool) -> None:
     item = app.store.get(item_id)
     data = item_json(item, app.policy.workflows, tz)
     entries = app.store.history(item_id)
-    data.update(plan_json(app.plan_for(item, history=entries), item, app, app.engine.clock.now()))
+    data.update(plan_json(app.plan_for(item), item, app, app.engine.clock.now()))
     history = history_json(entries, tz)
     if as_json:
         echo_json({**data, "history": history})

@@ -1,0 +1,261 @@
+"""Email texts from Jinja2 templates: the shipped ones in templates/, overridable per site.
+
+A file in the site's templates/ directory with the same name as a shipped one wins.
+Every template problem (a syntax error, an undefined variable, a failing expression)
+is reported as a ConfigError naming the template file and line, never as a raw
+Jinja exception, so `rectify check` and the daemon can tell the site what to fix.
+
+Templates per message, for a base name such as "digest":
+    digest.subject.j2   one line; whitespace and line breaks are collapsed afterwards
+    digest.txt.j2       the plain-text body
+    digest.html.j2      the HTML body (autoescaped); optional, no HTML part without it
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    UndefinedError,
+)
+
+from adapters.resources import shipped
+from engine.errors import ConfigError, Problem
+from engine.mail import header_text
+from engine.notices import AdminAlert, Digest, Notice, duty, kind_title, role_title
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str  # a single line, safe for a header
+    text: str
+    html: str | None
+
+
+class Templates:
+    """The site's templates over the shipped ones; renders digests and admin alerts."""
+
+    def __init__(self, site_dir_templates: Path | None) -> None:
+        self.site_dir = site_dir_templates
+        self.shipped_dir = shipped("templates")
+        loaders: list[jinja2.BaseLoader] = []
+        if site_dir_templates is not None and site_dir_templates.is_dir():
+            loaders.append(FileSystemLoader(str(site_dir_templates), encoding="utf-8"))
+        loaders.append(FileSystemLoader(str(self.shipped_dir), encoding="utf-8"))
+        self.env = Environment(
+            loader=ChoiceLoader(loaders),
+            undefined=StrictUndefined,
+            autoescape=_autoescape,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            auto_reload=True,  # an edited site override is picked up on the next render
+        )
+        self.env.filters.update(cndate=_cndate, cntime=_cntime, oneline=_oneline)
+        self.env.globals.update(duty=duty, role_title=role_title, kind_title=kind_title)
+
+    def digest(self, d: Digest) -> Rendered:
+        return self._render("digest", _digest_context(d))
+
+    def admin_alert(self, a: AdminAlert) -> Rendered:
+        return self._render("admin_alert", _fields(a) | {"alert": a})
+
+    def check(self) -> None:
+        """Compile every template and render each message with sample data; raise one
+        ConfigError listing every problem (file and line), or return None."""
+        problems: list[Problem] = []
+        for name in sorted(self.env.list_templates(extensions=["j2"])):
+            try:
+                self.env.get_template(name)
+            except Exception as exc:
+                problems.append(_problem(exc, self._path_of(name)))
+        for render in _samples(self):
+            try:
+                render()
+            except ConfigError as exc:
+                problems += exc.problems
+        unique = list(dict.fromkeys(problems))
+        if unique:
+            raise ConfigError(unique)
+
+    # -- internals -------------------------------------------------------------------
+
+    def _render(self, base: str, context: dict[str, Any]) -> Rendered:
+        subject = self._render_one(f"{base}.subject.j2", context)
+        text = self._render_one(f"{base}.txt.j2", context)
+        html = self._render_one(f"{base}.html.j2", context, optional=True)
+        assert subject is not None and text is not None
+        return Rendered(_one_line(subject), text, html)
+
+    def _path_of(self, name: str) -> str:
+        """The file a template name loads from: the site's override, else the shipped one."""
+        for directory in (self.site_dir, self.shipped_dir):
+            if directory is not None and (directory / name).is_file():
+                return str(directory / name)
+        return name
+
+    def _render_one(
+        self, name: str, context: dict[str, Any], optional: bool = False
+    ) -> str | None:
+        try:
+            template = self.env.get_template(name)
+        except TemplateNotFound as exc:
+            if exc.name == name:
+                if optional:
+                    return None
+                raise ConfigError.single(
+                    name, None, f"找不到模板“{name}”（站点和随程序提供的模板目录中都没有）"
+                ) from None
+            raise ConfigError([_problem(exc, self._path_of(name))]) from None
+        except Exception as exc:
+            raise ConfigError([_problem(exc, self._path_of(name))]) from None
+        try:
+            return template.render(context)
+        except Exception as exc:
+            where = _template_frame(exc.__traceback__)
+            if where is None and not isinstance(exc, TemplateError):
+                raise  # a bug in rectify, not in the template
+            raise ConfigError([_problem(exc, template.filename or name)]) from None
+
+
+def _autoescape(name: str | None) -> bool:
+    return name is not None and name.endswith(".html.j2")
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+
+def _digest_context(d: Digest) -> dict[str, Any]:
+    return _fields(d) | {
+        "digest": d,
+        # An item may have several steps in one digest (after downtime): count items.
+        "item_count": len({n.item_id for n in d.notices}),
+        "overdue_count": len({n.item_id for n in d.notices if n.step_kind == "escalate"}),
+        "late": any(n.late for n in d.notices),
+    }
+
+
+def _one_line(subject: str) -> str:
+    """No line breaks, control or format characters, runs of whitespace as one space."""
+    return _WHITESPACE.sub(" ", header_text(subject)).strip()
+
+
+# -- filters -------------------------------------------------------------------------
+
+
+def _local(context: jinja2.runtime.Context, value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"时间应带时区：{value.isoformat()}")
+    tz = context.get("timezone")
+    return value.astimezone(tz) if isinstance(tz, ZoneInfo) else value
+
+
+@jinja2.pass_context
+def _cndate(context: jinja2.runtime.Context, value: date | datetime | None) -> str:
+    """2021年3月4日; a datetime is first converted to the message's timezone."""
+    if value is None:
+        return "未设定"
+    if isinstance(value, datetime):
+        value = _local(context, value)
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+@jinja2.pass_context
+def _cntime(context: jinja2.runtime.Context, value: datetime | None) -> str:
+    """2021年3月4日 09:00 in the message's timezone."""
+    if value is None:
+        return "未设定"
+    local = _local(context, value)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def _oneline(value: object) -> str:
+    """User text (a title, a location) on one line: it cannot fake lines of the email."""
+    return _WHITESPACE.sub(" ", header_text(str(value))).strip()
+
+
+# -- errors --------------------------------------------------------------------------
+
+
+def _template_frame(tb: TracebackType | None) -> tuple[str, int] | None:
+    """The innermost template file and line in a traceback Jinja has rewritten."""
+    found = None
+    while tb is not None:
+        if "__jinja_exception__" in tb.tb_frame.f_globals:
+            found = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _problem(exc: BaseException, name: str) -> Problem:
+    """A template exception as `file:line: 中文说明`."""
+    if isinstance(exc, TemplateSyntaxError):
+        return Problem(exc.filename or exc.name or name, exc.lineno, f"模板语法错误：{exc.message}")
+    where = _template_frame(exc.__traceback__)
+    file, line = where if where else (name, None)
+    if isinstance(exc, UndefinedError):
+        message = f"模板使用了未定义的变量或属性：{exc.message}"
+    elif isinstance(exc, TemplateNotFound):
+        message = f"找不到模板“{exc.name}”"
+    elif isinstance(exc, UnicodeDecodeError):
+        message = "模板文件不是 UTF-8 编码的文本"
+    elif isinstance(exc, TemplateError):
+        message = f"模板错误：{exc.message or exc}"
+    else:
+        message = f"模板渲染出错：{type(exc).__name__}: {exc}"
+    return Problem(file, line, message)
+
+
+# -- sample data for check() ---------------------------------------------------------
+
+
+def _samples(templates: Templates) -> Iterator[Callable[[], Rendered]]:
+    """Renders that exercise every branch of the shipped templates: one reminder,
+    one late escalation, several notices, and an admin alert."""
+    tz = ZoneInfo("Asia/Shanghai")
+    now = datetime(2021, 3, 8, 1, 0, tzinfo=UTC)
+    remind = Notice(
+        item_id=1, title="示例隐患：走廊灭火器过期", kind="hazard", category="消防安全",
+        level="一般", unit="总务处", location="教学楼一层", state_title="整改中",
+        due=date(2021, 3, 10), overdue_at=datetime(2021, 3, 10, 16, 0, tzinfo=UTC),
+        step_kind="remind", action="提醒", step_label="3日前", at=now, days_overdue=0,
+        late=False, role="responsible", others=(),
+    )
+    escalate = Notice(
+        item_id=2, title="示例任务：月度安全检查", kind="task", category="安全检查",
+        level="重大", unit=None, location=None, state_title="待整改", due=None,
+        overdue_at=now - timedelta(days=3), step_kind="escalate", action="通报",
+        step_label="逾期3个工作日", at=now - timedelta(days=1), days_overdue=2, late=True,
+        role="unit_head", others=("示例分管校领导", "安全办"),
+    )
+
+    def digest(*notices: Notice) -> Callable[[], Rendered]:
+        return lambda: templates.digest(
+            Digest("示例学校", "示例老师", "teacher@example.org", notices, now, tz)
+        )
+
+    yield digest(remind)
+    yield digest(escalate)
+    yield digest(remind, escalate)
+    yield lambda: templates.admin_alert(AdminAlert(
+        "示例学校", "admin@example.org", "规则修改未生效，继续按版本 000000000000 运行",
+        ("rules/示例.yaml:3: 示例问题",), now, tz,
+    ))

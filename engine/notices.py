@@ -1,0 +1,128 @@
+"""What a reminder or escalation email says, as data: no I/O, no templates.
+
+The scheduler turns plan steps into `Notice`s and groups them per recipient into a
+`Digest` (one email per recipient per tick); `adapters/templates.py` renders them.
+`AdminAlert` tells the site's administrator that a rule edit was refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One reminder or escalation step for one item, as its recipient reads it."""
+
+    item_id: int
+    title: str
+    kind: str  # "hazard" | "task"
+    category: str
+    level: str  # "一般" | "重大"
+    unit: str | None
+    location: str | None
+    state_title: str  # the item's current state in Chinese, e.g. "整改中"
+    due: date | None  # last allowed day
+    overdue_at: datetime | None  # aware
+    step_kind: str  # "remind" | "escalate"
+    action: str  # 提醒 | 通报 | 约谈 | 挂牌督办 | 问责
+    step_label: str  # the rule text that produced it, e.g. "3日前", "逾期3个工作日", "每3个工作日"
+    at: datetime  # aware; when the step fell due
+    days_overdue: int  # whole days past overdue_at at `at` (0 for reminders)
+    late: bool  # queued well after `at` (the daemon was down): the mail must say 补发
+    # Why this recipient gets it:
+    # responsible | unit_head | leader | principal | safety_office | higher_authority | watcher
+    role: str
+    others: tuple[str, ...]  # names of the other people/units told of this same step
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Everything one recipient is told in one tick: one email."""
+
+    site_name: str
+    recipient_name: str
+    recipient_email: str
+    notices: tuple[Notice, ...]  # at least one, in time order
+    generated_at: datetime  # aware
+    timezone: ZoneInfo
+
+    def __post_init__(self) -> None:
+        if not self.notices:
+            raise ValueError(f"发给 {self.recipient_name} 的汇总邮件没有任何事项")
+
+
+@dataclass(frozen=True)
+class AdminAlert:
+    """A rule edit was refused; the daemon keeps running on the old policy version."""
+
+    site_name: str
+    recipient_email: str
+    title: str  # e.g. "规则修改未生效，继续按版本 3f2a9c1b7d04 运行"
+    problems: tuple[str, ...]  # each "file:line: message"
+    at: datetime  # aware
+    timezone: ZoneInfo
+
+
+ROLE_TITLES = {
+    "responsible": "责任人",
+    "unit_head": "单位负责人",
+    "leader": "分管校领导",
+    "principal": "校长",
+    "safety_office": "安全办",
+    "higher_authority": "上级主管部门",
+    "watcher": "专人盯防",
+}
+
+KIND_TITLES = {"hazard": "隐患", "task": "任务"}
+
+_ANY = "*"
+
+# (step_kind, action, role) -> what the recipient must do. Looked up from the most
+# specific key to the least: (action, role), (any action, role), (action, any role),
+# (any, any). A role with an (any action) entry does the same whatever the rung says
+# (the responsible person always has to rectify); the others act by the rung's action.
+_DUTIES: dict[tuple[str, str, str], str] = {
+    ("remind", _ANY, "responsible"): "请在期限前完成整改，并在系统中提交整改佐证",
+    ("remind", _ANY, "unit_head"): "请督促责任人在期限前完成整改",
+    ("remind", _ANY, "watcher"): "请跟进现场整改进度，发现问题及时向安全办报告",
+    ("remind", _ANY, _ANY): "请关注整改进度，督促按期完成",
+    ("escalate", _ANY, "responsible"): "该事项已逾期，请立即整改，并在系统中提交整改佐证和逾期说明",
+    ("escalate", _ANY, "watcher"): "请到现场核实整改进度，并及时向安全办报告",
+    ("escalate", "通报", "unit_head"): "请督促责任人立即整改，并于1个工作日内说明逾期原因",
+    ("escalate", "约谈", "unit_head"): "请按通知接受约谈，说明逾期原因并提出整改措施",
+    ("escalate", "问责", "unit_head"): "该事项已进入问责程序，请督促立即整改并配合调查",
+    ("escalate", _ANY, "unit_head"): "请督促责任人立即整改，并向分管校领导说明逾期原因",
+    ("escalate", "约谈", "leader"): "请约谈责任单位负责人，督促限期整改",
+    ("escalate", "挂牌督办", "safety_office"): "请对该隐患挂牌督办，跟踪整改直至销号",
+    ("escalate", "挂牌督办", _ANY): "该隐患已挂牌督办，请督促责任单位限期整改",
+    ("escalate", "问责", _ANY): "请按规定启动问责程序",
+    ("escalate", _ANY, _ANY): "请督促责任单位立即整改",
+}
+
+
+def role_title(role: str) -> str:
+    """The role in Chinese, e.g. "unit_head" → "单位负责人"; an unknown role as it is."""
+    return ROLE_TITLES.get(role, role)
+
+
+def kind_title(kind: str) -> str:
+    """"hazard" → "隐患", "task" → "任务"; an unknown kind as it is."""
+    return KIND_TITLES.get(kind, kind)
+
+
+def duty(notice: Notice) -> str:
+    """What the recipient of this notice must do, in Chinese."""
+    kind = "remind" if notice.step_kind == "remind" else "escalate"
+    for action, role in (
+        (notice.action, notice.role),
+        (_ANY, notice.role),
+        (notice.action, _ANY),
+        (_ANY, _ANY),
+    ):
+        found = _DUTIES.get((kind, action, role))
+        if found is not None:
+            return found
+    raise AssertionError("unreachable: the table has a default for every step kind")

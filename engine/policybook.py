@@ -1,0 +1,76 @@
+"""The current policy and the older versions that items in flight are still bound to.
+
+Items keep the plan of the policy version they were bound to until an operator
+migrates them (`rectify policy apply`). The book holds the current version and builds
+older ones on demand from the rule texts the store kept for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import structlog
+
+from engine.errors import ConfigError
+from engine.policy import Policy
+
+log = structlog.get_logger("rectify.policy")
+
+# (version) -> (loaded_at, {file name: text}) as stored, or None if never stored.
+SourceLoader = Callable[[str], "tuple[datetime, dict[str, str]] | None"]
+# Builds a Policy from stored sources (validation included).
+Builder = Callable[[datetime, dict[str, str]], Policy]
+# Records a version and its sources so that later processes can rebuild it.
+Saver = Callable[[Policy], None]
+
+
+class PolicyBook:
+    def __init__(self, current: Policy, *, load: SourceLoader | None = None,
+                 build: Builder | None = None, save: Saver | None = None) -> None:
+        self._current = current
+        self._load, self._build, self._save = load, build, save
+        self._versions: dict[str, Policy] = {current.version: current}
+        self._saved: set[str] = set()
+
+    @property
+    def current(self) -> Policy:
+        return self._current
+
+    def swap(self, policy: Policy) -> None:
+        """Make `policy` the one new items are bound to (a reload)."""
+        self._versions[policy.version] = policy
+        self._current = policy
+
+    def for_binding(self) -> Policy:
+        """The current policy, recorded in the store before the first item is bound to it."""
+        policy = self._current
+        if policy.version not in self._saved and self._save is not None:
+            self._save(policy)
+        self._saved.add(policy.version)
+        return policy
+
+    def get(self, version: str | None) -> Policy:
+        """The policy an item is bound to; the current one for an unbound item.
+
+        A version the store does not know (a database restored without its policies)
+        falls back to the current policy, with a warning."""
+        if not version:
+            return self._current
+        found = self._versions.get(version)
+        if found is not None:
+            return found
+        stored = self._load(version) if self._load else None
+        if stored is None or self._build is None:
+            log.warning("policy_version_unknown", version=version, using=self._current.version)
+            return self._current
+        loaded_at, sources = stored
+        try:
+            policy = self._build(loaded_at, sources)
+        except ConfigError as exc:
+            log.error("policy_version_unusable", version=version, using=self._current.version,
+                      problems=[str(p) for p in exc.problems])
+            return self._current
+        self._versions[version] = policy
+        self._saved.add(version)
+        return policy
