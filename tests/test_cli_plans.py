@@ -82,3 +82,50 @@ def test_check_reports_a_broken_rule_file_with_its_line(run: Cli) -> None:
                       encoding="utf-8")
     out = run("check", code=1)
     assert "policy.yaml:" in out.stderr and "早于上一步" in out.stderr
+
+
+def _edit_rules(run: Cli, old: str, new: str) -> None:
+    path = run.site / "rules" / "policy.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_items_keep_their_plan_until_the_policy_is_applied(run: Cli) -> None:
+    """A rule edit changes nothing for items in flight until `policy apply`, which the ledger records."""
+    i = _hazard(run)
+    before = json.loads(run("show", str(i), "--json").stdout)
+    old_version = before["policy_version"]
+    _edit_rules(run, 'expr: "15个工作日内"', 'expr: "10个工作日内"')
+    kept = json.loads(run("show", str(i), "--json").stdout)
+    assert kept["due"] == before["due"] == "2021-03-22" and kept["policy_version"] == old_version
+    # A new item is bound to the edited policy at once.
+    j = _hazard(run)
+    fresh = json.loads(run("show", str(j), "--json").stdout)
+    assert fresh["due"] == "2021-03-15" and fresh["policy_version"] != old_version
+
+    diff = json.loads(run("policy", "diff", "--json").stdout)
+    assert [r["item"] for r in diff["items"]] == [i]
+    assert diff["items"][0]["changes"]["due"] == {"old": "2021-03-22", "new": "2021-03-15"}
+    dry = json.loads(run("policy", "apply", "--actor", "周安宁", "--dry-run", "--json").stdout)
+    assert dry["dry_run"] and [r["item"] for r in dry["items"]] == [i]
+    assert json.loads(run("show", str(i), "--json").stdout)["due"] == "2021-03-22"  # dry run wrote nothing
+
+    out = run("policy", "apply", "--actor", "周安宁", "--note", "按新规则执行")
+    assert "已迁移 1 项" in out.stdout
+    moved = json.loads(run("show", str(i), "--json").stdout)
+    assert moved["due"] == "2021-03-15" and moved["policy_version"] == fresh["policy_version"]
+    entry = moved["history"][-1]
+    assert entry["event"] == "policy_apply" and entry["actor"] == "周安宁"
+    assert entry["changes"]["policy_version"] == [old_version, fresh["policy_version"]]
+    assert entry["changes"]["due"] == ["2021-03-22", "2021-03-15"]
+    assert json.loads(run("policy", "diff", "--json").stdout)["items"] == []
+    versions = json.loads(run("policy", "versions", "--json").stdout)
+    assert {v["version"]: v["items"] for v in versions["versions"]} == {
+        old_version: 0, fresh["policy_version"]: 2}
+    run("audit")
+
+
+def test_policy_apply_needs_a_known_actor(run: Cli) -> None:
+    out = run("policy", "apply", "--actor", "路人甲", code=1)
+    assert "路人甲" in out.stderr
