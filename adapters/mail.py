@@ -307,11 +307,11 @@ class FileMailer:
         log.info("mail_written", key=message.key, path=str(self.path_for(message.key)))
 
 
-def mailer_for(config: MailConfig, *, clock: Clock | None = None) -> Mailer:
+def mailer_for(config: MailConfig, *, clock: Clock | None = None, sender_name: str = "") -> Mailer:
     if config.transport == "smtp":
-        return SmtpMailer(config, clock=clock)
+        return SmtpMailer(config, clock=clock, sender_name=sender_name)
     if config.transport == "file":
-        return FileMailer(config.outbox_dir, sender=config.sender, clock=clock)
+        return FileMailer(config.outbox_dir, sender=config.sender, clock=clock, sender_name=sender_name)
     raise ConfigError.single(CONFIG_FILE, None, f"邮件方式应为 smtp 或 file：{config.transport}")
 
 

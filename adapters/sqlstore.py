@@ -231,5 +231,11 @@ class SqlStore:
         with self.read() as conn:
             return [(r[0], r[1], int(r[2])) for r in conn.execute(stmt)]
 
+    def states_in_use(self) -> list[tuple[str, str, int]]:
+        """(workflow, state, number of items) for every pair stored items are in."""
+        stmt = select(items.c.workflow, items.c.state, func.count()).group_by(items.c.workflow, items.c.state)
+        with self.read() as conn:
+            return [(r[0], r[1], int(r[2])) for r in conn.execute(stmt)]
+
     def close(self) -> None:
         self.engine.dispose()

@@ -6,18 +6,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters import database
+from adapters.mail import mailer_for
+from adapters.outbox import SqlOutbox
 from adapters.sqlstore import SqlStore
+from adapters.templates import Templates
 from engine import org as org_mod
 from engine import plan as plan_mod
 from engine import site as site_mod
 from engine import workflow as workflow_mod
 from engine.clock import Clock, SystemClock
 from engine.errors import ConfigError, Problem
+from engine.mail import Mailer
 from engine.model import Item
 from engine.org import Org
 from engine.plan import Plan
 from engine.policy import Policy
 from engine.policybook import PolicyBook
+from engine.scheduler import Scheduler
 from engine.service import Engine
 from engine.site import SiteConfig
 from engine.workflow import Workflows
@@ -63,6 +68,21 @@ class App:
 
     def close(self) -> None:
         self.store.close()
+
+    @property
+    def outbox(self) -> SqlOutbox:
+        return SqlOutbox(self.store)
+
+    def scheduler(self, mailer: Mailer | None = None) -> Scheduler:
+        """The tick: schedule, compose with the site's templates, deliver by the site's mailer."""
+        templates = Templates(self.config.templates_dir)
+        sched = self.config.scheduler
+        mail = self.config.mail
+        return Scheduler(
+            self.engine, self.outbox, templates.digest,
+            mailer or mailer_for(mail, clock=self.engine.clock, sender_name=self.config.name),
+            site_name=self.config.name, tick_seconds=sched.tick_seconds, batch_size=sched.batch_size,
+            claim_seconds=sched.claim_seconds, max_attempts=mail.max_attempts)
 
     def plan_for(self, item: Item, rules: Policy | None = None) -> Plan:
         """The item's plan under the version it is bound to (or under a draft policy)."""

@@ -70,6 +70,10 @@ class Engine:
         self.policies, self.tz, self.calendar = policies, tz, calendar
         self._finals: dict[str, frozenset[str]] = {}
 
+    def reset_caches(self) -> None:
+        """After workflows were swapped by a reload."""
+        self._finals.clear()
+
     def final_states(self, workflow: str) -> frozenset[str]:
         found = self._finals.get(workflow)
         if found is None:

@@ -68,7 +68,7 @@ class MailConfig:
     sender: str = "rectify@example.org"
     outbox_dir: Path = Path("mail")
     timeout_seconds: float = 30.0
-    max_attempts: int = 8
+    max_attempts: int = 12
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ def build(root: Path, data: Any, filename: str) -> SiteConfig:
             sender=mail.get("from", "rectify@example.org"),
             outbox_dir=root / mail.get("outbox_dir", "mail"),
             timeout_seconds=float(mail.get("timeout_seconds", 30)),
-            max_attempts=int(mail.get("max_attempts", 8)),
+            max_attempts=int(mail.get("max_attempts", 12)),
         ),
         scheduler=SchedulerConfig(
             tick_seconds=float(scheduler.get("tick_seconds", 60)),

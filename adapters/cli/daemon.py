@@ -1,0 +1,143 @@
+"""Commands that run and watch the scheduler: daemon, tick, status, outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.table import Table
+
+from adapters.cli.base import Context, cli, echo_json, handle_errors
+from adapters.cli.render import console, parse_time
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@cli.command()
+@pass_ctx
+@handle_errors
+def daemon(ctx: Context) -> None:
+    """在前台运行调度守护进程（适合 systemd）：定时检查到期事项并发送提醒和督办邮件。
+    SIGHUP 或修改 rules/、workflows/、templates/、org.yaml 时重新加载；SIGTERM 完成当前一轮后退出。"""
+    from adapters.daemon import Daemon
+
+    app = ctx.app
+    config = app.config
+    where = config.mail.outbox_dir if config.mail.transport == "file" else f"{config.mail.host}:{config.mail.port}"
+    click.echo(f"rectify 守护进程启动：站点“{config.name}”，规则版本 {app.policy.rules.version}，"
+               f"每 {config.scheduler.tick_seconds:g} 秒检查一次；邮件{'写入' if config.mail.transport == 'file' else '发往'} {where}",
+               err=True)
+    Daemon(ctx.site_dir, app=app).run()
+    ctx._app = None  # closed by the daemon
+
+
+@cli.command()
+@click.option("--at", "at", help="按此时间执行一轮（默认：现在），用于手工补发和测试")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def tick(ctx: Context, at: str | None, as_json: bool) -> None:
+    """立即执行一轮调度：生成到期的提醒和升级、合并为邮件并发送。"""
+    from adapters.daemon import Daemon
+
+    app = ctx.app
+    when = parse_time(at, app.config.timezone, "--at") if at else None
+    report = Daemon(ctx.site_dir, app=app).tick(when)
+    if report is None:
+        raise click.ClickException("本轮调度失败，详见日志")
+    if as_json:
+        echo_json(report.to_json())
+        return
+    click.echo(f"{report.at.astimezone(app.config.timezone):%Y-%m-%d %H:%M}：生成报送任务 {report.opened} 项，"
+               f"处理到期事项 {report.items} 项，新增通知 {report.queued} 条，合成邮件 {report.composed} 封，"
+               f"发出 {report.sent} 封，待重试 {report.retried} 封，转死信 {report.dead} 封")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def status(ctx: Context, as_json: bool) -> None:
+    """守护进程的运行状况：上次调度、到期事项、待发邮件、死信、规则版本。"""
+    app = ctx.app
+    tz = app.config.timezone
+    now = app.engine.clock.now()
+    data = app.outbox.status(now)
+    data["policy_version"] = app.policy.rules.version
+    daemons = []
+    for d in data.pop("daemons"):
+        daemons.append({k: (v.astimezone(tz).isoformat() if hasattr(v, "astimezone") else v) for k, v in d.items()})
+    data["daemons"] = daemons
+    last = daemons[0] if daemons else None
+    data["last_tick_at"] = last["last_tick_at"] if last else None
+    stale = None
+    if last and last["last_tick_at"]:
+        from datetime import datetime
+
+        age = (now - datetime.fromisoformat(last["last_tick_at"])).total_seconds()
+        stale = age > 3 * app.config.scheduler.tick_seconds
+    data["stale"] = stale
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(f"规则版本（rules/）：{data['policy_version']}")
+    if last:
+        click.echo(f"上次调度：{last['last_tick_at']}（{last['name']}，用时 {last['last_tick_seconds'] or 0:.2f} 秒，"
+                   f"规则版本 {last['policy_version']}）" + ("  ⚠ 已超过三个周期未调度，守护进程可能未运行" if stale else ""))
+        if last["last_error"]:
+            click.echo(f"上次调度出错：{last['last_error']}")
+    else:
+        click.echo("尚未执行过调度（rectify daemon 或 rectify tick）")
+    click.echo(f"已到期待处理事项：{data['items_due']} 项；待合成通知：{data['unsent_notifications']} 条")
+    click.echo(f"待发邮件：{data['pending']} 封；已发：{data['sent']} 封；死信：{data['dead']} 封"
+               + ("（rectify outbox 查看，rectify outbox retry 重试）" if data["dead"] else ""))
+
+
+def _message_json(row: Any, tz: Any) -> dict[str, Any]:
+    return {"id": row.id, "to": f"{row.recipient_name} <{row.recipient_email}>", "subject": row.subject,
+            "status": row.status, "attempts": row.attempts, "last_error": row.last_error,
+            "created_at": row.created_at.astimezone(tz).isoformat(),
+            "next_attempt_at": row.next_attempt_at.astimezone(tz).isoformat(),
+            "sent_at": row.sent_at.astimezone(tz).isoformat() if row.sent_at else None,
+            "notifications": row.notifications}
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--all", "show_all", is_flag=True, help="也列出已发送的邮件")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@handle_errors
+def outbox(click_ctx: click.Context, show_all: bool, as_json: bool) -> None:
+    """列出待发邮件和死信（发送失败、不再自动重试的邮件）。"""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    ctx: Context = click_ctx.obj
+    app = ctx.app
+    tz = app.config.timezone
+    statuses = ("pending", "dead", "sent") if show_all else ("pending", "dead")
+    rows = [_message_json(r, tz) for r in app.outbox.list_messages(statuses)]
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("没有待发邮件或死信")
+        return
+    names = {"pending": "待发", "dead": "死信", "sent": "已发"}
+    table = Table()
+    for title in ("编号", "状态", "收件人", "主题", "尝试", "最后错误"):
+        table.add_column(title)
+    for r in rows:
+        table.add_row(str(r["id"]), names[r["status"]], r["to"], r["subject"], str(r["attempts"]),
+                      r["last_error"] or "")
+    console.print(table)
+
+
+@outbox.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+@pass_ctx
+@handle_errors
+def outbox_retry(ctx: Context, ids: tuple[int, ...]) -> None:
+    """把死信（全部，或指定编号）放回待发队列，下一轮调度时重新发送。"""
+    app = ctx.app
+    count = app.outbox.retry_dead(list(ids) or None, app.engine.clock.now())
+    click.echo(f"已放回待发队列 {count} 封" if count else "没有可重试的死信")

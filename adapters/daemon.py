@@ -1,0 +1,194 @@
+"""`rectify daemon`: one APScheduler interval job (the tick), live reload of the site's files.
+
+The main thread only waits for flags: SIGTERM/SIGINT ask it to stop (the running tick
+finishes first), SIGHUP and any change under rules/, workflows/, templates/ or to
+org.yaml ask for a reload. A reload parses, validates and builds everything, checks it
+against the database and only then swaps; a broken edit is refused with file:line in
+the log and an email to the site's administrator, and the daemon keeps running on the
+last good version.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from adapters.outbox import daemon_name
+from adapters.templates import Templates
+from adapters.wiring import App, SiteFiles, load_policy, open_app
+from engine.clock import Clock
+from engine.errors import ConfigError, Problem
+from engine.notices import AdminAlert
+from engine.scheduler import Composed, Scheduler, TickReport
+
+log = structlog.get_logger("rectify.daemon")
+
+
+class Daemon:
+    def __init__(self, site_dir: Path, clock: Clock | None = None, app: App | None = None) -> None:
+        self.app = app or open_app(site_dir, clock)
+        self.clock = self.app.engine.clock
+        self.name = daemon_name()
+        self.started_at = self.clock.now()
+        self.scheduler: Scheduler = self.app.scheduler()
+        self._lock = threading.Lock()  # a reload never swaps files in the middle of a tick
+        self.stop_requested = threading.Event()
+        self.reload_requested = threading.Event()
+        self._last_alert: tuple[str, ...] | None = None
+
+    @property
+    def version(self) -> str:
+        return self.app.policy.rules.version
+
+    # -- the tick --------------------------------------------------------------------
+
+    def tick(self, at: datetime | None = None) -> TickReport | None:
+        """One tick as of `at` (now by default). Never raises: a failed tick is logged and
+        recorded, and the next one tries again."""
+        with self._lock:
+            at = at or self.clock.now()
+            started = time.perf_counter()
+            report, error = None, None
+            try:
+                report = self.scheduler.tick(at)
+            except Exception as exc:  # noqa: BLE001 - the daemon outlives any one tick
+                error = f"{type(exc).__name__}: {exc}"
+                log.error("tick_failed", error=error, exc_info=True)
+            seconds = time.perf_counter() - started
+            if report is not None:
+                report.seconds = seconds
+                log.info("tick", **report.to_json())
+            try:
+                self.app.outbox.record_tick(self.name, self.started_at, self.clock.now(), at, seconds,
+                                            self.version, error)
+            except Exception as exc:  # noqa: BLE001
+                log.error("heartbeat_failed", error=str(exc))
+            return report
+
+    # -- reload ----------------------------------------------------------------------
+
+    def reload(self, reason: str = "change") -> bool:
+        """Load the site's files afresh and swap them in, or keep the current ones."""
+        with self._lock:
+            old = self.version
+            try:
+                files = load_policy(self.app.config, clock=self.clock)
+                self._check_against_database(files)
+                Templates(self.app.config.templates_dir).check()
+            except ConfigError as exc:
+                problems = tuple(str(p) for p in exc.problems)
+                log.error("reload_refused", reason=reason, keeping=old, problems=list(problems))
+                self._alert_admin(problems, old)
+                return False
+            except Exception as exc:  # noqa: BLE001 - e.g. the database is unreachable
+                log.error("reload_failed", reason=reason, keeping=old, error=str(exc), exc_info=True)
+                return False
+            self._swap(files)
+            self._last_alert = None
+            log.info("policy_reloaded", reason=reason, old=old, new=self.version)
+            return True
+
+    def _check_against_database(self, files: SiteFiles) -> None:
+        """Every (workflow, state) stored items are in must still exist."""
+        problems = []
+        for workflow, state, count in self.app.store.states_in_use():
+            wf = files.workflows.get(workflow)
+            if wf is None:
+                problems.append(Problem(str(self.app.config.workflows_dir), None,
+                                        f"流程“{workflow}”被删除，但数据库中仍有 {count} 项事项使用它"))
+            elif state not in wf.states:
+                problems.append(Problem(wf.source or workflow, None,
+                                        f"流程“{workflow}”删除了状态“{state}”，但数据库中仍有 {count} 项事项处于该状态"))
+        if problems:
+            raise ConfigError(problems)
+
+    def _swap(self, files: SiteFiles) -> None:
+        engine = self.app.engine
+        self.app.policy = files
+        engine.workflows, engine.org = files.workflows, files.org
+        engine.reset_caches()
+        engine.policies.swap(files.rules)
+
+    def _alert_admin(self, problems: tuple[str, ...], version: str) -> None:
+        config = self.app.config
+        if problems == self._last_alert:
+            return  # one editor save can fire several events: one email per distinct problem set
+        self._last_alert = problems
+        if not config.admin_email:
+            log.warning("no_admin_email", hint="rectify.yaml 未设置 admin_email，无法通知管理员")
+            return
+        now = self.clock.now()
+        alert = AdminAlert(config.name, config.admin_email, f"规则修改未生效，继续按版本 {version} 运行",
+                           problems, now, config.timezone)
+        try:
+            rendered = Templates(config.templates_dir).admin_alert(alert)
+        except ConfigError:  # a broken site template must not stop the alert about itself
+            rendered = Templates(None).admin_alert(alert)
+        message = Composed("系统管理员", config.admin_email, rendered.subject, rendered.text, rendered.html, ())
+        try:
+            self.app.outbox.add_message(message, now)
+            self.scheduler.deliver(now)
+        except Exception as exc:  # noqa: BLE001
+            log.error("admin_alert_failed", error=str(exc))
+
+    # -- running ---------------------------------------------------------------------
+
+    def watched(self) -> list[Path]:
+        config = self.app.config
+        return [p for p in (config.rules_dir, config.workflows_dir, config.templates_dir, config.root)
+                if p.exists()]
+
+    def _is_watched(self, _change: Any, path: str) -> bool:
+        config = self.app.config
+        p = Path(path)
+        if p.name == config.org_file.name and p.parent == config.root:
+            return True
+        return any(d in p.parents for d in (config.rules_dir, config.workflows_dir, config.templates_dir))
+
+    def _watch(self) -> None:
+        from watchfiles import watch
+
+        stop = self.stop_requested
+        try:
+            # The site root is watched without recursion for org.yaml; the directories
+            # (not single files) so that editors' write-temp-then-rename saves are seen.
+            for changes in watch(*self.watched(), watch_filter=self._is_watched, stop_event=stop,
+                                 recursive=True, raise_interrupt=False):
+                log.info("files_changed", paths=sorted({c[1] for c in changes})[:10])
+                self.reload_requested.set()
+        except Exception as exc:  # noqa: BLE001 - without a watcher SIGHUP still works
+            log.error("watch_failed", error=str(exc))
+
+    def run(self) -> None:
+        tz = self.app.config.timezone
+        signal.signal(signal.SIGTERM, lambda *_: self.stop_requested.set())
+        signal.signal(signal.SIGINT, lambda *_: self.stop_requested.set())
+        signal.signal(signal.SIGHUP, lambda *_: self.reload_requested.set())
+        seconds = self.app.config.scheduler.tick_seconds
+        jobs = BackgroundScheduler(timezone=tz)
+        jobs.add_job(self.tick, IntervalTrigger(seconds=seconds, timezone=tz), id="tick",
+                     next_run_time=datetime.now(tz), coalesce=True, max_instances=1, misfire_grace_time=None)
+        watcher = threading.Thread(target=self._watch, name="rectify-watch", daemon=True)
+        log.info("daemon_started", name=self.name, version=self.version, tick_seconds=seconds,
+                 database=self.app.store.engine.url.render_as_string(hide_password=True),
+                 mail=self.app.config.mail.transport)
+        jobs.start()
+        watcher.start()
+        try:
+            while not self.stop_requested.wait(0.2):
+                if self.reload_requested.is_set():
+                    self.reload_requested.clear()
+                    self.reload("sighup_or_change")
+        finally:
+            log.info("daemon_stopping", name=self.name)
+            jobs.shutdown(wait=True)  # the running tick finishes
+            self.app.close()
+            log.info("daemon_stopped", name=self.name)

@@ -1,0 +1,200 @@
+"""The scheduler's Outbox on SQL: claiming due items, notifications, messages, heartbeats.
+
+Claims take row locks with SKIP LOCKED on PostgreSQL so several daemons split the work;
+on SQLite every write transaction is BEGIN IMMEDIATE, which serialises them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from adapters.schema import daemons, items, messages, notifications
+from adapters.sqlstore import SqlStore, _row_to_item
+from engine.scheduler import Composed, Decision, Outgoing, Pending
+
+_CURSOR = (update(items).where(items.c.id == bindparam("b_id"))
+           .values(planned_until=bindparam("b_until"), next_action_at=bindparam("b_next")))
+
+
+def daemon_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class SqlOutbox:
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+        self.dialect = store.engine.dialect.name
+
+    def _locking(self, stmt: Any, *of: Any) -> Any:
+        if self.dialect == "postgresql":
+            return stmt.with_for_update(skip_locked=True, of=list(of) or None)
+        return stmt
+
+    def _insert_ignoring_duplicates(self, table: Any) -> Any:
+        dialect = postgresql if self.dialect == "postgresql" else sqlite
+        return dialect.insert(table).on_conflict_do_nothing()
+
+    # -- schedule --------------------------------------------------------------------
+
+    def schedule_due(self, at: datetime, limit: int, decide: Callable[[Any], Decision]) -> tuple[int, int]:
+        stmt = self._locking(select(items).where(items.c.next_action_at <= at)
+                             .order_by(items.c.next_action_at).limit(limit))
+        insert = self._insert_ignoring_duplicates(notifications)
+        with self.store.write() as conn:
+            rows = conn.execute(stmt).all()
+            cursors, queued = [], []
+            for row in rows:
+                item = _row_to_item(row)
+                decision = decide(item)
+                cursors.append({"b_id": item.id, "b_until": decision.planned_until,
+                                "b_next": decision.next_action_at})
+                queued += [{
+                    "item_id": q.item_id, "policy_version": q.policy_version, "step_key": q.step.key,
+                    "step_at": q.step.at, "kind": q.step.kind, "action": q.step.action,
+                    "label": q.step.label, "late": q.late, "queued_at": at, "composed": False,
+                    "recipients": [{"role": a.role, "name": a.name, "email": a.email} for a in q.recipients],
+                } for q in decision.notifications]
+            added = self._insert_each(conn, insert, queued)
+            if cursors:
+                conn.execute(_CURSOR, cursors)
+        return len(rows), added
+
+    @staticmethod
+    def _insert_each(conn: Connection, insert: Any, rows: list[dict[str, Any]]) -> int:
+        """Insert, skipping rows whose key is taken; returns how many were new."""
+        added = 0
+        for row in rows:  # rowcount of an executemany with ON CONFLICT is not reliable everywhere
+            added += conn.execute(insert, row).rowcount or 0
+        return added
+
+    # -- compose ---------------------------------------------------------------------
+
+    def compose(self, at: datetime, limit: int,
+                build: Callable[[list[Pending]], list[Composed]]) -> tuple[int, int]:
+        stmt = self._locking(
+            select(notifications, items).join(items, items.c.id == notifications.c.item_id)
+            .where(notifications.c.composed.is_(False)).order_by(notifications.c.id).limit(limit),
+            notifications)
+        with self.store.write() as conn:
+            rows = conn.execute(stmt).all()
+            if not rows:
+                return 0, 0
+            pending = [self._pending(r) for r in rows]
+            built = build(pending)
+            for message in built:
+                self._insert_message(conn, message, at)
+            # Notifications nobody can be mailed (no address) are composed into nothing:
+            # they stay recorded but never block the queue.
+            conn.execute(update(notifications).where(notifications.c.id.in_([p.id for p in pending]))
+                         .values(composed=True))
+        return len(rows), len(built)
+
+    @staticmethod
+    def _pending(row: Any) -> Pending:
+        m = row._mapping
+        n = notifications.c
+        return Pending(m[n.id], _row_to_item(_ItemRow(m)), m[n.policy_version], m[n.step_key], m[n.step_at],
+                       m[n.kind], m[n.action], m[n.label], list(m[n.recipients]), m[n.late])
+
+    @staticmethod
+    def _insert_message(conn: Connection, message: Composed, at: datetime) -> int:
+        key = conn.execute(messages.insert(), {
+            "created_at": at, "recipient_name": message.recipient_name,
+            "recipient_email": message.recipient_email, "subject": message.subject,
+            "body_text": message.text, "body_html": message.html,
+            "notifications": list(message.notification_ids), "status": "pending", "attempts": 0,
+            "next_attempt_at": at,
+        }).inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def add_message(self, message: Composed, at: datetime) -> int:
+        with self.store.write() as conn:
+            return self._insert_message(conn, message, at)
+
+    # -- deliver ---------------------------------------------------------------------
+
+    def claim_messages(self, at: datetime, limit: int, lease_until: datetime) -> list[Outgoing]:
+        stmt = self._locking(select(messages).where(messages.c.status == "pending",
+                                                    messages.c.next_attempt_at <= at)
+                             .order_by(messages.c.id).limit(limit))
+        with self.store.write() as conn:
+            rows = conn.execute(stmt).all()
+            if rows:
+                conn.execute(update(messages).where(messages.c.id.in_([r.id for r in rows]))
+                             .values(next_attempt_at=lease_until))
+        return [Outgoing(r.id, r.recipient_name, r.recipient_email, r.subject, r.body_text, r.body_html,
+                         r.attempts) for r in rows]
+
+    def _set(self, message_id: int, **values: Any) -> None:
+        with self.store.write() as conn:
+            conn.execute(update(messages).where(messages.c.id == message_id).values(**values))
+
+    def mark_sent(self, message_id: int, at: datetime) -> None:
+        self._set(message_id, status="sent", sent_at=at, attempts=messages.c.attempts + 1, last_error=None)
+
+    def mark_retry(self, message_id: int, attempts: int, next_at: datetime, error: str) -> None:
+        self._set(message_id, attempts=attempts, next_attempt_at=next_at, last_error=error)
+
+    def mark_dead(self, message_id: int, attempts: int, error: str) -> None:
+        self._set(message_id, status="dead", attempts=attempts, last_error=error)
+
+    def release(self, message_ids: list[int], at: datetime) -> None:
+        if message_ids:
+            with self.store.write() as conn:
+                conn.execute(update(messages).where(messages.c.id.in_(message_ids)).values(next_attempt_at=at))
+
+    def retry_dead(self, message_ids: list[int] | None, at: datetime) -> int:
+        """Put dead letters (all, or these) back in the queue with a fresh count of tries."""
+        stmt = update(messages).where(messages.c.status == "dead")
+        if message_ids:
+            stmt = stmt.where(messages.c.id.in_(message_ids))
+        with self.store.write() as conn:
+            return conn.execute(stmt.values(status="pending", attempts=0, next_attempt_at=at)).rowcount or 0
+
+    def list_messages(self, statuses: tuple[str, ...], limit: int = 200) -> list[Any]:
+        stmt = (select(messages).where(messages.c.status.in_(statuses))
+                .order_by(messages.c.id.desc()).limit(limit))
+        with self.store.read() as conn:
+            return list(conn.execute(stmt))
+
+    # -- health ----------------------------------------------------------------------
+
+    def previous_tick(self) -> datetime | None:
+        with self.store.read() as conn:
+            return conn.execute(select(func.max(daemons.c.last_tick_as_of))).scalar()
+
+    def record_tick(self, name: str, started_at: datetime, wall: datetime, as_of: datetime,
+                    seconds: float | None, version: str, error: str | None) -> None:
+        values = {"started_at": started_at, "last_tick_at": wall, "last_tick_as_of": as_of,
+                  "last_tick_seconds": seconds, "policy_version": version, "last_error": error}
+        with self.store.write() as conn:
+            done = conn.execute(update(daemons).where(daemons.c.name == name).values(**values)).rowcount
+            if not done:
+                conn.execute(daemons.insert(), {"name": name, **values})
+
+    def status(self, at: datetime) -> dict[str, Any]:
+        count = func.count()
+        with self.store.read() as conn:
+            due = conn.execute(select(count).select_from(items).where(items.c.next_action_at <= at)).scalar()
+            by_status = dict(conn.execute(select(messages.c.status, count).group_by(messages.c.status)).all())
+            unsent = conn.execute(select(count).select_from(notifications)
+                                  .where(notifications.c.composed.is_(False))).scalar()
+            beats = [dict(r._mapping) for r in conn.execute(select(daemons).order_by(daemons.c.last_tick_at.desc()))]
+        return {"items_due": int(due or 0), "pending": int(by_status.get("pending", 0)),
+                "sent": int(by_status.get("sent", 0)), "dead": int(by_status.get("dead", 0)),
+                "unsent_notifications": int(unsent or 0), "daemons": beats}
+
+
+class _ItemRow:
+    """Presents the item columns of a joined row under their plain names."""
+
+    def __init__(self, mapping: Any) -> None:
+        self._mapping = {c.name: mapping[c] for c in items.c}

@@ -1,0 +1,316 @@
+"""One tick of the scheduler: queue the steps that came due, compose digests, deliver them.
+
+    schedule  items whose next action time has come (an indexed column) are claimed in
+              batches; for each, the plan (the same pure function `simulate` uses) gives
+              the steps since its cursor; they are queued as notifications in the same
+              transaction that moves the cursor. A unique key per (item, policy version,
+              step, instant) makes queuing a step twice impossible.
+    compose   unsent notifications are grouped per recipient into one digest email each,
+              rendered once and stored, so every retry sends the same message.
+    deliver   pending messages are handed to the mailer; temporary failures back off
+              with jitter, permanent ones (and too many tries) become dead letters.
+
+Nothing here knows SQL or SMTP: the Outbox protocol and the Mailer do.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import structlog
+
+from engine.errors import RectifyError
+from engine.mail import (
+    Mailer,
+    OutgoingMessage,
+    PermanentFailure,
+    Recipient,
+    TemporaryFailure,
+    retry_delay,
+)
+from engine.model import Item
+from engine.notices import Digest, Notice
+from engine.obligations import current_reports
+from engine.plan import Step
+from engine.recipients import Addressee, resolve
+from engine.service import Engine
+
+log = structlog.get_logger("rectify.scheduler")
+
+# An item whose plan cannot be computed (bad data) is looked at again after this long,
+# rather than at every tick.
+RETRY_BROKEN_ITEM = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A step to record as a notification."""
+
+    item_id: int
+    policy_version: str
+    step: Step
+    recipients: tuple[Addressee, ...]
+    late: bool
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a tick decided for one claimed item: what to queue and where its cursor goes."""
+
+    notifications: list[Queued]
+    planned_until: datetime | None
+    next_action_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A queued notification not yet in any message, with its item as it is now."""
+
+    id: int
+    item: Item
+    policy_version: str
+    step_key: str
+    step_at: datetime
+    kind: str
+    action: str
+    label: str
+    recipients: list[dict[str, Any]]  # role, name, email
+    late: bool
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A digest for one recipient, rendered, with the notifications it carries."""
+
+    recipient_name: str
+    recipient_email: str
+    subject: str
+    text: str
+    html: str | None
+    notification_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message claimed for delivery."""
+
+    id: int
+    recipient_name: str
+    recipient_email: str
+    subject: str
+    text: str
+    html: str | None
+    attempts: int
+
+    @property
+    def key(self) -> str:
+        """The message's stable identity: its .eml name and the left half of its Message-ID."""
+        return f"notice-{self.id}"
+
+
+class Outbox(Protocol):
+    def schedule_due(self, at: datetime, limit: int, decide: Callable[[Item], Decision]) -> tuple[int, int]:
+        """Claim up to `limit` items with next_action_at <= at, write each decision in the
+        same transaction; returns (items claimed, notifications newly queued)."""
+        ...
+
+    def compose(self, at: datetime, limit: int,
+                build: Callable[[list[Pending]], list[Composed]]) -> tuple[int, int]:
+        """Turn up to `limit` pending notifications into messages; returns (notifications
+        taken, messages written)."""
+        ...
+
+    def claim_messages(self, at: datetime, limit: int, lease_until: datetime) -> list[Outgoing]:
+        ...
+
+    def mark_sent(self, message_id: int, at: datetime) -> None: ...
+
+    def mark_retry(self, message_id: int, attempts: int, next_at: datetime, error: str) -> None: ...
+
+    def mark_dead(self, message_id: int, attempts: int, error: str) -> None: ...
+
+    def release(self, message_ids: list[int], at: datetime) -> None: ...
+
+    def add_message(self, message: Composed, at: datetime) -> int: ...
+
+    def previous_tick(self) -> datetime | None: ...
+
+
+@dataclass
+class TickReport:
+    at: datetime
+    items: int = 0
+    queued: int = 0
+    composed: int = 0
+    opened: int = 0
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"at": self.at.isoformat(), "opened": self.opened, "items": self.items, "queued": self.queued,
+                "composed": self.composed, "sent": self.sent, "retried": self.retried,
+                "dead": self.dead, "seconds": round(self.seconds, 3)}
+
+
+Render = Callable[[Digest], Any]  # → an object with subject, text, html
+
+
+class Scheduler:
+    def __init__(self, engine: Engine, outbox: Outbox, render: Render, mailer: Mailer, *,
+                 site_name: str, tick_seconds: float = 60, batch_size: int = 500,
+                 claim_seconds: float = 300, max_attempts: int = 12,
+                 rng: random.Random | None = None) -> None:
+        self.engine, self.outbox, self.render, self.mailer = engine, outbox, render, mailer
+        self.site_name = site_name
+        self.tick_seconds, self.batch_size = tick_seconds, batch_size
+        self.claim_seconds, self.max_attempts = claim_seconds, max_attempts
+        self.rng = rng or random.Random()
+
+    # -- one tick --------------------------------------------------------------------
+
+    def tick(self, at: datetime) -> TickReport:
+        report = TickReport(at)
+        previous = self.outbox.previous_tick()
+        report.opened = self.open_obligations(at)
+        report.items, report.queued = self.schedule(at, previous)
+        report.composed = self.compose(at)
+        self.deliver(at, report)
+        return report
+
+    def open_obligations(self, at: datetime) -> int:
+        """Create this period's report tasks that do not exist yet (idempotent by origin)."""
+        engine = self.engine
+        try:
+            due = current_reports(engine.policies.current, engine.org, at, engine.tz)
+            return len(engine.open_reports(due, at))
+        except RectifyError as exc:
+            log.error("obligations_failed", error=str(exc))
+            return 0
+
+    def schedule(self, at: datetime, previous: datetime | None = None) -> tuple[int, int]:
+        """Queue every step due by `at`; batches until no claimed item is left due."""
+        items = queued = 0
+        while True:
+            claimed, added = self.outbox.schedule_due(at, self.batch_size, lambda i: self.decide(i, at, previous))
+            items, queued = items + claimed, queued + added
+            if claimed < self.batch_size:
+                return items, queued
+
+    def decide(self, item: Item, at: datetime, previous: datetime | None = None) -> Decision:
+        """The steps of the item's plan since its cursor, up to `at`, and its next action time.
+
+        A step is late when a tick ran before and the step is older than two ticks: the
+        daemon was down when it fell due."""
+        try:
+            plan = self.engine.plan(item)
+            steps = list(plan.steps(item.planned_until, at))
+            grace = timedelta(seconds=2 * self.tick_seconds)
+            org = self.engine.org
+            queued = [Queued(item.id or 0, plan.policy_version, s, tuple(resolve(s.recipients, item, org)),
+                             previous is not None and s.at < at - grace) for s in steps]
+            after = max(at, item.planned_until) if item.planned_until else at
+            upcoming = plan.next_step(after)
+        except Exception as exc:  # noqa: BLE001 - one broken item must not stop the tick
+            log.error("plan_failed", item=item.id, error=str(exc), exc_info=True)
+            return Decision([], item.planned_until, at + RETRY_BROKEN_ITEM)
+        for q in queued:
+            if not any(a.email for a in q.recipients):
+                log.warning("no_recipient_address", item=item.id, step=q.step.key, roles=list(q.step.recipients))
+        return Decision(queued, after, upcoming.at if upcoming else None)
+
+    def compose(self, at: datetime) -> int:
+        total = 0
+        while True:
+            taken, written = self.outbox.compose(at, self.batch_size * 4, lambda p: self.digests(p, at))
+            total += written
+            if taken == 0:
+                return total
+
+    def digests(self, pending: list[Pending], at: datetime) -> list[Composed]:
+        """One digest per recipient address for these notifications."""
+        by_address: dict[str, list[tuple[Pending, dict[str, Any]]]] = defaultdict(list)
+        names: dict[str, str] = {}
+        for p in pending:
+            for r in p.recipients:
+                if r.get("email"):
+                    by_address[r["email"].lower()].append((p, r))
+                    names.setdefault(r["email"].lower(), r["name"])
+        composed = []
+        tz = self.engine.tz
+        for address, entries in by_address.items():
+            entries.sort(key=lambda e: (e[0].step_at, e[0].item.id or 0))
+            notices = tuple(self._notice(p, r, at) for p, r in entries)
+            email = entries[0][1]["email"]
+            digest = Digest(self.site_name, names[address], email, notices, at, tz)
+            rendered = self.render(digest)
+            composed.append(Composed(names[address], email, rendered.subject, rendered.text, rendered.html,
+                                     tuple(sorted({p.id for p, _ in entries}))))
+        return composed
+
+    def _notice(self, p: Pending, recipient: dict[str, Any], at: datetime) -> Notice:
+        item = p.item
+        wf = self.engine.workflows.get(item.workflow)
+        state = wf.states[item.state].title if wf and item.state in wf.states else item.state
+        overdue = item.overdue_at + timedelta(seconds=item.paused_seconds) if item.overdue_at else None
+        # Days overdue as the recipient reads the mail, not when the step fell due.
+        days = max(0, (at - overdue).days) if overdue and p.kind == "escalate" else 0
+        others = tuple(r["name"] for r in p.recipients if r["name"] != recipient["name"])
+        return Notice(item.id or 0, item.title, item.kind, item.category, item.level, item.unit, item.location,
+                      state, item.due, overdue, p.kind, p.action, p.label, p.step_at, days, p.late,
+                      recipient["role"], others)
+
+    def deliver(self, at: datetime, report: TickReport | None = None) -> TickReport:
+        """Send the pending messages that are due; stop at the first temporary failure
+        (the server is likely down for all of them) and leave the rest for later."""
+        report = report or TickReport(at)
+        while True:
+            batch = self.outbox.claim_messages(at, self.batch_size, at + timedelta(seconds=self.claim_seconds))
+            if not batch:
+                return report
+            stopped = self._send_batch(batch, at, report)
+            if stopped:
+                return report
+
+    def _send_batch(self, batch: list[Outgoing], at: datetime, report: TickReport) -> bool:
+        session = getattr(self.mailer, "session", None)
+        context: AbstractContextManager[Any] = session() if callable(session) else nullcontext()
+        with context:
+            for index, m in enumerate(batch):
+                message = OutgoingMessage(m.key, m.subject, m.text, m.html,
+                                          (Recipient(m.recipient_name, m.recipient_email),))
+                attempts = m.attempts + 1
+                try:
+                    self.mailer.send(message)
+                except TemporaryFailure as exc:
+                    self._failed(m, attempts, at, str(exc), report)
+                    self.outbox.release([x.id for x in batch[index + 1:]], at)
+                    return True
+                except PermanentFailure as exc:
+                    self.outbox.mark_dead(m.id, attempts, str(exc))
+                    report.dead += 1
+                    log.error("mail_dead_letter", message=m.id, error=str(exc))
+                else:
+                    self.outbox.mark_sent(m.id, at)
+                    report.sent += 1
+        return False
+
+    def _failed(self, m: Outgoing, attempts: int, at: datetime, error: str, report: TickReport) -> None:
+        if attempts >= self.max_attempts:
+            self.outbox.mark_dead(m.id, attempts, f"已尝试 {attempts} 次：{error}")
+            report.dead += 1
+            log.error("mail_dead_letter", message=m.id, attempts=attempts, error=error)
+            return
+        delay = retry_delay(attempts, rng=self.rng)
+        self.outbox.mark_retry(m.id, attempts, at + timedelta(seconds=delay), error)
+        report.retried += 1
+        log.warning("mail_retry", message=m.id, attempts=attempts, retry_in=round(delay), error=error)
+
