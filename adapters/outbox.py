@@ -157,7 +157,9 @@ class SqlOutbox:
         if message_ids:
             stmt = stmt.where(messages.c.id.in_(message_ids))
         with self.store.write() as conn:
-            return conn.execute(stmt.values(status="pending", attempts=0, next_attempt_at=at)).rowcount or 0
+            # Due at once: their creation time is in the past for any tick, real or replayed.
+            values = {"status": "pending", "attempts": 0, "next_attempt_at": messages.c.created_at}
+            return conn.execute(stmt.values(**values)).rowcount or 0
 
     def list_messages(self, statuses: tuple[str, ...], limit: int = 200) -> list[Any]:
         stmt = (select(messages).where(messages.c.status.in_(statuses))

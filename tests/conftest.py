@@ -18,6 +18,7 @@ from adapters.sitesetup import create_site
 from adapters.wiring import App, open_app
 from engine.clock import FakeClock
 from tests.pgserver import PgServer
+from tests.smtpserver import serve  # noqa: F401  (a fixture: real SMTP servers on loopback)
 
 configure(level="WARNING")
 

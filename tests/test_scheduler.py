@@ -1,0 +1,283 @@
+"""The daemon's tick against a real SMTP server (aiosmtpd on loopback) with a fake clock.
+
+No test sleeps: time moves only when a test moves the FakeClock, and each tick is run
+as of that instant.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, update
+
+from adapters.daemon import Daemon
+from adapters.schema import items, notifications
+from engine.clock import FakeClock
+from engine.service import Report
+from engine.store import Query
+from tests.conftest import Cli
+from tests.smtpserver import Server
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def local(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=TZ)
+
+
+FOUND = local("2021-03-01T09:00")  # a Monday
+
+
+def _use_smtp(site: Path, server: Server) -> None:
+    path = site / "rectify.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('transport: "file"', 'transport: "smtp"').replace("port: 25", f"port: {server.port}")
+    path.write_text(text, encoding="utf-8")
+
+
+class Harness:
+    """A site whose daemon ticks on a fake clock and mails a recording SMTP server."""
+
+    def __init__(self, site: Path, server: Server) -> None:
+        self.site, self.server = site, server
+        self.clock = FakeClock(FOUND)
+        self.daemon = Daemon(site, self.clock)
+        self.daemon.scheduler.rng = random.Random(7)
+        # Tests tick hours or days apart rather than every minute; a step counts as late
+        # (the daemon was down) only when more than two days passed without a tick.
+        self.daemon.scheduler.tick_seconds = 86400
+        self.app = self.daemon.app
+        self.engine = self.app.engine
+
+    def hazard(self, title: str = "消防通道堆放杂物", deadline: str | None = "3日内", **kw: object) -> int:
+        self.clock.set(FOUND)
+        values = {"category": "消防", "unit": "保卫处", "reporter": "郭晓明", "deadline": deadline, **kw}
+        item = self.engine.report(Report(title=title, **values))  # type: ignore[arg-type]
+        assert item.id is not None
+        return item.id
+
+    def tick(self, when: str | datetime) -> list[tuple[str, str]]:
+        """Tick as of `when`; returns (recipient, subject) of every message that arrived."""
+        at = local(when) if isinstance(when, str) else when
+        self.clock.set(at)
+        before = len(self.server.handler.received)
+        report = self.daemon.tick(at)
+        assert report is not None
+        return [(r.rcpt_tos[0], str(r.message["Subject"])) for r in self.server.handler.received[before:]]
+
+    def bodies(self) -> list[str]:
+        return [r.message.get_body(("plain",)).get_content() for r in self.server.handler.received]
+
+    def queued(self) -> list[tuple[int, str, datetime]]:
+        with self.app.store.read() as conn:
+            rows = conn.execute(select(notifications.c.item_id, notifications.c.step_key, notifications.c.step_at)
+                                .order_by(notifications.c.id))
+            return [(r[0], r[1], r[2]) for r in rows]
+
+
+@pytest.fixture
+def harness(site: Path, serve: Callable[..., Server]) -> Iterator[Harness]:
+    server = serve()
+    _use_smtp(site, server)
+    # The campaign's report obligations would add a task per unit per period: their own test.
+    campaign = site / "rules" / "campaign.yaml"
+    campaign.write_text(campaign.read_text(encoding="utf-8").split("obligations:")[0], encoding="utf-8")
+    h = Harness(site, server)
+    yield h
+    h.app.close()
+
+
+# Addresses of the demo org the ladder climbs through.
+MA = "ma.jianjun@example.org"  # 马建军, the responsible person
+HEAD = "zhao.weidong@example.org"  # 赵卫东, head of 保卫处
+LEADER = "chen.lide@example.org"  # 陈立德, the supervising school leader
+OFFICE = "zongzhiban@example.org"  # 综治办, the safety office
+
+
+def test_a_3_day_hazard_is_reminded_then_climbs_the_ladder(harness: Harness) -> None:
+    """Reminder before the deadline, the unit head after it, then the leader and the safety office."""
+    h = harness
+    i = h.hazard()
+    h.engine.fire(i, "assign", "赵卫东", {"responsible": "马建军"}, at=FOUND + timedelta(hours=1))
+    assert h.tick("2021-03-01T12:00") == []
+    reminders = h.tick("2021-03-03T09:00")  # 50% and "3个工作日前" both fell due
+    assert [to for to, _ in reminders] == [MA] and "补发" not in reminders[0][1]
+    assert "整改提醒" in h.bodies()[-1] or "提醒" in h.bodies()[-1]
+    overdue = dict(h.tick("2021-03-05T09:00"))  # due 4 March: overdue from the 5th
+    assert set(overdue) == {MA, HEAD} and "逾期督办" in overdue[HEAD]
+    assert h.tick("2021-03-08T09:00") == []
+    reported = dict(h.tick("2021-03-10T09:00"))  # 逾期3个工作日: 通报 to the head and the leader
+    assert set(reported) == {HEAD, LEADER} and "通报" in reported[LEADER]
+    interview = dict(h.tick("2021-03-20T09:00"))  # 逾期10个工作日: 约谈 reaches the safety office
+    assert OFFICE in interview and "约谈" in "".join(h.bodies()[-len(interview):])
+
+
+def test_simulate_lists_exactly_what_the_ticks_queue(harness: Harness) -> None:
+    h = harness
+    i = h.hazard()
+    h.engine.fire(i, "assign", "赵卫东", {"responsible": "马建军"}, at=FOUND + timedelta(hours=1))
+    h.hazard("配电室门锁损坏", deadline=None, category="用电")  # the rule's 15 working days
+    rows = json.loads(Cli(h.site)("simulate", "--from", "2021-03-01T09:00", "--to", "2021-04-30",
+                                  "--json").stdout)
+    day, end = local("2021-03-01T10:00"), local("2021-04-30T00:00")
+    while day < end:
+        h.tick(day)
+        day += timedelta(hours=6)
+    h.tick(end)
+    simulated = sorted((r["item"], r["key"], datetime.fromisoformat(r["at"])) for r in rows)
+    assert simulated and sorted(h.queued()) == simulated
+
+
+def test_the_same_tick_twice_sends_nothing_twice(harness: Harness) -> None:
+    h = harness
+    h.hazard()
+    first = h.tick("2021-03-05T09:00")
+    assert first
+    assert h.tick("2021-03-05T09:00") == []
+    # Even with the cursor lost (a crash between queuing and the cursor update), the unique
+    # key keeps every step queued once.
+    with h.app.store.write() as conn:
+        conn.execute(update(items).values(planned_until=None, next_action_at=FOUND))
+    assert h.tick("2021-03-05T09:01") == []
+    keys = h.queued()
+    assert len(keys) == len(set(keys))
+
+
+def test_a_restart_after_a_week_down_sends_every_missed_step_once_in_order(harness: Harness) -> None:
+    h = harness
+    h.hazard()
+    h.tick("2021-03-01T10:00")  # the daemon ran, then went down for three weeks
+    arrived = h.tick("2021-03-22T09:00")
+    assert arrived and all(subject.startswith("【补发】") for _, subject in arrived)
+    steps = h.queued()
+    assert [s[2] for s in steps] == sorted(s[2] for s in steps)  # queued in time order
+    assert {s[1] for s in steps} >= {"remind0.0", "escalate0.0", "escalate1.0", "escalate1.1", "escalate2.0"}
+    assert h.tick("2021-03-22T09:01") == []
+    # One digest per recipient: the head's mail lists every missed step of the item.
+    head_mail = [r for r in h.server.handler.received if r.rcpt_tos == [HEAD]]
+    assert len(head_mail) == 1
+    body = head_mail[0].message.get_body(("plain",)).get_content()
+    assert body.count("消防通道堆放杂物") >= 3 and "补发" in body
+
+
+def test_a_server_refusing_for_an_hour_then_accepting_gets_everything(
+        harness: Harness) -> None:
+    h = harness
+    h.hazard()
+    h.hazard("配电箱未上锁", category="用电", unit="总务处")
+    h.server.handler.data_reply = "451 4.3.0 Try again later"
+    t = local("2021-03-05T09:00")
+    for minute in range(0, 60):
+        assert h.tick(t + timedelta(minutes=minute)) == []
+    status = h.app.outbox.status(t)
+    assert status["pending"] > 0 and status["dead"] == 0
+    h.server.handler.data_reply = None
+    arrived: list[tuple[str, str]] = []
+    for minute in range(60, 60 * 8, 5):
+        arrived += h.tick(t + timedelta(minutes=minute))
+    status = h.app.outbox.status(t + timedelta(hours=8))
+    assert status["pending"] == 0 and status["dead"] == 0 and status["sent"] == len(arrived)
+    assert {to for to, _ in arrived} >= {MA, HEAD, "wang.jianguo@example.org"} - {MA}
+
+
+def test_a_5xx_is_a_dead_letter_until_an_operator_retries(harness: Harness) -> None:
+    h = harness
+    h.hazard()
+    h.server.handler.data_reply = "550 5.7.1 Message rejected"
+    assert h.tick("2021-03-05T09:00") == []
+    run = Cli(h.site)
+    dead = json.loads(run("outbox", "--json").stdout)
+    assert dead and all(m["status"] == "dead" and "550" in m["last_error"] for m in dead)
+    assert "死信" in run("status").stdout
+    h.server.handler.data_reply = None
+    assert h.tick("2021-03-05T10:00") == []  # dead letters are not retried by themselves
+    assert "已放回待发队列" in run("outbox", "retry").stdout
+    assert len(h.tick("2021-03-05T10:01")) == len(dead)
+    assert json.loads(run("outbox", "--json").stdout) == []
+
+
+def test_a_header_injection_attempt_in_a_title_is_harmless(harness: Harness) -> None:
+    h = harness
+    h.hazard("灭火器过期\r\nBcc: evil@example.org\r\nX-Evil: 1")
+    arrived = h.tick("2021-03-05T09:00")
+    assert arrived
+    for r in h.server.handler.received:
+        assert "evil@example.org" not in r.rcpt_tos
+        assert r.message["Bcc"] is None and r.message["X-Evil"] is None
+        assert "\n" not in str(r.message["Subject"])
+
+
+def test_closing_an_item_stops_its_ladder(harness: Harness) -> None:
+    h = harness
+    i = h.hazard()
+    assert h.tick("2021-03-05T09:00")
+    h.clock.set(local("2021-03-05T10:00"))
+    h.engine.fire(i, "assign", "赵卫东", {"responsible": "马建军"})
+    h.engine.fire(i, "start", "马建军")
+    h.engine.fire(i, "verify", "郭晓明", {"measures": "清理通道", "evidence": "照片"})
+    h.engine.fire(i, "close", "周安宁")
+    assert h.app.store.get(i).next_action_at is None
+    assert h.tick("2021-04-30T09:00") == []
+
+
+def test_a_broken_rule_edit_keeps_the_old_policy_and_emails_the_administrator(harness: Harness) -> None:
+    h = harness
+    h.hazard()
+    version = h.daemon.version
+    rules = h.site / "rules" / "policy.yaml"
+    good = rules.read_text(encoding="utf-8")
+    rules.write_text(good.replace('expr: "15个工作日内"', 'expr: "找时间处理"'), encoding="utf-8")
+    h.clock.set(local("2021-03-02T09:00"))
+    assert h.daemon.reload("test") is False
+    assert h.daemon.version == version
+    admin = [r for r in h.server.handler.received if r.rcpt_tos == ["admin@example.org"]]
+    assert len(admin) == 1
+    body = admin[0].message.get_body(("plain",)).get_content()
+    assert "policy.yaml:" in body and "找时间处理" in body and version in body
+    assert h.tick("2021-03-05T09:00")  # still running, on the old policy
+    rules.write_text(good.replace('expr: "15个工作日内"', 'expr: "10个工作日内"'), encoding="utf-8")
+    assert h.daemon.reload("test") is True and h.daemon.version != version
+
+
+def test_a_reload_that_would_strand_stored_items_is_refused(harness: Harness) -> None:
+    h = harness
+    i = h.hazard()
+    h.engine.fire(i, "assign", "赵卫东", {"responsible": "马建军"})
+    path = h.site / "workflows" / "hazard.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("assigned", "handed_over"), encoding="utf-8")
+    assert h.daemon.reload("test") is False
+    assert h.tick("2021-03-05T09:00")
+
+
+def test_tick_and_status_from_the_command_line(sqlite_site: Path) -> None:
+    run = Cli(sqlite_site)
+    run("report", "--title", "楼梯扶手松动", "--category", "消防", "--unit", "保卫处", "--reporter", "郭晓明",
+        "--found-at", "2021-03-01T09:00", "--deadline", "3日内")
+    # Reported today for a hazard found in 2021: its latest escalation is owed now.
+    report = json.loads(run("tick", "--json").stdout)
+    assert report["sent"] >= 1 and report["dead"] == 0
+    assert list((sqlite_site / "mail").glob("notice-*.eml"))
+    status = json.loads(run("status", "--json").stdout)
+    assert status["sent"] == report["sent"] and status["dead"] == 0 and status["daemons"]
+    assert "上次调度" in run("status").stdout
+
+
+def test_each_tick_opens_the_periods_report_tasks_once(site: Path, serve: Callable[..., Server]) -> None:
+    server = serve()
+    _use_smtp(site, server)
+    h = Harness(site, server)
+    try:
+        h.tick("2021-03-01T10:00")
+        opened = len(h.app.store.query(Query(kind=["task"])))
+        units = len(h.app.policy.org.units)
+        assert opened >= units  # at least one obligation open in March 2021, for every unit
+        h.tick("2021-03-01T10:01")
+        assert len(h.app.store.query(Query(kind=["task"]))) == opened
+    finally:
+        h.app.close()
