@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	@test -f $(SITE)/rectify.yaml || $(BIN)/rectify init $(SITE) --demo
-	$(BIN)/rectify --site $(SITE) list
-	@echo "站点目录：$(SITE)/（rectify.yaml、org.yaml、rules/、workflows/）；试试：$(BIN)/rectify --site $(SITE) show 4"
+	@echo "演示站点：$(SITE)/（rectify.yaml、org.yaml、rules/、workflows/、templates/）"
+	@echo "提醒和督办邮件写入 $(SITE)/mail/*.eml；另开终端试试：$(BIN)/rectify --site $(SITE) status"
+	@echo "按 Ctrl-C 停止"
+	$(BIN)/rectify --site $(SITE) daemon
 
 test: $(STAMP)
 	$(BIN)/pytest -q

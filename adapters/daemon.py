@@ -13,6 +13,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,8 @@ log = structlog.get_logger("rectify.daemon")
 
 
 class Daemon:
-    def __init__(self, site_dir: Path, clock: Clock | None = None, app: App | None = None) -> None:
+    def __init__(self, site_dir: Path, clock: Clock | None = None, app: App | None = None,
+                 on_tick: Callable[[TickReport], None] | None = None) -> None:
         self.app = app or open_app(site_dir, clock)
         self.clock = self.app.engine.clock
         self.name = daemon_name()
@@ -43,6 +45,7 @@ class Daemon:
         self.stop_requested = threading.Event()
         self.reload_requested = threading.Event()
         self._last_alert: tuple[str, ...] | None = None
+        self.on_tick = on_tick
 
     @property
     def version(self) -> str:
@@ -66,6 +69,8 @@ class Daemon:
             if report is not None:
                 report.seconds = seconds
                 log.info("tick", **report.to_json())
+                if self.on_tick is not None:
+                    self.on_tick(report)
             try:
                 self.app.outbox.record_tick(self.name, self.started_at, self.clock.now(), at, seconds,
                                             self.version, error)

@@ -7,7 +7,12 @@ as of that instant.
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -281,3 +286,48 @@ def test_each_tick_opens_the_periods_report_tasks_once(site: Path, serve: Callab
         assert len(h.app.store.query(Query(kind=["task"]))) == opened
     finally:
         h.app.close()
+
+
+def _wait_for(predicate: Callable[[], bool], what: str, proc: subprocess.Popen[str], timeout: float = 60) -> None:
+    """Poll until `predicate` holds (the daemon runs in real time); fail with its log otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    proc.kill()
+    _, err = proc.communicate()
+    pytest.fail(f"daemon never {what}; exit={proc.returncode}\n{err[-3000:]}")
+
+
+def test_the_daemon_process_ticks_reloads_on_edit_and_sighup_and_stops_on_sigterm(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    Cli(tmp_path)("init", str(site), "--demo")
+    config = site / "rectify.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("tick_seconds: 60", "tick_seconds: 1"),
+                      encoding="utf-8")
+    log = tmp_path / "daemon.log"
+    env = {**os.environ, "RECTIFY_LOG_LEVEL": "INFO"}
+    with log.open("w") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "adapters.cli", "--site", str(site), "daemon"],
+                                stdout=subprocess.DEVNULL, stderr=sink, text=True, env=env)
+    try:
+        _wait_for(lambda: any((site / "mail").glob("notice-*.eml")), "wrote mail", proc)
+        rules = site / "rules" / "policy.yaml"
+        rules.write_text(rules.read_text(encoding="utf-8").replace('"15个工作日内"', '"10个工作日内"'),
+                         encoding="utf-8")
+        _wait_for(lambda: "policy_reloaded" in log.read_text(), "reloaded after an edit", proc)
+        rules.write_text(rules.read_text(encoding="utf-8") + "\n  - name: [broken\n", encoding="utf-8")
+        _wait_for(lambda: "reload_refused" in log.read_text(), "refused a broken edit", proc)
+        proc.send_signal(signal.SIGHUP)
+        _wait_for(lambda: log.read_text().count("reload_refused") >= 2, "reloaded on SIGHUP", proc)
+        assert proc.poll() is None  # still running on the last good policy
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = log.read_text()
+    assert '"msg": "tick"' in text and "daemon_stopped" in text

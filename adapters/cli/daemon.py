@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -9,6 +10,7 @@ from rich.table import Table
 
 from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import console, parse_time
+from engine.scheduler import TickReport
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -27,7 +29,17 @@ def daemon(ctx: Context) -> None:
     click.echo(f"rectify 守护进程启动：站点“{config.name}”，规则版本 {app.policy.rules.version}，"
                f"每 {config.scheduler.tick_seconds:g} 秒检查一次；邮件{'写入' if config.mail.transport == 'file' else '发往'} {where}",
                err=True)
-    Daemon(ctx.site_dir, app=app).run()
+    tz = config.timezone
+
+    def tell(report: TickReport) -> None:
+        # People watching a terminal (make run) see what each tick did; services have the log.
+        if sys.stderr.isatty() and (report.sent or report.dead or report.retried or report.opened):
+            click.echo(f"{report.at.astimezone(tz):%H:%M:%S} 发出 {report.sent} 封邮件 → {where}"
+                       + (f"，待重试 {report.retried} 封" if report.retried else "")
+                       + (f"，死信 {report.dead} 封" if report.dead else "")
+                       + (f"，新报送任务 {report.opened} 项" if report.opened else ""), err=True)
+
+    Daemon(ctx.site_dir, app=app, on_tick=tell).run()
     ctx._app = None  # closed by the daemon
 
 

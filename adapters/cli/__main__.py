@@ -1,0 +1,5 @@
+"""python -m adapters.cli: the same as the `rectify` command."""
+
+from adapters.cli import main
+
+main()
