@@ -331,3 +331,9 @@ def test_the_daemon_process_ticks_reloads_on_edit_and_sighup_and_stops_on_sigter
             proc.kill()
     text = log.read_text()
     assert '"msg": "tick"' in text and "daemon_stopped" in text
+
+
+def test_check_reports_a_broken_site_template_with_file_and_line(sqlite_site: Path) -> None:
+    (sqlite_site / "templates" / "digest.subject.j2").write_text("【督办】{{ digest.nope }\n", encoding="utf-8")
+    out = Cli(sqlite_site)("check", code=1)
+    assert "digest.subject.j2:1" in out.stderr

@@ -12,6 +12,7 @@ from adapters import database, demo
 from adapters.cli.base import Context, cli, echo_json, fail, handle_errors
 from adapters.cli.render import console
 from adapters.sitesetup import create_site
+from adapters.templates import Templates
 from adapters.wiring import load_policy, open_app
 from engine import site as site_mod
 from engine.errors import ConfigError, Problem, RectifyError
@@ -44,11 +45,16 @@ def check(ctx: Context) -> None:
     problems: list[Problem] = []
     try:
         config = site_mod.load(ctx.site_dir)
-        load_policy(config)
     except ConfigError as exc:
         problems = exc.problems
     except RectifyError as exc:
         fail(str(exc))
+    if not problems:
+        for checker in (lambda: load_policy(config), lambda: Templates(config.templates_dir).check()):
+            try:
+                checker()
+            except ConfigError as exc:
+                problems += exc.problems
     for p in problems:
         click.echo(str(p), err=True)
     if problems:
