@@ -118,6 +118,16 @@ def _env(name: str, default: Any) -> Any:
     return value if value not in (None, "") else default
 
 
+def _number(name: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError.single(name, None, f"应为正数：{value}") from None
+    if number <= 0:
+        raise ConfigError.single(name, None, f"应为正数：{value}")
+    return number
+
+
 def load(root: Path) -> SiteConfig:
     path = root / CONFIG_FILE
     if not path.exists():
@@ -147,7 +157,11 @@ def build(root: Path, data: Any, filename: str) -> SiteConfig:
     transport = _env("RECTIFY_MAIL_TRANSPORT", mail.get("transport", "file"))
     if transport not in ("smtp", "file"):
         raise ConfigError.single("RECTIFY_MAIL_TRANSPORT", None, f"邮件方式应为 smtp 或 file：{transport}")
+    security = _env("RECTIFY_SMTP_SECURITY", mail.get("security", "none"))
+    if security not in ("none", "starttls", "ssl"):
+        raise ConfigError.single("RECTIFY_SMTP_SECURITY", None, f"加密方式应为 none、starttls 或 ssl：{security}")
     scheduler = data.get("scheduler", {})
+    tick = _number("RECTIFY_TICK_SECONDS", _env("RECTIFY_TICK_SECONDS", scheduler.get("tick_seconds", 60)))
     return SiteConfig(
         root=root,
         name=data.get("site_name", root.name),
@@ -155,22 +169,22 @@ def build(root: Path, data: Any, filename: str) -> SiteConfig:
             _env("RECTIFY_DATABASE_URL", data.get("database", {}).get("url", "sqlite:///rectify.db")), root
         ),
         timezone=zone,
-        admin_email=data.get("admin_email"),
+        admin_email=_env("RECTIFY_ADMIN_EMAIL", data.get("admin_email")),
         mail=MailConfig(
             transport=transport,
             host=_env("RECTIFY_SMTP_HOST", mail.get("host", "localhost")),
             port=port,
-            security=mail.get("security", "none"),
-            username=mail.get("username"),
-            password_env=mail.get("password_env"),
+            security=security,
+            username=_env("RECTIFY_SMTP_USERNAME", mail.get("username")),
+            password_env=_env("RECTIFY_SMTP_PASSWORD_ENV", mail.get("password_env")),
             password_file=str(root / mail["password_file"]) if mail.get("password_file") else None,
-            sender=mail.get("from", "rectify@example.org"),
-            outbox_dir=root / mail.get("outbox_dir", "mail"),
+            sender=_env("RECTIFY_MAIL_FROM", mail.get("from", "rectify@example.org")),
+            outbox_dir=root / _env("RECTIFY_MAIL_OUTBOX_DIR", mail.get("outbox_dir", "mail")),
             timeout_seconds=float(mail.get("timeout_seconds", 30)),
             max_attempts=int(mail.get("max_attempts", 12)),
         ),
         scheduler=SchedulerConfig(
-            tick_seconds=float(scheduler.get("tick_seconds", 60)),
+            tick_seconds=tick,
             claim_seconds=float(scheduler.get("claim_seconds", 300)),
             batch_size=int(scheduler.get("batch_size", 500)),
         ),

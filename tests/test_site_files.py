@@ -109,3 +109,24 @@ def test_site_comes_from_rectify_site_env(run: Cli, monkeypatch: pytest.MonkeyPa
 def test_init_refuses_an_existing_site(run: Cli) -> None:
     out = Cli(run.site)("init", str(run.site), code=1)
     assert "已经是一个站点" in out.stderr
+
+
+def test_every_mail_and_scheduler_setting_can_come_from_the_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from adapters.sitesetup import create_site
+    from engine import site as site_mod
+
+    create_site(tmp_path / "s")
+    for name, value in {"RECTIFY_SMTP_SECURITY": "starttls", "RECTIFY_SMTP_USERNAME": "anquan",
+                        "RECTIFY_SMTP_PASSWORD_ENV": "MY_PASS", "RECTIFY_MAIL_FROM": "noreply@example.org",
+                        "RECTIFY_ADMIN_EMAIL": "ops@example.org", "RECTIFY_TICK_SECONDS": "15",
+                        "RECTIFY_MAIL_OUTBOX_DIR": "out"}.items():
+        monkeypatch.setenv(name, value)
+    config = site_mod.load(tmp_path / "s")
+    assert (config.mail.security, config.mail.username, config.mail.password_env, config.mail.sender) == (
+        "starttls", "anquan", "MY_PASS", "noreply@example.org")
+    assert config.admin_email == "ops@example.org" and config.scheduler.tick_seconds == 15
+    assert config.mail.outbox_dir == tmp_path / "s" / "out"
+    monkeypatch.setenv("RECTIFY_TICK_SECONDS", "soon")
+    with pytest.raises(ConfigError, match="RECTIFY_TICK_SECONDS"):
+        site_mod.load(tmp_path / "s")
