@@ -117,7 +117,8 @@ class _Raw:
             .where(items.c.id == bindparam("item_id"))
             .values(state=bindparam("state"), version=items.c.version + 1,
                     ledger_seq=bindparam("seq"), ledger_head=bindparam("hash"),
-                    fields=bindparam("fields"), updated_at=bindparam("now"))
+                    fields=bindparam("fields"), updated_at=bindparam("now"),
+                    entered_at=bindparam("now"))
         )
         self.insert = insert(ledger)
 

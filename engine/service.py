@@ -208,12 +208,34 @@ class Engine:
             draft.entered_at = at
         if draft.assigned_at is None and (event == "assign" or draft.state == "assigned"):
             draft.assigned_at = at
-        self.rebind(draft, policy)
+        self._refresh(before, draft, policy)
         changes = changed_fields(before, draft)
         if before.policy_version != draft.policy_version:
             changes.update(_basis_changes(before, draft))
         entry = LedgerEntry(before.id, 0, event, before.state, draft.state, actor, at, note, changes=changes)
         return draft, entry
+
+    def _refresh(self, before: Item, draft: Item, policy: Policy) -> None:
+        """Rebind and replan only when something the plan depends on changed: most
+        transitions move between ordinary states and leave the plan as it was."""
+        if draft.state in self.final_states(draft.workflow):
+            if before.policy_version is None:
+                bind(draft, policy, calendar=self.calendar, tz=self.tz).apply(draft)
+            draft.next_action_at = None
+            return
+        inputs_changed = (before.policy_version is None
+                          or any(getattr(before, n) != getattr(draft, n) for n in _BASIS_INPUTS)
+                          or before.fields.get("tags") != draft.fields.get("tags"))
+        rule = policy.rule_named(before.rule)
+        pausing = rule.pause_in if rule else frozenset()
+        clock_changed = (before.state in self.final_states(before.workflow)
+                         or before.paused_seconds != draft.paused_seconds
+                         or (before.state != draft.state and (before.state in pausing or draft.state in pausing)))
+        if inputs_changed:
+            self.rebind(draft, policy)
+        elif clock_changed:
+            step = self.plan(draft, policy).next_step(draft.planned_until)
+            draft.next_action_at = step.at if step else None
 
     def _catch_up_from(self, item: Item, plan: Plan, now: datetime) -> None:
         """A new item owes nothing for the reminders it was reported too late for; if it is
@@ -263,6 +285,8 @@ class Engine:
 
 
 BASIS_FIELDS = ("policy_version", "rule", "due", "overdue_at")
+# What binding reads from an item (besides its tags): a change means rebinding.
+_BASIS_INPUTS = ("kind", "category", "level", "unit", "deadline", "assigned_at", "found_at", "workflow")
 
 
 def _basis_changes(before: Item | None, after: Item) -> dict[str, list[Any]]:
