@@ -60,16 +60,18 @@ def explain(ctx: Context, item_id: int, at: str | None, as_json: bool) -> None:
     now = parse_time(at, tz, "--at") if at else app.engine.clock.now()
     item = app.store.get(item_id)
     plan = app.plan_for(item)
-    item_facts = facts(item, app.policy.rules, tz)
+    bound = app.engine.policies.get(item.policy_version)  # the version the item is bound to
+    item_facts = facts(item, bound, tz)
     candidates = [
         {"rule": r.name, "file": f"{Path(r.where.file).name}:{r.where.line}", "matches": ok,
          "specificity": r.match.specificity, "priority": r.priority, "match": r.match.describe()}
-        for r, ok in app.policy.rules.why(item_facts)
+        for r, ok in bound.why(item_facts)
     ]
     data = {"id": item.id, "facts": {k: v for k, v in item_facts.items() if v not in (None, ())},
             "candidates": candidates, **plan_json(plan, item, app, now)}
     data["deadline_expr"] = item.deadline or (plan.rule.deadline if plan.rule else None)
     data["deadline_source"] = "事项自带" if item.deadline else ("规则" if plan.rule else None)
+    data["current_policy_version"] = app.policy.rules.version
     if as_json:
         echo_json(data)
         return
@@ -78,6 +80,9 @@ def explain(ctx: Context, item_id: int, at: str | None, as_json: bool) -> None:
 
 def _print_explain(data: dict[str, Any]) -> None:
     click.echo(f"事项 {data['id']} 的特征：" + "，".join(f"{k}={v}" for k, v in data["facts"].items()))
+    click.echo(f"按规则版本 {data['policy_version']} 计算" + (
+        f"（rules/ 当前为 {data['current_policy_version']}；rectify policy diff 查看改按新规则的变化）"
+        if data["policy_version"] != data["current_policy_version"] else ""))
     for c in data["candidates"]:
         mark = "✓" if c["matches"] else "✗"
         chosen = "  ← 生效" if c["rule"] == data["rule"] else ""
