@@ -35,10 +35,10 @@ log = structlog.get_logger("rectify.daemon")
 
 class Daemon:
     def __init__(self, site_dir: Path, clock: Clock | None = None, app: App | None = None,
-                 on_tick: Callable[[TickReport], None] | None = None) -> None:
+                 on_tick: Callable[[TickReport], None] | None = None, name: str | None = None) -> None:
         self.app = app or open_app(site_dir, clock)
         self.clock = self.app.engine.clock
-        self.name = daemon_name()
+        self.name = name or daemon_name()
         self.started_at = self.clock.now()
         self.scheduler: Scheduler = self.app.scheduler()
         self._lock = threading.Lock()  # a reload never swaps files in the middle of a tick

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from typing import Any
 
@@ -54,7 +55,8 @@ def tick(ctx: Context, at: str | None, as_json: bool) -> None:
 
     app = ctx.app
     when = parse_time(at, app.config.timezone, "--at") if at else None
-    report = Daemon(ctx.site_dir, app=app).tick(when)
+    # Ticks by hand share one heartbeat row per host, not one per process.
+    report = Daemon(ctx.site_dir, app=app, name=f"{socket.gethostname()}:rectify-tick").tick(when)
     if report is None:
         raise click.ClickException("本轮调度失败，详见日志")
     if as_json:
