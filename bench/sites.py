@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
 
 from adapters import logs
 from adapters.schema import items
@@ -165,7 +165,7 @@ def report_templates(app: App, clock: FakeClock, ref: datetime, count: int, seed
     """`count` items found in the 100 days before `ref`, in every workflow and most states."""
     rng = random.Random(seed)
     triples = rule_triples()
-    for n in range(count):
+    for _ in range(count):
         found = ref - timedelta(days=rng.uniform(1, 100))
         found = found.replace(second=0, microsecond=0)
         life = ref - found
@@ -241,9 +241,9 @@ def make_templates(root: Path, ref: datetime, count: int, seed: int = 7) -> Temp
 # -- bulk copies ---------------------------------------------------------------------
 
 
-def bind_values(conn: Connection, column: str, value: Any) -> Any:
+def stored(dialect: Dialect, column: str, value: Any) -> Any:
     """`value` as the store writes it into `column` (the column type's own bind processing)."""
-    processor = items.c[column].type.bind_processor(conn.dialect)
+    processor = items.c[column].type.bind_processor(dialect)
     return processor(value) if processor else value
 
 
