@@ -8,11 +8,12 @@ clock or a database: the same inputs always give the same steps.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -98,11 +99,17 @@ class Plan:
     paused: bool
     provisional: bool
     ongoing: bool
-    reminders: tuple[Step, ...]
     ladder_start: datetime | None  # the overdue instant the ladder counts from
     calendar: WorkCalendar
     tz: ZoneInfo
     note: str = ""
+
+    @cached_property
+    def reminders(self) -> tuple[Step, ...]:
+        """Computed on first use: an item past its deadline never needs them for its next step."""
+        if self.rule is None or self.started_at is None or self.overdue_at is None:
+            return ()
+        return _reminders(self.rule, self.started_at, self.overdue_at, self.calendar, self.tz)
 
     def steps(self, after: datetime | None = None, until: datetime | None = None) -> Iterator[Step]:
         """Every step with after < at <= until, in time order (repetitions included).
@@ -114,24 +121,82 @@ class Plan:
 
     def next_step(self, after: datetime | None) -> Step | None:
         """The first step strictly after `after` (the very first step when None)."""
-        until = None if after is None else after + timedelta(days=3660)
-        return next(self.steps(after, until), None)
+        best: Step | None = None
+        # Reminders all fall before the overdue instant.
+        if self.overdue_at is not None and (after is None or after < self.overdue_at):
+            for step in self.reminders:
+                if after is None or step.at > after:
+                    best = step
+                    break
+        if self.ladder_start is not None and self.rule is not None:
+            for index in range(len(self.rule.escalate)):
+                first = next(self._rung(index, after, None), None)
+                if first is not None and (best is None or _order(first) < _order(best)):
+                    best = first
+        return best
 
     def _rung(self, index: int, after: datetime | None, until: datetime | None) -> Iterator[Step]:
         assert self.rule is not None and self.ladder_start is not None
         rung = self.rule.escalate[index]
-        at = _shift(_offset(rung.after), self.ladder_start, self.calendar, self.tz)
-        repeat = _offset(rung.repeat) if rung.repeat else None
-        occurrence = 0
-        while until is None or at <= until:
-            if _within(at, after, until):
-                yield Step(at, "escalate", index, occurrence, rung.action, rung.notify,
-                           rung.repeat if occurrence and rung.repeat else rung.after)
-                if until is None:
+        series = _series(rung.after, rung.repeat, self.ladder_start, self.calendar, self.tz)
+        times = series.times
+        if after is None:
+            i = 0
+        else:
+            series.cover(after)
+            i = bisect.bisect_right(times, after)
+        while True:
+            if i >= len(times):
+                if series.done:
                     return
-            if repeat is None or occurrence >= MAX_REPEATS:
+                series.cover(times[-1])
+                continue
+            at = times[i]
+            if until is not None and at > until:
                 return
-            at, occurrence = _shift(repeat, at, self.calendar, self.tz), occurrence + 1
+            yield Step(at, "escalate", index, i, rung.action, rung.notify,
+                       rung.repeat if i and rung.repeat else rung.after)
+            if until is None:
+                return
+            i += 1
+
+
+class _Series:
+    """The instants of one ladder rung from one overdue instant: the first, then every
+    repetition, computed as far as anyone has asked and shared by every item overdue
+    since the same instant."""
+
+    __slots__ = ("times", "repeat", "calendar", "tz", "done")
+
+    def __init__(self, first: datetime, repeat: Offset | None, calendar: WorkCalendar, tz: ZoneInfo) -> None:
+        self.times = [first]
+        self.repeat, self.calendar, self.tz = repeat, calendar, tz
+        self.done = repeat is None
+
+    def cover(self, instant: datetime) -> None:
+        """Extend until the last instant is after `instant` (or the series ends)."""
+        times = self.times
+        while not self.done and times[-1] <= instant:
+            if len(times) > MAX_REPEATS:
+                self.done = True
+                return
+            assert self.repeat is not None
+            times.append(_shift(self.repeat, times[-1], self.calendar, self.tz))
+
+
+_SERIES: dict[tuple[int, str, str, str | None, datetime], tuple[WorkCalendar, _Series]] = {}
+
+
+def _series(first: str, repeat: str | None, start: datetime, calendar: WorkCalendar, tz: ZoneInfo) -> _Series:
+    key = (id(calendar), tz.key, first, repeat, start)
+    found = _SERIES.get(key)
+    if found is None:
+        if len(_SERIES) >= _SHIFT_MEMO_SIZE:
+            _SERIES.clear()
+        series = _Series(_shift(_offset(first), start, calendar, tz), _offset(repeat) if repeat else None,
+                         calendar, tz)
+        found = _SERIES[key] = (calendar, series)
+    return found[1]
 
 
 def _order(step: Step) -> tuple[datetime, bool, int, int]:
@@ -143,15 +208,41 @@ def _offset(text: str) -> Offset:
     return parse_offset(text)
 
 
+@lru_cache(maxsize=1024)
+def _fraction_of(text: str) -> float | None:
+    return fraction(text)
+
+
 def _within(at: datetime, after: datetime | None, until: datetime | None) -> bool:
     return (after is None or at > after) and (until is None or at <= until)
 
 
+# Shifts are memoised per calendar: deadlines fall on a few thousand instants (most at
+# midnight) and every item overdue since the same day walks the same working days.
+# Keyed by id(); the calendar is kept alongside so that its id cannot be reused.
+_SHIFTS: dict[int, tuple[WorkCalendar, dict[tuple[Offset, datetime, str], datetime]]] = {}
+_SHIFT_MEMO_SIZE = 200_000
+
+
 def _shift(offset: Offset, instant: datetime, calendar: WorkCalendar, tz: ZoneInfo) -> datetime:
-    if offset.direction is Direction.EVERY:
-        # A repetition interval moves forward like "after".
-        offset = Offset(Direction.AFTER, offset.amount, offset.unit, offset.text)
-    return offset.apply(instant, calendar, tz)
+    entry = _SHIFTS.get(id(calendar))
+    if entry is None:
+        if len(_SHIFTS) > 64:
+            _SHIFTS.clear()
+        entry = _SHIFTS[id(calendar)] = (calendar, {})
+    memo = entry[1]
+    key = (offset, instant, tz.key)
+    found = memo.get(key)
+    if found is None:
+        moved = offset
+        if offset.direction is Direction.EVERY:
+            # A repetition interval moves forward like "after".
+            moved = Offset(Direction.AFTER, offset.amount, offset.unit, offset.text)
+        found = moved.apply(instant, calendar, tz)
+        if len(memo) >= _SHIFT_MEMO_SIZE:
+            memo.clear()
+        memo[key] = found
+    return found
 
 
 def facts(item: Item, policy: Policy, tz: ZoneInfo) -> dict[str, Any]:
@@ -204,18 +295,17 @@ def plan_item(item: Item, policy: Policy, *, final_states: frozenset[str],
     basis = Basis.of(item) if item.policy_version == policy.version else bind(
         item, policy, calendar=calendar, tz=tz)
     rule = policy.rule_named(basis.rule)
-    plan = Plan(item.id, rule, policy.version, basis.due, None, basis.started_at, False,
-                basis.provisional, basis.note == NOTE_ONGOING, (), None, calendar, tz, basis.note or "")
+    due, overdue, paused, note = basis.due, None, False, basis.note or ""
     if item.state in final_states:
-        return replace(plan, note=NOTE_FINAL)
-    if basis.overdue_at is None:
-        return plan
-    overdue = basis.overdue_at + timedelta(seconds=item.paused_seconds)
-    due = (overdue - timedelta(microseconds=1)).astimezone(tz).date() if item.paused_seconds else basis.due
-    if is_paused(item, rule, overdue):
-        return replace(plan, due=due, paused=True, note=NOTE_PAUSED)
-    reminders = _reminders(rule, basis.started_at, overdue, calendar, tz) if rule and basis.started_at else ()
-    return replace(plan, due=due, overdue_at=overdue, reminders=reminders, ladder_start=overdue)
+        note = NOTE_FINAL
+    elif basis.overdue_at is not None:
+        overdue = basis.overdue_at + timedelta(seconds=item.paused_seconds) if item.paused_seconds else basis.overdue_at
+        if item.paused_seconds:
+            due = (overdue - timedelta(microseconds=1)).astimezone(tz).date()
+        if is_paused(item, rule, overdue):
+            paused, overdue, note = True, None, NOTE_PAUSED
+    return Plan(item.id, rule, policy.version, due, overdue, basis.started_at, paused, basis.provisional,
+                basis.note == NOTE_ONGOING, overdue, calendar, tz, note)
 
 
 def is_paused(item: Item, rule: Rule | None, overdue: datetime | None) -> bool:
@@ -239,11 +329,11 @@ def paused_spell(before: Item, policy: Policy, at: datetime) -> int:
 def _reminders(rule: Rule, ref: datetime, overdue: datetime, calendar: WorkCalendar, tz: ZoneInfo) -> tuple[Step, ...]:
     steps = []
     for index, text in enumerate(rule.remind):
-        share = fraction(text)
+        share = _fraction_of(text)
         if share is not None:
             at = ref + (overdue - ref) * share
         else:
-            at = _offset(text).apply(overdue, calendar, tz)
+            at = _shift(_offset(text), overdue, calendar, tz)
         if at > ref:  # a reminder that would fall before the clock started is pointless
             steps.append(Step(at, "remind", index, 0, "提醒", ("responsible",), text))
     return tuple(sorted(steps, key=_order))
