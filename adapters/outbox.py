@@ -199,7 +199,4 @@ class _ItemRow:
     """Presents the item columns of a joined row under their plain names."""
 
     def __init__(self, mapping: Any) -> None:
-        self._values = {c.name: mapping[c] for c in items.c}
-
-    def _asdict(self) -> dict[str, Any]:
-        return dict(self._values)
+        self._mapping = {c.name: mapping[c] for c in items.c}

@@ -18,10 +18,19 @@ from engine.store import Query
 
 
 def _row_to_item(row: Any) -> Item:
-    """Item fields carry the items table's column names, so a row maps over directly."""
-    values = row._asdict()
-    values["fields"] = dict(values["fields"] or {})
-    return Item(**values)
+    m = row._mapping
+    return Item(
+        id=m["id"], kind=m["kind"], workflow=m["workflow"], state=m["state"], title=m["title"],
+        found_at=m["found_at"], category=m["category"], level=m["level"], unit=m["unit"],
+        responsible=m["responsible"], location=m["location"], reporter=m["reporter"],
+        deadline=m["deadline"], fields=dict(m["fields"] or {}), version=m["version"],
+        created_at=m["created_at"], updated_at=m["updated_at"],
+        ledger_seq=m["ledger_seq"], ledger_head=m["ledger_head"], origin=m["origin"],
+        assigned_at=m["assigned_at"], entered_at=m["entered_at"], paused_seconds=m["paused_seconds"],
+        rule=m["rule"], policy_version=m["policy_version"], started_at=m["started_at"], due=m["due"],
+        overdue_at=m["overdue_at"], provisional=m["provisional"], plan_note=m["plan_note"],
+        planned_until=m["planned_until"], next_action_at=m["next_action_at"],
+    )
 
 
 # Statements are built once: building them per call cost more than the database work.
