@@ -218,17 +218,19 @@ class Engine:
     def _refresh(self, before: Item, draft: Item, policy: Policy) -> None:
         """Rebind and replan only when something the plan depends on changed: most
         transitions move between ordinary states and leave the plan as it was."""
-        if draft.state in self.final_states(draft.workflow):
+        finals = self.final_states(draft.workflow)
+        if draft.state in finals:
             if before.policy_version is None:
                 bind(draft, policy, calendar=self.calendar, tz=self.tz).apply(draft)
             draft.next_action_at = None
             return
+        old, new = before.__dict__, draft.__dict__
         inputs_changed = (before.policy_version is None
-                          or any(getattr(before, n) != getattr(draft, n) for n in _BASIS_INPUTS)
+                          or any(old[n] != new[n] for n in _BASIS_INPUTS)
                           or before.fields.get("tags") != draft.fields.get("tags"))
         rule = policy.rule_named(before.rule)
         pausing = rule.pause_in if rule else frozenset()
-        clock_changed = (before.state in self.final_states(before.workflow)
+        clock_changed = (before.state in finals
                          or before.paused_seconds != draft.paused_seconds
                          or (before.state != draft.state and (before.state in pausing or draft.state in pausing)))
         if inputs_changed:
