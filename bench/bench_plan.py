@@ -30,7 +30,7 @@ from adapters.schema import items
 from adapters.sqlstore import _row_to_item
 from adapters.wiring import App, open_app
 from bench import sites
-from bench.common import Result
+from bench.common import Result, print_profile
 from engine.clock import FakeClock
 
 QUICK_ITEMS, FULL_ITEMS = 100_000, 1_000_000
@@ -113,21 +113,10 @@ def measure(quick: bool, profile: bool = False) -> tuple[float, float, int]:
                   f"read+plan s: {' '.join(f'{t:.2f}' for t in plan_times)}; "
                   f"read s: {' '.join(f'{t:.2f}' for t in read_times)}", file=sys.stderr)
             if profile:
-                _profile(lambda: read_and_plan(app, NOW, limit=100_000))
+                print_profile(lambda: read_and_plan(app, NOW, limit=100_000))
         finally:
             app.close()
     return min(plan_times), min(read_times), count
-
-
-def _profile(fn: Callable[[], object]) -> None:
-    import cProfile
-    import pstats
-
-    profiler = cProfile.Profile()
-    profiler.runcall(fn)
-    stats = pstats.Stats(profiler, stream=sys.stderr).strip_dirs()
-    stats.sort_stats("cumulative").print_stats(40)
-    stats.sort_stats("tottime").print_stats(30)
 
 
 def _describe(plan_s: float, read_s: float, count: int) -> str:

@@ -38,7 +38,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,7 +48,7 @@ from sqlalchemy import func, select
 from adapters.schema import daemons, items, messages, notifications
 from adapters.wiring import App, open_app
 from bench import sites
-from bench.common import Result
+from bench.common import Result, print_profile
 from engine.clock import FakeClock
 from engine.mail import OutgoingMessage
 from engine.scheduler import Scheduler
@@ -205,7 +204,7 @@ def measure(quick: bool, profile: bool = False) -> Measured:
                   + "; ".join(f"{n} ({s.size:,}) s: " + " ".join(f"{t:.3f}" for t in times[n])
                               for n, s in (("small", small), ("big", big))), file=sys.stderr)
             if profile:
-                _profile(lambda: _tick(big, at))
+                print_profile(lambda: _tick(big, at))
         finally:
             small.app.close()
             big.app.close()
@@ -216,17 +215,6 @@ def measure(quick: bool, profile: bool = False) -> Measured:
                   f"{m['rss_after_open_mb']} MB, peak {m['peak_mb']} MB (ru_maxrss {m['ru_maxrss_mb']} MB), tick {m['seconds']} s, "
                   f"{m['report']['items']} items", file=sys.stderr)
     return Measured(min(times["big"]), min(times["small"]), size, big_memory, small_memory)
-
-
-def _profile(fn: Callable[[], object]) -> None:
-    import cProfile
-    import pstats
-
-    profiler = cProfile.Profile()
-    profiler.runcall(fn)
-    stats = pstats.Stats(profiler, stream=sys.stderr).strip_dirs()
-    stats.sort_stats("cumulative").print_stats(40)
-    stats.sort_stats("tottime").print_stats(25)
 
 
 def run(quick: bool) -> list[Result]:

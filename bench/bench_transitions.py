@@ -37,7 +37,7 @@ from adapters import database, logs
 from adapters.resources import shipped, site_file
 from adapters.schema import items, ledger
 from adapters.wiring import App, open_app
-from bench.common import Result
+from bench.common import Result, print_profile
 from engine import site as site_mod
 from engine.clock import SystemClock
 from engine.model import verify_chain
@@ -196,21 +196,10 @@ def measure(quick: bool, profile: bool = False) -> tuple[float, float]:
                   + " ".join(f"{x:.0f}" for x in engine_rates) + "; raw /s: "
                   + " ".join(f"{x:.0f}" for x in raw_rates), file=sys.stderr)
             if profile:
-                _profile(lambda: _engine_round(app, engine_ids, False))
+                print_profile(lambda: _engine_round(app, engine_ids, False), top=45)
         finally:
             app.close()
     return max(engine_rates), max(raw_rates)
-
-
-def _profile(fn: Callable[[], int]) -> None:
-    import cProfile
-    import pstats
-
-    profiler = cProfile.Profile()
-    profiler.runcall(fn)
-    stats = pstats.Stats(profiler, stream=sys.stderr).strip_dirs()
-    stats.sort_stats("cumulative").print_stats(45)
-    stats.sort_stats("tottime").print_stats(30)
 
 
 def run(quick: bool) -> list[Result]:

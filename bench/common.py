@@ -40,3 +40,16 @@ def best_of(repeats: int, fn: Callable[[], object]) -> float:
         fn()
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def print_profile(fn: Callable[[], object], top: int = 40) -> None:
+    """Run `fn` under cProfile and print the heaviest calls to stderr (`--profile`)."""
+    import cProfile
+    import pstats
+    import sys
+
+    profiler = cProfile.Profile()
+    profiler.runcall(fn)
+    stats = pstats.Stats(profiler, stream=sys.stderr).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top * 2 // 3)

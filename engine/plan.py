@@ -94,12 +94,11 @@ class Plan:
     rule: Rule | None
     policy_version: str
     due: date | None
-    overdue_at: datetime | None  # with paused time added; None while paused
+    overdue_at: datetime | None  # with paused time added; None while paused; the ladder counts from it
     started_at: datetime | None  # the instant the deadline is counted from
     paused: bool
     provisional: bool
     ongoing: bool
-    ladder_start: datetime | None  # the overdue instant the ladder counts from
     calendar: WorkCalendar
     tz: ZoneInfo
     note: str = ""
@@ -115,7 +114,7 @@ class Plan:
         """Every step with after < at <= until, in time order (repetitions included).
         Without `until`, only the first occurrence of each repeating rung is given."""
         streams: list[Iterable[Step]] = [[s for s in self.reminders if _within(s.at, after, until)]]
-        if self.ladder_start is not None and self.rule is not None:
+        if self.overdue_at is not None and self.rule is not None:
             streams += [self._rung(i, after, until) for i in range(len(self.rule.escalate))]
         return heapq.merge(*streams, key=_order)
 
@@ -128,7 +127,7 @@ class Plan:
                 if after is None or step.at > after:
                     best = step
                     break
-        if self.ladder_start is not None and self.rule is not None:
+        if self.overdue_at is not None and self.rule is not None:
             for index in range(len(self.rule.escalate)):
                 first = next(self._rung(index, after, None), None)
                 if first is not None and (best is None or _order(first) < _order(best)):
@@ -136,9 +135,9 @@ class Plan:
         return best
 
     def _rung(self, index: int, after: datetime | None, until: datetime | None) -> Iterator[Step]:
-        assert self.rule is not None and self.ladder_start is not None
+        assert self.rule is not None and self.overdue_at is not None
         rung = self.rule.escalate[index]
-        series = _series(rung.after, rung.repeat, self.ladder_start, self.calendar, self.tz)
+        series = _series(rung.after, rung.repeat, self.overdue_at, self.calendar, self.tz)
         times = series.times
         if after is None:
             i = 0
@@ -305,7 +304,7 @@ def plan_item(item: Item, policy: Policy, *, final_states: frozenset[str],
         if is_paused(item, rule, overdue):
             paused, overdue, note = True, None, NOTE_PAUSED
     return Plan(item.id, rule, policy.version, due, overdue, basis.started_at, paused, basis.provisional,
-                basis.note == NOTE_ONGOING, overdue, calendar, tz, note)
+                basis.note == NOTE_ONGOING, calendar, tz, note)
 
 
 def is_paused(item: Item, rule: Rule | None, overdue: datetime | None) -> bool:

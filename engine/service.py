@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -88,13 +88,15 @@ class Engine:
                          final_states=self.final_states(item.workflow), calendar=self.calendar, tz=self.tz)
 
     def rebind(self, item: Item, policy: Policy) -> Plan:
-        """Record on `item` the rule and deadline `policy` gives it, and when it next needs the
-        scheduler; returns its plan."""
+        """Record on `item` the rule and deadline `policy` gives it; returns its plan."""
         bind(item, policy, calendar=self.calendar, tz=self.tz).apply(item)
-        plan = self.plan(item, policy)
+        return self.plan(item, policy)
+
+    @staticmethod
+    def schedule(item: Item, plan: Plan) -> None:
+        """When the scheduler next needs the item: its first step after its cursor."""
         step = plan.next_step(item.planned_until)
         item.next_action_at = step.at if step else None
-        return plan
 
     def workflow_for(self, kind: str, level: str, explicit: str | None) -> Workflow:
         """The caller's choice, else major_hazard for 重大 hazards, else the kind's default."""
@@ -182,14 +184,18 @@ class Engine:
         def decide(item: Item) -> tuple[Item, LedgerEntry]:
             return self._decide(item, event, actor, cleaned, note, when)
 
+        before, saved = self._transition(item_id, event, decide)
+        _log_transition(item_id, event, before.state, saved.state, actor)
+        return saved
+
+    def _transition(self, item_id: int, event: str,
+                    decide: Callable[[Item], tuple[Item, LedgerEntry]]) -> tuple[Item, Item]:
+        """store.transition, deciding again from fresh data when another writer got in first."""
         for attempt in range(RETRIES):
             try:
-                before, saved = self.store.transition(item_id, decide)
+                return self.store.transition(item_id, decide)
             except ConcurrentUpdate:
                 log.info("retry_after_concurrent_update", item=item_id, event=event, attempt=attempt + 1)
-                continue
-            _log_transition(item_id, event, before.state, saved.state, actor)
-            return saved
         raise ConcurrentUpdate(item_id)
 
     def _decide(self, before: Item, event: str, actor: str, sets: Mapping[str, Any],
@@ -234,10 +240,9 @@ class Engine:
                          or before.paused_seconds != draft.paused_seconds
                          or (before.state != draft.state and (before.state in pausing or draft.state in pausing)))
         if inputs_changed:
-            self.rebind(draft, policy)
+            self.schedule(draft, self.rebind(draft, policy))
         elif clock_changed:
-            step = self.plan(draft, policy).next_step(draft.planned_until)
-            draft.next_action_at = step.at if step else None
+            self.schedule(draft, self.plan(draft, policy))
 
     def _catch_up_from(self, item: Item, plan: Plan, now: datetime) -> None:
         """A new item owes nothing for the reminders it was reported too late for; if it is
@@ -247,8 +252,7 @@ class Engine:
             if step.kind == "escalate":
                 latest = step
         item.planned_until = latest.at - timedelta(microseconds=1) if latest else now
-        step = plan.next_step(item.planned_until)
-        item.next_action_at = step.at if step else None
+        self.schedule(item, plan)
 
     def migrate(self, item_id: int, actor: str, policy: Policy | None = None,
                 note: str | None = None) -> tuple[Item, Item]:
@@ -259,20 +263,15 @@ class Engine:
 
         def decide(before: Item) -> tuple[Item, LedgerEntry]:
             draft = before.copy()
-            self.rebind(draft, target)
+            self.schedule(draft, self.rebind(draft, target))
             entry = LedgerEntry(before.id, 0, "policy_apply", before.state, draft.state, actor, at,
                                 note, changes=_basis_changes(before, draft))
             return draft, entry
 
-        for _attempt in range(RETRIES):
-            try:
-                before, after = self.store.transition(item_id, decide)
-            except ConcurrentUpdate:
-                continue
-            log.info("policy_applied", item=item_id, actor=actor, old=before.policy_version,
-                     new=after.policy_version, rule=after.rule)
-            return before, after
-        raise ConcurrentUpdate(item_id)
+        before, after = self._transition(item_id, "policy_apply", decide)
+        log.info("policy_applied", item=item_id, actor=actor, old=before.policy_version,
+                 new=after.policy_version, rule=after.rule)
+        return before, after
 
     def _roles(self, actor: str, item: Item) -> frozenset[str]:
         roles = set(self.org.roles_of(actor))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import sys
+from datetime import datetime
 from typing import Any
 
 import click
@@ -78,19 +79,17 @@ def status(ctx: Context, as_json: bool) -> None:
     now = app.engine.clock.now()
     data = app.outbox.status(now)
     data["policy_version"] = app.policy.rules.version
-    daemons = []
-    for d in data.pop("daemons"):
-        daemons.append({k: (v.astimezone(tz).isoformat() if hasattr(v, "astimezone") else v) for k, v in d.items()})
-    data["daemons"] = daemons
-    last = daemons[0] if daemons else None
+    beats = data.pop("daemons")
+    last = beats[0] if beats else None
+    data["stale"] = None  # unknown until a tick has run
+    if last is not None and last["last_tick_at"] is not None:
+        age = (now - last["last_tick_at"]).total_seconds()
+        data["stale"] = age > 3 * app.config.scheduler.tick_seconds
+    data["daemons"] = [{k: (v.astimezone(tz).isoformat() if isinstance(v, datetime) else v) for k, v in d.items()}
+                       for d in beats]
+    last = data["daemons"][0] if beats else None
     data["last_tick_at"] = last["last_tick_at"] if last else None
-    stale = None
-    if last and last["last_tick_at"]:
-        from datetime import datetime
-
-        age = (now - datetime.fromisoformat(last["last_tick_at"])).total_seconds()
-        stale = age > 3 * app.config.scheduler.tick_seconds
-    data["stale"] = stale
+    stale = data["stale"]
     if as_json:
         echo_json(data)
         return

@@ -9,6 +9,7 @@ from adapters.cli.plans import plan_json
 from adapters.cli.render import (
     console,
     history_json,
+    instant,
     item_json,
     items_table,
     parse_sets,
@@ -121,7 +122,7 @@ def list_items(ctx: Context, state: tuple[str, ...], unit: tuple[str, ...],
     """列出事项。"""
     app = ctx.app
     tz = app.config.timezone
-    now = parse_time(at, tz, "--at") if at else app.engine.clock.now()
+    now = instant(at, app)
     units = tuple(app.policy.org.unit(u).name for u in unit)
     found = app.store.query(Query(state=state, unit=units, category=category, kind=kind))
     rows = []

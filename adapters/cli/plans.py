@@ -10,7 +10,7 @@ import click
 from rich.table import Table
 
 from adapters.cli.base import Context, cli, echo_json, handle_errors
-from adapters.cli.render import console, parse_time
+from adapters.cli.render import console, instant, parse_time
 from adapters.wiring import App, load_policy
 from engine.obligations import current_reports
 from engine.plan import Plan, Step, facts
@@ -57,7 +57,7 @@ def explain(ctx: Context, item_id: int, at: str | None, as_json: bool) -> None:
     """说明事项适用哪条规则、为什么、期限是哪天，以及全部提醒和升级安排。"""
     app = ctx.app
     tz = app.config.timezone
-    now = parse_time(at, tz, "--at") if at else app.engine.clock.now()
+    now = instant(at, app)
     item = app.store.get(item_id)
     plan = app.plan_for(item)
     bound = app.engine.policies.get(item.policy_version)  # the version the item is bound to
@@ -152,7 +152,7 @@ def obligations(ctx: Context, at: str | None, dry_run: bool, as_json: bool) -> N
     """为当期的定期报送义务给每个单位生成一项报送任务（已生成的不会重复）。"""
     app = ctx.app
     tz = app.config.timezone
-    now = parse_time(at, tz, "--at") if at else app.engine.clock.now()
+    now = instant(at, app)
     due = current_reports(app.policy.rules, app.policy.org, now, tz)
     taken = app.store.origins([r.origin for r in due])
     if dry_run:

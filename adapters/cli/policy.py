@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 
 from adapters.cli.base import Context, cli, echo_json, handle_errors
-from adapters.cli.render import console, parse_time
+from adapters.cli.render import console, instant
 from engine.migration import PlanChange, compare, in_flight
 from engine.store import Query
 
@@ -95,7 +95,7 @@ def diff(ctx: Context, at: str | None, as_json: bool) -> None:
     """预览：在办事项若改按 rules/ 中的当前规则，期限和后续提醒升级会怎样变（不改动数据）。"""
     app = ctx.app
     tz = app.config.timezone
-    now = parse_time(at, tz, "--at") if at else app.engine.clock.now()
+    now = instant(at, app)
     rows = [_row(c, tz) for c in _changes(app, now)]
     if as_json:
         echo_json({"version": app.policy.rules.version, "items": rows})

@@ -30,6 +30,11 @@ def parse_time(text: str, tz: ZoneInfo, option: str) -> datetime:
     return value.replace(tzinfo=tz) if value.tzinfo is None else value
 
 
+def instant(text: str | None, app: Any, option: str = "--at") -> datetime:
+    """An --at style option in the site's zone, or the application's now."""
+    return parse_time(text, app.config.timezone, option) if text else app.engine.clock.now()
+
+
 def item_json(item: Item, workflows: Workflows, tz: ZoneInfo) -> dict[str, Any]:
     wf = workflows.get(item.workflow)
     data: dict[str, Any] = {
