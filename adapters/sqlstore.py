@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +15,11 @@ from adapters.schema import items, ledger, policies
 from engine.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
 from engine.model import COLUMNS, PLAN_COLUMNS, Item, LedgerEntry, plan_changes
 from engine.store import Query
+
+
+def _chunks(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def _row_to_item(row: Any) -> Item:
@@ -39,6 +44,8 @@ _GET_FOR_UPDATE = _GET.with_for_update()
 _INSERT_ITEM = insert(items)
 _INSERT_ENTRY = insert(ledger)
 _SET_CHAIN = update(items).where(items.c.id == bindparam("b_id"))
+_SET_CHAIN_MANY = (update(items).where(items.c.id == bindparam("b_id"))
+                   .values(ledger_seq=bindparam("b_seq"), ledger_head=bindparam("b_head")))
 _POLICY = select(policies).where(policies.c.version == bindparam("b_version"))
 _HISTORY = select(ledger).where(ledger.c.item_id == bindparam("b_id")).order_by(ledger.c.seq)
 
@@ -137,6 +144,50 @@ class SqlStore:
         with self.read() as conn:
             rows = conn.execute(select(items.c.origin).where(items.c.origin.in_(candidates)))
             return {r.origin for r in rows}
+
+    def get_many(self, item_ids: Sequence[int]) -> dict[int, Item]:
+        found: dict[int, Item] = {}
+        with self.read() as conn:
+            for chunk in _chunks(list(item_ids)):
+                for row in conn.execute(select(items).where(items.c.id.in_(chunk))):
+                    found[row.id] = _row_to_item(row)
+        return found
+
+    def by_origins(self, origins: Sequence[str]) -> dict[str, Item]:
+        found: dict[str, Item] = {}
+        with self.read() as conn:
+            for chunk in _chunks(list(origins)):
+                for row in conn.execute(select(items).where(items.c.origin.in_(chunk))):
+                    found[row.origin] = _row_to_item(row)
+        return found
+
+    def add_batch(self, new: Sequence[tuple[Item, LedgerEntry]],
+                  changed: Sequence[tuple[Item, int, LedgerEntry]]) -> list[int]:
+        now = datetime.now(UTC)
+        ids: list[int] = []
+        try:
+            with self.write() as conn:
+                for chunk in _chunks(list(new), 1000):
+                    rows = [{**_item_values(item), "version": 1, "ledger_seq": 0, "ledger_head": "",
+                             "created_at": now, "updated_at": now} for item, _ in chunk]
+                    result = conn.execute(_INSERT_ITEM.returning(items.c.id, sort_by_parameter_order=True), rows)
+                    chunk_ids = [int(r[0]) for r in result]
+                    sealed = [entry.sealed(i, 1, "") for i, (_, entry) in zip(chunk_ids, chunk, strict=True)]
+                    conn.execute(_INSERT_ENTRY, [_entry_values(e) for e in sealed])
+                    conn.execute(_SET_CHAIN_MANY, [{"b_id": e.item_id, "b_seq": 1, "b_head": e.hash} for e in sealed])
+                    ids += chunk_ids
+                for item, expected, entry in changed:
+                    current = conn.execute(_GET_FOR_UPDATE, {"b_id": item.id}).first()
+                    if current is None:
+                        raise NotFound("事项", item.id)
+                    before = _row_to_item(current)
+                    item.ledger_seq, item.ledger_head = before.ledger_seq, before.ledger_head
+                    self._write(conn, item, expected, entry, plan_changes(before, item))
+        except StoreError as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                raise AlreadyExists("、".join(i.origin for i, _ in new if i.origin)[:200]) from exc
+            raise
+        return ids
 
     def get(self, item_id: int) -> Item:
         with self.read() as conn:

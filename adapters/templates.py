@@ -38,6 +38,7 @@ from adapters.resources import shipped
 from engine.errors import ConfigError, Problem
 from engine.mail import header_text
 from engine.notices import AdminAlert, Digest, Notice, duty, kind_title, role_title
+from engine.reports import Count, OverdueRow, StageReport, parse_period
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -76,6 +77,12 @@ class Templates:
 
     def admin_alert(self, a: AdminAlert) -> Rendered:
         return self._render("admin_alert", _fields(a) | {"alert": a})
+
+    def stage_report(
+        self, report: StageReport, timezone: ZoneInfo, chart_cid: str | None = None
+    ) -> Rendered:
+        """The stage report email; the HTML shows the chart `cid:{chart_cid}` when given."""
+        return self._render("stage_report", _stage_report_context(report, timezone, chart_cid))
 
     def check(self) -> None:
         """Compile every template and render each message with sample data; raise one
@@ -150,6 +157,19 @@ def _digest_context(d: Digest) -> dict[str, Any]:
         "item_count": len({n.item_id for n in d.notices}),
         "overdue_count": len({n.item_id for n in d.notices if n.step_kind == "escalate"}),
         "late": any(n.late for n in d.notices),
+    }
+
+
+def _stage_report_context(
+    report: StageReport, timezone: ZoneInfo, chart_cid: str | None
+) -> dict[str, Any]:
+    return _fields(report) | {
+        "report": report,
+        "supervised": report.supervised,
+        "timezone": timezone,
+        "chart_cid": chart_cid,
+        # The email lists at most this many overdue items; the workbook has them all.
+        "overdue_limit": 50,
     }
 
 
@@ -229,7 +249,7 @@ def _problem(exc: BaseException, name: str) -> Problem:
 
 def _samples(templates: Templates) -> Iterator[Callable[[], Rendered]]:
     """Renders that exercise every branch of the shipped templates: one reminder,
-    one late escalation, several notices, and an admin alert."""
+    one late escalation, several notices, an admin alert, and two stage reports."""
     tz = ZoneInfo("Asia/Shanghai")
     now = datetime(2021, 3, 8, 1, 0, tzinfo=UTC)
     remind = Notice(
@@ -259,3 +279,29 @@ def _samples(templates: Templates) -> Iterator[Callable[[], Rendered]]:
         "示例学校", "admin@example.org", "规则修改未生效，继续按版本 000000000000 运行",
         ("rules/示例.yaml:3: 示例问题",), now, tz,
     ))
+    yield lambda: templates.stage_report(_sample_stage_report(now), tz, "chart-rate@rectify")
+    yield lambda: templates.stage_report(_sample_stage_report(now, empty=True), tz)
+
+
+def _sample_stage_report(now: datetime, empty: bool = False) -> StageReport:
+    """A quarter with one unit, an overdue major hazard under 挂牌督办, an overdue task
+    with no unit, deadline or escalation, and a note; or a quarter with nothing in it."""
+    period = parse_period("2021Q1")
+    if empty:
+        return StageReport("示例学校", period, now, Count(), [], [], [], Count(), [])
+    count = Count(found=4, closed=3, new=2, closed_in_period=1, overdue=1)
+    row = OverdueRow(
+        item_id=3, kind="hazard", title="示例隐患：围墙开裂", unit="总务处", level="重大",
+        category="校舍安全", state_title="整改中", due=date(2021, 3, 1), days_overdue=20,
+        escalation="挂牌督办", supervised=True,
+    )
+    unassigned = OverdueRow(
+        item_id=4, kind="task", title="示例任务：消防演练", unit="", level="一般",
+        category="安全检查", state_title="待整改", due=None, days_overdue=2, escalation="",
+        supervised=False,
+    )
+    return StageReport(
+        "示例学校", period, now, count, [("校舍安全", count)], [("重大", count)],
+        [("总务处", count)], Count(found=1, closed=1, new=1, closed_in_period=1), [row, unassigned],
+        notes=["示例说明"],
+    )

@@ -7,6 +7,7 @@
     ├── ConcurrentUpdate         another writer changed the item first
     ├── AlreadyExists            an item with this origin (obligation period, sheet row) exists
     ├── DeadlineError            a deadline expression cannot be read with certainty
+    ├── SheetError               a spreadsheet cannot be imported; names sheet, row, column
     └── StoreError               the database is missing, locked or unreachable
 
 Constructors take the facts and build the message, so every raise site says the
@@ -85,6 +86,40 @@ class DeadlineError(RectifyError):
         self.expression, self.part, self.reason = expression, part, reason
         shown = part if part else expression
         super().__init__(f"无法识别期限“{expression}”中的“{shown}”：{reason}")
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    """One thing wrong in an imported spreadsheet: where (sheet, row, column) and what."""
+
+    file: str
+    sheet: str | None
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.sheet:
+            where.append(f"工作表“{self.sheet}”")
+        if self.row:
+            where.append(f"第{self.row}行")
+        if self.column:
+            where.append(f"“{self.column}”列")
+        return f"{' '.join(where)}：{self.message}"
+
+
+class SheetError(RectifyError):
+    """A spreadsheet that cannot be imported; nothing of it was imported."""
+
+    exit_code = 2
+
+    def __init__(self, problems: Iterable[CellProblem], summary: str = "") -> None:
+        self.problems = list(problems)
+        lines = [str(p) for p in self.problems]
+        if summary:
+            lines.append(summary)
+        super().__init__("\n".join(lines))
 
 
 class StoreError(RectifyError):

@@ -100,6 +100,36 @@ _OBLIGATION = {
         "until": {"type": "string"},
     },
 }
+# What a 责任单位 cell means when it names no single unit ("…及相关部门").
+UNIT_PHRASE_MEANINGS = {
+    "all": "全部单位",
+    "offices": "全部职能处室",
+    "colleges": "全部二级学院",
+    "safety_office": "综治办（牵头协调）",
+    "none": "不指向任何单位（仅为说明）",
+}
+REPORT_PERIODS = {"quarter": "季度", "half": "半年", "month": "月", "year": "年"}
+REPORT_RECIPIENTS = ("safety_office", "principal", "leader", "higher_authority")
+_UNIT_PHRASE = {
+    "type": "object",
+    "required": ["phrase", "means"],
+    "additionalProperties": False,
+    "properties": {"phrase": {"type": "string", "minLength": 1},
+                   "means": {"enum": list(UNIT_PHRASE_MEANINGS)}},
+}
+_REPORT = {
+    "type": "object",
+    "required": ["name", "period", "send_to"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "title": {"type": "string"},
+        "period": {"enum": list(REPORT_PERIODS)},
+        "send_to": {"type": "array", "minItems": 1, "items": {"enum": list(REPORT_RECIPIENTS)}},
+        "campaign": {"type": "string"},
+        "phase": _STRINGS,
+    },
+}
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -122,6 +152,8 @@ SCHEMA: dict[str, Any] = {
             },
         },
         "obligations": {"type": "array", "items": _OBLIGATION},
+        "unit_phrases": {"type": "array", "items": _UNIT_PHRASE},
+        "reports": {"type": "array", "items": _REPORT},
     },
 }
 
@@ -219,6 +251,25 @@ class Obligation:
     where: Where
 
 
+@dataclass(frozen=True)
+class UnitPhrase:
+    phrase: str
+    means: str  # a key of UNIT_PHRASE_MEANINGS
+
+
+@dataclass(frozen=True)
+class StageReportSpec:
+    """A periodic stage report the daemon produces and sends at each period's end."""
+
+    name: str
+    title: str
+    period: str  # quarter | half | month | year
+    send_to: tuple[str, ...]
+    campaign: str | None
+    phases: frozenset[str]
+    where: Where
+
+
 @dataclass
 class Policy:
     version: str
@@ -228,6 +279,14 @@ class Policy:
     campaigns: tuple[Campaign, ...] = ()
     obligations: tuple[Obligation, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)
+    unit_phrases: tuple[UnitPhrase, ...] = ()
+    reports: tuple[StageReportSpec, ...] = ()
+
+    def campaign(self, name: str | None = None) -> Campaign | None:
+        """The named campaign, or the only one when no name is given."""
+        if name is None:
+            return self.campaigns[0] if len(self.campaigns) == 1 else None
+        return next((c for c in self.campaigns if c.name == name), None)
 
     def phase_at(self, day: date) -> str | None:
         for campaign in self.campaigns:
@@ -303,6 +362,8 @@ class _Builder:
         self.raw_rules: list[tuple[Any, Where]] = []
         self.campaigns: list[Campaign] = []
         self.obligations: list[Obligation] = []
+        self.unit_phrases: list[UnitPhrase] = []
+        self.reports: list[StageReportSpec] = []
         self.validate_expr = validate_expr
         self.validate_offset = validate_offset
 
@@ -331,6 +392,18 @@ class _Builder:
             self._campaign(campaign, Where(filename, data["campaigns"].line_of(i)))
         for i, ob in enumerate(data.get("obligations", [])):
             self._obligation(ob, Where(filename, data["obligations"].line_of(i)))
+        for i, p in enumerate(data.get("unit_phrases", [])):
+            where = Where(filename, data["unit_phrases"].line_of(i))
+            if any(u.phrase == p["phrase"] for u in self.unit_phrases):
+                self.problems.append(where.problem(f"单位说法“{p['phrase']}”重复定义"))
+            self.unit_phrases.append(UnitPhrase(p["phrase"].strip(), p["means"]))
+        for i, r in enumerate(data.get("reports", [])):
+            where = Where(filename, data["reports"].line_of(i))
+            if any(x.name == r["name"] for x in self.reports):
+                self.problems.append(where.problem(f"阶段报告“{r['name']}”重复定义"))
+            self.reports.append(StageReportSpec(
+                r["name"], r.get("title", r["name"]), r["period"], tuple(dict.fromkeys(r["send_to"])),
+                r.get("campaign"), _strings(r["phase"]) if r.get("phase") else frozenset(), where))
 
     def _ladder(self, steps: Any, filename: str) -> tuple[LadderStep, ...]:
         result = []
@@ -482,10 +555,15 @@ def build(directory: Path, sources: dict[str, str], loaded_at: datetime,
         for rule in rules:
             for s in sorted(rule.pause_in - states):
                 builder.problems.append(rule.where.problem(f"规则“{rule.name}”的 pause_in 状态“{s}”在流程中不存在"))
+    campaign_names = {c.name for c in builder.campaigns}
+    for spec in builder.reports:
+        if spec.campaign and spec.campaign not in campaign_names:
+            builder.problems.append(spec.where.problem(f"阶段报告“{spec.name}”的专项行动“{spec.campaign}”未定义"))
     if builder.problems:
         raise ConfigError(builder.problems)
     return Policy(version_of(sources), loaded_at, tuple(dict.fromkeys(builder.categories)), tuple(rules),
-                  tuple(builder.campaigns), tuple(builder.obligations), dict(sources))
+                  tuple(builder.campaigns), tuple(builder.obligations), dict(sources),
+                  tuple(builder.unit_phrases), tuple(builder.reports))
 
 
 def schema_document() -> dict[str, Any]:

@@ -111,6 +111,14 @@ class Engine:
         return wf
 
     def report(self, r: Report) -> Item:
+        item, entry = self.prepare(r)
+        saved = self.store.add(item, entry)
+        _log_transition(saved.id, "report", None, saved.state, entry.actor)
+        return saved
+
+    def prepare(self, r: Report, at: datetime | None = None) -> tuple[Item, LedgerEntry]:
+        """The new item `r` describes, bound to its rule and planned, with its first ledger
+        entry; nothing is stored (report stores one, an import stores many at once)."""
         if not r.title.strip():
             raise BadValue("title", r.title, "标题不能为空")
         if r.kind not in KINDS:
@@ -118,7 +126,7 @@ class Engine:
         if r.level not in LEVELS:
             raise BadValue("level", r.level, "应为 " + " 或 ".join(LEVELS))
         wf = self.workflow_for(r.kind, r.level, r.workflow)
-        now = self.clock.now()
+        now = at or self.clock.now()
         item = Item(id=None, kind=r.kind, workflow=wf.name, state=wf.initial, title=r.title.strip(),
                     found_at=r.found_at or now, category=r.category, level=r.level, origin=r.origin,
                     entered_at=now)
@@ -134,10 +142,24 @@ class Engine:
         actor = item.reporter or SYSTEM_ACTOR
         changes = {k: [None, v] for k, v in item.snapshot().items() if v is not None}
         changes.update(_basis_changes(None, item))
-        entry = LedgerEntry(None, 0, "report", None, wf.initial, actor, now, r.note, changes=changes)
-        saved = self.store.add(item, entry)
-        _log_transition(saved.id, "report", None, wf.initial, actor)
-        return saved
+        return item, LedgerEntry(None, 0, "report", None, wf.initial, actor, now, r.note, changes=changes)
+
+    def amend(self, before: Item, sets: Mapping[str, Any], actor: str, event: str,
+              note: str | None = None, at: datetime | None = None) -> tuple[Item, LedgerEntry]:
+        """`before` with fields changed outside the workflow (an import correcting a list),
+        replanned if its deadline basis changed; the state stays. Nothing is stored."""
+        draft = before.copy()
+        for name, value in sets.items():
+            draft.set(name, value)
+        policy = (self.policies.get(before.policy_version) if before.policy_version
+                  else self.policies.for_binding())
+        self._refresh(before, draft, policy)
+        changes = changed_fields(before, draft)
+        if before.policy_version != draft.policy_version or before.due != draft.due:
+            changes.update(_basis_changes(before, draft))
+        entry = LedgerEntry(before.id, 0, event, before.state, draft.state, actor,
+                            at or self.clock.now(), note, changes=changes)
+        return draft, entry
 
     def open_reports(self, reports: Sequence[DueReport], at: datetime) -> list[Item]:
         """Create the report tasks not created yet; another writer's duplicate is skipped."""

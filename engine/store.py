@@ -31,6 +31,22 @@ class Store(Protocol):
         """The item, or NotFound."""
         ...
 
+    def get_many(self, item_ids: Sequence[int]) -> dict[int, Item]:
+        """The items that exist among these ids, by id."""
+        ...
+
+    def by_origins(self, origins: Sequence[str]) -> dict[str, Item]:
+        """The items holding these origin keys, by origin."""
+        ...
+
+    def add_batch(self, new: Sequence[tuple[Item, LedgerEntry]],
+                  changed: Sequence[tuple[Item, int, LedgerEntry]]) -> list[int]:
+        """Insert new items with their first ledger rows and write changed items (each
+        with the version it was read at and its ledger entry), all in one transaction:
+        everything or nothing. Returns the new items' ids in order. AlreadyExists when
+        an origin is taken, ConcurrentUpdate when a changed item was written meanwhile."""
+        ...
+
     def transition(self, item_id: int, decide: Callable[[Item], tuple[Item, LedgerEntry]]) -> tuple[Item, Item]:
         """Read the item, let `decide` return the changed item and its ledger entry, and
         write both, all in one write transaction holding the item; returns (before, after).
