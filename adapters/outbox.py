@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from adapters.schema import daemons, items, messages, notifications
+from adapters.schema import daemons, items, message_parts, messages, notifications, stage_reports
 from adapters.sqlstore import SqlStore, _row_to_item
+from engine.mail import Attachment, InlineImage
 from engine.scheduler import Composed, Decision, Outgoing, Pending
 
 _CURSOR = (update(items).where(items.c.id == bindparam("b_id"))
@@ -113,7 +114,33 @@ class SqlOutbox:
             "next_attempt_at": at,
         }).inserted_primary_key
         assert key is not None
-        return int(key[0])
+        message_id = int(key[0])
+        parts = [{"message_id": message_id, "kind": "inline", "filename": i.filename or i.cid,
+                  "content_type": i.mime_type, "cid": i.cid, "data": i.content} for i in message.inline_images]
+        parts += [{"message_id": message_id, "kind": "attachment", "filename": a.filename,
+                   "content_type": a.mime_type, "cid": None, "data": a.content} for a in message.attachments]
+        if parts:
+            conn.execute(message_parts.insert(), parts)
+        return message_id
+
+    def add_stage_report(self, name: str, period: str, at: datetime, recipients: list[str],
+                         composed: list[Composed]) -> bool:
+        """Record the report as sent for its period and queue its messages, in one
+        transaction; False (and nothing queued) when it was recorded already."""
+        insert = self._insert_ignoring_duplicates(stage_reports)
+        with self.store.write() as conn:
+            added = conn.execute(insert, {"name": name, "period": period, "produced_at": at,
+                                          "recipients": recipients}).rowcount
+            if added != 1:
+                return False
+            for message in composed:
+                self._insert_message(conn, message, at)
+        return True
+
+    def stage_report_sent(self, name: str, period: str) -> datetime | None:
+        with self.store.read() as conn:
+            return conn.execute(select(stage_reports.c.produced_at).where(
+                stage_reports.c.name == name, stage_reports.c.period == period)).scalar()
 
     def add_message(self, message: Composed, at: datetime) -> int:
         with self.store.write() as conn:
@@ -130,8 +157,21 @@ class SqlOutbox:
             if rows:
                 conn.execute(update(messages).where(messages.c.id.in_([r.id for r in rows]))
                              .values(next_attempt_at=lease_until))
+            parts = self._parts(conn, [r.id for r in rows]) if rows else {}
         return [Outgoing(r.id, r.recipient_name, r.recipient_email, r.subject, r.body_text, r.body_html,
-                         r.attempts) for r in rows]
+                         r.attempts, *parts.get(r.id, ((), ()))) for r in rows]
+
+    @staticmethod
+    def _parts(conn: Connection, ids: list[int]) -> dict[int, tuple[tuple[Attachment, ...], tuple[InlineImage, ...]]]:
+        found: dict[int, tuple[list[Attachment], list[InlineImage]]] = {}
+        stmt = select(message_parts).where(message_parts.c.message_id.in_(ids)).order_by(message_parts.c.id)
+        for p in conn.execute(stmt):
+            attachments, images = found.setdefault(p.message_id, ([], []))
+            if p.kind == "inline":
+                images.append(InlineImage(p.cid, bytes(p.data), p.content_type, p.filename))
+            else:
+                attachments.append(Attachment(p.filename, bytes(p.data), p.content_type))
+        return {k: (tuple(a), tuple(i)) for k, (a, i) in found.items()}
 
     def _set(self, message_id: int, **values: Any) -> None:
         with self.store.write() as conn:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -171,6 +172,29 @@ messages = Table(
     Column("last_error", Text),
     Column("sent_at", UTCDateTime),
     Index("ix_messages_status_next", "status", "next_attempt_at"),
+)
+
+# Files a message carries: inline images (cid) and attachments, sent with it on every retry.
+message_parts = Table(
+    "message_parts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("message_id", Id, ForeignKey("messages.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # inline | attachment
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(128), nullable=False),
+    Column("cid", String(128)),
+    Column("data", LargeBinary, nullable=False),
+)
+
+# Stage reports sent, one per report and period: the daemon that inserts the row sends it.
+stage_reports = Table(
+    "stage_reports",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("period", String(16), primary_key=True),
+    Column("produced_at", UTCDateTime, nullable=False),
+    Column("recipients", JSON, nullable=False),
 )
 
 # One row per daemon (by host and pid): when it last ticked, for `rectify status`.

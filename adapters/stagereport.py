@@ -12,13 +12,14 @@ from __future__ import annotations
 import importlib.util
 import io
 import threading
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import structlog
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.label import DataLabelList
@@ -29,7 +30,19 @@ from openpyxl.worksheet.worksheet import Worksheet
 from adapters.templates import Rendered, Templates
 from engine.mail import Attachment, InlineImage
 from engine.notices import kind_title
-from engine.reports import Count, OverdueRow, StageReport
+from engine.policy import StageReportSpec
+from engine.reports import (
+    Count,
+    OverdueRow,
+    Period,
+    StageReport,
+    compile_report,
+    last_ended,
+    report_recipients,
+)
+from engine.scheduler import Composed
+
+log = structlog.get_logger()
 
 CHART_CID = "chart-rate@rectify"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -280,3 +293,55 @@ def render_email(
         f"阶段整治情况-{report.period.key}.xlsx", workbook_bytes(report, tz), XLSX_MIME
     )
     return rendered, chart, workbook
+
+
+# -- producing and sending -------------------------------------------------------------
+
+
+def produce(app: Any, period: Period, at: datetime) -> StageReport:
+    """The period's report from the site's ledger."""
+    org = app.policy.org
+    return compile_report(app.engine, period, organisation=org.name or app.config.name,
+                          unit_order=list(org.units), produced_at=at)
+
+
+def compose(templates: Templates, report: StageReport, tz: ZoneInfo,
+            recipients: Sequence[tuple[str, str, str]]) -> list[Composed]:
+    """One message per recipient, each carrying the chart and the workbook."""
+    rendered, chart, workbook = render_email(templates, report, tz)
+    return [Composed(name, email, rendered.subject, rendered.text, rendered.html, (),
+                     attachments=(workbook,), inline_images=(chart,))
+            for _role, name, email in recipients]
+
+
+def queue(app: Any, templates: Templates, spec: StageReportSpec, period: Period, at: datetime) -> int:
+    """Produce and queue `spec`'s report for `period` unless it was sent already; the
+    number of messages queued (0 when another daemon, or an earlier tick, sent it)."""
+    outbox = app.outbox
+    if outbox.stage_report_sent(spec.name, period.key) is not None:
+        return 0
+    recipients = report_recipients(spec, app.policy.org)
+    if not recipients:
+        log.warning("stage_report_without_recipients", report=spec.name, period=period.key)
+    report = produce(app, period, at)
+    composed = compose(templates, report, app.config.timezone, recipients)
+    if not outbox.add_stage_report(spec.name, period.key, at, [r[2] for r in recipients], composed):
+        return 0
+    log.info("stage_report_queued", report=spec.name, period=period.key, recipients=len(composed))
+    return len(composed)
+
+
+def periodic(app: Any, templates: Templates) -> Callable[[datetime], int]:
+    """The scheduler's once-per-period work: each report of the rules whose period ended."""
+
+    def run(at: datetime) -> int:
+        policy = app.engine.policies.current
+        today = at.astimezone(app.config.timezone).date()
+        queued = 0
+        for spec in policy.reports:
+            period = last_ended(spec, policy, today)
+            if period is not None:
+                queued += queue(app, templates, spec, period, at)
+        return queued
+
+    return run

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from adapters import database
+from adapters import database, stagereport
 from adapters.mail import mailer_for
 from adapters.outbox import SqlOutbox
 from adapters.sqlstore import SqlStore
@@ -82,7 +82,8 @@ class App:
             self.engine, self.outbox, templates.digest,
             mailer or mailer_for(mail, clock=self.engine.clock, sender_name=self.config.name),
             site_name=self.config.name, tick_seconds=sched.tick_seconds, batch_size=sched.batch_size,
-            claim_seconds=sched.claim_seconds, max_attempts=mail.max_attempts)
+            claim_seconds=sched.claim_seconds, max_attempts=mail.max_attempts,
+            periodic=stagereport.periodic(self, templates))
 
     def plan_for(self, item: Item, rules: Policy | None = None) -> Plan:
         """The item's plan under the version it is bound to (or under a draft policy)."""

@@ -405,7 +405,7 @@ class Reader:
     def read(self, tables: Iterable[Table], only_sheet: str | None = None) -> list[RowPlan]:
         plans: list[RowPlan] = []
         seen: dict[str, tuple[str, int]] = {}
-        sheets_seen, skipped = 0, []
+        sheets_seen, skipped = 0, list[tuple[str, str]]()
         for table in tables:
             if only_sheet is not None and table.name != only_sheet:
                 continue
@@ -421,7 +421,7 @@ class Reader:
                 if only_sheet is not None:
                     self.problem(table.name, None, None, why)
                 else:
-                    skipped.append(f"工作表“{table.name}”：{why}")
+                    skipped.append((table.name, why))
                 continue
             if header.unused:
                 self.warnings.append(f"工作表“{table.name}”中这些列不导入：{'、'.join(header.unused)}")
@@ -438,9 +438,10 @@ class Reader:
         if only_sheet is not None and sheets_seen == 0:
             self.problem(only_sheet, None, None, "文件中没有这个工作表")
         elif not plans and not self.problem_count:
-            self.problem(None, None, None, "；".join(skipped) if skipped else "文件中没有任何数据行")
+            reasons = "；".join(f"工作表“{name}”：{why}" for name, why in skipped)
+            self.problem(None, None, None, reasons or "文件中没有任何数据行")
         else:
-            self.warnings += [f"{s}，已跳过" for s in skipped]
+            self.warnings += [f"工作表“{name}”不是任务清单或隐患清单，已跳过" for name, _ in skipped]
         return plans
 
     def _count_row(self, sheet: str, number: int) -> bool:

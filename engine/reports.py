@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from engine.service import BadValue
 from engine.model import Item, LedgerEntry
+from engine.org import Org
+from engine.policy import Policy, StageReportSpec
+from engine.service import BadValue, Engine
+from engine.store import Query
 
 _QUARTERS = "一二三四"
 
@@ -199,3 +202,107 @@ def add(count: Count, at_end: ItemAtEnd, overdue: bool, period: Period, tz: Zone
 def ordered(groups: list[tuple[str, Count]], order: Mapping[str, int]) -> list[tuple[str, Count]]:
     """Groups in a configured order (categories as in the rules, units as in org.yaml)."""
     return sorted(groups, key=lambda g: (order.get(g[0], len(order)), g[0]))
+
+
+def compile_report(engine: Engine, period: Period, *, organisation: str, unit_order: Sequence[str],
+                   produced_at: datetime) -> StageReport:
+    """The period's report from the stored items and their ledgers."""
+    tz = engine.tz
+    end = period.end_instant(tz)
+    categories = {name: i for i, name in enumerate(engine.policies.current.categories)}
+    units = {name: i for i, name in enumerate(unit_order)}
+    levels = {"一般": 0, "重大": 1}
+    hazards: list[tuple[ItemAtEnd, bool]] = []
+    tasks = Count()
+    overdue_rows: list[OverdueRow] = []
+    everything = [i for i in engine.store.query(Query()) if i.found_at < end]
+    for start in range(0, len(everything), 500):
+        chunk = everything[start:start + 500]
+        ledgers = engine.store.histories([i.id for i in chunk if i.id is not None])
+        for item in chunk:
+            assert item.id is not None
+            finals = engine.final_states(item.workflow)
+            at_end = as_of(item, ledgers[item.id], end, finals, tz)
+            if at_end is None:
+                continue
+            overdue, row = False, None
+            if not at_end.closed:
+                row = _overdue_row(engine, at_end, period, end)
+                overdue = row is not None
+            if item.kind == "hazard":
+                hazards.append((at_end, overdue))
+            else:
+                add(tasks, at_end, overdue, period, tz)
+            if row is not None:
+                overdue_rows.append(row)
+    total = Count()
+    for at_end, overdue in hazards:
+        add(total, at_end, overdue, period, tz)
+    overdue_rows.sort(key=lambda r: (r.kind != "hazard", r.level != "重大", -r.days_overdue, r.item_id))
+    return StageReport(
+        organisation, period, produced_at, total,
+        ordered(tally(hazards, period, tz, "category"), categories),
+        ordered(tally(hazards, period, tz, "level"), levels),
+        ordered(tally(hazards, period, tz, "unit"), units),
+        tasks, overdue_rows)
+
+
+def _overdue_row(engine: Engine, at_end: ItemAtEnd, period: Period, end: datetime) -> OverdueRow | None:
+    """The item as an overdue row at `end`, or None if it was not overdue then."""
+    item = at_end.item.copy()
+    item.state, item.entered_at = at_end.state, at_end.entered_at
+    plan = engine.plan(item)
+    if plan.overdue_at is None or plan.overdue_at >= end:
+        return None
+    latest, supervised = "", False
+    for step in plan.steps(None, end - timedelta(microseconds=1)):
+        if step.kind == "escalate":
+            latest = step.action
+            supervised = supervised or step.action == "挂牌督办"
+    wf = engine.workflows.get(item.workflow)
+    state_title = wf.states[item.state].title if wf and item.state in wf.states else item.state
+    due = plan.due
+    days = (period.end - due).days if due else 0
+    assert item.id is not None
+    return OverdueRow(item.id, item.kind, item.title, item.unit or "", item.level, item.category or "",
+                      state_title, due, max(days, 1), latest, supervised)
+
+
+def last_ended(spec: StageReportSpec, policy: Policy, today: date) -> Period | None:
+    """The period of `spec` that ended most recently before `today`, if the report is owed
+    for it (within its campaign and phases); None otherwise."""
+    period = period_containing(today, spec.period).previous()
+    if spec.campaign:
+        campaign = policy.campaign(spec.campaign)
+        if campaign is None or not campaign.phases:
+            return None
+        if period.end < campaign.phases[0].start or period.start > campaign.phases[-1].end:
+            return None
+        if spec.phases and campaign.phase_at(min(period.end, campaign.phases[-1].end)) not in spec.phases:
+            return None
+    elif spec.phases and policy.phase_at(period.end) not in spec.phases:
+        return None
+    return period
+
+
+def report_recipients(spec: StageReportSpec, org: Org) -> list[tuple[str, str, str]]:
+    """(role, name, email) for each recipient of the report that has an address."""
+    found: list[tuple[str, str, str]] = []
+    office = org.units.get(org.safety_office)
+    for role in spec.send_to:
+        if role == "safety_office" and office and office.email:
+            found.append((role, office.name, office.email))
+        elif role == "principal" and org.principal and org.principal in org.people:
+            person = org.people[org.principal]
+            if person.email:
+                found.append((role, person.name, person.email))
+        elif role == "leader" and office and office.leader and office.leader in org.people:
+            person = org.people[office.leader]
+            if person.email:
+                found.append((role, person.name, person.email))
+        elif role == "higher_authority" and org.higher_authority:
+            found.append((role, org.higher_authority.name, org.higher_authority.email))
+    unique: dict[str, tuple[str, str, str]] = {}
+    for entry in found:
+        unique.setdefault(entry[2].lower(), entry)
+    return list(unique.values())

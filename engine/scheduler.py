@@ -27,6 +27,8 @@ import structlog
 
 from engine.errors import RectifyError
 from engine.mail import (
+    Attachment,
+    InlineImage,
     Mailer,
     OutgoingMessage,
     PermanentFailure,
@@ -94,6 +96,8 @@ class Composed:
     text: str
     html: str | None
     notification_ids: tuple[int, ...]
+    attachments: tuple[Attachment, ...] = ()
+    inline_images: tuple[InlineImage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,8 @@ class Outgoing:
     text: str
     html: str | None
     attempts: int
+    attachments: tuple[Attachment, ...] = ()
+    inline_images: tuple[InlineImage, ...] = ()
 
     @property
     def key(self) -> str:
@@ -149,6 +155,7 @@ class TickReport:
     queued: int = 0
     composed: int = 0
     opened: int = 0
+    reports: int = 0
     sent: int = 0
     retried: int = 0
     dead: int = 0
@@ -156,7 +163,7 @@ class TickReport:
     errors: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"at": self.at.isoformat(), "opened": self.opened, "items": self.items, "queued": self.queued,
+        return {"at": self.at.isoformat(), "opened": self.opened, "reports": self.reports, "items": self.items, "queued": self.queued,
                 "composed": self.composed, "sent": self.sent, "retried": self.retried,
                 "dead": self.dead, "seconds": round(self.seconds, 3)}
 
@@ -168,8 +175,11 @@ class Scheduler:
     def __init__(self, engine: Engine, outbox: Outbox, render: Render, mailer: Mailer, *,
                  site_name: str, tick_seconds: float = 60, batch_size: int = 500,
                  claim_seconds: float = 300, max_attempts: int = 12,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None,
+                 periodic: Callable[[datetime], int] | None = None) -> None:
         self.engine, self.outbox, self.render, self.mailer = engine, outbox, render, mailer
+        # Site-wide work once per period (stage reports); returns how many it queued.
+        self.periodic = periodic
         self.site_name = site_name
         self.tick_seconds, self.batch_size = tick_seconds, batch_size
         self.claim_seconds, self.max_attempts = claim_seconds, max_attempts
@@ -181,6 +191,11 @@ class Scheduler:
         report = TickReport(at)
         previous = self.outbox.previous_tick()
         report.opened = self.open_obligations(at)
+        if self.periodic is not None:
+            try:
+                report.reports = self.periodic(at)
+            except RectifyError as exc:
+                log.error("stage_report_failed", error=str(exc))
         report.items, report.queued = self.schedule(at, previous)
         report.composed = self.compose(at)
         self.deliver(at, report)
@@ -286,7 +301,8 @@ class Scheduler:
         with context:
             for index, m in enumerate(batch):
                 message = OutgoingMessage(m.key, m.subject, m.text, m.html,
-                                          (Recipient(m.recipient_name, m.recipient_email),))
+                                          (Recipient(m.recipient_name, m.recipient_email),),
+                                          attachments=m.attachments, inline_images=m.inline_images)
                 attempts = m.attempts + 1
                 try:
                     self.mailer.send(message)

@@ -63,7 +63,7 @@ def tick(ctx: Context, at: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(report.to_json())
         return
-    click.echo(f"{report.at.astimezone(app.config.timezone):%Y-%m-%d %H:%M}：生成报送任务 {report.opened} 项，"
+    click.echo(f"{report.at.astimezone(app.config.timezone):%Y-%m-%d %H:%M}：生成报送任务 {report.opened} 项，阶段报告邮件 {report.reports} 封，"
                f"处理到期事项 {report.items} 项，新增通知 {report.queued} 条，合成邮件 {report.composed} 封，"
                f"发出 {report.sent} 封，待重试 {report.retried} 封，转死信 {report.dead} 封")
 

@@ -14,10 +14,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 
 from adapters.cli.base import Context, cli, echo_json, handle_errors
-from adapters.cli.render import console, parse_time
+from adapters.cli.render import console, instant, parse_time
+from adapters.export import LedgerExport, write
 from adapters.sheets import open_tables
 from engine.errors import NotFound
 from engine.importing import ACTIONS, Importer, ImportPlan, Table
+from engine.ledgerview import days_overdue, ledger_row, unit_totals
+from engine.model import Item, LedgerEntry
+from engine.store import Query
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -125,3 +129,124 @@ def _print_plan(plan: ImportPlan, dry_run: bool) -> None:
     console.print(f"{verb} {plan.file}：{plan.summary()}")
     if dry_run:
         console.print("去掉 --dry-run 即正式导入（全部成功才写入）。")
+
+
+@cli.command("export")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--state", multiple=True, help="按状态筛选，可重复")
+@click.option("--unit", multiple=True, help="按责任单位筛选，可重复")
+@click.option("--kind", multiple=True, type=click.Choice(["hazard", "task"]), help="按类型筛选，可重复")
+@click.option("--at", "at", help="逾期天数和督办情况的计算时间（ISO，默认：现在）")
+@pass_ctx
+@handle_errors
+def export_file(ctx: Context, file: Path, state: tuple[str, ...], unit: tuple[str, ...],
+                kind: tuple[str, ...], at: str | None) -> None:
+    """导出台账为 .xlsx（台账、历史记录、按单位汇总三张表）或 .csv（三个文件）。"""
+    app = ctx.app
+    now = instant(at, app)
+    org = app.policy.org
+    units = tuple(org.unit(u).name for u in unit)
+    found = app.store.query(Query(state=state, unit=units, kind=kind))
+    eng = app.engine
+    workflows = app.policy.workflows
+    flags: list[tuple[Item, bool, bool]] = []
+
+    def rows() -> Iterator[list[Any]]:
+        for item in found:
+            plan = eng.plan(item)
+            finals = eng.final_states(item.workflow)
+            flags.append((item, item.state in finals, days_overdue(plan, now) > 0))
+            yield ledger_row(item, plan, workflows, now, finals)
+
+    def histories() -> Iterator[tuple[Item, list[LedgerEntry]]]:
+        for start in range(0, len(found), 500):
+            chunk = found[start:start + 500]
+            ledgers = app.store.histories([i.id for i in chunk])
+            for item in chunk:
+                yield item, ledgers[item.id]
+
+    def state_title(workflow: str, state: str | None) -> str:
+        wf = workflows.get(workflow)
+        if state is None:
+            return ""
+        return wf.states[state].title if wf and state in wf.states else state
+
+    export = LedgerExport(rows(), histories, lambda: unit_totals(flags, org.units), app.config.timezone, state_title)
+    with progress("导出", True) as bar:
+        task = bar.add_task("导出台账", total=len(found)) if bar else None
+        write(file, export, (lambda: bar.advance(task)) if bar and task is not None else None)
+    console.print(f"已导出 {len(found)} 项到 {file}")
+
+
+@cli.command("stage-report")
+@click.option("--period", required=True, help="报告期：2021Q1（季度）、2021H1（半年）、2021-03（月）或 2021（年）")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+              help="输出目录：写入 .xlsx、邮件 .eml 和整改率图 .png")
+@click.option("--send", is_flag=True, help="同时按规则文件 reports 的 send_to 发送（进入发件队列，每期只发一次）")
+@click.option("--name", "report_name", help="规则文件中的报告名称（默认：第一个）")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@pass_ctx
+@handle_errors
+def stage_report(ctx: Context, period: str, out_dir: Path, send: bool, report_name: str | None, as_json: bool) -> None:
+    """生成阶段整治情况报告：按类别、等级、单位统计，整改率，逾期与挂牌督办事项。"""
+    from adapters import stagereport
+    from adapters.mail import build_email
+    from adapters.templates import Templates
+    from engine.mail import OutgoingMessage, Recipient
+    from engine.reports import parse_period, report_recipients
+
+    app = ctx.app
+    tz = app.config.timezone
+    p = parse_period(period)
+    now = app.engine.clock.now()
+    rules = app.engine.policies.current
+    spec = next((s for s in rules.reports if report_name in (None, s.name)), None)
+    if report_name and spec is None:
+        raise NotFound("阶段报告", report_name, "已定义：" + ("、".join(s.name for s in rules.reports) or "无"))
+    templates = Templates(app.config.templates_dir)
+    report = stagereport.produce(app, p, now)
+    rendered, chart, workbook = stagereport.render_email(templates, report, tz)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    xlsx = out_dir / workbook.filename
+    xlsx.write_bytes(workbook.content)
+    png = out_dir / (chart.filename or f"整改率-{p.key}.png")
+    png.write_bytes(chart.content)
+    recipients = report_recipients(spec, app.policy.org) if spec else []
+    to = tuple(Recipient(name, email) for _r, name, email in recipients) or (Recipient("综治办", app.config.mail.sender),)
+    message = OutgoingMessage(f"stage-report-{p.key}", rendered.subject, rendered.text, rendered.html, to,
+                              attachments=(workbook,), inline_images=(chart,))
+    eml = out_dir / f"阶段整治情况-{p.key}.eml"
+    eml.write_bytes(bytes(build_email(message, app.config.mail.sender, app.config.mail.sender.rpartition("@")[2],
+                                      sender_name=app.config.name, now=now)))
+    queued = 0
+    if send:
+        if spec is None:
+            raise NotFound("阶段报告", "（规则文件 reports）", "规则文件中没有定义阶段报告的接收对象")
+        queued = stagereport.queue(app, templates, spec, p, now)
+    t = report.total
+    if as_json:
+        echo_json({"period": p.key, "title": p.title, "files": [str(xlsx), str(eml), str(png)], "queued": queued,
+                   "total": _count_json(t), "tasks": _count_json(report.tasks),
+                   "by_unit": {name: _count_json(c) for name, c in report.by_unit},
+                   "by_category": {name: _count_json(c) for name, c in report.by_category},
+                   "by_level": {name: _count_json(c) for name, c in report.by_level},
+                   "overdue": [row.__dict__ for row in report.overdue],
+                   "supervised": [row.item_id for row in report.supervised]})
+        return
+    console.print(f"{report.organisation}{p.title}：累计发现隐患 {t.found} 项，已整改 {t.closed} 项，整改率 {t.rate_text}；"
+                  f"本期新增 {t.new} 项、整改 {t.closed_in_period} 项；逾期未改 {t.overdue} 项；"
+                  f"挂牌督办的重大隐患 {len(report.supervised)} 项。")
+    table = RichTable(title="按单位")
+    for title in ("责任单位", "累计发现", "累计整改", "逾期", "整改率"):
+        table.add_column(title)
+    for name, c in report.by_unit:
+        table.add_row(name, str(c.found), str(c.closed), str(c.overdue), c.rate_text)
+    console.print(table)
+    console.print(f"已写入：{xlsx}、{eml}、{png}")
+    if send:
+        console.print(f"已放入发件队列 {queued} 封" if queued else "本期报告此前已发送，未重复发送")
+
+
+def _count_json(c: Any) -> dict[str, Any]:
+    return {"found": c.found, "closed": c.closed, "open": c.open, "new": c.new,
+            "closed_in_period": c.closed_in_period, "overdue": c.overdue, "rate": c.rate}

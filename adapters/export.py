@@ -1,0 +1,148 @@
+"""Writing the 台账: .xlsx (sheets 台账, 历史记录, 按单位汇总) or .csv (the same three
+tables as three files). Written in openpyxl's write-only mode, so memory does not grow
+with the number of rows beyond the items themselves.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from adapters.sheets import csv_writer
+from engine.ledgerview import (
+    HISTORY_COLUMNS,
+    LEDGER_COLUMNS,
+    SUMMARY_COLUMNS,
+    UnitTotal,
+)
+from engine.model import Item, LedgerEntry
+from engine.service import BadValue
+
+_BOLD = Font(bold=True)
+_WIDTHS = {"标题": 36, "整改措施": 30, "整治要求": 40, "描述": 30, "配合单位": 24, "变更内容": 60,
+           "发现时间": 18, "销号时间": 18, "时间": 18, "来源编号": 24}
+
+
+@dataclass
+class LedgerExport:
+    """What the export writes; rows come lazily so a large ledger streams out."""
+
+    rows: Iterator[list[Any]]
+    histories: Callable[[], Iterator[tuple[Item, list[LedgerEntry]]]]
+    totals: Callable[[], list[UnitTotal]]
+    tz: Any
+    state_titles: Callable[[str, str | None], str]
+
+
+def write(path: Path, export: LedgerExport, progress: Callable[[], None] | None = None) -> None:
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        _write_xlsx(path, export, progress)
+    elif suffix == ".csv":
+        _write_csv(path, export, progress)
+    else:
+        raise BadValue("FILE", str(path), "导出文件的扩展名应为 .xlsx 或 .csv")
+
+
+def _header(ws: Worksheet, columns: Sequence[str]) -> None:
+    cells = []
+    for title in columns:
+        cell = WriteOnlyCell(ws, value=title)
+        cell.font = _BOLD
+        cells.append(cell)
+    for index, title in enumerate(columns, 1):
+        ws.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(title, max(10, len(title) * 2 + 2))
+    ws.freeze_panes = "A2"
+    ws.append(cells)
+
+
+def _history_rows(export: LedgerExport) -> Iterator[list[Any]]:
+    for item, entries in export.histories():
+        for e in entries:
+            yield [item.id, item.title, e.seq, e.event, export.state_titles(item.workflow, e.from_state),
+                   export.state_titles(item.workflow, e.to_state), e.actor,
+                   e.at.astimezone(export.tz).replace(tzinfo=None, microsecond=0), e.note or "",
+                   json.dumps(e.changes, ensure_ascii=False, default=str) if e.changes else ""]
+
+
+def _summary_rows(export: LedgerExport) -> list[list[Any]]:
+    totals = export.totals()
+    rows: list[list[Any]] = [[t.unit, t.found, t.closed, t.open, t.overdue, t.rate] for t in totals]
+    found, closed = sum(t.found for t in totals), sum(t.closed for t in totals)
+    rows.append(["合计", found, closed, found - closed, sum(t.overdue for t in totals),
+                 closed / found if found else None])
+    return rows
+
+
+def _write_xlsx(path: Path, export: LedgerExport, progress: Callable[[], None] | None) -> None:
+    wb = Workbook(write_only=True)
+    ledger = wb.create_sheet("台账")
+    _header(ledger, LEDGER_COLUMNS)
+    for row in export.rows:
+        ledger.append([_date_cell(ledger, v) for v in row])
+        if progress:
+            progress()
+    history = wb.create_sheet("历史记录")
+    _header(history, HISTORY_COLUMNS)
+    for row in _history_rows(export):
+        history.append([_date_cell(history, v) for v in row])
+    summary = wb.create_sheet("按单位汇总")
+    _header(summary, SUMMARY_COLUMNS)
+    for row in _summary_rows(export):
+        rate = WriteOnlyCell(summary, value=row[-1])
+        rate.number_format = "0.0%"
+        summary.append([*row[:-1], rate])
+    tmp = path.with_name(path.name + ".part")
+    wb.save(tmp)
+    tmp.replace(path)
+
+
+def _date_cell(ws: Worksheet, value: Any) -> Any:
+    if isinstance(value, datetime):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = "yyyy-mm-dd hh:mm"
+        return cell
+    if isinstance(value, date):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = "yyyy-mm-dd"
+        return cell
+    return value
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None:
+        return ""
+    return value
+
+
+def _write_csv(path: Path, export: LedgerExport, progress: Callable[[], None] | None) -> None:
+    parts = [(path, LEDGER_COLUMNS, export.rows),
+             (path.with_name(f"{path.stem}-历史记录.csv"), HISTORY_COLUMNS, _history_rows(export))]
+    for target, columns, rows in parts:
+        f, out = csv_writer(target)
+        with f:
+            out.writerow(columns)
+            for row in rows:
+                out.writerow([_csv_value(v) for v in row])
+                if progress and target == path:
+                    progress()
+    f, out = csv_writer(path.with_name(f"{path.stem}-按单位汇总.csv"))
+    with f:
+        out.writerow(SUMMARY_COLUMNS)
+        for row in _summary_rows(export):
+            rate = row[-1]
+            out.writerow([*row[:-1], "" if rate is None else f"{rate * 100:.1f}%"])
