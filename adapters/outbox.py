@@ -39,8 +39,11 @@ class SqlOutbox:
         return stmt
 
     def _insert_ignoring_duplicates(self, table: Any) -> Any:
+        """INSERT … ON CONFLICT DO NOTHING RETURNING the first key column: a row comes back
+        only when it was inserted (rowcount is not reliable for this on every driver)."""
         dialect = postgresql if self.dialect == "postgresql" else sqlite
-        return dialect.insert(table).on_conflict_do_nothing()
+        first_key = list(table.primary_key.columns)[0]
+        return dialect.insert(table).on_conflict_do_nothing().returning(first_key)
 
     # -- schedule --------------------------------------------------------------------
 
@@ -71,8 +74,8 @@ class SqlOutbox:
     def _insert_each(conn: Connection, insert: Any, rows: list[dict[str, Any]]) -> int:
         """Insert, skipping rows whose key is taken; returns how many were new."""
         added = 0
-        for row in rows:  # rowcount of an executemany with ON CONFLICT is not reliable everywhere
-            added += conn.execute(insert, row).rowcount or 0
+        for row in rows:
+            added += len(conn.execute(insert, row).all())
         return added
 
     # -- compose ---------------------------------------------------------------------
@@ -130,8 +133,8 @@ class SqlOutbox:
         insert = self._insert_ignoring_duplicates(stage_reports)
         with self.store.write() as conn:
             added = conn.execute(insert, {"name": name, "period": period, "produced_at": at,
-                                          "recipients": recipients}).rowcount
-            if added != 1:
+                                          "recipients": recipients}).all()
+            if not added:
                 return False
             for message in composed:
                 self._insert_message(conn, message, at)

@@ -109,6 +109,7 @@ def _csv_encoding(path: Path) -> str:
         try:
             while chunk := f.read(1 << 20):
                 decoder.decode(chunk)
+            decoder.decode(b"", final=True)
             return "gb18030"
         except UnicodeDecodeError:
             raise _refuse(path, "CSV 文件既不是 UTF-8 也不是 GBK/GB18030 编码，无法读取") from None
@@ -121,6 +122,8 @@ def _csv_rows(path: Path, f: Iterable[str]) -> Iterator[tuple[int, Sequence[Any]
             yield reader.line_num, [Formula(v) if v.startswith("=") else v for v in values]
     except csv.Error as exc:
         raise _refuse(path, f"第{reader.line_num}行 CSV 格式错误：{exc}") from None
+    except UnicodeDecodeError:
+        raise _refuse(path, f"第{reader.line_num + 1}行附近的字符无法按所检测的编码读取（文件可能被截断或混用了编码）") from None
 
 
 # -- writing -------------------------------------------------------------------------

@@ -384,10 +384,11 @@ class Reader:
     """Turns tables into RowPlans, collecting every problem (up to MAX_PROBLEMS)."""
 
     def __init__(self, file: str, org: Org, policy: Policy, tz: ZoneInfo, *, kind: str | None,
-                 reference: datetime | None, source: str, check_deadline: Callable[[str, datetime], str],
+                 reference: datetime | None, sources: dict[str, str], check_deadline: Callable[[str, datetime], str],
                  max_rows: int) -> None:
         self.file, self.org, self.policy, self.tz = file, org, policy, tz
-        self.kind, self.reference, self.source = kind, reference, source
+        # The key prefix of each list kind: a task list's campaign, a hazard list's name.
+        self.kind, self.reference, self.sources = kind, reference, sources
         self.check_deadline = check_deadline
         self.max_rows = max_rows
         self.units = UnitReader(org, policy)
@@ -523,7 +524,7 @@ class Reader:
         reading = self._deadline(sheet, number, header, expr, ref)
         if units is None or reading is None:
             return None
-        key = f"import:task:{self.source}:{list_no}" + (f".{index}" if index > 1 else "")
+        key = f"import:task:{self.sources['task']}:{list_no}" + (f".{index}" if index > 1 else "")
         fields = {"title": cell_text(cells["title"]), "unit": units.lead, "co_units": units.co_units or None,
                   "unit_text": cell_text(cells["units"]), "requirement": cell_text(cells["requirement"]),
                   "deadline": expr, "project": cell_text(cells.get("project")) or None,
@@ -609,7 +610,7 @@ class Reader:
         elif cell_text(cells.get("origin")):
             key = cell_text(cells.get("origin"))
         elif cell_text(cells.get("key")):
-            key = f"import:{kind}:{self.source}:{cell_text(cells.get('key'))}"
+            key = f"import:{kind}:{self.sources[kind]}:{cell_text(cells.get('key'))}"
         else:
             basis = "|".join([title, fields.get("unit") or "", fields.get("location") or "", found_at.date().isoformat()])
             key = f"import:{kind}:{hashlib.sha256(basis.encode()).hexdigest()[:16]}"
@@ -682,9 +683,10 @@ class Importer:
         return "，".join(parts) or d.kind.value
 
     def reader(self, file: str, *, kind: str | None = None, reference: datetime | None = None,
-               source: str, max_rows: int) -> Reader:
+               sources: dict[str, str], max_rows: int) -> Reader:
+        """`sources` names each list kind's key scope: {"task": campaign, "hazard": list name}."""
         return Reader(file, self.org, self.policy, self.engine.tz, kind=kind, reference=reference,
-                      source=source, check_deadline=self.describe_deadline, max_rows=max_rows)
+                      sources=sources, check_deadline=self.describe_deadline, max_rows=max_rows)
 
     def plan(self, reader: Reader, rows: list[RowPlan], actor: str, note: str | None = None) -> ImportPlan:
         """Each row compared with what is stored; raises SheetError with every problem."""

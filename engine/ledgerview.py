@@ -29,16 +29,18 @@ SUMMARY_COLUMNS = ("责任单位", "发现", "已销号", "未销号", "逾期",
 @dataclass(frozen=True)
 class Escalation:
     action: str
+    index: int  # position on the rule's ladder
     at: datetime
 
 
 def escalation_at(plan: Plan, at: datetime) -> Escalation | None:
-    """The latest escalation rung the item had reached at `at`."""
+    """The highest escalation rung the item had reached at `at` (a lower rung that
+    repeats afterwards does not bring it down), with when it was last sent."""
     latest = None
     for step in plan.steps(None, at):
-        if step.kind == "escalate":
+        if step.kind == "escalate" and (latest is None or step.index >= latest.index):
             latest = step
-    return Escalation(latest.action, latest.at) if latest else None
+    return Escalation(latest.action, latest.index, latest.at) if latest else None
 
 
 def days_overdue(plan: Plan, at: datetime) -> int:

@@ -21,6 +21,7 @@ from engine.errors import NotFound
 from engine.importing import ACTIONS, Importer, ImportPlan, Table
 from engine.ledgerview import days_overdue, ledger_row, unit_totals
 from engine.model import Item, LedgerEntry
+from engine.service import BadValue
 from engine.store import Query
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -94,9 +95,10 @@ def import_file(ctx: Context, file: Path, kind: str | None, dry_run: bool, as_js
     who = org.person(actor).name if actor else org.unit(org.safety_office).head
     rules = app.engine.policies.current
     ref = _reference(app, campaign, reference)
-    scope = source or (campaign or (rules.campaign().name if rules.campaign() else None) if kind != "hazard" else None)
+    only = rules.campaign()
+    sources = {"task": source or campaign or (only.name if only else file.stem), "hazard": source or file.stem}
     importer = Importer(app.engine, org, rules)
-    reader = importer.reader(str(file), kind=kind, reference=ref, source=scope or file.stem, max_rows=max_rows)
+    reader = importer.reader(str(file), kind=kind, reference=ref, sources=sources, max_rows=max_rows)
     with progress("导入", not as_json) as bar, open_tables(file) as tables:
         rows = reader.read(_tracked(tables, bar), sheet)
     plan = importer.plan(reader, rows, who, note)
@@ -114,21 +116,25 @@ def _print_plan(plan: ImportPlan, dry_run: bool) -> None:
         console.print(f"[yellow]注意：{warning}[/yellow]")
     shown = plan.outcomes if dry_run or len(plan.outcomes) <= 200 else [o for o in plan.outcomes if o.action != "unchanged"]
     if shown:
+        several = len({o.row.sheet for o in shown}) > 1
         table = RichTable(title="预检结果（未写入）" if dry_run else "导入结果")
-        for title in ("工作表", "行", "结果", "编号", "标题", "责任单位", "完成时间", "说明"):
-            table.add_column(title)
+        for title in (["工作表"] if several else []) + ["行", "编号", "结果", "标题", "责任单位", "完成时间", "说明"]:
+            table.add_column(title, overflow="fold")
         for o in shown[:5000]:
             r = o.row
-            detail = o.note or ("；".join(f"{k}：{v[0]} → {v[1]}" for k, v in o.changes.items()) if o.changes else "")
-            table.add_row(r.sheet, str(r.row), ACTIONS[o.action], str(o.item_id or ""), r.title,
+            detail = o.note if o.action != "new" else ""
+            if o.changes:
+                detail = "；".join(f"{k}：{v[0]} → {v[1]}" for k, v in o.changes.items())
+            key = f"#{o.item_id}" if o.item_id and o.action != "new" else r.key.rsplit(":", 1)[-1]
+            table.add_row(*([r.sheet] if several else []), str(r.row), key, ACTIONS[o.action], r.title,
                           r.unit_reading, r.deadline_reading, detail)
         console.print(table)
         if len(shown) > 5000:
             console.print(f"……另有 {len(shown) - 5000} 行未列出（可用 --json 查看全部）")
     verb = "预检" if dry_run else "已导入"
-    console.print(f"{verb} {plan.file}：{plan.summary()}")
+    click.echo(f"{verb}：{plan.summary()}（{plan.file}）")
     if dry_run:
-        console.print("去掉 --dry-run 即正式导入（全部成功才写入）。")
+        click.echo("去掉 --dry-run 即正式导入（全部成功才写入）。")
 
 
 @cli.command("export")
@@ -142,6 +148,8 @@ def _print_plan(plan: ImportPlan, dry_run: bool) -> None:
 def export_file(ctx: Context, file: Path, state: tuple[str, ...], unit: tuple[str, ...],
                 kind: tuple[str, ...], at: str | None) -> None:
     """导出台账为 .xlsx（台账、历史记录、按单位汇总三张表）或 .csv（三个文件）。"""
+    if file.suffix.lower() not in (".xlsx", ".csv"):
+        raise BadValue("FILE", str(file), "导出文件的扩展名应为 .xlsx 或 .csv")
     app = ctx.app
     now = instant(at, app)
     org = app.policy.org
