@@ -1,4 +1,4 @@
-"""Demo data for `rectify init --demo`: seed 000's campaign task list and invented hazards.
+"""Demo data for `rectify init --demo`: the campaign's task list and invented hazards.
 
 The hazards are recorded as if the site had been running for the past weeks (each
 report and transition at its own past instant), so the daemon's first tick already has
@@ -7,32 +7,89 @@ reminders and escalations to send. People, places and addresses are invented.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
+from openpyxl import Workbook
+
+from adapters.sheets import open_tables
 from engine.clock import FakeClock
+from engine.importing import Importer
 from engine.service import Report
 
-# Seed 000 (安全专项整治三年行动任务清单): 整治内容, 责任单位 (the lead one), 整治要求, 完成时间.
-CAMPAIGN_TASKS = [
-    ("学校安全工作责任落实", "综治办",
-     "建立“人人有责、层层负责、各负其责”的全员安全责任体系，健全安全责任运行机制", "立整立改"),
-    ("校园安防“三个百分之百”建设", "保卫处",
-     "学校100%封闭化管理、100%配备专职保安、100%安装一键式报警装置和视频监控系统并与公安部门联网", "2020年底前"),
-    ("学校安全监控平台建设", "学校网络中心",
-     "依托教育城域网络，推动学校安全监控平台、智慧消防（用电）平台建设", "2022年底前"),
-    ("校园火灾防控隐患整治", "综治办",
-     "集中开展消防安全隐患排查整治，对老旧建筑进行消防改造升级", "2022年底前"),
-    ("学校食堂规范管理", "总务处",
-     "建立食品安全追溯体系，落实食品原料进货查验制度，提高“互联网+明厨亮灶”覆盖率", "2022年底前"),
-    ("危险化学品使用管理", "教务处",
-     "健全实验室、危化品仓库安全分级管理责任体系，落实化学品存放、管理措施", "2020年底前"),
-    ("校车安全监管", "车管组",
-     "健全和落实校车安全管理制度，清理不达标载客汽车、非专用校车", "2020年底前"),
-    ("防溺水宣传教育", "学工处",
-     "落实《防溺水任务清单》，加强防溺水集中宣传教育和家校合作", "2020年底前"),
+# The campaign's task list (问题清单、任务清单、责任清单) laid out as the campaign plan's
+# appendix does: a title row above the header, 整治项目 and 责任单位 cells merged down over
+# the tasks they cover (so the cells below are blank), and task 3's second requirement on
+# a row of its own, its 序号 cell merged with the one above. `rectify init --demo` writes it
+# into the site as 示例-任务清单.xlsx and imports it, as an office would.
+HEADER = ["序号", "整治项目", "整治内容", "突出问题", "责任单位", "整治要求", "完成时间"]
+
+# (序号, 整治项目, 整治内容, 突出问题, 责任单位, 整治要求, 完成时间); None where the document's
+# cell is blank or covered by a merged cell above.
+TASK_ROWS: list[tuple[Any, ...]] = [
+    (1, "学习宣传贯彻习近平总书记重要论述", "政治站位不高，安全发展理念不到位",
+     "学习重要论述不深不透，对健全落实学校安全工作责任制的重要性认识不足。",
+     "学校各相关处室、二级学院按职责分工负责",
+     "召开党组会议专题学习，开设专题专栏，开展重要论述宣讲工作。", "立整立改\n长期坚持"),
+    (2, None, "学校安全工作责任落实不到位", "学校安全责任制不健全，分工不明，责任不清。", None,
+     "严格“党政同责、一岗双责”，建立全员安全责任体系。", "立整立改\n长期坚持"),
+    (3, "学校安全风险防控能力建设", "校园安全管理能力薄弱",
+     "校园安防“三个百分之百”建设滞后，专职保安员配备不齐。", "人事处、保卫处、学校网络中心",
+     "学校100%封闭化管理、100%配备专职保安、100%安装一键式报警装置和视频监控系统。", "2020年底前"),
+    (None, None, None, None, None,
+     "依托教育城域网络，推动“全省学校安全监控平台”建设。", "2022年底前"),
+    (4, "重点领域安全专项治理", "校园火灾防控安全隐患", "安全投入少，师生消防安全意识薄弱。",
+     "综治办、学工处、总务处、基建办、宿管办、二级学院及相关协调部门",
+     "集中开展消防安全隐患排查整治，对老旧建筑进行消防改造升级。", "2022年底前"),
+    (5, None, "学校食堂管理不正规", "食品安全主体责任不落实，食堂设施设备不全。", "总务处",
+     "建立食品安全追溯体系，落实食品原料进货查验制度。", "2022年底前"),
+    (6, None, "危险化学品使用管理不规范", "实验室安全管理责任制不健全。", "教务处、综治办及相关部门",
+     "健全实验室、危化品仓库安全分级管理责任体系。", "2020年底前"),
+    (7, "重点领域安全专项治理", "校车安全监管不到位", "违规使用非专用校车接送学生上、下学。",
+     "党政办、车管组", "健全和落实校车安全管理制度，规范发展专用校车。", "2020年底前"),
+    (8, None, "溺水事故易发多发", "学生安全意识入脑入心不够。", "学工处",
+     "落实《防溺水任务清单》，加强学校防溺水集中宣传教育。", "2020年底前"),
 ]
-CAMPAIGN_START = datetime.fromisoformat("2020-09-01T09:00:00+08:00")  # 排查整治 phase
+# Merged ranges as the document shows them (1-based sheet rows; the header is row 2).
+MERGES = ["A5:A6", "B5:B6", "C5:C6", "D5:D6", "E5:E6", "B3:B4", "E3:E4", "B7:B9"]
+
+
+def task_list(path: Path, rows: list[tuple[Any, ...]] | None = None, *, merges: bool = True) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "任务清单"
+    ws.append(["安全专项整治问题清单、任务清单、责任清单"])
+    ws.merge_cells("A1:G1")
+    ws.append(HEADER)
+    for row in rows if rows is not None else TASK_ROWS:
+        ws.append(list(row))
+    if merges:
+        for cells in MERGES:
+            ws.merge_cells(cells)
+    wb.save(path)
+    return path
+
+
+
+
+
+
+SAMPLE_TASK_LIST = "示例-任务清单.xlsx"
+
+
+def import_task_list(app: Any, path: Path) -> int:
+    """Import a task list as `rectify import` does; returns how many items it created."""
+    rules = app.engine.policies.current
+    campaign = rules.campaign()
+    ref = datetime.combine(campaign.reference, time(), app.config.timezone) if campaign and campaign.reference else None
+    importer = Importer(app.engine, app.policy.org, rules)
+    reader = importer.reader(str(path), kind="task", reference=ref, max_rows=1000,
+                             sources={"task": campaign.name if campaign else path.stem, "hazard": path.stem})
+    with open_tables(path) as tables:
+        rows = reader.read(tables)
+    actor = app.policy.org.unit(app.policy.org.safety_office).head
+    return importer.apply(importer.plan(reader, rows, actor)).count("new")
 
 
 def populate(app: Any) -> int:
@@ -59,14 +116,10 @@ def populate(app: Any) -> int:
         eng.fire(item_id, event, actor, sets, at=at(days_ago))
 
     try:
-        # The task list is recorded today, long after its campaign began: only each task's
+        # The task list is imported today, long after its campaign began: only each task's
         # latest escalation is owed now, not six years of repeats.
         clock.set(now)
-        for title, unit, requirement, due in CAMPAIGN_TASKS:
-            head = app.policy.org.unit(unit).head
-            eng.report(Report(title=title, kind="task", unit=unit, responsible=head, deadline=due,
-                              found_at=CAMPAIGN_START, fields={"requirement": requirement}))
-            count += 1
+        count += import_task_list(app, task_list(app.config.root / SAMPLE_TASK_LIST))
         hazard("第二教学楼三楼灭火器压力不足", "消防", "保卫处", 11, location="第二教学楼三楼东侧")
         a = hazard("学生食堂后厨燃气软管老化", "燃气", "总务处", 4.5, location="第一食堂后厨")
         fire(a, "assign", "周安宁", 4.4, {"responsible": "徐丽"})

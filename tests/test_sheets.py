@@ -287,7 +287,7 @@ def test_stage_report_numbers_match_the_ledger(app, tmp_path: Path) -> None:  # 
 
 def test_stage_report_command_writes_workbook_email_and_chart(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _quarter_of_history(app)
-    run = Cli(app.config.site_dir if hasattr(app.config, "site_dir") else tmp_path / "site")
+    run = Cli(app.config.root)
     out = json.loads(run("stage-report", "--period", "2021Q1", "--out", str(tmp_path / "r"), "--json").stdout)
     assert out["total"]["found"] == 4 and out["total"]["closed"] == 1
     files = [Path(f) for f in out["files"]]
