@@ -229,7 +229,7 @@ class SqlOutbox:
         count = func.count()
         with self.store.read() as conn:
             due = conn.execute(select(count).select_from(items).where(items.c.next_action_at <= at)).scalar()
-            by_status = dict(conn.execute(select(messages.c.status, count).group_by(messages.c.status)).all())
+            by_status: dict[str, int] = {r[0]: r[1] for r in conn.execute(select(messages.c.status, count).group_by(messages.c.status))}
             unsent = conn.execute(select(count).select_from(notifications)
                                   .where(notifications.c.composed.is_(False))).scalar()
             beats = [dict(r._mapping) for r in conn.execute(select(daemons).order_by(daemons.c.last_tick_at.desc()))]

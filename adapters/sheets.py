@@ -94,25 +94,18 @@ def _xlsx_rows(path: Path, ws: Any) -> Iterator[tuple[int, Sequence[Any]]]:
 
 
 def _csv_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) when the file decodes as such, else GB18030."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with path.open("rb") as f:
-        try:
-            while chunk := f.read(1 << 20):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-            return "utf-8-sig"
-        except UnicodeDecodeError:
-            pass
-    decoder = codecs.getincrementaldecoder("gb18030")()
-    with path.open("rb") as f:
-        try:
-            while chunk := f.read(1 << 20):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-            return "gb18030"
-        except UnicodeDecodeError:
-            raise _refuse(path, "CSV 文件既不是 UTF-8 也不是 GBK/GB18030 编码，无法读取") from None
+    """UTF-8 (with or without BOM) when the whole file decodes as such, else GB18030."""
+    for encoding, name in (("utf-8", "utf-8-sig"), ("gb18030", "gb18030")):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        with path.open("rb") as f:
+            try:
+                while chunk := f.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+                return name
+            except UnicodeDecodeError:
+                continue
+    raise _refuse(path, "CSV 文件既不是 UTF-8 也不是 GBK/GB18030 编码，无法读取")
 
 
 def _csv_rows(path: Path, f: Iterable[str]) -> Iterator[tuple[int, Sequence[Any]]]:

@@ -122,7 +122,7 @@ def normalise_header(value: Any) -> str:
 
 
 def _lookup(columns: dict[str, Column]) -> dict[str, str]:
-    found = {}
+    found: dict[str, str] = {}
     for col in columns.values():
         for alias in (col.title, *col.aliases):
             found.setdefault(normalise_header(alias), col.name)
@@ -525,12 +525,13 @@ class Reader:
         if units is None or reading is None:
             return None
         key = f"import:task:{self.sources['task']}:{list_no}" + (f".{index}" if index > 1 else "")
-        fields = {"title": cell_text(cells["title"]), "unit": units.lead, "co_units": units.co_units or None,
+        title = cell_text(cells["title"])
+        fields = {"title": title, "unit": units.lead, "co_units": units.co_units or None,
                   "unit_text": cell_text(cells["units"]), "requirement": cell_text(cells["requirement"]),
                   "deadline": expr, "project": cell_text(cells.get("project")) or None,
                   "description": cell_text(cells.get("description")) or None,
                   "list_no": list_no if index == 1 else f"{list_no}.{index}"}
-        return RowPlan(sheet, number, "task", key, None, fields["title"], fields, ref, units.reading, reading)
+        return RowPlan(sheet, number, "task", key, None, title, fields, ref, units.reading, reading)
 
     # -- the hazard list -------------------------------------------------------------
 

@@ -10,6 +10,8 @@ Revision ID: 0003
 Revises: 0002
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -22,7 +24,7 @@ depends_on = None
 
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
-ITEM_COLUMNS = [
+ITEM_COLUMNS: list[tuple[str, Any, dict[str, Any]]] = [
     ("assigned_at", UTCDateTime, {}),
     ("entered_at", UTCDateTime, {}),
     ("paused_seconds", sa.Integer, {"nullable": False, "server_default": "0"}),
