@@ -36,10 +36,8 @@ class Escalation:
 def escalation_at(plan: Plan, at: datetime) -> Escalation | None:
     """The highest escalation rung the item had reached at `at` (a lower rung that
     repeats afterwards does not bring it down), with when it was last sent."""
-    latest = None
-    for step in plan.steps(None, at):
-        if step.kind == "escalate" and (latest is None or step.index >= latest.index):
-            latest = step
+    reached = plan.reached(at)
+    latest = reached[-1] if reached else None
     return Escalation(latest.action, latest.index, latest.at) if latest else None
 
 

@@ -134,6 +134,21 @@ class Plan:
                     best = first
         return best
 
+    def reached(self, until: datetime) -> list[Step]:
+        """For each escalation rung reached by `until`, its latest occurrence (bisected on
+        the rung's shared series, not walked step by step), in ladder order."""
+        found: list[Step] = []
+        if self.overdue_at is None or self.rule is None:
+            return found
+        for index, rung in enumerate(self.rule.escalate):
+            series = _series(rung.after, rung.repeat, self.overdue_at, self.calendar, self.tz)
+            series.cover(until)
+            i = bisect.bisect_right(series.times, until) - 1
+            if i >= 0:
+                found.append(Step(series.times[i], "escalate", index, i, rung.action, rung.notify,
+                                  rung.repeat if i and rung.repeat else rung.after))
+        return found
+
     def _rung(self, index: int, after: datetime | None, until: datetime | None) -> Iterator[Step]:
         assert self.rule is not None and self.overdue_at is not None
         rung = self.rule.escalate[index]

@@ -269,10 +269,7 @@ class Engine:
     def _catch_up_from(self, item: Item, plan: Plan, now: datetime) -> None:
         """A new item owes nothing for the reminders it was reported too late for; if it is
         overdue already, its latest escalation is sent at once (not the whole ladder)."""
-        latest = None
-        for step in plan.steps(None, now):
-            if step.kind == "escalate":
-                latest = step
+        latest = max(plan.reached(now), key=_step_order, default=None)
         item.planned_until = latest.at - timedelta(microseconds=1) if latest else now
         self.schedule(item, plan)
 
@@ -321,6 +318,10 @@ def _basis_changes(before: Item | None, after: Item) -> dict[str, list[Any]]:
         if old != new:
             changes[name] = [_plain(old), _plain(new)]
     return changes
+
+
+def _step_order(step: Any) -> Any:
+    return (step.at, step.index)
 
 
 def _plain(value: Any) -> Any:
