@@ -170,8 +170,7 @@ class SqlStore:
                 for chunk in _chunks(list(new), 1000):
                     rows = [{**_item_values(item), "version": 1, "ledger_seq": 0, "ledger_head": "",
                              "created_at": now, "updated_at": now} for item, _ in chunk]
-                    result = conn.execute(_INSERT_ITEM.returning(items.c.id, sort_by_parameter_order=True), rows)
-                    chunk_ids = [int(r[0]) for r in result]
+                    chunk_ids = self._insert_items(conn, chunk, rows)
                     sealed = [entry.sealed(i, 1, "") for i, (_, entry) in zip(chunk_ids, chunk, strict=True)]
                     conn.execute(_INSERT_ENTRY, [_entry_values(e) for e in sealed])
                     conn.execute(_SET_CHAIN_MANY, [{"b_id": e.item_id, "b_seq": 1, "b_head": e.hash} for e in sealed])
@@ -188,6 +187,21 @@ class SqlStore:
                 raise AlreadyExists("、".join(i.origin for i, _ in new if i.origin)[:200]) from exc
             raise
         return ids
+
+    @staticmethod
+    def _insert_items(conn: Connection, chunk: list[tuple[Item, LedgerEntry]], rows: list[dict[str, Any]]) -> list[int]:
+        """Insert rows, returning their ids in order. Items with origins (imported rows
+        always have one) go in as one executemany and their ids are read back by origin:
+        SQLite cannot return ids in parameter order from a batch, so SQLAlchemy would
+        otherwise send one statement per row."""
+        origins = [item.origin for item, _ in chunk]
+        if all(origins):
+            conn.execute(_INSERT_ITEM, rows)
+            found = {r.origin: int(r.id) for r in conn.execute(
+                select(items.c.id, items.c.origin).where(items.c.origin.in_(origins)))}
+            return [found[o] for o in origins]
+        result = conn.execute(_INSERT_ITEM.returning(items.c.id, sort_by_parameter_order=True), rows)
+        return [int(r[0]) for r in result]
 
     def get(self, item_id: int) -> Item:
         with self.read() as conn:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.deadline import Direction, Kind, Offset, parse_deadline, parse_offset
+from engine.deadline import Deadline, Direction, Kind, Offset, parse_deadline, parse_offset
 from engine.errors import DeadlineError
 from engine.model import Item
 from engine.policy import Policy, Rule, fraction, read_sources
@@ -277,6 +277,13 @@ def _reference(item: Item, rule: Rule | None, tz: ZoneInfo) -> datetime | None:
     return datetime.combine(date.fromisoformat(base), time(), tz)
 
 
+@lru_cache(maxsize=8192)
+def read_deadline(expr: str, ref: datetime, tz: ZoneInfo, calendar: WorkCalendar) -> Deadline:
+    """parse_deadline for one due date, memoised: a list's rows share a handful of
+    expressions and found days (a Deadline is immutable; errors are not cached)."""
+    return parse_deadline(expr, ref, tz, calendar=calendar, count=1)
+
+
 def bind(item: Item, policy: Policy, *, calendar: WorkCalendar = DEFAULT_CALENDAR,
          tz: ZoneInfo = SHANGHAI) -> Basis:
     """The rule that applies to the item under `policy`, and the deadline it sets.
@@ -289,7 +296,7 @@ def bind(item: Item, policy: Policy, *, calendar: WorkCalendar = DEFAULT_CALENDA
         return Basis(name, policy.version, ref, None, None, note=NOTE_NO_RULE)
     if ref is None:
         return Basis(name, policy.version, None, None, None, note=NOTE_UNASSIGNED)
-    deadline = parse_deadline(expr, ref, tz, calendar=calendar, count=1)
+    deadline = read_deadline(expr, ref, tz, calendar)
     if deadline.kind is Kind.ONGOING:
         return Basis(name, policy.version, ref, None, None, note=NOTE_ONGOING)
     if deadline.kind is Kind.IMMEDIATE:
