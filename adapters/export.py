@@ -23,9 +23,9 @@ from engine.ledgerview import (
     HISTORY_COLUMNS,
     LEDGER_COLUMNS,
     SUMMARY_COLUMNS,
-    UnitTotal,
 )
 from engine.model import Item, LedgerEntry
+from engine.reports import Count
 from engine.service import BadValue
 
 _BOLD = Font(bold=True)
@@ -39,7 +39,7 @@ class LedgerExport:
 
     rows: Iterator[list[Any]]
     histories: Callable[[], Iterator[tuple[Item, list[LedgerEntry]]]]
-    totals: Callable[[], list[UnitTotal]]
+    totals: Callable[[], list[tuple[str, Count]]]
     tz: Any
     state_titles: Callable[[str, str | None], str]
 
@@ -77,11 +77,9 @@ def _history_rows(export: LedgerExport) -> Iterator[list[Any]]:
 
 def _summary_rows(export: LedgerExport) -> list[list[Any]]:
     totals = export.totals()
-    rows: list[list[Any]] = [[t.unit, t.found, t.closed, t.open, t.overdue, t.rate] for t in totals]
-    found, closed = sum(t.found for t in totals), sum(t.closed for t in totals)
-    rows.append(["合计", found, closed, found - closed, sum(t.overdue for t in totals),
-                 closed / found if found else None])
-    return rows
+    total = Count(found=sum(c.found for _, c in totals), closed=sum(c.closed for _, c in totals),
+                  overdue=sum(c.overdue for _, c in totals))
+    return [[name, c.found, c.closed, c.open, c.overdue, c.rate] for name, c in [*totals, ("合计", total)]]
 
 
 def _write_xlsx(path: Path, export: LedgerExport, progress: Callable[[], None] | None) -> None:

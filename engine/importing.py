@@ -32,7 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.errors import CellProblem, DeadlineError, NotFound, RectifyError, SheetError
-from engine.model import KINDS, Item, LedgerEntry
+from engine.model import Item, LedgerEntry
 from engine.org import Org
 from engine.plan import read_deadline
 from engine.policy import Policy
@@ -476,6 +476,16 @@ class Reader:
             return False
         return True
 
+    def _data_rows(self, sheet: str, header: Header,
+                   rows: Iterable[tuple[int, Sequence[Any]]]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(row number, cells by column) for every non-empty row, up to the row limit."""
+        for number, values in rows:
+            if not self._count_row(sheet, number):
+                return
+            cells = self._cells(sheet, number, header, values)
+            if cells is not None:
+                yield number, cells
+
     def _cells(self, sheet: str, number: int, header: Header, values: Sequence[Any]) -> dict[str, Any] | None:
         """The row's cells by column name; None for an empty row or one with a formula."""
         cells: dict[str, Any] = {}
@@ -507,12 +517,7 @@ class Reader:
         current_no: str | None = None
         requirement_index = 0
         pending: list[RowPlan] = []
-        for number, values in rows:
-            if not self._count_row(sheet, number):
-                break
-            cells = self._cells(sheet, number, header, values)
-            if cells is None:
-                continue
+        for number, cells in self._data_rows(sheet, header, rows):
             list_no = cell_text(cells.get("list_no"))
             if list_no:
                 yield from _numbered(pending)
@@ -559,12 +564,7 @@ class Reader:
     # -- the hazard list -------------------------------------------------------------
 
     def _hazard_rows(self, sheet: str, header: Header, rows: Iterable[tuple[int, Sequence[Any]]]) -> Iterator[RowPlan]:
-        for number, values in rows:
-            if not self._count_row(sheet, number):
-                break
-            cells = self._cells(sheet, number, header, values)
-            if cells is None:
-                continue
+        for number, cells in self._data_rows(sheet, header, rows):
             plan = self._hazard_row(sheet, number, header, cells)
             if plan is not None:
                 yield plan
@@ -792,6 +792,3 @@ def _plan_note(item: Item) -> str:
         return f"期限 {item.due.isoformat()}" + ("（暂定）" if item.provisional else "")
     return item.plan_note or ""
 
-
-def kinds_text() -> str:
-    return "、".join(f"{k}（{v}）" for k, v in KINDS.items())

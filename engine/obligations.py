@@ -26,10 +26,6 @@ class DueReport:
     due: date
 
 
-def _campaign(policy: Policy, name: str | None) -> Campaign | None:
-    return next((c for c in policy.campaigns if c.name == name), None) if name else None
-
-
 def _units(ob: Obligation, org: Org) -> list[str]:
     if ob.units is not None:
         return [org.unit(u).name for u in ob.units]
@@ -50,7 +46,7 @@ def current_reports(policy: Policy, org: Org, at: datetime, tz: ZoneInfo) -> lis
     """For each obligation, the period open at `at`: one DueReport per unit."""
     found: list[DueReport] = []
     for ob in policy.obligations:
-        campaign = _campaign(policy, ob.campaign)
+        campaign = policy.campaign(ob.campaign) if ob.campaign else None
         start = at
         if campaign and campaign.phases:
             opening = datetime.combine(campaign.phases[0].start, datetime.min.time(), tz)

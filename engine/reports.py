@@ -14,10 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from engine.ledgerview import escalation_at
 from engine.model import Item, LedgerEntry
 from engine.org import Org
-from engine.plan import Plan
 from engine.policy import Policy, StageReportSpec
 from engine.service import BadValue, Engine
 from engine.store import Query
@@ -256,11 +254,10 @@ def _overdue_row(engine: Engine, at_end: ItemAtEnd, period: Period, end: datetim
     plan = engine.plan(item)
     if plan.overdue_at is None or plan.overdue_at >= end:
         return None
-    reached = escalation_at(plan, end - timedelta(microseconds=1))
-    latest = reached.action if reached else ""
-    supervised = reached is not None and reached.index >= _supervision_rung(plan)
-    wf = engine.workflows.get(item.workflow)
-    state_title = wf.states[item.state].title if wf and item.state in wf.states else item.state
+    reached = plan.reached(end - timedelta(microseconds=1))
+    latest = reached[-1].action if reached else ""
+    supervised = any(step.action == "挂牌督办" for step in reached)
+    state_title = engine.workflows.state_title(item.workflow, item.state)
     due = plan.due
     days = (period.end - due).days if due else 0
     assert item.id is not None
@@ -307,11 +304,3 @@ def report_recipients(spec: StageReportSpec, org: Org) -> list[tuple[str, str, s
         unique.setdefault(entry[2].lower(), entry)
     return list(unique.values())
 
-
-def _supervision_rung(plan: Plan) -> int:
-    """The ladder position of 挂牌督办 in the item's rule (never reached if it has none)."""
-    if plan.rule is not None:
-        for index, step in enumerate(plan.rule.escalate):
-            if step.action == "挂牌督办":
-                return index
-    return 10**6

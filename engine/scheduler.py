@@ -273,8 +273,7 @@ class Scheduler:
 
     def _notice(self, p: Pending, recipient: dict[str, Any], at: datetime) -> Notice:
         item = p.item
-        wf = self.engine.workflows.get(item.workflow)
-        state = wf.states[item.state].title if wf and item.state in wf.states else item.state
+        state = self.engine.workflows.state_title(item.workflow, item.state)
         overdue = item.overdue_at + timedelta(seconds=item.paused_seconds) if item.overdue_at else None
         # Days overdue as the recipient reads the mail, not when the step fell due.
         days = max(0, (at - overdue).days) if overdue and p.kind == "escalate" else 0

@@ -250,6 +250,13 @@ class Workflows(dict[str, Workflow]):
         except KeyError:
             raise NotFound("流程", name, "已定义的流程：" + "、".join(self)) from None
 
+    def state_title(self, workflow: str, state: str | None) -> str:
+        """The state's title in its workflow; the bare name when either is unknown."""
+        if state is None:
+            return ""
+        wf = self.get(workflow)
+        return wf.states[state].title if wf and state in wf.states else state
+
 
 def load_dir(directory: Path) -> Workflows:
     """Every workflows/*.yaml; any problem in any file means nothing is loaded."""

@@ -36,10 +36,9 @@ def instant(text: str | None, app: Any, option: str = "--at") -> datetime:
 
 
 def item_json(item: Item, workflows: Workflows, tz: ZoneInfo) -> dict[str, Any]:
-    wf = workflows.get(item.workflow)
     data: dict[str, Any] = {
         "id": item.id, "kind": item.kind, "workflow": item.workflow, "state": item.state,
-        "state_title": wf.states[item.state].title if wf and item.state in wf.states else item.state,
+        "state_title": workflows.state_title(item.workflow, item.state),
         "title": item.title, "category": item.category, "level": item.level, "unit": item.unit,
         "responsible": item.responsible, "location": item.location, "reporter": item.reporter,
         "found_at": item.found_at.astimezone(tz).isoformat(), "deadline": item.deadline,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
@@ -28,21 +29,15 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 @contextmanager
-def progress(label: str, enabled: bool) -> Iterator[Progress | None]:
+def progress(enabled: bool = True) -> Iterator[Progress | None]:
     """A progress bar on stderr when it is a terminal; nothing otherwise."""
     if not enabled or not sys.stderr.isatty():
         yield None
         return
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), transient=True, console=_stderr_console())
+                   TimeElapsedColumn(), transient=True, console=Console(stderr=True))
     with bar:
         yield bar
-
-
-def _stderr_console() -> Any:
-    from rich.console import Console
-
-    return Console(stderr=True)
 
 
 def _tracked(tables: list[Table], bar: Progress | None) -> list[Table]:
@@ -99,7 +94,7 @@ def import_file(ctx: Context, file: Path, kind: str | None, dry_run: bool, as_js
     sources = {"task": source or campaign or (only.name if only else file.stem), "hazard": source or file.stem}
     importer = Importer(app.engine, org, rules)
     reader = importer.reader(str(file), kind=kind, reference=ref, sources=sources, max_rows=max_rows)
-    with progress("导入", not as_json) as bar, open_tables(file) as tables:
+    with progress(not as_json) as bar, open_tables(file) as tables:
         rows = reader.read(_tracked(tables, bar), sheet)
     plan = importer.plan(reader, rows, who, note)
     if not dry_run:
@@ -173,14 +168,9 @@ def export_file(ctx: Context, file: Path, state: tuple[str, ...], unit: tuple[st
             for item in chunk:
                 yield item, ledgers[item.id]
 
-    def state_title(workflow: str, state: str | None) -> str:
-        wf = workflows.get(workflow)
-        if state is None:
-            return ""
-        return wf.states[state].title if wf and state in wf.states else state
-
-    export = LedgerExport(rows(), histories, lambda: unit_totals(flags, org.units), app.config.timezone, state_title)
-    with progress("导出", True) as bar:
+    export = LedgerExport(rows(), histories, lambda: unit_totals(flags, org.units), app.config.timezone,
+                          workflows.state_title)
+    with progress() as bar:
         task = bar.add_task("导出台账", total=len(found)) if bar else None
         write(file, export, (lambda: bar.advance(task)) if bar and task is not None else None)
     console.print(f"已导出 {len(found)} 项到 {file}")
