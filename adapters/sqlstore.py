@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapters import database
@@ -20,6 +20,20 @@ from engine.store import Query
 def _chunks(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
     for start in range(0, len(values), size):
         yield values[start:start + size]
+
+
+def _reserve_ids(conn: Connection, count: int) -> list[int]:
+    """`count` fresh item ids, taken before the rows are written so that each row goes
+    in once, already chained to its first ledger entry (an executemany INSERT cannot
+    return ids in order on SQLite). SQLite: the rowids it would assign itself, safe
+    because the write transaction holds the database lock (BEGIN IMMEDIATE).
+    PostgreSQL: values drawn from the column's own sequence, safe with other writers."""
+    if conn.dialect.name == "sqlite":
+        top = conn.execute(select(func.coalesce(func.max(items.c.id), 0))).scalar_one()
+        return list(range(top + 1, top + 1 + count))
+    drawn = conn.execute(text("SELECT nextval(pg_get_serial_sequence('items', 'id')) FROM generate_series(1, :n)"),
+                         {"n": count}).scalars().all()
+    return sorted(int(i) for i in drawn)
 
 
 def _row_to_item(row: Any) -> Item:
@@ -43,9 +57,6 @@ _GET = select(items).where(items.c.id == bindparam("b_id"))
 _GET_FOR_UPDATE = _GET.with_for_update()
 _INSERT_ITEM = insert(items)
 _INSERT_ENTRY = insert(ledger)
-_SET_CHAIN = update(items).where(items.c.id == bindparam("b_id"))
-_SET_CHAIN_MANY = (update(items).where(items.c.id == bindparam("b_id"))
-                   .values(ledger_seq=bindparam("b_seq"), ledger_head=bindparam("b_head")))
 _POLICY = select(policies).where(policies.c.version == bindparam("b_version"))
 _HISTORY = select(ledger).where(ledger.c.item_id == bindparam("b_id")).order_by(ledger.c.seq)
 
@@ -125,16 +136,11 @@ class SqlStore:
     def _add(self, item: Item, entry: LedgerEntry) -> Item:
         now = datetime.now(UTC)
         with self.write() as conn:
-            key = conn.execute(
-                _INSERT_ITEM,
-                {**_item_values(item), "version": 1, "ledger_seq": 0, "ledger_head": "",
-                 "created_at": now, "updated_at": now},
-            ).inserted_primary_key
-            assert key is not None
-            new_id = int(key[0])
+            [new_id] = _reserve_ids(conn, 1)
             sealed = entry.sealed(new_id, 1, "")
+            conn.execute(_INSERT_ITEM, {**_item_values(item), "id": new_id, "version": 1, "ledger_seq": 1,
+                                        "ledger_head": sealed.hash, "created_at": now, "updated_at": now})
             conn.execute(_INSERT_ENTRY, _entry_values(sealed))
-            conn.execute(_SET_CHAIN, {"b_id": new_id, "ledger_seq": 1, "ledger_head": sealed.hash})
         return self.get(new_id)
 
     def origins(self, candidates: list[str]) -> set[str]:
@@ -168,12 +174,13 @@ class SqlStore:
         try:
             with self.write() as conn:
                 for chunk in _chunks(list(new), 1000):
-                    rows = [{**_item_values(item), "version": 1, "ledger_seq": 0, "ledger_head": "",
-                             "created_at": now, "updated_at": now} for item, _ in chunk]
-                    chunk_ids = self._insert_items(conn, chunk, rows)
+                    chunk_ids = _reserve_ids(conn, len(chunk))
                     sealed = [entry.sealed(i, 1, "") for i, (_, entry) in zip(chunk_ids, chunk, strict=True)]
+                    conn.execute(_INSERT_ITEM, [
+                        {**_item_values(item), "id": i, "version": 1, "ledger_seq": 1, "ledger_head": e.hash,
+                         "created_at": now, "updated_at": now}
+                        for i, (item, _), e in zip(chunk_ids, chunk, sealed, strict=True)])
                     conn.execute(_INSERT_ENTRY, [_entry_values(e) for e in sealed])
-                    conn.execute(_SET_CHAIN_MANY, [{"b_id": e.item_id, "b_seq": 1, "b_head": e.hash} for e in sealed])
                     ids += chunk_ids
                 for item, expected, entry in changed:
                     current = conn.execute(_GET_FOR_UPDATE, {"b_id": item.id}).first()
@@ -187,21 +194,6 @@ class SqlStore:
                 raise AlreadyExists("、".join(i.origin for i, _ in new if i.origin)[:200]) from exc
             raise
         return ids
-
-    @staticmethod
-    def _insert_items(conn: Connection, chunk: list[tuple[Item, LedgerEntry]], rows: list[dict[str, Any]]) -> list[int]:
-        """Insert rows, returning their ids in order. Items with origins (imported rows
-        always have one) go in as one executemany and their ids are read back by origin:
-        SQLite cannot return ids in parameter order from a batch, so SQLAlchemy would
-        otherwise send one statement per row."""
-        origins = [item.origin for item, _ in chunk]
-        if all(origins):
-            conn.execute(_INSERT_ITEM, rows)
-            found = {r.origin: int(r.id) for r in conn.execute(
-                select(items.c.id, items.c.origin).where(items.c.origin.in_(origins)))}
-            return [found[o] for o in origins]
-        result = conn.execute(_INSERT_ITEM.returning(items.c.id, sort_by_parameter_order=True), rows)
-        return [int(r[0]) for r in result]
 
     def get(self, item_id: int) -> Item:
         with self.read() as conn:

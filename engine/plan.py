@@ -149,6 +149,28 @@ class Plan:
                                   rung.repeat if i and rung.repeat else rung.after))
         return found
 
+    def catch_up(self, now: datetime) -> tuple[datetime, Step | None]:
+        """Where the cursor of an item first seen at `now` starts, and its first step after
+        that: reminders it was reported too late for are owed nothing and, if it is overdue
+        already, only its latest escalation is still to send (not the whole ladder).
+
+        Once overdue, the answer depends only on the ladder, the overdue instant and
+        `now` (reminders fall before the overdue instant), so it is shared by every item
+        of an import overdue since the same instant."""
+        if self.overdue_at is None or self.rule is None or now < self.overdue_at:
+            return now, self.next_step(now)
+        key = (id(self.rule), self.overdue_at, now, id(self.calendar), self.tz.key)
+        hit = _CATCH_UPS.get(key)
+        if hit is not None and hit[0] is self.rule and hit[1] is self.calendar:
+            return hit[2], hit[3]
+        latest = max(self.reached(now), key=_order, default=None)
+        cursor = latest.at - timedelta(microseconds=1) if latest else now
+        step = self.next_step(cursor)
+        if len(_CATCH_UPS) >= _SHIFT_MEMO_SIZE:
+            _CATCH_UPS.clear()
+        _CATCH_UPS[key] = (self.rule, self.calendar, cursor, step)
+        return cursor, step
+
     def _rung(self, index: int, after: datetime | None, until: datetime | None) -> Iterator[Step]:
         assert self.rule is not None and self.overdue_at is not None
         rung = self.rule.escalate[index]
@@ -211,6 +233,12 @@ def _series(first: str, repeat: str | None, start: datetime, calendar: WorkCalen
                          calendar, tz)
         found = _SERIES[key] = (calendar, series)
     return found[1]
+
+
+# Plan.catch_up for overdue items, keyed by id(rule) and id(calendar); both are kept
+# alongside so that a reused id cannot match.
+_CATCH_UPS: dict[tuple[int, datetime, datetime, int, str],
+                 tuple[Rule, WorkCalendar, datetime, Step | None]] = {}
 
 
 def _order(step: Step) -> tuple[datetime, bool, int, int]:

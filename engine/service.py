@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -138,7 +138,9 @@ class Engine:
         if wf.initial == "assigned":
             item.assigned_at = now
         plan = self.rebind(item, self.policies.for_binding())
-        self._catch_up_from(item, plan, now)
+        # Owed nothing for what it was reported too late for (Plan.catch_up).
+        item.planned_until, step = plan.catch_up(now)
+        item.next_action_at = step.at if step else None
         actor = item.reporter or SYSTEM_ACTOR
         changes = {k: [None, v] for k, v in item.snapshot().items() if v is not None}
         changes.update(_basis_changes(None, item))
@@ -266,13 +268,6 @@ class Engine:
         elif clock_changed:
             self.schedule(draft, self.plan(draft, policy))
 
-    def _catch_up_from(self, item: Item, plan: Plan, now: datetime) -> None:
-        """A new item owes nothing for the reminders it was reported too late for; if it is
-        overdue already, its latest escalation is sent at once (not the whole ladder)."""
-        latest = max(plan.reached(now), key=_step_order, default=None)
-        item.planned_until = latest.at - timedelta(microseconds=1) if latest else now
-        self.schedule(item, plan)
-
     def migrate(self, item_id: int, actor: str, policy: Policy | None = None,
                 note: str | None = None) -> tuple[Item, Item]:
         """Bind an item in flight to `policy` (the current one by default), recorded in its
@@ -318,10 +313,6 @@ def _basis_changes(before: Item | None, after: Item) -> dict[str, list[Any]]:
         if old != new:
             changes[name] = [_plain(old), _plain(new)]
     return changes
-
-
-def _step_order(step: Any) -> Any:
-    return (step.at, step.index)
 
 
 def _plain(value: Any) -> Any:
