@@ -86,10 +86,10 @@ def import_task_list(app: Any, path: Path) -> int:
     importer = Importer(app.engine, app.policy.org, rules)
     reader = importer.reader(str(path), kind="task", reference=ref, max_rows=1000,
                              sources={"task": campaign.name if campaign else path.stem, "hazard": path.stem})
-    with open_tables(path) as tables:
-        rows = reader.read(tables)
     actor = app.policy.org.unit(app.policy.org.safety_office).head
-    return importer.apply(importer.plan(reader, rows, actor)).count("new")
+    with open_tables(path) as tables:
+        plan = importer.plan(reader, reader.rows(tables), actor)
+    return importer.apply(plan).count("new")
 
 
 def populate(app: Any) -> int:

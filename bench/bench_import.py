@@ -15,8 +15,8 @@ Baseline: `openpyxl.load_workbook(path, read_only=True)` iterating every row's v
 
 Measured: the import as `rectify import FILE` does it
 (`adapters.cli.sheets.import_file`): `Importer(app.engine, org, rules)`,
-`importer.reader(...)`, `open_tables(file)` + `reader.read(tables)`, `importer.plan(...)`
-and `importer.apply(plan)`, one real transaction writing N items and N ledger rows.
+`importer.reader(...)`, `open_tables(file)` + `importer.plan(reader, reader.rows(tables))`
+(rows planned in batches as they are read) and `importer.apply(plan)`, one real transaction writing N items and N ledger rows.
 Each round imports into a fresh SQLite site made by `bench.sites.make_site` (as
 `rectify init` makes one, plus the generated rule file: 50 rules) and opened by
 `open_app` with the real clock, as the CLI opens it; making and opening the site are
@@ -169,8 +169,7 @@ def import_file(app: App, path: Path) -> ImportPlan:
     importer = Importer(app.engine, org, rules)
     reader = importer.reader(str(path), kind=None, reference=ref, sources=sources, max_rows=MAX_ROWS)
     with open_tables(path) as tables:
-        rows = reader.read(tables, None)
-    plan = importer.plan(reader, rows, who, None)
+        plan = importer.plan(reader, reader.rows(tables, None), who, None)
     importer.apply(plan)
     return plan
 

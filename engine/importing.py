@@ -24,6 +24,7 @@ import difflib
 import functools
 import gc
 import hashlib
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -60,6 +61,9 @@ def without_gc(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 # How many problems are listed before the rest are only counted.
 MAX_PROBLEMS = 200
+# Rows planned together: one store lookup each, and few enough that a row's deadline,
+# read when the row is read, is still memoised (plan.read_deadline) when it is planned.
+PLAN_BATCH = 1000
 
 
 class Formula(str):
@@ -425,9 +429,10 @@ class Reader:
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(CellProblem(self.file, sheet, row, column, message))
 
-    @without_gc
-    def read(self, tables: Iterable[Table], only_sheet: str | None = None) -> list[RowPlan]:
-        plans: list[RowPlan] = []
+    def rows(self, tables: Iterable[Table], only_sheet: str | None = None) -> Iterator[RowPlan]:
+        """The rows to import, as they are read (Importer.plan consumes them in batches,
+        while their deadlines are still in read_deadline's memo); problems are collected."""
+        found = 0
         seen: dict[str, tuple[str, int]] = {}
         sheets_seen, skipped = 0, list[tuple[str, str]]()
         for table in tables:
@@ -458,15 +463,15 @@ class Reader:
                                  f"与工作表“{taken[0]}”第{taken[1]}行是同一事项（{_key_title(plan.key)}），同一文件中不能出现两次")
                     continue
                 seen[plan.key] = (plan.sheet, plan.row)
-                plans.append(plan)
+                found += 1
+                yield plan
         if only_sheet is not None and sheets_seen == 0:
             self.problem(only_sheet, None, None, "文件中没有这个工作表")
-        elif not plans and not self.problem_count:
+        elif not found and not self.problem_count:
             reasons = "；".join(f"工作表“{name}”：{why}" for name, why in skipped)
             self.problem(None, None, None, reasons or "文件中没有任何数据行")
         else:
             self.warnings += [f"工作表“{name}”不是任务清单或隐患清单，已跳过" for name, _ in skipped]
-        return plans
 
     def _count_row(self, sheet: str, number: int) -> bool:
         self.rows_read += 1
@@ -713,13 +718,26 @@ class Importer:
                       sources=sources, check_deadline=self.describe_deadline, max_rows=max_rows)
 
     @without_gc
-    def plan(self, reader: Reader, rows: list[RowPlan], actor: str, note: str | None = None) -> ImportPlan:
-        """Each row compared with what is stored; raises SheetError with every problem."""
-        stored_by_id = self.engine.store.get_many([r.item_id for r in rows if r.item_id is not None])
-        stored_by_origin = self.engine.store.by_origins([r.key for r in rows if r.item_id is None])
+    def plan(self, reader: Reader, rows: Iterable[RowPlan], actor: str, note: str | None = None) -> ImportPlan:
+        """Each row compared with what is stored, a batch at a time as `rows` are read;
+        raises SheetError with every problem."""
         outcomes: list[Outcome] = []
         result = ImportPlan(reader.file, outcomes, reader.warnings)
         at = self.engine.clock.now()
+        source = iter(rows)
+        while batch := list(itertools.islice(source, PLAN_BATCH)):
+            self._plan_batch(reader, batch, actor, note, at, result)
+        if reader.problem_count:
+            more = reader.problem_count - len(reader.problems)
+            summary = f"共 {reader.problem_count} 处问题" + (f"（只列出前 {len(reader.problems)} 处，另有 {more} 处）" if more else "") + "；没有导入任何内容"
+            raise SheetError(reader.problems, summary)
+        return result
+
+    def _plan_batch(self, reader: Reader, rows: list[RowPlan], actor: str, note: str | None, at: datetime,
+                    result: ImportPlan) -> None:
+        stored_by_id = self.engine.store.get_many([r.item_id for r in rows if r.item_id is not None])
+        stored_by_origin = self.engine.store.by_origins([r.key for r in rows if r.item_id is None])
+        outcomes = result.outcomes
         for row in rows:
             if row.item_id is not None:
                 stored = stored_by_id.get(row.item_id)
@@ -737,11 +755,6 @@ class Importer:
                     outcomes.append(self._compare(row, stored, actor, note, at, result))
             except RectifyError as exc:
                 reader.problem(row.sheet, row.row, None, str(exc))
-        if reader.problem_count:
-            more = reader.problem_count - len(reader.problems)
-            summary = f"共 {reader.problem_count} 处问题" + (f"（只列出前 {len(reader.problems)} 处，另有 {more} 处）" if more else "") + "；没有导入任何内容"
-            raise SheetError(reader.problems, summary)
-        return result
 
     def _report(self, row: RowPlan, actor: str, note: str | None) -> Report:
         f = dict(row.fields)

@@ -45,7 +45,7 @@ def _tracked(tables: list[Table], bar: Progress | None) -> list[Table]:
         return tables
 
     def rows(table: Table) -> Iterator[tuple[int, Sequence[Any]]]:
-        task = bar.add_task(f"读取“{table.name}”", total=table.total)
+        task = bar.add_task(f"读取并核对“{table.name}”", total=table.total)
         for pair in table.rows:
             bar.advance(task)
             yield pair
@@ -95,8 +95,7 @@ def import_file(ctx: Context, file: Path, kind: str | None, dry_run: bool, as_js
     importer = Importer(app.engine, org, rules)
     reader = importer.reader(str(file), kind=kind, reference=ref, sources=sources, max_rows=max_rows)
     with progress(not as_json) as bar, open_tables(file) as tables:
-        rows = reader.read(_tracked(tables, bar), sheet)
-    plan = importer.plan(reader, rows, who, note)
+        plan = importer.plan(reader, reader.rows(_tracked(tables, bar), sheet), who, note)
     if not dry_run:
         importer.apply(plan)
     if as_json:
