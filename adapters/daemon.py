@@ -22,11 +22,12 @@ import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from adapters.leader import SqliteDaemonLock, leadership_for, sqlite_path
 from adapters.outbox import daemon_name
 from adapters.templates import Templates
 from adapters.wiring import App, SiteFiles, load_policy, open_app
 from engine.clock import Clock
-from engine.errors import ConfigError, Problem
+from engine.errors import AlreadyRunning, ConfigError, Problem
 from engine.notices import AdminAlert
 from engine.scheduler import Composed, Scheduler, TickReport
 
@@ -40,7 +41,9 @@ class Daemon:
         self.clock = self.app.engine.clock
         self.name = name or daemon_name()
         self.started_at = self.clock.now()
-        self.scheduler: Scheduler = self.app.scheduler()
+        self.leadership = leadership_for(self.app.store.engine, self.name)
+        self._database_lock: SqliteDaemonLock | None = None
+        self.scheduler: Scheduler = self.app.scheduler(site_wide=self.leadership.held)
         self._lock = threading.Lock()  # a reload never swaps files in the middle of a tick
         self.stop_requested = threading.Event()
         self.reload_requested = threading.Event()
@@ -172,7 +175,35 @@ class Daemon:
         except Exception as exc:  # noqa: BLE001 - without a watcher SIGHUP still works
             log.error("watch_failed", error=str(exc))
 
+    def close(self) -> None:
+        self.leadership.close()
+        self.app.close()
+
+    def lock_database(self) -> None:
+        """On SQLite, become the database's only daemon, or AlreadyRunning (and closed)
+        if another daemon serves it. Nothing to do on PostgreSQL."""
+        database = sqlite_path(self.app.store.engine)
+        if database is None or self._database_lock is not None:
+            return
+        lock = SqliteDaemonLock(database)
+        try:
+            lock.acquire()
+        except AlreadyRunning:
+            self.close()
+            raise
+        self._database_lock = lock
+
     def run(self) -> None:
+        """Tick until SIGTERM/SIGINT (after lock_database, if not done yet)."""
+        self.lock_database()
+        try:
+            self._run()
+        finally:
+            if self._database_lock is not None:
+                self._database_lock.release()
+                self._database_lock = None
+
+    def _run(self) -> None:
         tz = self.app.config.timezone
         signal.signal(signal.SIGTERM, lambda *_: self.stop_requested.set())
         signal.signal(signal.SIGINT, lambda *_: self.stop_requested.set())
@@ -195,5 +226,5 @@ class Daemon:
         finally:
             log.info("daemon_stopping", name=self.name)
             jobs.shutdown(wait=True)  # the running tick finishes
-            self.app.close()
+            self.close()
             log.info("daemon_stopped", name=self.name)

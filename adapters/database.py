@@ -18,7 +18,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from engine.errors import StoreError
+from engine.errors import StoreError, Unreachable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE = "rectify_write"
@@ -108,6 +108,11 @@ def require_current(engine: Engine) -> None:
         )
 
 
+# What drivers say when the server is down, refusing, restarting or gone mid-session.
+_UNREACHABLE = ("connect", "connection", "starting up", "shutting down", "terminating", "server closed",
+                "no route to host", "timeout expired", "could not translate host")
+
+
 def translate(exc: DBAPIError, url: Any) -> StoreError:
     """A driver error as a StoreError that names the database and says what to do."""
     text = str(exc.orig) if exc.orig is not None else str(exc)
@@ -116,6 +121,7 @@ def translate(exc: DBAPIError, url: Any) -> StoreError:
         return StoreError(f"数据库 {where} 被其他进程锁定，{BUSY_TIMEOUT_MS // 1000} 秒后仍未释放：{text}")
     if "unable to open" in text:
         return StoreError(f"无法打开数据库 {where}：{text}")
-    if "connect" in text.lower() or "connection" in text.lower():
-        return StoreError(f"无法连接数据库 {where}：{text.strip()}")
+    lowered = text.lower()
+    if exc.connection_invalidated or any(word in lowered for word in _UNREACHABLE):
+        return Unreachable(f"无法连接数据库 {where}：{text.strip()}")
     return StoreError(f"数据库 {where} 出错：{text.strip()}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,8 +74,9 @@ class App:
     def outbox(self) -> SqlOutbox:
         return SqlOutbox(self.store)
 
-    def scheduler(self, mailer: Mailer | None = None) -> Scheduler:
-        """The tick: schedule, compose with the site's templates, deliver by the site's mailer."""
+    def scheduler(self, mailer: Mailer | None = None, site_wide: Callable[[], bool] | None = None) -> Scheduler:
+        """The tick: schedule, compose with the site's templates, deliver by the site's mailer;
+        `site_wide` says whether this process may do the once-per-site work now."""
         templates = Templates(self.config.templates_dir)
         sched = self.config.scheduler
         mail = self.config.mail
@@ -83,7 +85,7 @@ class App:
             mailer or mailer_for(mail, clock=self.engine.clock, sender_name=self.config.name),
             site_name=self.config.name, tick_seconds=sched.tick_seconds, batch_size=sched.batch_size,
             claim_seconds=sched.claim_seconds, max_attempts=mail.max_attempts,
-            periodic=stagereport.periodic(self, templates))
+            periodic=stagereport.periodic(self, templates), site_wide=site_wide)
 
     def plan_for(self, item: Item, rules: Policy | None = None) -> Plan:
         """The item's plan under the version it is bound to (or under a draft policy)."""

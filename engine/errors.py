@@ -124,3 +124,11 @@ class SheetError(RectifyError):
 
 class StoreError(RectifyError):
     """The database cannot be used; `reason` names the database and the cause."""
+
+
+class Unreachable(StoreError):
+    """The database server cannot be reached (refused, down, restarting): worth retrying."""
+
+
+class AlreadyRunning(StoreError):
+    """Another daemon already serves this SQLite database."""

@@ -160,12 +160,13 @@ class TickReport:
     retried: int = 0
     dead: int = 0
     seconds: float = 0.0
+    site_wide: bool = True  # whether this process did the site-wide work (held the site lock)
     errors: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"at": self.at.isoformat(), "opened": self.opened, "reports": self.reports, "items": self.items, "queued": self.queued,
                 "composed": self.composed, "sent": self.sent, "retried": self.retried,
-                "dead": self.dead, "seconds": round(self.seconds, 3)}
+                "dead": self.dead, "site_wide": self.site_wide, "seconds": round(self.seconds, 3)}
 
 
 Render = Callable[[Digest], Any]  # → an object with subject, text, html
@@ -176,10 +177,14 @@ class Scheduler:
                  site_name: str, tick_seconds: float = 60, batch_size: int = 500,
                  claim_seconds: float = 300, max_attempts: int = 12,
                  rng: random.Random | None = None,
-                 periodic: Callable[[datetime], int] | None = None) -> None:
+                 periodic: Callable[[datetime], int] | None = None,
+                 site_wide: Callable[[], bool] | None = None) -> None:
         self.engine, self.outbox, self.render, self.mailer = engine, outbox, render, mailer
         # Site-wide work once per period (stage reports); returns how many it queued.
         self.periodic = periodic
+        # Whether this process may do the site-wide work now (it holds the site lock);
+        # other daemons on the same database only schedule, compose and deliver.
+        self.site_wide = site_wide
         self.site_name = site_name
         self.tick_seconds, self.batch_size = tick_seconds, batch_size
         self.claim_seconds, self.max_attempts = claim_seconds, max_attempts
@@ -190,12 +195,14 @@ class Scheduler:
     def tick(self, at: datetime) -> TickReport:
         report = TickReport(at)
         previous = self.outbox.previous_tick()
-        report.opened = self.open_obligations(at)
-        if self.periodic is not None:
-            try:
-                report.reports = self.periodic(at)
-            except RectifyError as exc:
-                log.error("stage_report_failed", error=str(exc))
+        report.site_wide = self.site_wide is None or self.site_wide()
+        if report.site_wide:
+            report.opened = self.open_obligations(at)
+            if self.periodic is not None:
+                try:
+                    report.reports = self.periodic(at)
+                except RectifyError as exc:
+                    log.error("stage_report_failed", error=str(exc))
         report.items, report.queued = self.schedule(at, previous)
         report.composed = self.compose(at)
         self.deliver(at, report)

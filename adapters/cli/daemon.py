@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
+import threading
 from datetime import datetime
 from typing import Any
 
 import click
+import structlog
 from rich.table import Table
 
 from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import console, parse_time
+from engine.errors import Unreachable
 from engine.scheduler import TickReport
+
+log = structlog.get_logger("rectify.daemon")
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -25,13 +31,12 @@ def daemon(ctx: Context) -> None:
     SIGHUP 或修改 rules/、workflows/、templates/、org.yaml 时重新加载；SIGTERM 完成当前一轮后退出。"""
     from adapters.daemon import Daemon
 
-    app = ctx.app
+    app = _open_when_reachable(ctx)
+    if app is None:
+        return  # asked to stop while waiting for the database
     config = app.config
-    where = config.mail.outbox_dir if config.mail.transport == "file" else f"{config.mail.host}:{config.mail.port}"
-    click.echo(f"rectify 守护进程启动：站点“{config.name}”，规则版本 {app.policy.rules.version}，"
-               f"每 {config.scheduler.tick_seconds:g} 秒检查一次；邮件{'写入' if config.mail.transport == 'file' else '发往'} {where}",
-               err=True)
     tz = config.timezone
+    where = config.mail.outbox_dir if config.mail.transport == "file" else f"{config.mail.host}:{config.mail.port}"
 
     def tell(report: TickReport) -> None:
         # People watching a terminal (make run) see what each tick did; services have the log.
@@ -41,8 +46,38 @@ def daemon(ctx: Context) -> None:
                        + (f"，死信 {report.dead} 封" if report.dead else "")
                        + (f"，新报送任务 {report.opened} 项" if report.opened else ""), err=True)
 
-    Daemon(ctx.site_dir, app=app, on_tick=tell).run()
-    ctx._app = None  # closed by the daemon
+    runner = Daemon(ctx.site_dir, app=app, on_tick=tell)
+    ctx._app = None  # the daemon closes it
+    runner.lock_database()  # a second daemon on a SQLite database stops here
+    click.echo(f"rectify 守护进程启动：站点“{config.name}”，规则版本 {app.policy.rules.version}，"
+               f"每 {config.scheduler.tick_seconds:g} 秒检查一次；邮件{'写入' if config.mail.transport == 'file' else '发往'} {where}",
+               err=True)
+    runner.run()
+
+
+# Waiting for the database at start: 1, 2, 4 … seconds, then every minute.
+FIRST_WAIT, LONGEST_WAIT = 1.0, 60.0
+
+
+def _open_when_reachable(ctx: Context) -> Any:
+    """The site's App once its database answers. A server that is down or still
+    starting (the daemon came up first after a reboot) is waited for, with a log line
+    per attempt, until it answers or SIGTERM/SIGINT; any other problem fails at once."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    wait, attempt = FIRST_WAIT, 0
+    while True:
+        try:
+            return ctx.app
+        except Unreachable as exc:
+            attempt += 1
+            log.warning("database_unreachable", error=str(exc), attempt=attempt, retry_in=wait,
+                        hint=f"数据库暂时无法连接，{wait:g} 秒后重试（第 {attempt} 次）")
+        if stop.wait(wait):
+            log.info("daemon_stopped_waiting_for_database", attempts=attempt)
+            return None
+        wait = min(wait * 2, LONGEST_WAIT)
 
 
 @cli.command()
@@ -57,7 +92,11 @@ def tick(ctx: Context, at: str | None, as_json: bool) -> None:
     app = ctx.app
     when = parse_time(at, app.config.timezone, "--at") if at else None
     # Ticks by hand share one heartbeat row per host, not one per process.
-    report = Daemon(ctx.site_dir, app=app, name=f"{socket.gethostname()}:rectify-tick").tick(when)
+    runner = Daemon(ctx.site_dir, app=app, name=f"{socket.gethostname()}:rectify-tick")
+    try:
+        report = runner.tick(when)
+    finally:
+        runner.leadership.close()
     if report is None:
         raise click.ClickException("本轮调度失败，详见日志")
     if as_json:
