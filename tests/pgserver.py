@@ -65,16 +65,35 @@ class PgServer:
         data, port = self._dir / "data", _free_port()
         self._run(str(bindir / "initdb"), "-D", str(data), "-U", "rectify", "--auth=trust", "-E", "UTF8",
                   "--locale=C.UTF-8")
-        self._run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(self._dir / "log"), "-w",
-                  "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {self._dir} -c fsync=off "
-                  "-c max_connections=200", "start")
-        self._run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "rectify", "rectify_test")
         self.port = port
+        self.start_server()
+        self._run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "rectify", "rectify_test")
         self.url = f"postgresql+psycopg://rectify@127.0.0.1:{port}/rectify_test"
+
+    def _ctl(self, *args: str) -> None:
+        assert self._dir and self._bindir
+        self._run(str(self._bindir / "pg_ctl"), "-D", str(self._dir / "data"), *args)
+
+    def start_server(self) -> None:
+        """Start (or start again) the cluster on its port, waiting until it accepts connections."""
+        assert self._dir
+        self._ctl("-l", str(self._dir / "log"), "-w", "-o",
+                  f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self._dir} -c fsync=off "
+                  "-c max_connections=200", "start")
+
+    def stop_server(self) -> None:
+        """Stop the cluster but keep its data (fast shutdown: sessions are cut off)."""
+        self._ctl("-m", "fast", "-w", "stop")
+
+    def restart(self) -> None:
+        self.stop_server()
+        self.start_server()
 
     def stop(self) -> None:
         if self._dir and self._bindir:
             try:
-                self._run(str(self._bindir / "pg_ctl"), "-D", str(self._dir / "data"), "-m", "fast", "stop")
+                self._ctl("-m", "fast", "stop")
+            except subprocess.CalledProcessError:
+                pass  # already stopped
             finally:
                 shutil.rmtree(self._dir, ignore_errors=True)
