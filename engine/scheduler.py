@@ -48,6 +48,9 @@ log = structlog.get_logger("rectify.scheduler")
 # An item whose plan cannot be computed (bad data) is looked at again after this long,
 # rather than at every tick.
 RETRY_BROKEN_ITEM = timedelta(hours=1)
+# Messages are leased for delivery a few at a time: the lease (claim_seconds) must
+# outlast sending a whole batch, or another daemon would take the rest and send it too.
+SEND_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -294,7 +297,8 @@ class Scheduler:
         (the server is likely down for all of them) and leave the rest for later."""
         report = report or TickReport(at)
         while True:
-            batch = self.outbox.claim_messages(at, self.batch_size, at + timedelta(seconds=self.claim_seconds))
+            batch = self.outbox.claim_messages(at, min(self.batch_size, SEND_BATCH),
+                                               at + timedelta(seconds=self.claim_seconds))
             if not batch:
                 return report
             stopped = self._send_batch(batch, at, report)

@@ -95,7 +95,7 @@ def harness(site: Path, serve: Callable[..., Server]) -> Iterator[Harness]:
     campaign.write_text(campaign.read_text(encoding="utf-8").split("obligations:")[0], encoding="utf-8")
     h = Harness(site, server)
     yield h
-    h.app.close()
+    h.daemon.close()
 
 
 # Addresses of the demo org the ladder climbs through.
