@@ -2,10 +2,10 @@
 
 The main thread only waits for flags: SIGTERM/SIGINT ask it to stop (the running tick
 finishes first), SIGHUP and any change under rules/, workflows/, templates/ or to
-org.yaml ask for a reload. A reload parses, validates and builds everything, checks it
-against the database and only then swaps; a broken edit is refused with file:line in
-the log and an email to the site's administrator, and the daemon keeps running on the
-last good version.
+org.yaml or calendar.yaml ask for a reload. A reload parses, validates and builds
+everything, checks it against the database and only then swaps; a broken edit is
+refused with file:line in the log and an email to the site's administrator, and the
+daemon keeps running on the last good version.
 """
 
 from __future__ import annotations
@@ -99,9 +99,12 @@ class Daemon:
             except Exception as exc:  # noqa: BLE001 - e.g. the database is unreachable
                 log.error("reload_failed", reason=reason, keeping=old, error=str(exc), exc_info=True)
                 return False
+            old_calendar = self.app.policy.calendar.digest
             self._swap(files)
             self._last_alert = None
-            log.info("policy_reloaded", reason=reason, old=old, new=self.version)
+            log.info("policy_reloaded", reason=reason, old=old, new=self.version,
+                     calendar=files.calendar.digest or None,
+                     calendar_changed=files.calendar.digest != old_calendar)
             return True
 
     def _check_against_database(self, files: SiteFiles) -> None:
@@ -122,6 +125,9 @@ class Daemon:
         engine = self.app.engine
         self.app.policy = files
         engine.workflows, engine.org = files.workflows, files.org
+        # A new calendar object: plan.py's memos are keyed by the calendar, so counts made
+        # with the old one are never reused.
+        engine.calendar = files.calendar.workcal
         engine.reset_caches()
         engine.policies.swap(files.rules)
 
@@ -134,7 +140,7 @@ class Daemon:
             log.warning("no_admin_email", hint="rectify.yaml 未设置 admin_email，无法通知管理员")
             return
         now = self.clock.now()
-        alert = AdminAlert(config.name, config.admin_email, f"规则修改未生效，继续按版本 {version} 运行",
+        alert = AdminAlert(config.name, config.admin_email, f"站点文件修改未生效，继续按规则版本 {version} 运行",
                            problems, now, config.timezone)
         try:
             rendered = Templates(config.templates_dir).admin_alert(alert)
@@ -157,7 +163,7 @@ class Daemon:
     def _is_watched(self, _change: Any, path: str) -> bool:
         config = self.app.config
         p = Path(path)
-        if p.name == config.org_file.name and p.parent == config.root:
+        if p.parent == config.root and p.name in (config.org_file.name, config.calendar_file.name):
             return True
         return any(d in p.parents for d in (config.rules_dir, config.workflows_dir, config.templates_dir))
 

@@ -14,6 +14,7 @@ from adapters.templates import Templates
 from engine import org as org_mod
 from engine import plan as plan_mod
 from engine import site as site_mod
+from engine import sitecalendar
 from engine import workflow as workflow_mod
 from engine.clock import Clock, SystemClock
 from engine.errors import ConfigError, Problem
@@ -26,6 +27,7 @@ from engine.policybook import PolicyBook
 from engine.scheduler import Scheduler
 from engine.service import Engine
 from engine.site import SiteConfig
+from engine.sitecalendar import SiteCalendar
 from engine.workflow import Workflows
 
 
@@ -36,14 +38,20 @@ class SiteFiles:
     org: Org
     workflows: Workflows
     rules: Policy
+    calendar: SiteCalendar
 
 
 def load_policy(config: SiteConfig, rules_dir: Path | None = None, clock: Clock | None = None) -> SiteFiles:
-    """org.yaml, workflows/ and rules/, with every problem in any file reported at once."""
+    """org.yaml, calendar.yaml, workflows/ and rules/, with every problem in any file
+    reported at once."""
     problems: list[Problem] = []
-    org = workflows = rules = None
+    org = workflows = rules = calendar = None
     try:
         org = org_mod.load(config.org_file)
+    except ConfigError as exc:
+        problems += exc.problems
+    try:
+        calendar = sitecalendar.load(config.calendar_file)
     except ConfigError as exc:
         problems += exc.problems
     try:
@@ -55,9 +63,9 @@ def load_policy(config: SiteConfig, rules_dir: Path | None = None, clock: Clock 
         rules = plan_mod.load_policy(rules_dir or config.rules_dir, (clock or SystemClock()).now(), states)
     except ConfigError as exc:
         problems += exc.problems
-    if problems or org is None or workflows is None or rules is None:
+    if problems or org is None or workflows is None or rules is None or calendar is None:
         raise ConfigError(problems)
-    return SiteFiles(org, workflows, rules)
+    return SiteFiles(org, workflows, rules, calendar)
 
 
 @dataclass
@@ -112,5 +120,6 @@ def open_app(site_dir: Path, clock: Clock | None = None) -> App:
     database.require_current(sql_engine)
     store = SqlStore(sql_engine)
     engine = Engine(store, policy.workflows, policy.org, clock or SystemClock(),
-                    policy_book(policy.rules, store, config), tz=config.timezone)
+                    policy_book(policy.rules, store, config), tz=config.timezone,
+                    calendar=policy.calendar.workcal)
     return App(config, policy, store, engine)

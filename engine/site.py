@@ -1,4 +1,5 @@
-"""The site: one directory holding rectify.yaml, org.yaml, rules/, workflows/ and templates/."""
+"""The site: one directory holding rectify.yaml, org.yaml, calendar.yaml, rules/, workflows/ and
+templates/."""
 
 from __future__ import annotations
 
@@ -103,6 +104,10 @@ class SiteConfig:
     @property
     def templates_dir(self) -> Path:
         return self.root / "templates"
+
+    @property
+    def calendar_file(self) -> Path:
+        return self.root / "calendar.yaml"
 
 
 def _database_url(raw: str, root: Path) -> str:

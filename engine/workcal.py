@@ -45,6 +45,18 @@ _LUNAR_FESTIVALS = {
 }
 FESTIVALS: tuple[str, ...] = (*_FIXED_FESTIVALS, *_LUNAR_FESTIVALS, "清明节", "除夕")
 
+# The package names its days in English; people check them against the Chinese notice.
+_STATUTORY_NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
+}
+
 
 class Counted(NamedTuple):
     """A day reached by counting working days, and whether the count is provisional."""
@@ -69,7 +81,7 @@ class WorkCalendar:
         (元旦, 劳动节, 国庆 1–3 Oct) stay off in such years without being listed.
     """
 
-    __slots__ = ("_off", "_on", "_known", "_published", "first_known", "last_known")
+    __slots__ = ("_off", "_on", "_known", "_published", "first_known", "last_known", "_advice")
 
     def __init__(
         self,
@@ -77,6 +89,7 @@ class WorkCalendar:
         holidays: Mapping[date, str] | Iterable[date] = (),
         workdays: Mapping[date, str] | Iterable[date] = (),
         years: Iterable[int] = (),
+        advice: str = "",
     ) -> None:
         extra_off, extra_on = _as_dates(holidays), _as_dates(workdays)
         clash = extra_off & extra_on
@@ -90,6 +103,11 @@ class WorkCalendar:
         self.last_known = max(d.year for d in base_off)
         self._published = frozenset(range(self.first_known, self.last_known + 1))
         self._known = self._published | frozenset(years)
+        self._advice = advice  # appended to provisional warnings: where to add a year
+
+    def published(self, year: int) -> bool:
+        """True when the calendar package itself carries the year's arrangement."""
+        return year in self._published
 
     def knows(self, year: int) -> bool:
         """True when the year's holiday arrangement is known (published or declared)."""
@@ -153,11 +171,23 @@ class WorkCalendar:
             return (
                 f"{year}年不在节假日日历范围内（{self.first_known}–{self.last_known}年），"
                 "工作日暂按周末和固定日期节日（元旦、劳动节、国庆节）计算，结果为暂定"
-            )
+            ) + self._advice
         return (
             f"{year}年的法定节假日安排尚未公布（日历只到{self.last_known}年），"
             "工作日暂按周末和固定日期节日（元旦、劳动节、国庆节）计算，结果为暂定"
-        )
+        ) + self._advice
+
+
+def statutory_day(day: date) -> tuple[bool, str] | None:
+    """The calendar package's own entry for `day`: (a working day?, the festival's Chinese
+    name), or None when it lists nothing (an ordinary day, or a year it does not know)."""
+    name = _statutory.workdays.get(day)
+    if name is not None:
+        return True, _STATUTORY_NAMES.get(name, name)
+    name = _statutory.holidays.get(day)
+    if name is not None:
+        return False, _STATUTORY_NAMES.get(name, name)
+    return None
 
 
 DEFAULT_CALENDAR = WorkCalendar()

@@ -20,8 +20,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Context:
     """What every command needs, built once and only when asked for."""
 
-    def __init__(self, site_dir: Path) -> None:
+    def __init__(self, site_dir: Path, explicit: bool = True) -> None:
         self.site_dir = site_dir
+        self.explicit = explicit  # named by --site or RECTIFY_SITE, not just the current directory
         self._app: Any = None
 
     @property
@@ -31,6 +32,17 @@ class Context:
 
             self._app = open_app(self.site_dir)
         return self._app
+
+    def site_calendar(self) -> tuple[Any, Any]:
+        """(SiteConfig, SiteCalendar) without opening the database. Outside any site, when
+        none was named, (None, an empty calendar): the package's arrangements only."""
+        from engine import site as site_mod
+        from engine import sitecalendar
+
+        if self.explicit or (self.site_dir / site_mod.CONFIG_FILE).exists():
+            config = site_mod.load(self.site_dir)
+            return config, sitecalendar.load(config.calendar_file)
+        return None, sitecalendar.SiteCalendar()
 
     def close(self) -> None:
         if self._app is not None:
@@ -51,7 +63,7 @@ def cli(ctx: click.Context, site: str | None) -> None:
     from adapters.logs import configure
 
     configure()
-    obj = Context(site_from(site))
+    obj = Context(site_from(site), explicit=bool(site or os.environ.get("RECTIFY_SITE")))
     ctx.obj = obj
     ctx.call_on_close(obj.close)
 

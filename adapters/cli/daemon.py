@@ -28,7 +28,7 @@ pass_ctx = click.make_pass_decorator(Context)
 @handle_errors
 def daemon(ctx: Context) -> None:
     """在前台运行调度守护进程（适合 systemd）：定时检查到期事项并发送提醒和督办邮件。
-    SIGHUP 或修改 rules/、workflows/、templates/、org.yaml 时重新加载；SIGTERM 完成当前一轮后退出。"""
+    SIGHUP 或修改 rules/、workflows/、templates/、org.yaml、calendar.yaml 时重新加载；SIGTERM 完成当前一轮后退出。"""
     from adapters.daemon import Daemon
 
     app = _open_when_reachable(ctx)

@@ -3,7 +3,10 @@
     rectify deadline 2020年底前 --ref 2020-08-01
     {"kind": "once", "dues": ["2020-12-31"], "overdue_at": ["2021-01-01T00:00:00+08:00"], …}
 
-Anything the engine cannot read with certainty exits 2 with the unreadable part on stderr.
+Working days follow the site's calendar (calendar.yaml: years the package does not know
+yet, the school's own days) when there is a site: --site, $RECTIFY_SITE, or the current
+directory if it is one; elsewhere the package's calendar alone. Anything the engine
+cannot read with certainty exits 2 with the unreadable part on stderr.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from datetime import date, datetime, time, tzinfo
 
 import click
 
-from adapters.cli.base import cli, echo_json, handle_errors
+from adapters.cli.base import Context, cli, echo_json, handle_errors
 from engine.clock import SystemClock
 from engine.deadline import parse_deadline, zone_of
 
@@ -41,14 +44,17 @@ def _reference(text: str | None, zone: tzinfo) -> datetime:
 
 @cli.command("deadline")
 @click.argument("expression")
-@click.option("--ref", "ref", metavar="YYYY-MM-DD[THH:MM]", help="参考时间（默认：现在）")
+@click.option("--ref", "--at", "ref", metavar="YYYY-MM-DD[THH:MM]", help="参考时间（默认：现在）")
 @click.option(
     "--count", type=click.IntRange(min=1), default=4, show_default=True, help="周期性期限列出几次"
 )
-@click.option("--tz", "tz", default="Asia/Shanghai", show_default=True, help="站点时区")
+@click.option("--tz", "tz", help="时区（默认：站点的时区，无站点时 Asia/Shanghai）")
+@click.pass_obj
 @handle_errors
-def deadline_command(expression: str, ref: str | None, count: int, tz: str) -> None:
-    """解析期限表述（如“2020年底前”“5个工作日内”“每季度末”），输出 JSON。"""
-    zone = _zone(tz)
-    result = parse_deadline(expression, _reference(ref, zone), zone, count=count)
+def deadline_command(ctx: Context, expression: str, ref: str | None, count: int, tz: str | None) -> None:
+    """解析期限表述（如“2020年底前”“5个工作日内”“每季度末”），输出 JSON。
+    有站点时按站点日历（calendar.yaml）计算工作日；跨入尚无节假日安排的年份时标记 provisional。"""
+    config, calendar = ctx.site_calendar()
+    zone = _zone(tz) if tz else (config.timezone if config else _zone("Asia/Shanghai"))
+    result = parse_deadline(expression, _reference(ref, zone), zone, calendar=calendar.workcal, count=count)
     echo_json(result.to_json())

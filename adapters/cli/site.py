@@ -26,7 +26,7 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.option("--database-url", help="数据库地址（默认：站点目录下的 SQLite 文件）")
 @handle_errors
 def init(directory: Path, with_demo: bool, database_url: str | None) -> None:
-    """创建一个站点目录：rectify.yaml、org.yaml、rules/、workflows/、templates/ 和数据库。"""
+    """创建一个站点目录：rectify.yaml、org.yaml、calendar.yaml、rules/、workflows/、templates/ 和数据库。"""
     config = create_site(directory, database_url)
     click.echo(f"已创建站点 {directory}（数据库：{database.describe(config.database_url)}）")
     if with_demo:
@@ -41,7 +41,7 @@ def init(directory: Path, with_demo: bool, database_url: str | None) -> None:
 @cli.command()
 @pass_ctx
 def check(ctx: Context) -> None:
-    """校验站点文件；每个问题以 文件:行号: 说明 列出。"""
+    """校验站点文件（含 calendar.yaml）；每个问题以 文件:行号: 说明 列出。"""
     problems: list[Problem] = []
     try:
         config = site_mod.load(ctx.site_dir)
@@ -59,6 +59,9 @@ def check(ctx: Context) -> None:
         click.echo(str(p), err=True)
     if problems:
         fail(f"发现 {len(problems)} 个问题，站点文件未通过校验")
+    if not config.calendar_file.exists():
+        click.echo("提示：站点没有 calendar.yaml（学期、尚未内置年份的节假日安排、学校自己的放假日），"
+                   "工作日只按内置的国务院安排计算；用 rectify calendar init 写入带说明的示例", err=True)
     click.echo("站点文件校验通过")
 
 
