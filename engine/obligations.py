@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from engine.deadline import parse_deadline
 from engine.org import Org
 from engine.policy import Campaign, Obligation, Policy
+from engine.workcal import WorkCalendar
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,10 @@ def _in_scope(ob: Obligation, campaign: Campaign | None, due: date) -> bool:
     return True
 
 
-def current_reports(policy: Policy, org: Org, at: datetime, tz: ZoneInfo) -> list[DueReport]:
-    """For each obligation, the period open at `at`: one DueReport per unit."""
+def current_reports(policy: Policy, org: Org, at: datetime, tz: ZoneInfo,
+                    calendar: WorkCalendar | None = None) -> list[DueReport]:
+    """For each obligation, the period open at `at`: one DueReport per unit (periods in
+    working days count with the site's `calendar`)."""
     found: list[DueReport] = []
     for ob in policy.obligations:
         campaign = policy.campaign(ob.campaign) if ob.campaign else None
@@ -51,7 +54,7 @@ def current_reports(policy: Policy, org: Org, at: datetime, tz: ZoneInfo) -> lis
         if campaign and campaign.phases:
             opening = datetime.combine(campaign.phases[0].start, datetime.min.time(), tz)
             start = max(at, opening)
-        deadline = parse_deadline(ob.every, start, tz, count=1)
+        deadline = parse_deadline(ob.every, start, tz, calendar=calendar, count=1)
         dues = deadline.next_dues(start, 1)
         if not dues or not _in_scope(ob, campaign, dues[0]) or start > at:
             continue

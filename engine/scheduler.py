@@ -215,7 +215,7 @@ class Scheduler:
         """Create this period's report tasks that do not exist yet (idempotent by origin)."""
         engine = self.engine
         try:
-            due = current_reports(engine.policies.current, engine.org, at, engine.tz)
+            due = current_reports(engine.policies.current, engine.org, at, engine.tz, engine.calendar)
             return len(engine.open_reports(due, at))
         except RectifyError as exc:
             log.error("obligations_failed", error=str(exc))

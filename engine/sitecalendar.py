@@ -57,7 +57,13 @@ from typing import Any
 from engine import yamlfile
 from engine.errors import ConfigError, Problem
 from engine.validate import check
-from engine.workcal import FIXED_HOLIDAYS, WorkCalendar, festival_date, statutory_day
+from engine.workcal import (
+    DEFAULT_CALENDAR,
+    FIXED_HOLIDAYS,
+    WorkCalendar,
+    festival_date,
+    statutory_day,
+)
 
 CALENDAR_FILE = "calendar.yaml"
 ONE_DAY = timedelta(days=1)
@@ -466,8 +472,8 @@ class _Builder:
 
     def _check_against_package(self, declared: DeclaredYear) -> None:
         """A year the package knows may be declared only as the package has it."""
-        if statutory_day(date(declared.year, 1, 1)) is None:
-            return  # the package does not know the year (1 January is always listed)
+        if not DEFAULT_CALENDAR.published(declared.year):
+            return
         differ = []
         first = min([*declared.holidays, *declared.workdays, date(declared.year, 1, 1)])
         for day in _span_days(first, date(declared.year, 12, 31)):

@@ -153,7 +153,7 @@ def obligations(ctx: Context, at: str | None, dry_run: bool, as_json: bool) -> N
     app = ctx.app
     tz = app.config.timezone
     now = instant(at, app)
-    due = current_reports(app.policy.rules, app.policy.org, now, tz)
+    due = current_reports(app.policy.rules, app.policy.org, now, tz, app.engine.calendar)
     taken = app.store.origins([r.origin for r in due])
     if dry_run:
         rows = [{"origin": r.origin, "unit": r.unit, "title": r.title, "due": r.due.isoformat(),
