@@ -6,6 +6,11 @@ org.yaml or calendar.yaml ask for a reload. A reload parses, validates and build
 everything, checks it against the database and only then swaps; a broken edit is
 refused with file:line in the log and an email to the site's administrator, and the
 daemon keeps running on the last good version.
+
+When the calendar changes (a reload swaps in a calendar.yaml with another digest) and at
+start (the file may have changed while the daemon was down), deadlines that were counted
+provisionally into a year nobody had arranged are counted again (engine.provisional); if
+that fails (the database went away), the next tick tries again.
 """
 
 from __future__ import annotations
@@ -29,7 +34,9 @@ from adapters.wiring import App, SiteFiles, load_policy, open_app
 from engine.clock import Clock
 from engine.errors import AlreadyRunning, ConfigError, Problem
 from engine.notices import AdminAlert
+from engine.provisional import RecountReport
 from engine.scheduler import Composed, Scheduler, TickReport
+from engine.workcal import WorkCalendar
 
 log = structlog.get_logger("rectify.daemon")
 
@@ -49,6 +56,10 @@ class Daemon:
         self.reload_requested = threading.Event()
         self._last_alert: tuple[str, ...] | None = None
         self.on_tick = on_tick
+        # A recount of provisional deadlines that failed, to retry at the next tick, and
+        # the calendar the deadlines were counted with before the reload.
+        self._recount_pending: str | None = None
+        self._recount_previous: WorkCalendar | None = None
 
     @property
     def version(self) -> str:
@@ -61,6 +72,8 @@ class Daemon:
         recorded, and the next one tries again."""
         with self._lock:
             at = at or self.clock.now()
+            if self._recount_pending is not None:
+                self._recount(self._recount_pending, self._recount_previous)
             started = time.perf_counter()
             report, error = None, None
             try:
@@ -99,13 +112,40 @@ class Daemon:
             except Exception as exc:  # noqa: BLE001 - e.g. the database is unreachable
                 log.error("reload_failed", reason=reason, keeping=old, error=str(exc), exc_info=True)
                 return False
-            old_calendar = self.app.policy.calendar.digest
+            old_calendar = self.app.policy.calendar
             self._swap(files)
             self._last_alert = None
+            changed = files.calendar.digest != old_calendar.digest
             log.info("policy_reloaded", reason=reason, old=old, new=self.version,
-                     calendar=files.calendar.digest or None,
-                     calendar_changed=files.calendar.digest != old_calendar)
+                     calendar=files.calendar.digest or None, calendar_changed=changed)
+            if changed:
+                self._recount("calendar_changed", old_calendar.workcal)
             return True
+
+    # -- provisional deadlines -------------------------------------------------------
+
+    def recount_at_start(self) -> RecountReport | None:
+        """calendar.yaml may have changed while the daemon was down: count provisional
+        deadlines again before the first tick."""
+        with self._lock:
+            return self._recount("start")
+
+    def _recount(self, reason: str, previous: WorkCalendar | None = None) -> RecountReport | None:
+        """Count open provisional deadlines again with the current calendar and send the
+        notices it queued. Never raises: a failure is logged and retried at the next tick."""
+        try:
+            report = self.app.recount(previous).run(reason)
+        except Exception as exc:  # noqa: BLE001 - e.g. the database is unreachable
+            log.error("provisional_recompute_failed", reason=reason, error=str(exc), exc_info=True)
+            self._recount_pending, self._recount_previous = reason, previous
+            return None
+        self._recount_pending, self._recount_previous = None, None
+        if any(r.notified for r in report.items):
+            try:
+                self.scheduler.deliver(self.clock.now())
+            except Exception as exc:  # noqa: BLE001 - queued: the next tick sends them
+                log.error("deliver_failed", error=str(exc))
+        return report
 
     def _check_against_database(self, files: SiteFiles) -> None:
         """Every (workflow, state) stored items are in must still exist."""
@@ -222,6 +262,7 @@ class Daemon:
         log.info("daemon_started", name=self.name, version=self.version, tick_seconds=seconds,
                  database=self.app.store.engine.url.render_as_string(hide_password=True),
                  mail=self.app.config.mail.transport)
+        self.recount_at_start()
         jobs.start()
         watcher.start()
         try:

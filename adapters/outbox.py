@@ -16,8 +16,11 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.schema import daemons, items, message_parts, messages, notifications, stage_reports
-from adapters.sqlstore import SqlStore, _row_to_item
+from adapters.sqlstore import _GET_FOR_UPDATE, SqlStore, _row_to_item
+from engine.errors import NotFound
 from engine.mail import Attachment, InlineImage
+from engine.model import Item, plan_changes
+from engine.provisional import Rewrite
 from engine.scheduler import Composed, Decision, Outgoing, Pending
 
 _CURSOR = (update(items).where(items.c.id == bindparam("b_id"))
@@ -148,6 +151,22 @@ class SqlOutbox:
     def add_message(self, message: Composed, at: datetime) -> int:
         with self.store.write() as conn:
             return self._insert_message(conn, message, at)
+
+    def rewrite(self, item_id: int, decide: Callable[[Item], Rewrite | None]) -> Item | None:
+        """Write an item changed outside its workflow (a provisional deadline counted again),
+        its ledger row and the messages about it, in one transaction holding the item."""
+        with self.store.write() as conn:
+            row = conn.execute(_GET_FOR_UPDATE, {"b_id": item_id}).first()
+            if row is None:
+                raise NotFound("事项", item_id)
+            before = _row_to_item(row)
+            change = decide(before)
+            if change is None:
+                return None
+            self.store._write(conn, change.item, before.version, change.entry, plan_changes(before, change.item))
+            for message in change.messages:
+                self._insert_message(conn, message, change.entry.at)
+        return change.item
 
     # -- deliver ---------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 
@@ -121,6 +122,9 @@ items = Table(
     Index("uq_items_origin", "origin", unique=True),
     Index("ix_items_unit", "unit"),
     Index("ix_items_category", "category"),
+    # Partial: only the few items counted into a year with no holiday arrangement yet.
+    Index("ix_items_provisional", "provisional", postgresql_where=text("provisional"),
+          sqlite_where=text("provisional = 1")),
 )
 
 ledger = Table(

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapters import database
@@ -250,6 +263,17 @@ class SqlStore:
             stmt = stmt.limit(query.limit)
         with self.read() as conn:
             return [_row_to_item(r) for r in conn.execute(stmt)]
+
+    def provisional_open(self, finals: Mapping[str, Collection[str]]) -> list[int]:
+        """Ids of the items with a provisional deadline that are not in a final state of
+        their workflow (`finals`: workflow -> final states), through the partial index."""
+        stmt = select(items.c.id).where(items.c.provisional == true()).order_by(items.c.id)
+        closed = [and_(items.c.workflow == workflow, items.c.state.in_(list(states)))
+                  for workflow, states in sorted(finals.items()) if states]
+        if closed:
+            stmt = stmt.where(not_(or_(*closed)))
+        with self.read() as conn:
+            return [int(r[0]) for r in conn.execute(stmt)]
 
     def history(self, item_id: int) -> list[LedgerEntry]:
         with self.read() as conn:

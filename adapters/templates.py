@@ -5,7 +5,9 @@ Every template problem (a syntax error, an undefined variable, a failing express
 is reported as a ConfigError naming the template file and line, never as a raw
 Jinja exception, so `rectify check` and the daemon can tell the site what to fix.
 
-Templates per message, for a base name such as "digest":
+Messages: digest (reminders and escalations), deadline_changed (a provisional deadline
+counted again), admin_alert, stage_report. Templates per message, for a base name such
+as "digest":
     digest.subject.j2   one line; whitespace and line breaks are collapsed afterwards
     digest.txt.j2       the plain-text body
     digest.html.j2      the HTML body (autoescaped); optional, no HTML part without it
@@ -13,6 +15,7 @@ Templates per message, for a base name such as "digest":
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
@@ -37,7 +40,16 @@ from jinja2 import (
 from adapters.resources import shipped
 from engine.errors import ConfigError, Problem
 from engine.mail import header_text
-from engine.notices import AdminAlert, Digest, Notice, duty, kind_title, role_title
+from engine.notices import (
+    AdminAlert,
+    DeadlineChange,
+    Digest,
+    Notice,
+    duty,
+    kind_title,
+    provisional_note,
+    role_title,
+)
 from engine.reports import Count, OverdueRow, StageReport, parse_period
 
 _WHITESPACE = re.compile(r"\s+")
@@ -74,6 +86,9 @@ class Templates:
 
     def digest(self, d: Digest) -> Rendered:
         return self._render("digest", _digest_context(d))
+
+    def deadline_changed(self, d: DeadlineChange) -> Rendered:
+        return self._render("deadline_changed", _fields(d) | {"change": d})
 
     def admin_alert(self, a: AdminAlert) -> Rendered:
         return self._render("admin_alert", _fields(a) | {"alert": a})
@@ -249,7 +264,8 @@ def _problem(exc: BaseException, name: str) -> Problem:
 
 def _samples(templates: Templates) -> Iterator[Callable[[], Rendered]]:
     """Renders that exercise every branch of the shipped templates: one reminder,
-    one late escalation, several notices, an admin alert, and two stage reports."""
+    one late escalation, several notices, a provisional deadline, two deadline changes
+    (exact, still provisional), an admin alert, and two stage reports."""
     tz = ZoneInfo("Asia/Shanghai")
     now = datetime(2021, 3, 8, 1, 0, tzinfo=UTC)
     remind = Notice(
@@ -272,9 +288,24 @@ def _samples(templates: Templates) -> Iterator[Callable[[], Rendered]]:
             Digest("示例学校", "示例老师", "teacher@example.org", notices, now, tz)
         )
 
+    provisional = dataclasses.replace(remind, due=date(2027, 1, 8), provisional=True,
+                                      provisional_note=provisional_note([2027]))
     yield digest(remind)
     yield digest(escalate)
     yield digest(remind, escalate)
+    yield digest(provisional)
+
+    def changed(still: bool) -> Callable[[], Rendered]:
+        return lambda: templates.deadline_changed(DeadlineChange(
+            "示例学校", "示例老师", "teacher@example.org", "responsible", 1, "示例隐患：走廊灭火器过期",
+            "hazard", "消防安全", "一般", "总务处" if still else None, None, "整改中", date(2027, 1, 8),
+            date(2027, 1, 11), datetime(2027, 1, 8, 16, 0, tzinfo=UTC), datetime(2027, 1, 11, 16, 0, tzinfo=UTC),
+            still, ("2027年节假日安排已加入日历，期限重新计算，仍为暂定（2028年安排尚未公布）" if still
+                   else "2027年节假日安排已加入日历，期限由暂定改为确定"), provisional_note([2028]) if still else "",
+            now, tz))
+
+    yield changed(False)
+    yield changed(True)
     yield lambda: templates.admin_alert(AdminAlert(
         "示例学校", "admin@example.org", "规则修改未生效，继续按版本 000000000000 运行",
         ("rules/示例.yaml:3: 示例问题",), now, tz,

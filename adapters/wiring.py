@@ -10,7 +10,7 @@ from adapters import database, stagereport
 from adapters.mail import mailer_for
 from adapters.outbox import SqlOutbox
 from adapters.sqlstore import SqlStore
-from adapters.templates import Templates
+from adapters.templates import Rendered, Templates
 from engine import org as org_mod
 from engine import plan as plan_mod
 from engine import site as site_mod
@@ -20,14 +20,17 @@ from engine.clock import Clock, SystemClock
 from engine.errors import ConfigError, Problem
 from engine.mail import Mailer
 from engine.model import Item
+from engine.notices import DeadlineChange
 from engine.org import Org
 from engine.plan import Plan
 from engine.policy import Policy
 from engine.policybook import PolicyBook
+from engine.provisional import Recount
 from engine.scheduler import Scheduler
 from engine.service import Engine
 from engine.site import SiteConfig
 from engine.sitecalendar import SiteCalendar
+from engine.workcal import WorkCalendar
 from engine.workflow import Workflows
 
 
@@ -94,6 +97,19 @@ class App:
             site_name=self.config.name, tick_seconds=sched.tick_seconds, batch_size=sched.batch_size,
             claim_seconds=sched.claim_seconds, max_attempts=mail.max_attempts,
             periodic=stagereport.periodic(self, templates), site_wide=site_wide)
+
+    def recount(self, previous: WorkCalendar | None = None) -> Recount:
+        """Counts open provisional deadlines again with the current calendar (`previous`:
+        the calendar they were counted with, when known), telling people by mail."""
+        templates = Templates(self.config.templates_dir)
+
+        def render(change: DeadlineChange) -> Rendered:
+            try:
+                return templates.deadline_changed(change)
+            except ConfigError:  # a broken site template must not keep the deadline wrong
+                return Templates(None).deadline_changed(change)
+
+        return Recount(self.engine, self.outbox, render, self.config.name, previous)
 
     def plan_for(self, item: Item, rules: Policy | None = None) -> Plan:
         """The item's plan under the version it is bound to (or under a draft policy)."""

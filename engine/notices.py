@@ -2,14 +2,19 @@
 
 The scheduler turns plan steps into `Notice`s and groups them per recipient into a
 `Digest` (one email per recipient per tick); `adapters/templates.py` renders them.
-`AdminAlert` tells the site's administrator that a rule edit was refused.
+`AdminAlert` tells the site's administrator that a rule edit was refused;
+`DeadlineChange` tells the person responsible for an item that its provisional deadline
+was counted again once the year's holiday arrangement became known.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+from engine.workcal import WorkCalendar
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,10 @@ class Notice:
     # responsible | unit_head | leader | principal | safety_office | higher_authority | watcher
     role: str
     others: tuple[str, ...]  # names of the other people/units told of this same step
+    # The deadline was counted into a year whose holiday arrangement is not published yet:
+    # the mail says 暂定 and why (`provisional_note`).
+    provisional: bool = False
+    provisional_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,35 @@ class Digest:
     def __post_init__(self) -> None:
         if not self.notices:
             raise ValueError(f"发给 {self.recipient_name} 的汇总邮件没有任何事项")
+
+
+@dataclass(frozen=True)
+class DeadlineChange:
+    """An item's deadline counted again once the calendar learnt a year's holiday
+    arrangement (it had been provisional): the old and the new deadline, to its
+    responsible person (else the unit head)."""
+
+    site_name: str
+    recipient_name: str
+    recipient_email: str
+    role: str  # responsible | unit_head (see ROLE_TITLES)
+    item_id: int
+    title: str
+    kind: str
+    category: str
+    level: str
+    unit: str | None
+    location: str | None
+    state_title: str
+    old_due: date | None
+    new_due: date | None
+    old_overdue_at: datetime | None  # aware
+    new_overdue_at: datetime | None  # aware
+    provisional: bool  # still provisional: a later year's arrangement is still unknown
+    reason: str  # why it changed, as in the ledger
+    provisional_note: str  # why it is still provisional ("" when it is not)
+    at: datetime  # aware
+    timezone: ZoneInfo
 
 
 @dataclass(frozen=True)
@@ -101,6 +139,29 @@ _DUTIES: dict[tuple[str, str, str], str] = {
     ("escalate", "问责", _ANY): "请按规定启动问责程序",
     ("escalate", _ANY, _ANY): "请督促责任单位立即整改",
 }
+
+
+def unknown_years(started_at: datetime | None, due: date | None, calendar: WorkCalendar,
+                  timezone: ZoneInfo) -> list[int]:
+    """The years a deadline counted from `started_at` to `due` crosses whose holiday
+    arrangement `calendar` does not know: what makes it provisional."""
+    if started_at is None or due is None:
+        return []
+    first = started_at.astimezone(timezone).year
+    return [y for y in range(first, due.year + 1) if not calendar.knows(y)]
+
+
+def provisional_note(years: Iterable[int]) -> str:
+    """Why a deadline is provisional, for the person who has to meet it."""
+    shown = years_text(years)
+    which = f"{shown}年的" if shown else "期限所跨年份的"
+    return (f"{which}法定节假日安排尚未公布，工作日暂按周末和元旦、劳动节、国庆节计算，期限为暂定；"
+            "安排公布并写入日历后将自动重新计算，期限如有变化会另行通知")
+
+
+def years_text(years: Iterable[int]) -> str:
+    """2027 → "2027"; 2027, 2028 → "2027、2028"."""
+    return "、".join(str(y) for y in sorted(set(years)))
 
 
 def role_title(role: str) -> str:

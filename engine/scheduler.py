@@ -37,7 +37,7 @@ from engine.mail import (
     retry_delay,
 )
 from engine.model import Item
-from engine.notices import Digest, Notice
+from engine.notices import Digest, Notice, provisional_note, unknown_years
 from engine.obligations import current_reports
 from engine.plan import Step
 from engine.recipients import Addressee, resolve
@@ -288,9 +288,11 @@ class Scheduler:
         # Days overdue as the recipient reads the mail, not when the step fell due.
         days = max(0, (at - overdue).days) if overdue and p.kind == "escalate" else 0
         others = tuple(r["name"] for r in p.recipients if r["name"] != recipient["name"])
+        note = provisional_note(unknown_years(item.started_at, item.due, self.engine.calendar,
+                                              self.engine.tz)) if item.provisional else ""
         return Notice(item.id or 0, item.title, item.kind, item.category, item.level, item.unit, item.location,
                       state, item.due, overdue, p.kind, p.action, p.label, p.step_at, days, p.late,
-                      recipient["role"], others)
+                      recipient["role"], others, item.provisional, note)
 
     def deliver(self, at: datetime, report: TickReport | None = None) -> TickReport:
         """Send the pending messages that are due; stop at the first temporary failure

@@ -304,10 +304,11 @@ BASIS_FIELDS = ("policy_version", "rule", "due", "overdue_at")
 _BASIS_INPUTS = ("kind", "category", "level", "unit", "deadline", "assigned_at", "found_at", "workflow")
 
 
-def _basis_changes(before: Item | None, after: Item) -> dict[str, list[Any]]:
+def _basis_changes(before: Item | None, after: Item,
+                   names: tuple[str, ...] = BASIS_FIELDS) -> dict[str, list[Any]]:
     """Ledger changes for the plan basis: which policy version and rule set which deadline."""
     changes = {}
-    for name in BASIS_FIELDS:
+    for name in names:
         old = getattr(before, name) if before else None
         new = getattr(after, name)
         if old != new:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -59,6 +59,11 @@ class Store(Protocol):
         ...
 
     def query(self, query: Query) -> list[Item]:
+        ...
+
+    def provisional_open(self, finals: Mapping[str, Collection[str]]) -> list[int]:
+        """Ids of the items whose deadline is provisional (counted into a year with no
+        holiday arrangement yet), except those in a final state (workflow -> states)."""
         ...
 
     def history(self, item_id: int) -> list[LedgerEntry]:

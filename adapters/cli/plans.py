@@ -12,6 +12,7 @@ from rich.table import Table
 from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import console, instant, parse_time
 from adapters.wiring import App, load_policy
+from engine.notices import unknown_years
 from engine.obligations import current_reports
 from engine.plan import Plan, Step, facts
 from engine.recipients import resolve
@@ -41,10 +42,21 @@ def plan_json(plan: Plan, item: Any, app: App, now: datetime) -> dict[str, Any]:
         "policy_version": plan.policy_version,
         "paused": plan.paused,
         "provisional": plan.provisional,
+        "provisional_note": _provisional_note(plan, item, app),
         "ongoing": plan.ongoing,
         "plan_note": plan.note,
         "plan": ahead,
     }
+
+
+def _provisional_note(plan: Plan, item: Any, app: App) -> str:
+    """Why the deadline is provisional: each year it reaches whose arrangement is unknown,
+    and where to add it (empty when it is exact)."""
+    if not plan.provisional:
+        return ""
+    calendar = app.engine.calendar
+    years = unknown_years(item.started_at, plan.due, calendar, app.config.timezone)
+    return "；".join(calendar.provisional_warning(y) for y in years) or "期限跨入节假日安排尚未公布的年份，结果为暂定"
 
 
 @cli.command()
@@ -94,7 +106,7 @@ def _print_explain(data: dict[str, Any]) -> None:
     if data["plan_note"]:
         click.echo(f"说明：{data['plan_note']}")
     if data["provisional"]:
-        click.echo("注意：期限跨入节假日安排尚未公布的年份，结果为暂定")
+        click.echo(f"注意（暂定期限）：{data['provisional_note']}")
     table = Table(title="今后的提醒与升级")
     for title in ("时间", "类型", "步骤", "通知对象", "依据"):
         table.add_column(title)

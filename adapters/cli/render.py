@@ -79,7 +79,9 @@ def show_item(data: dict[str, Any], history: list[dict[str, Any]]) -> None:
     for key, value in data.items():
         if key in ("id", "title", "state", "state_title", "workflow", "version") or value in (None, ""):
             continue
-        table.add_row(FIELDS[key].title if key in FIELDS else key, str(value))
+        if key == "due" and data.get("provisional"):
+            value = f"{value}（暂定）"
+        table.add_row(FIELDS[key].title if key in FIELDS else PLAN_TITLES.get(key, key), str(value))
     console.print(table)
     ledger = Table(title="历史记录")
     for title in ("#", "时间", "事件", "从", "到", "操作人", "备注"):
@@ -87,6 +89,11 @@ def show_item(data: dict[str, Any], history: list[dict[str, Any]]) -> None:
     for h in history:
         ledger.add_row(str(h["seq"]), h["at"], h["event"], h["from"] or "", h["to"], h["actor"], h["note"] or "")
     console.print(ledger)
+
+
+# The plan fields `show` adds (adapters.cli.plans.plan_json), as people read them.
+PLAN_TITLES = {"due": "最后期限", "overdue_at": "逾期时间", "rule": "适用规则", "policy_version": "规则版本",
+               "provisional_note": "期限说明"}
 
 
 def history_json(entries: list[LedgerEntry], tz: ZoneInfo) -> list[dict[str, Any]]:

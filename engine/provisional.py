@@ -1,0 +1,284 @@
+"""Provisional deadlines counted again once the calendar knows their year.
+
+A working-day deadline that reaches into a year whose holiday arrangement nobody has yet
+is counted with weekends and the fixed-date holidays only, and its item is marked
+provisional (`Item.provisional`). When the calendar gains the year (the daemon reloads a
+changed calendar.yaml, or starts after it changed; `rectify calendar apply`), every open
+provisional item is bound again under its own policy version with the new calendar:
+
+- its deadline is now exact, or moved: a ledger row `calendar_update` (actor 系统) with
+  the old and new due day, overdue instant and provisional flag;
+- the due day moved: its responsible person (else the unit head) is also mailed the old
+  and the new deadline, the message queued in the same transaction as the ledger row;
+- nothing learnt (every unknown year is still unknown): nothing is written.
+
+One transaction per item, re-decided from fresh data: another writer (a second daemon,
+a person firing an event) can neither be overwritten nor make the mail go out twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from engine.errors import ConcurrentUpdate, StoreError
+from engine.model import Item, LedgerEntry
+from engine.notices import DeadlineChange, provisional_note, unknown_years, years_text
+from engine.recipients import resolve
+from engine.scheduler import Composed
+from engine.service import BASIS_FIELDS, RETRIES, SYSTEM_ACTOR, Engine, _basis_changes
+from engine.workcal import WorkCalendar
+
+log = structlog.get_logger("rectify.calendar")
+
+EVENT = "calendar_update"
+# What the ledger row records: the basis fields and whether the count is still provisional.
+RECORDED = (*BASIS_FIELDS, "provisional")
+# Fields that, unchanged, mean the new calendar taught the item nothing.
+_BASIS = (*RECORDED, "started_at", "plan_note")
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """An item's new version, its ledger entry, and the messages to queue with them."""
+
+    item: Item
+    entry: LedgerEntry
+    messages: tuple[Composed, ...] = ()
+
+
+class Rewriter(Protocol):
+    def rewrite(self, item_id: int, decide: Callable[[Item], Rewrite | None]) -> Item | None:
+        """In one write transaction holding the item: read it, let `decide` return its new
+        version, ledger entry and messages, and write them all; nothing when `decide`
+        returns None. Returns the item as written (or None); ConcurrentUpdate when
+        another writer changed it meanwhile."""
+        ...
+
+
+Render = Callable[[DeadlineChange], Any]  # → an object with subject, text, html
+
+
+@dataclass(frozen=True)
+class Recounted:
+    """One item whose provisional deadline was counted again (and recorded, unless a dry run)."""
+
+    item_id: int
+    title: str
+    old_due: date | None
+    new_due: date | None
+    old_overdue_at: datetime | None
+    new_overdue_at: datetime | None
+    provisional: bool  # still provisional afterwards
+    note: str  # the ledger row's note
+    notified: tuple[str, ...]  # who is told (names); empty when the deadline did not move
+
+    @property
+    def moved(self) -> bool:
+        return (self.old_due, self.old_overdue_at) != (self.new_due, self.new_overdue_at)
+
+    def to_json(self, tz: ZoneInfo) -> dict[str, Any]:
+        def instant(value: datetime | None) -> str | None:
+            return value.astimezone(tz).isoformat() if value else None
+
+        return {"item": self.item_id, "title": self.title, "moved": self.moved,
+                "old_due": self.old_due.isoformat() if self.old_due else None,
+                "new_due": self.new_due.isoformat() if self.new_due else None,
+                "old_overdue_at": instant(self.old_overdue_at), "new_overdue_at": instant(self.new_overdue_at),
+                "provisional": self.provisional, "note": self.note, "notified": list(self.notified)}
+
+
+@dataclass
+class RecountReport:
+    """What one run did: items looked at, and what became of them."""
+
+    reason: str
+    dry_run: bool = False
+    checked: int = 0  # open provisional items looked at
+    unchanged: int = 0  # still provisional with the same deadline: nothing written
+    failed: int = 0  # could not be counted (logged); looked at again on the next run
+    items: list[Recounted] = field(default_factory=list)
+
+    @property
+    def moved(self) -> int:
+        return sum(r.moved for r in self.items)
+
+    @property
+    def confirmed(self) -> int:
+        """Same deadline, now exact."""
+        return sum(not r.moved and not r.provisional for r in self.items)
+
+    @property
+    def still_provisional(self) -> int:
+        return self.unchanged + sum(r.provisional for r in self.items)
+
+    def summary(self) -> dict[str, Any]:
+        return {"reason": self.reason, "dry_run": self.dry_run, "checked": self.checked,
+                "moved": self.moved, "confirmed": self.confirmed,
+                "still_provisional": self.still_provisional, "failed": self.failed}
+
+
+class Recount:
+    """Counts every open provisional item again with the engine's current calendar.
+
+    `previous` is the calendar the items were counted with, when known (a reload): the
+    ledger note then names exactly the years it lacked."""
+
+    def __init__(self, engine: Engine, rewriter: Rewriter, render: Render, site_name: str,
+                 previous: WorkCalendar | None = None) -> None:
+        self.engine, self.rewriter, self.render = engine, rewriter, render
+        self.site_name, self.previous = site_name, previous
+
+    def run(self, reason: str, *, dry_run: bool = False) -> RecountReport:
+        engine = self.engine
+        report = RecountReport(reason, dry_run)
+        finals = {name: engine.final_states(name) for name in engine.workflows}
+        for item_id in engine.store.provisional_open(finals):
+            report.checked += 1
+            try:
+                done = self._dry(item_id) if dry_run else self._write(item_id)
+            except StoreError:
+                raise  # the database is gone: the whole run is retried later
+            except Exception as exc:  # noqa: BLE001 - one broken item must not stop the others
+                report.failed += 1
+                log.error("provisional_recount_failed", item=item_id, error=str(exc), exc_info=True)
+                continue
+            if done is None:
+                report.unchanged += 1
+            else:
+                report.items.append(done)
+        log.info("provisional_recomputed", **report.summary())
+        return report
+
+    def _dry(self, item_id: int) -> Recounted | None:
+        decided = self.decide(self.engine.store.get(item_id), self.engine.clock.now(), mail=False)
+        return decided[1] if decided else None
+
+    def _write(self, item_id: int) -> Recounted | None:
+        """One transaction; decided again from fresh data when another writer got in first."""
+        found: list[Recounted] = []
+
+        def decide(before: Item) -> Rewrite | None:
+            found.clear()
+            decided = self.decide(before, self.engine.clock.now())
+            if decided is None:
+                return None
+            found.append(decided[1])
+            return decided[0]
+
+        for attempt in range(RETRIES):
+            try:
+                written = self.rewriter.rewrite(item_id, decide)
+            except ConcurrentUpdate:
+                log.info("retry_after_concurrent_update", item=item_id, event=EVENT, attempt=attempt + 1)
+                continue
+            if written is None:
+                return None
+            done = found[0]
+            log.info("deadline_recounted", item=item_id, old_due=str(done.old_due), new_due=str(done.new_due),
+                     provisional=done.provisional, notified=list(done.notified))
+            return done
+        raise ConcurrentUpdate(item_id)
+
+    # -- one item --------------------------------------------------------------------
+
+    def decide(self, before: Item, at: datetime, *, mail: bool = True) -> tuple[Rewrite, Recounted] | None:
+        """The item counted again under its own policy version with the current calendar,
+        its ledger entry and (if the deadline moved) its notice; None when there is
+        nothing to record: no longer provisional, closed, or nothing learnt."""
+        engine = self.engine
+        if not before.provisional or not before.policy_version or before.state in engine.final_states(before.workflow):
+            return None
+        policy = engine.policies.get(before.policy_version)
+        if policy.version != before.policy_version:
+            # Rebinding would move the item to another version: that is `policy apply`'s job.
+            log.warning("provisional_recount_skipped", item=before.id, policy_version=before.policy_version)
+            return None
+        old_plan = engine.plan(before)
+        draft = before.copy()
+        new_plan = engine.rebind(draft, policy)
+        engine.schedule(draft, new_plan)
+        if all(getattr(before, name) == getattr(draft, name) for name in _BASIS):
+            return None
+        note = self.note(before, draft)
+        entry = LedgerEntry(before.id, 0, EVENT, before.state, draft.state, SYSTEM_ACTOR, at, note,
+                            changes=_basis_changes(_zoned(before, engine.tz), _zoned(draft, engine.tz), RECORDED))
+        moved = (before.due, before.overdue_at) != (draft.due, draft.overdue_at)
+        told = resolve(("responsible",), draft, engine.org) if moved else []
+        done = Recounted(before.id or 0, before.title, old_plan.due, new_plan.due, _overdue(before),
+                         _overdue(draft), draft.provisional, note, tuple(a.name for a in told))
+        messages = tuple(self._message(done, draft, a.role, a.name, a.email, at)
+                         for a in told if a.email and mail)
+        if moved and not any(a.email for a in told):
+            log.warning("no_recipient_address", item=before.id, event=EVENT, roles=["responsible"])
+        return Rewrite(draft, entry, messages), done
+
+    def note(self, before: Item, after: Item) -> str:
+        """The ledger note, in Chinese: which years the calendar learnt and what it did."""
+        calendar, tz = self.engine.calendar, self.engine.tz
+        start = (after.started_at or after.found_at).astimezone(tz)
+        last = max((d for d in (before.due, after.due) if d), default=start.date())
+        span = range(start.year, last.year + 1)
+        if self.previous is not None:
+            learnt = [y for y in span if calendar.knows(y) and not self.previous.knows(y)]
+        else:  # the year an item is reported in is nearly always known by then
+            learnt = ([y for y in span if calendar.knows(y) and y > start.year]
+                      or [y for y in span if calendar.knows(y) and not calendar.published(y)])
+        head = f"{years_text(learnt)}年节假日安排已加入日历" if learnt else "节假日安排已更新"
+        if after.provisional:
+            missing = unknown_years(after.started_at, after.due, calendar, tz)
+            body = f"期限重新计算，仍为暂定（{years_text(missing)}年安排尚未公布）" if missing else "期限重新计算，仍为暂定"
+        else:
+            body = "期限由暂定改为确定"
+        if before.due != after.due:
+            body += f"，最后期限由{_cn(before.due)}改为{_cn(after.due)}"
+        elif before.overdue_at != after.overdue_at:
+            body += f"，逾期时间由{_cn_time(before.overdue_at, tz)}改为{_cn_time(after.overdue_at, tz)}"
+        else:
+            body += "，最后期限不变"
+        return f"{head}，{body}"
+
+    def _message(self, done: Recounted, item: Item, role: str, name: str, email: str | None,
+                 at: datetime) -> Composed:
+        engine = self.engine
+        missing = unknown_years(item.started_at, item.due, engine.calendar, engine.tz) if item.provisional else []
+        change = DeadlineChange(
+            self.site_name, name, email or "", role, done.item_id, item.title, item.kind, item.category,
+            item.level, item.unit, item.location, engine.workflows.state_title(item.workflow, item.state),
+            done.old_due, done.new_due, done.old_overdue_at, done.new_overdue_at, item.provisional,
+            done.note, provisional_note(missing) if item.provisional else "", at, engine.tz)
+        rendered = self.render(change)
+        return Composed(name, email or "", rendered.subject, rendered.text, rendered.html, ())
+
+
+def _zoned(item: Item, tz: ZoneInfo) -> Item:
+    """The item with its overdue instant in the site's zone, so that the ledger shows the
+    old value (read back in UTC) and the new one (just counted) alike."""
+    if item.overdue_at is None:
+        return item
+    shown = item.copy()
+    shown.overdue_at = item.overdue_at.astimezone(tz)
+    return shown
+
+
+def _overdue(item: Item) -> datetime | None:
+    """The overdue instant with paused time added, as the item's plan has it."""
+    if item.overdue_at is None:
+        return None
+    return item.overdue_at + timedelta(seconds=item.paused_seconds) if item.paused_seconds else item.overdue_at
+
+
+def _cn(day: date | None) -> str:
+    return f"{day.year}年{day.month}月{day.day}日" if day else "无"
+
+
+def _cn_time(value: datetime | None, tz: ZoneInfo) -> str:
+    if value is None:
+        return "无"
+    local = value.astimezone(tz)
+    return f"{_cn(local.date())} {local:%H:%M}"
