@@ -209,13 +209,12 @@ class Recount:
         entry = LedgerEntry(before.id, 0, EVENT, before.state, draft.state, SYSTEM_ACTOR, at, note,
                             changes=_basis_changes(_zoned(before, engine.tz), _zoned(draft, engine.tz), RECORDED))
         moved = (before.due, before.overdue_at) != (draft.due, draft.overdue_at)
-        told = resolve(("responsible",), draft, engine.org) if moved else []
+        told = [a for a in resolve(("responsible",), draft, engine.org) if a.email] if moved else []
+        if moved and not told:
+            log.warning("no_recipient_address", item=before.id, event=EVENT, roles=["responsible"])
         done = Recounted(before.id or 0, before.title, old_plan.due, new_plan.due, _overdue(before),
                          _overdue(draft), draft.provisional, note, tuple(a.name for a in told))
-        messages = tuple(self._message(done, draft, a.role, a.name, a.email, at)
-                         for a in told if a.email and mail)
-        if moved and not any(a.email for a in told):
-            log.warning("no_recipient_address", item=before.id, event=EVENT, roles=["responsible"])
+        messages = tuple(self._message(done, draft, a.role, a.name, a.email, at) for a in told) if mail else ()
         return Rewrite(draft, entry, messages), done
 
     def note(self, before: Item, after: Item) -> str:
