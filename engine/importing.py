@@ -32,6 +32,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine.deadline.dates import FIRST_YEAR, LAST_YEAR
 from engine.errors import CellProblem, DeadlineError, NotFound, RectifyError, SheetError
 from engine.model import Item, LedgerEntry
 from engine.org import Org
@@ -323,6 +324,13 @@ EXCEL_EPOCH = datetime(1899, 12, 30)
 def parse_instant(value: Any, tz: ZoneInfo) -> datetime:
     """A found-date cell: a date or datetime cell, an Excel serial number, or text such as
     2021-03-01, 2021/3/1 9:30, 2021年3月1日. Raises ValueError with the reason."""
+    instant = _read_instant(value, tz)
+    if not FIRST_YEAR <= instant.year <= LAST_YEAR:
+        raise ValueError(f"日期“{cell_text(value)}”超出可以计算的日期范围（{FIRST_YEAR}年至{LAST_YEAR}年）")
+    return instant
+
+
+def _read_instant(value: Any, tz: ZoneInfo) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=tz)
     if isinstance(value, date):
@@ -601,6 +609,8 @@ class Reader:
         category = fields.get("category")
         if kind == "hazard" and category and category not in self.categories:
             bad("category", f"类别“{category}”不在规则文件的类别中（{'、'.join(self.policy.categories)}）")
+        if "category" in fields:
+            fields["category"] = category or ""  # a blank cell clears it; an item's category is never null
         units = self._units(sheet, number, header, cells.get("units"))
         if units is not None:
             fields["unit"] = units.lead

@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.deadline import Deadline, Direction, Kind, Offset, parse_deadline, parse_offset
+from engine.deadline.dates import FIRST_YEAR, LAST_YEAR
 from engine.errors import DeadlineError
 from engine.model import Item
 from engine.policy import Policy, Rule, fraction, read_sources
@@ -406,7 +407,14 @@ def validate_expression(text: str, reference: date | None, *, window: bool = Fal
 
 def validate_offset(text: str) -> datetime:
     """Check a rule file's offset; returns where it lands from a fixed instant, to order rungs."""
-    return parse_offset(text).apply(_REFERENCE)
+    offset = parse_offset(text)
+    try:
+        landed = offset.apply(_REFERENCE)
+    except (OverflowError, ValueError):  # past the year 9999
+        landed = None
+    if landed is None or not FIRST_YEAR <= landed.year <= LAST_YEAR:
+        raise DeadlineError(text, text, f"时长过长，超出可以计算的日期范围（{FIRST_YEAR}年至{LAST_YEAR}年）")
+    return landed
 
 
 def load_policy(directory: Path, loaded_at: datetime, known_states: Sequence[str] = ()) -> Policy:

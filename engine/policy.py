@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import yamlfile
+from engine.deadline.dates import FIRST_YEAR, LAST_YEAR
 from engine.errors import ConfigError, DeadlineError, Problem
 from engine.validate import check
 
@@ -341,10 +342,19 @@ def read_sources(directory: Path) -> dict[str, str]:
     files = sorted(directory.glob("*.yaml"))
     if not files:
         raise ConfigError.single(str(directory), None, "规则目录中没有规则文件（*.yaml）")
-    try:
-        return {p.name: p.read_text(encoding="utf-8") for p in files}
-    except UnicodeDecodeError as exc:
-        raise ConfigError.single(str(directory), None, f"规则文件不是 UTF-8 文本：{exc}") from exc
+    sources: dict[str, str] = {}
+    problems: list[Problem] = []
+    for path in files:
+        try:
+            sources[path.name] = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            line = exc.object[: exc.start].count(b"\n") + 1
+            problems.append(Problem(str(path), line, f"文件不是 UTF-8 编码的文本（第 {exc.start + 1} 个字节无法识别）"))
+        except OSError as exc:
+            problems.append(Problem(str(path), None, f"无法读取：{exc.strerror or exc}"))
+    if problems:
+        raise ConfigError(problems)
+    return sources
 
 
 def _strings(value: Any) -> frozenset[str]:
@@ -444,10 +454,14 @@ class _Builder:
 
     def _date(self, text: str, where: Where) -> date | None:
         try:
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
         except ValueError:
             self.problems.append(where.problem(f"日期“{text}”应写成 YYYY-MM-DD"))
             return None
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            self.problems.append(where.problem(f"日期“{text}”超出可以计算的日期范围（{FIRST_YEAR}年至{LAST_YEAR}年）"))
+            return None
+        return day
 
     def _window(self, text: str, where: Where, reference: date | None) -> tuple[date, date] | None:
         try:

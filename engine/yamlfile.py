@@ -87,6 +87,26 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
+def _guarded(construct: Any) -> Any:
+    """A scalar constructor whose failures (`!!int abc`, `!!timestamp 2020-13-45`, a
+    5,000-digit number) are YAML errors at the value's line, not Python exceptions."""
+
+    def construct_or_refuse(loader: _Loader, node: yaml.ScalarNode) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, TypeError, AttributeError, KeyError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"无法读取的值“{str(node.value)[:60]}”（{node.tag}）", node.start_mark
+            ) from exc
+
+    return construct_or_refuse
+
+
+for _tag in ("bool", "int", "float", "timestamp"):
+    _name = f"tag:yaml.org,2002:{_tag}"
+    _Loader.add_constructor(_name, _guarded(yaml.SafeLoader.yaml_constructors[_name]))
+
+
 def loads(text: str, filename: str) -> Any:
     """Parse one YAML document; syntax errors become a ConfigError with the line."""
     if "\t" in text:
@@ -97,6 +117,11 @@ def loads(text: str, filename: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise ConfigError([Problem(filename, line, f"YAML 格式错误：{exc.problem or exc}")]) from exc
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise ConfigError.single(filename, line, f"文件中含有不允许的控制字符（#x{exc.character:04X}）") from exc
+    except RecursionError as exc:
+        raise ConfigError.single(filename, None, "YAML 格式错误：列表或键值表嵌套层次过深") from exc
     except yaml.YAMLError as exc:
         raise ConfigError([Problem(filename, None, f"YAML 格式错误：{exc}")]) from exc
 

@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import console, instant, parse_time
@@ -34,7 +35,7 @@ def progress(enabled: bool = True) -> Iterator[Progress | None]:
     if not enabled or not sys.stderr.isatty():
         yield None
         return
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    bar = Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), transient=True, console=Console(stderr=True))
     with bar:
         yield bar
@@ -106,8 +107,9 @@ def import_file(ctx: Context, file: Path, kind: str | None, dry_run: bool, as_js
 
 
 def _print_plan(plan: ImportPlan, dry_run: bool) -> None:
+    # What the sheet says is printed as Text, never read as rich markup ("[/x]" in a cell).
     for warning in plan.warnings:
-        console.print(f"[yellow]注意：{warning}[/yellow]")
+        console.print(Text(f"注意：{warning}", style="yellow"))
     shown = plan.outcomes if dry_run or len(plan.outcomes) <= 200 else [o for o in plan.outcomes if o.action != "unchanged"]
     if shown:
         several = len({o.row.sheet for o in shown}) > 1
@@ -120,8 +122,9 @@ def _print_plan(plan: ImportPlan, dry_run: bool) -> None:
             if o.changes:
                 detail = "；".join(f"{k}：{v[0]} → {v[1]}" for k, v in o.changes.items())
             key = f"#{o.item_id}" if o.item_id and o.action != "new" else r.key.rsplit(":", 1)[-1]
-            table.add_row(*([r.sheet] if several else []), str(r.row), key, ACTIONS[o.action], r.title,
-                          r.unit_reading, r.deadline_reading, detail)
+            cells = [*([r.sheet] if several else []), str(r.row), key, ACTIONS[o.action], r.title,
+                     r.unit_reading, r.deadline_reading, detail]
+            table.add_row(*(Text(cell) for cell in cells))
         console.print(table)
         if len(shown) > 5000:
             console.print(f"……另有 {len(shown) - 5000} 行未列出（可用 --json 查看全部）")

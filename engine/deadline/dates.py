@@ -7,6 +7,10 @@ from zoneinfo import ZoneInfo
 
 ONE_DAY = timedelta(days=1)
 MIDNIGHT = time(0)
+# The years a deadline may fall in: those of any real document, and far enough from
+# datetime's limits (years 1 to 9999) that every reminder and escalation around them
+# can still be computed.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)

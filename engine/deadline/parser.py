@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, tzinfo
 
-from engine.deadline import every, grammar, points
+from engine.deadline import dates, every, grammar, points
 from engine.deadline.dates import add_months, end_of_day, last_day_before, zone_of
 from engine.deadline.model import SHANGHAI, Deadline, Kind
 from engine.deadline.points import Point, Ref, fail
@@ -30,6 +30,7 @@ _DAYS = {"天": 1, "日": 1, "自然日": 1, "日历日": 1, "日历天": 1, "�
 _MONTHS = {"月": 1, "年": 12}
 _MINUTES = {"小时": 60, "钟头": 60, "分钟": 1}
 _PERIODS = frozenset({"year", "month"})
+_YEARS = f"{dates.FIRST_YEAR}年至{dates.LAST_YEAR}年"
 
 
 def parse_deadline(
@@ -54,7 +55,14 @@ def parse_deadline(
     if not text:
         raise DeadlineError(expression, "", "期限为空")
     reading = _Reading(expression, ref.astimezone(zone), zone, calendar or DEFAULT_CALENDAR)
-    return reading.read(text, count)
+    try:
+        deadline = reading.read(text, count)
+    except (OverflowError, ValueError) as exc:  # a count that runs past the year 9999
+        raise DeadlineError(expression, "", f"超出可以计算的日期范围（{_YEARS}）") from exc
+    for day in (deadline.start, *deadline.dues):
+        if day is not None and not dates.FIRST_YEAR <= day.year <= dates.LAST_YEAR:
+            raise DeadlineError(expression, "", f"{day.isoformat()} 超出可以计算的日期范围（{_YEARS}）")
+    return deadline
 
 
 class _Scan:
