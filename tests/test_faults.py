@@ -68,6 +68,7 @@ class DaemonProcess:
 
     def __init__(self, site: Path, log: Path) -> None:
         self.log = log
+        self.terminated = False
         env = {**os.environ, "RECTIFY_LOG_LEVEL": "INFO", "PYTHONPATH": str(REPO)}
         with log.open("a") as sink:
             self.proc = subprocess.Popen([sys.executable, "-m", "adapters.cli", "--site", str(site), "daemon"],
@@ -97,9 +98,15 @@ class DaemonProcess:
         self.kill()
         pytest.fail(f"daemon never {what}; exit={self.proc.returncode}\n{self.log.read_text()[-4000:]}")
 
-    def stop(self) -> int:
-        if self.proc.poll() is None:
+    def terminate(self) -> None:
+        """SIGTERM, once: a second one could land after the exiting interpreter has put
+        the default handler back, and kill it (exit -15) instead of letting it finish."""
+        if not self.terminated and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
+            self.terminated = True
+
+    def stop(self) -> int:
+        self.terminate()
         return self.proc.wait(timeout=60)
 
     def kill(self) -> None:
@@ -210,7 +217,7 @@ def test_three_daemons_on_postgresql_queue_and_deliver_every_step_exactly_once(
         # holder stops, another daemon takes it, as it should).
         assert sum(d.count("site_lock_taken") for d in daemons) == 1
         for d in daemons:
-            d.proc.send_signal(signal.SIGTERM)
+            d.terminate()
         assert [d.stop() for d in daemons] == [0, 0, 0]
         duplicates = check_exactly_once(app, cursors, server)
         assert duplicates == 0
