@@ -116,3 +116,13 @@ def test_audit_finds_the_ledger_intact(run: Cli) -> None:
     i = _report(run)
     run("fire", str(i), "assign", "--actor", "王建国", "--set", "responsible=张海峰")
     assert "全部完好" in run("audit").stdout
+
+
+def test_a_title_with_brackets_and_colons_prints_as_typed(run: Cli) -> None:
+    """Rich would read "[/x]" as a closing tag (and crash) and ":fire:" as an emoji."""
+    title = "[/x] 配电箱[bold]未上锁 :fire:"
+    out = run("report", "--title", title, "--category", "消防", "--unit", "总务处", "--json")
+    item_id = json.loads(out.stdout)["id"]
+    for command in (("list",), ("show", str(item_id))):
+        printed = run(*command).stdout
+        assert "[/x]" in printed and ":fire:" in printed and "[bold]" in printed, command

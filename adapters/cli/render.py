@@ -14,7 +14,9 @@ from engine.errors import RectifyError
 from engine.model import FIELDS, Item, LedgerEntry
 from engine.workflow import Workflows
 
-console = Console()
+# Titles, notes and cells are users' text: "[/x]" or ":fire:" in one must print as typed,
+# never be read as rich markup or emoji codes.
+console = Console(markup=False, emoji=False)
 
 
 class BadTime(RectifyError):
