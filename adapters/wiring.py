@@ -63,7 +63,10 @@ def load_policy(config: SiteConfig, rules_dir: Path | None = None, clock: Clock 
         problems += exc.problems
     states = sorted({s for wf in (workflows or {}).values() for s in wf.states})
     try:
-        rules = plan_mod.load_policy(rules_dir or config.rules_dir, (clock or SystemClock()).now(), states)
+        # Term words ("开学前", "每学期") are checked against the site's terms; with a
+        # broken calendar.yaml (already reported) they are taken as written.
+        rules = plan_mod.load_policy(rules_dir or config.rules_dir, (clock or SystemClock()).now(), states,
+                                     calendar.workcal if calendar is not None else None)
     except ConfigError as exc:
         problems += exc.problems
     if problems or org is None or workflows is None or rules is None or calendar is None:

@@ -13,13 +13,14 @@ import heapq
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.deadline import Deadline, Direction, Kind, Offset, parse_deadline, parse_offset
 from engine.deadline.dates import FIRST_YEAR, LAST_YEAR
+from engine.deadline.school import NO_SITE
 from engine.errors import DeadlineError
 from engine.model import Item
 from engine.policy import Policy, Rule, fraction, read_sources
@@ -390,10 +391,22 @@ def _reminders(rule: Rule, ref: datetime, overdue: datetime, calendar: WorkCalen
 
 
 def validate_expression(text: str, reference: date | None, *, window: bool = False,
-                        recurring: bool = False) -> Any:
-    """Check a rule file's deadline expression; for windows return (start, end)."""
+                        recurring: bool = False, calendar: WorkCalendar | None = None) -> Any:
+    """Check a rule file's deadline expression; for windows return (start, end).
+
+    School-term words ("开学前", "每学期") are read against `calendar`'s terms, the site's
+    calendar.yaml: refused when it lists none. Without a calendar (versions rebuilt
+    from stored texts, checked when they were loaded) they are taken as written."""
     ref = datetime.combine(reference, time(), _REFERENCE.tzinfo) if reference else _REFERENCE
-    deadline = parse_deadline(text, ref, _REFERENCE.tzinfo or "Asia/Shanghai", count=1)
+    zone = _REFERENCE.tzinfo or "Asia/Shanghai"
+    try:
+        deadline = parse_deadline(text, ref, zone, calendar=calendar, count=1)
+    except DeadlineError as exc:
+        if calendar is not None or exc.reason != NO_SITE:
+            raise
+        if window:  # a term word names a day, never a stretch of days
+            raise DeadlineError(text, text, "阶段需要起止时间") from exc
+        return None
     if window:
         if deadline.kind is Kind.WINDOW and deadline.start:
             return deadline.start, deadline.dues[0]
@@ -417,9 +430,12 @@ def validate_offset(text: str) -> datetime:
     return landed
 
 
-def load_policy(directory: Path, loaded_at: datetime, known_states: Sequence[str] = ()) -> Policy:
-    return build_policy(directory, read_sources(directory), loaded_at, validate_expression,
-                        validate_offset, known_states)
+def load_policy(directory: Path, loaded_at: datetime, known_states: Sequence[str] = (),
+                calendar: WorkCalendar | None = None) -> Policy:
+    """The rules in `directory`; term words are checked against `calendar`'s terms when
+    given (the site's calendar.yaml), else taken as written."""
+    validate = validate_expression if calendar is None else partial(validate_expression, calendar=calendar)
+    return build_policy(directory, read_sources(directory), loaded_at, validate, validate_offset, known_states)
 
 
 def policy_from_sources(directory: Path, sources: dict[str, str], loaded_at: datetime) -> Policy:

@@ -60,9 +60,11 @@ from engine.validate import check
 from engine.workcal import (
     DEFAULT_CALENDAR,
     FIXED_HOLIDAYS,
+    SchoolTerm,
     WorkCalendar,
     festival_date,
     statutory_day,
+    vacation_name,
 )
 
 CALENDAR_FILE = "calendar.yaml"
@@ -218,8 +220,11 @@ class SiteCalendar:
                     if local.campus == scope:
                         (off if local.off else on)[local.day] = local.reason
                         (on if local.off else off).pop(local.day, None)
+            # Without a calendar file there are no terms to read "开学前" against.
+            terms = None if self.source is None and not self.terms else [
+                SchoolTerm(t.name, t.start, t.end) for t in self.terms_for(campus)]
             found = self._calendars[campus] = WorkCalendar(
-                holidays=off, workdays=on, years=self.years.keys(), advice=ADVICE)
+                holidays=off, workdays=on, years=self.years.keys(), advice=ADVICE, terms=terms)
         return found
 
     def _statutory_days(self) -> tuple[dict[date, str], dict[date, str]]:
@@ -293,7 +298,7 @@ class SiteCalendar:
                 start = term.end + ONE_DAY
                 end = following.start - ONE_DAY if following else None
                 if end is None or end >= start:
-                    result.append(Vacation(_vacation_name(start), start, end, term, campus))
+                    result.append(Vacation(vacation_name(start), start, end, term, campus))
             found = self._vacations[campus] = tuple(result)
         return found
 
@@ -334,14 +339,6 @@ class SiteCalendar:
         """Statutory festivals that fall on a working day in a declared year: likely left out."""
         days = ((name, festival_date(name, year)) for name in STATUTORY_FESTIVALS)
         return [(name, day) for name, day in days if self.workcal.is_workday(day)]
-
-
-def _vacation_name(start: date) -> str:
-    if start.month in (11, 12, 1, 2, 3):
-        return "寒假"
-    if start.month in (5, 6, 7, 8, 9):
-        return "暑假"
-    return "假期"
 
 
 def weekday_name(day: date) -> str:

@@ -58,6 +58,24 @@ _STATUTORY_NAMES = {
 }
 
 
+class SchoolTerm(NamedTuple):
+    """One school term, first and last day included (from a site's calendar.yaml)."""
+
+    name: str
+    start: date
+    end: date
+
+
+def vacation_name(start: date) -> str:
+    """寒假 for a vacation starting between November and March, 暑假 between May and
+    September, otherwise 假期 (vacations are the gaps between a site's terms)."""
+    if start.month in (11, 12, 1, 2, 3):
+        return "寒假"
+    if start.month in (5, 6, 7, 8, 9):
+        return "暑假"
+    return "假期"
+
+
 class Counted(NamedTuple):
     """A day reached by counting working days, and whether the count is provisional."""
 
@@ -79,9 +97,15 @@ class WorkCalendar:
     years: years whose arrangement the caller declares complete, on top of those the
         package knows; counts inside them are not provisional. The fixed-date holidays
         (元旦, 劳动节, 国庆 1–3 Oct) stay off in such years without being listed.
+    terms: the school's terms in order, which deadline words like "开学前", "学期末" and
+        "每学期" are read against; None when there is no site calendar (such words are
+        then refused). They live here so that anything keyed by the calendar object
+        (memoised deadlines) changes when the site's calendar is reloaded.
     """
 
-    __slots__ = ("_off", "_on", "_known", "_published", "first_known", "last_known", "_advice")
+    __slots__ = (
+        "_off", "_on", "_known", "_published", "first_known", "last_known", "_advice", "terms"
+    )
 
     def __init__(
         self,
@@ -90,7 +114,9 @@ class WorkCalendar:
         workdays: Mapping[date, str] | Iterable[date] = (),
         years: Iterable[int] = (),
         advice: str = "",
+        terms: Iterable[SchoolTerm] | None = None,
     ) -> None:
+        self.terms = None if terms is None else tuple(sorted(terms, key=lambda t: t.start))
         extra_off, extra_on = _as_dates(holidays), _as_dates(workdays)
         clash = extra_off & extra_on
         if clash:

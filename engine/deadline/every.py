@@ -10,15 +10,26 @@
     每N个月 (N divides 12)    the end of each N-month cycle counted from January
 
 Anything a person would have to guess is refused: "每季度10日前" (which month of the
-quarter?), "每月2次" (which days?), "每学期" (the school calendar is a site's, later).
+quarter?), "每月2次" (which days?), "每学年" (not supported yet).
+
+    每学期 / 每学期末 / 每学期放假前   each term's last day     (the site's terms)
+    每学期开学前                      the day before each term starts
 """
 
 from __future__ import annotations
 
 import re
 
+from engine.deadline import school
 from engine.deadline.points import Ref, fail
-from engine.deadline.recurrence import DayCycle, Interval, MonthCycle, Recurrence, WeekCycle
+from engine.deadline.recurrence import (
+    DayCycle,
+    Interval,
+    MonthCycle,
+    Recurrence,
+    TermCycle,
+    WeekCycle,
+)
 
 _DAY_UNITS = frozenset({"天", "日", "自然日"})
 _WEEK_UNITS = frozenset({"周", "星期", "礼拜"})
@@ -27,7 +38,6 @@ _WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6
 _WEEKDAY.update({str(i + 1): i for i in range(7)})
 _XUN_DAY = {"上": 10, "中": 20, "下": None}
 _NOT_YET = {
-    "学期": "学期由站点校历确定，暂不支持",
     "学年": "学年由站点校历确定，暂不支持",
     "旬": "暂不支持按旬的周期",
     "半月": "暂不支持每半月的周期",
@@ -40,6 +50,10 @@ def rule_of(m: re.Match[str], ref: Ref) -> Recurrence:
     unit = m["ev_unit"]
     if unit in _NOT_YET:
         raise fail(ref, m.group("every"), _NOT_YET[unit])
+    if unit == "学期":
+        return _termly(m, ref)
+    if m["ev_school"]:
+        raise fail(ref, m.group("every"), f"“{m['ev_school']}”只能用于每学期")
     n = int(m["ev_n"]) if m["ev_n"] else 1
     if n == 0:
         raise fail(ref, m.group("every"), "周期不能为0")
@@ -76,6 +90,21 @@ def _check_anchors(m: re.Match[str], ref: Ref, unit: str) -> None:
         raise fail(ref, part, "“底/末”只能用于月、季度、半年或年")
     if m["ev_day"] and not 1 <= int(m["ev_day"]) <= 31:
         raise fail(ref, part, "日期应在1到31之间")
+
+
+def _termly(m: re.Match[str], ref: Ref) -> Recurrence:
+    part = m.group("every")
+    school.terms_of(ref, part)
+    anchored = m["ev_n"] or m["ev_month"] or m["ev_day"] or m["ev_xun"] or m["ev_weekday"]
+    if anchored or m["ev_times"] and m["ev_times"] != "1":
+        raise fail(ref, part, "每学期只能写作“每学期”“每学期末”或“每学期开学前”")
+    if m["ev_school"] == "开学" and not m["ev_rel"]:
+        raise fail(ref, part, "应写作“每学期开学前”")
+    if m["ev_school"] == "放假" and not m["ev_rel"]:
+        raise fail(ref, part, "应写作“每学期放假前”")
+    if m["ev_school"] and m["ev_end"]:
+        raise fail(ref, part, "无法确定是学期开始还是结束")
+    return TermCycle(opening=m["ev_school"] == "开学")
 
 
 def _times_a_year(m: re.Match[str], ref: Ref, unit: str, n: int, times: int) -> Recurrence:

@@ -6,6 +6,8 @@ An atom is one of these kinds, each named after the group of ATOM that holds it:
     every    每 + unit [+ anchor] [前] [… N次]   每季度末, 每月1日前, 每周五前, 每年2次, 每3个工作日
     iso      2020-12-31, 2020/9/1, 2020.12 [+ time]
     festival [year] + festival [+ 假期/放假]      春节, 明年元旦, 国庆节放假
+    school   开学 / 放假 / 寒假 / 暑假 / 学期末 [+ 后 + count]   开学前, 开学后2周内, 学期末
+             (read against the site's terms, `engine.deadline.school`)
     abs      [year] + [half | quarter | month [day | 旬]] + [底/末]
                                                2020年底, 上半年, 第一季度末, 下月10日, 年内, 月底
     amount   count + unit                      3日, 十五个工作日, 半个月, 24小时, 1个半月
@@ -35,6 +37,7 @@ _NEAR_WORD = "本|当|这个?|下一?个?|次|上一?个?"
 _EVERY = r"""
 (?P<every>每个?(?P<ev_n>\d+)?个?
   (?P<ev_unit>工作日|自然日|年度?|半年|季度?|月|周|星期|礼拜|天|日|学期|学年|旬|半月|小时)
+  (?P<ev_school>开学|放假)?
   (?:(?P<ev_month>\d{1,2})月)?
   (?:(?P<ev_day>\d{1,2})[日号]|(?P<ev_xun>[上中下])旬
      |(?P<ev_weekday>[一二三四五六日天]|[1-7](?![\d次个]))|(?P<ev_end>[底末]))?
@@ -50,6 +53,11 @@ _FESTIVAL = rf"""
 (?P<festival>(?:(?P<fest_y>\d{{4}})年|(?P<fest_yw>{_YEAR_WORD})年)?
   (?P<fest>元旦|春节|除夕|元宵节?|清明节?|五一劳动节|五一|劳动节|端午节?|中秋节?|十一国庆节?|国庆节?|十一|重阳节?)
   (?P<fest_off>假期|放假|长假|小长假)?)
+"""
+
+_SCHOOL = r"""
+(?P<school>(?P<sc_word>开学|放假|寒假|暑假|本?学期[末底]|学期结束)
+  (?:后(?P<sc_n>\d+|半)个?(?P<sc_unit>工作日|天|日|周|星期|礼拜|月))?)
 """
 
 _ABS = rf"""
@@ -92,11 +100,11 @@ _RELATION = r"(?P<rel>之前|以前|前|以内|之内|内|为止|止)"
 # Every character an atom can start with. Checking it first lets the engine skip filler
 # in one step instead of trying every alternative at each position (4x faster on
 # "整治方案请于8月25日前报学校综治办汇总"); a test checks the set against the grammar.
-FIRST_CHARS = "\\d每今本当这明次翌下去上第季年月元春除清五劳端中十国重半周星礼立即边随马长持常经后"
+FIRST_CHARS = "\\d每今本当这明次翌下去上第季年月元春除清五劳端中十国重半周星礼立即边随马长持常经后开放寒暑学"
 
 ATOM = re.compile(
     f"(?=[{FIRST_CHARS}])(?:"
-    + "|".join((_EVERY, _ISO, _FESTIVAL, _ABS, _AMOUNT, _WEEK, _DAYWORD, _IMMEDIATE, _ONGOING))
+    + "|".join((_EVERY, _ISO, _FESTIVAL, _SCHOOL, _ABS, _AMOUNT, _WEEK, _DAYWORD, _IMMEDIATE, _ONGOING))
     + f"){_TIME}?{_RELATION}?",
     re.VERBOSE,
 )
@@ -110,6 +118,7 @@ KINDS: tuple[str, ...] = (
     "immediate",
     "ongoing",
     "festival",
+    "school",
     "iso",
     "week",
     "dayword",
@@ -131,8 +140,7 @@ UNTIL = re.compile(r"(?:到|至|截至|截止|截止到|截止至|不晚于|不�
 HEDGE_AFTER = re.compile(r"后|以后|之后|起|开始|左右|上下|以来|期间|或|至|到|~|-")
 # An end marker or unit left over after an atom: "20年底前" (a year needs four digits).
 UNREAD_PART = re.compile(r"[底末旬年月日号]")
-# A date with no relation of its own, followed soon by one: "下半年开学前" is before
-# 开学, which no calendar here knows.
+# A date with no relation of its own, followed soon by one: "下半年3号前".
 LATER_RELATION = re.compile(r"[^,;、。]{0,4}?[前后]")
 
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, tzinfo
 
-from engine.deadline import dates, every, grammar, points
+from engine.deadline import dates, every, grammar, points, school
 from engine.deadline.dates import add_months, end_of_day, last_day_before, zone_of
 from engine.deadline.model import SHANGHAI, Deadline, Kind
 from engine.deadline.points import Point, Ref, fail
-from engine.deadline.recurrence import MonthCycle, Recurrence
+from engine.deadline.recurrence import MonthCycle, Recurrence, TermCycle
 from engine.errors import DeadlineError
 from engine.numerals import normalize
 from engine.workcal import DEFAULT_CALENDAR, WorkCalendar
@@ -100,6 +100,8 @@ class _Reading(Ref):
         if not core:
             kind = Kind.IMMEDIATE if scan.immediate else Kind.ONGOING
             return self._deadline(kind, (), (), None, scan.ongoing)
+        if "school" in kinds:
+            return self._school(core, kinds, scan.ongoing)
         if len(core) == 1:
             if kinds[0] == "amount":
                 return self._relative(core[0], scan.ongoing)
@@ -205,9 +207,28 @@ class _Reading(Ref):
         if isinstance(rule, MonthCycle) and rule.day is not None and rule.day > 28:
             self.warnings.append(f"有的月份没有{rule.day}日，这些月份按当月最后一天计算")
         dues, provisional = rule.dues_from(self.today, count, self.calendar)
+        if isinstance(rule, TermCycle) and len(dues) < count:
+            last = max((t.end for t in self.calendar.terms or ()), default=self.today)
+            if not dues:
+                raise school.missing(self, m.group("every"), max(last, self.today))
+            self.warnings.append(f"日历中只写到{last.isoformat()}结束的学期，以后的期限待写入学期后确定")
         self._provisional(provisional, dues)
         overdue = tuple(end_of_day(d, self.zone) for d in dues)
         return self._deadline(Kind.RECURRING, dues, overdue, None, ongoing, rule)
+
+    def _school(self, core: list[re.Match[str]], kinds: list[str], ongoing: bool) -> Deadline:
+        """"开学前", "学期末", "开学后2周内": one word of the school calendar, alone."""
+        if len(core) > 1:
+            m = core[kinds.index("school")]
+            raise fail(self, m.group(), "学期用语不能与其他时间并列或连用")
+        m = core[0]
+        if m["hh"]:
+            raise fail(self, m.group(), "学期用语后不能再接时刻")
+        due, provisional = school.due_of(m, self)
+        self._provisional(provisional, (due,))
+        overdue = end_of_day(due, self.zone)
+        self._past(overdue, due)
+        return self._deadline(Kind.ONCE, (due,), (overdue,), None, ongoing)
 
     def _relative(self, m: re.Match[str], ongoing: bool) -> Deadline:
         if m["rel"] is not None and m["rel"] not in _WITHIN:

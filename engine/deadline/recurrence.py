@@ -118,3 +118,22 @@ class Interval:
             due, later = calendar.add_workdays(due, self.step)
             provisional = provisional or later
         return tuple(dues), provisional
+
+
+@dataclass(frozen=True, slots=True)
+class TermCycle:
+    """Once per school term, from the calendar's terms: due on each term's last day
+    ("每学期", "每学期末", "每学期放假前"), or on the day before it starts ("每学期开学前").
+    Only the terms the calendar lists: fewer than n dues when it lists fewer."""
+
+    opening: bool = False
+
+    def dues_from(self, first: date, n: int, calendar: WorkCalendar) -> Dues:
+        dues: list[date] = []
+        for term in calendar.terms or ():
+            due = term.start - timedelta(days=1) if self.opening else term.end
+            if due >= first:
+                dues.append(due)
+                if len(dues) == n:
+                    break
+        return tuple(dues), False
