@@ -5,8 +5,9 @@
 
 Working days follow the site's calendar (calendar.yaml: years the package does not know
 yet, the school's own days) when there is a site: --site, $RECTIFY_SITE, or the current
-directory if it is one; elsewhere the package's calendar alone. Anything the engine
-cannot read with certainty exits 2 with the unreadable part on stderr.
+directory if it is one, and "开学前", "学期末", "每学期" are read against its terms;
+elsewhere the package's calendar alone (and term words are refused). Anything the
+engine cannot read with certainty exits 2 with the unreadable part on stderr.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def _reference(text: str | None, zone: tzinfo) -> datetime:
 @handle_errors
 def deadline_command(ctx: Context, expression: str, ref: str | None, count: int, tz: str | None) -> None:
     """解析期限表述（如“2020年底前”“5个工作日内”“每季度末”），输出 JSON。
-    有站点时按站点日历（calendar.yaml）计算工作日；跨入尚无节假日安排的年份时标记 provisional。"""
+    有站点时按站点日历（calendar.yaml）计算工作日，“开学前”“学期末”“每学期”等按其中的学期计算；
+    跨入尚无节假日安排的年份时标记 provisional。"""
     config, calendar = ctx.site_calendar()
     zone = _zone(tz) if tz else (config.timezone if config else _zone("Asia/Shanghai"))
     result = parse_deadline(expression, _reference(ref, zone), zone, calendar=calendar.workcal, count=count)

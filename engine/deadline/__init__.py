@@ -4,7 +4,7 @@ Public API:
 
     parse_deadline(expression: str, ref: datetime, tz: tzinfo | str = "Asia/Shanghai", *,
                    calendar: WorkCalendar | None = None, count: int = 4) -> Deadline
-        Reads "2020年底前", "5个工作日内", "春节前", "9月21日至12月20日", "每季度末",
+        Reads "2020年底前", "5个工作日内", "春节前", "9月21日至12月20日", "每季度末", "学期末",
         "立整立改\\n长期坚持" … at the aware reference instant `ref`, in the site's zone.
         Raises DeadlineError(expression, part, reason) naming what it could not read.
 
@@ -33,6 +33,9 @@ Conventions (as the documents mean them):
   the same expression ("2020年9月底、12月底前"). A date already past at the reference
   is kept and warned about, never moved to next year.
 - "春节前" is the day before the next 春节 on or after the reference day.
+- School words ("开学前", "开学后两周内", "放假前", "寒假前", "暑假前", "学期末", "每学期",
+  "每学期开学前") are read against the site's terms, `calendar.terms` (from calendar.yaml;
+  see `engine.deadline.school`); a term the calendar lacks is an error naming it.
 - Anything uncertain is an error: "13月底前", "2月30日前", "10日前" (10 days ago, or
   the 10th?), "年前" (year end, or the Spring Festival?), "2020年底前后", "约3日内".
 """
