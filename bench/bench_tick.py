@@ -45,7 +45,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from adapters.schema import daemons, items, messages, notifications
+from adapters.schema import daemons, items, message_parts, messages, notifications
 from adapters.wiring import App, open_app
 from bench import sites
 from bench.common import Result, print_profile
@@ -143,7 +143,7 @@ def _build(tmp: Path, name: str, size: int, templates: sites.Templates, at: date
 def _restore(site: Site) -> None:
     """Undo a tick: no notifications, messages or heartbeats; the due items' cursors back."""
     with site.app.store.write() as conn:
-        for table in (messages, notifications, daemons):
+        for table in (message_parts, messages, notifications, daemons):
             conn.execute(table.delete())
         conn.exec_driver_sql("UPDATE items SET planned_until = ?, next_action_at = ? WHERE id = ?",
                              site.restore_rows)  # type: ignore[arg-type]
