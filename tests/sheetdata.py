@@ -27,3 +27,14 @@ def hazard_list(path: Path, rows: list[list[Any]], header: list[str] | None = No
         ws.append(row)
     wb.save(path)
     return path
+
+
+def one_sheet(path: Path, rows: list[list[Any]], title: str) -> Path:
+    """A one-sheet workbook holding exactly `rows` (header included, if any)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path

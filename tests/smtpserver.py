@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from email import policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -104,3 +105,9 @@ def serve() -> Iterator[Callable[..., Server]]:
         controller.stop()
 
 
+def use_smtp(site: Path, server: Server) -> None:
+    """Point a site made by `rectify init` at `server` instead of its mail folder."""
+    path = site / "rectify.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('transport: "file"', 'transport: "smtp"').replace("port: 25", f"port: {server.port}")
+    path.write_text(text, encoding="utf-8")

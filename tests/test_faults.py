@@ -41,7 +41,7 @@ from adapters.wiring import App, open_app
 from engine.service import Report
 from tests.conftest import _fresh_pg_database
 from tests.pgserver import PgServer
-from tests.smtpserver import Recorder, Server
+from tests.smtpserver import Recorder, Server, use_smtp
 
 REPO = Path(__file__).resolve().parent.parent
 SETTLE_TIMEOUT = 240.0
@@ -50,14 +50,13 @@ SETTLE_TIMEOUT = 240.0
 # -- sites and daemons ---------------------------------------------------------------
 
 
-def _make_site(root: Path, database_url: str | None, smtp_port: int, *, claim_seconds: float,
+def _make_site(root: Path, database_url: str | None, server: Server, *, claim_seconds: float,
                batch_size: int = 500) -> Path:
     site = root / "site"
     create_site(site, database_url)
+    use_smtp(site, server)
     path = site / "rectify.yaml"
-    text = path.read_text(encoding="utf-8")
-    text = text.replace('transport: "file"', 'transport: "smtp"').replace("port: 25", f"port: {smtp_port}")
-    text = text.replace("tick_seconds: 60", f"tick_seconds: 1\n  claim_seconds: {claim_seconds}\n"
+    text = path.read_text(encoding="utf-8").replace("tick_seconds: 60", f"tick_seconds: 1\n  claim_seconds: {claim_seconds}\n"
                                             f"  batch_size: {batch_size}")
     path.write_text(text, encoding="utf-8")
     return site
@@ -206,7 +205,7 @@ def test_three_daemons_on_postgresql_queue_and_deliver_every_step_exactly_once(
     if not pg_server.url:
         pytest.skip(pg_server.reason)
     server = serve()
-    site = _make_site(tmp_path, _fresh_pg_database(pg_server), server.port, claim_seconds=60, batch_size=200)
+    site = _make_site(tmp_path, _fresh_pg_database(pg_server), server, claim_seconds=60, batch_size=200)
     app = open_app(site)
     try:
         cursors = add_due_items(app, 20_000, random.Random(20), wave=1)
@@ -248,7 +247,7 @@ class SlowRecorder(Recorder):
 def test_a_daemon_killed_at_random_points_loses_no_step_and_sends_at_most_one_duplicate_per_kill(
         tmp_path: Path, serve: Callable[..., Server], daemons: list[DaemonProcess]) -> None:
     server = serve(SlowRecorder())
-    site = _make_site(tmp_path, None, server.port, claim_seconds=1, batch_size=20)
+    site = _make_site(tmp_path, None, server, claim_seconds=1, batch_size=20)
     app = open_app(site)
     rng = random.Random(7)
     cursors: dict[int, datetime] = {}
@@ -294,7 +293,7 @@ def own_pg() -> Iterator[PgServer]:
 def test_postgresql_restarted_under_a_running_daemon(
         tmp_path: Path, own_pg: PgServer, serve: Callable[..., Server], daemons: list[DaemonProcess]) -> None:
     server = serve()
-    site = _make_site(tmp_path, _fresh_pg_database(own_pg), server.port, claim_seconds=10)
+    site = _make_site(tmp_path, _fresh_pg_database(own_pg), server, claim_seconds=10)
     app = open_app(site)
     rng = random.Random(3)
     try:
@@ -317,7 +316,7 @@ def test_postgresql_restarted_under_a_running_daemon(
 def test_a_daemon_started_before_postgresql_waits_for_it_and_says_so(
         tmp_path: Path, own_pg: PgServer, serve: Callable[..., Server], daemons: list[DaemonProcess]) -> None:
     server = serve()
-    site = _make_site(tmp_path, _fresh_pg_database(own_pg), server.port, claim_seconds=10)
+    site = _make_site(tmp_path, _fresh_pg_database(own_pg), server, claim_seconds=10)
     own_pg.stop_server()
     try:
         d = DaemonProcess(site, tmp_path / "daemon.log")
@@ -344,7 +343,7 @@ def test_a_daemon_started_before_postgresql_waits_for_it_and_says_so(
 def test_a_second_daemon_on_a_sqlite_database_refuses_to_start(
         tmp_path: Path, serve: Callable[..., Server], daemons: list[DaemonProcess]) -> None:
     server = serve()
-    site = _make_site(tmp_path, None, server.port, claim_seconds=10)
+    site = _make_site(tmp_path, None, server, claim_seconds=10)
     first = DaemonProcess(site, tmp_path / "first.log")
     daemons.append(first)
     first.wait_for("started", lambda: first.count("daemon_started") == 1)

@@ -34,7 +34,6 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from adapters.sitesetup import create_site
@@ -45,7 +44,7 @@ from engine.deadline import parse_deadline
 from engine.errors import ConfigError, DeadlineError
 from engine.plan import validate_offset
 from tests.conftest import START, Cli
-from tests.sheetdata import HAZARD_HEADER, HEADER, TASK_ROWS, hazard_list
+from tests.sheetdata import HAZARD_HEADER, HEADER, TASK_ROWS, hazard_list, one_sheet
 
 FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -303,15 +302,9 @@ def spreadsheets(draw: st.DrawFn) -> tuple[str, str, list[list[Any]]]:
 
 def _write(path: Path, fmt: str, title: str, rows: list[list[Any]], encoding: str) -> Path:
     if fmt == "xlsx":
-        wb = Workbook()
-        ws = wb.active
-        ws.title = title
-        for row in rows:
-            ws.append(row)
-        wb.save(path)
-    else:
-        with path.open("w", encoding=encoding, newline="") as f:
-            csv.writer(f).writerows([["" if v is None else str(v) for v in row] for row in rows])
+        return one_sheet(path, rows, title)
+    with path.open("w", encoding=encoding, newline="") as f:
+        csv.writer(f).writerows([["" if v is None else str(v) for v in row] for row in rows])
     return path
 
 

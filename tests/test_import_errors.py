@@ -17,7 +17,7 @@ import pytest
 from openpyxl import Workbook
 
 from tests.conftest import Cli
-from tests.sheetdata import HAZARD_HEADER, HEADER, TASK_ROWS, hazard_list, task_list
+from tests.sheetdata import HAZARD_HEADER, HEADER, TASK_ROWS, hazard_list, one_sheet, task_list
 
 SHEET = "隐患清单"
 
@@ -35,13 +35,7 @@ def good_row(key: str = "H1", **changes: Any) -> list[Any]:
 
 def sheet(path: Path, rows: list[list[Any]], title: str = SHEET) -> Path:
     """A one-sheet workbook holding exactly `rows` (header included, if any)."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = title
-    for row in rows:
-        ws.append(row)
-    wb.save(path)
-    return path
+    return one_sheet(path, rows, title)
 
 
 def items(run: Cli) -> list[dict[str, Any]]:

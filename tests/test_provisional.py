@@ -25,7 +25,7 @@ from adapters.schema import messages
 from engine.clock import FakeClock
 from engine.service import Report
 from tests.conftest import Cli
-from tests.smtpserver import Server
+from tests.smtpserver import Server, use_smtp
 
 TZ = ZoneInfo("Asia/Shanghai")
 FOUND = datetime(2026, 12, 24, 9, 0, tzinfo=TZ)  # a Thursday
@@ -56,13 +56,6 @@ years:
 
 MA = "ma.jianjun@example.org"  # 马建军, made responsible
 HEAD = "zhao.weidong@example.org"  # 赵卫东, head of 保卫处
-
-
-def _use_smtp(site: Path, server: Server) -> None:
-    path = site / "rectify.yaml"
-    text = path.read_text(encoding="utf-8")
-    text = text.replace('transport: "file"', 'transport: "smtp"').replace("port: 25", f"port: {server.port}")
-    path.write_text(text, encoding="utf-8")
 
 
 class Harness:
@@ -122,7 +115,7 @@ class Harness:
 
 
 def _prepare(site: Path, server: Server) -> None:
-    _use_smtp(site, server)
+    use_smtp(site, server)
     # The campaign's report obligations and stage reports would add tasks and mail every
     # tick: they have their own tests.
     campaign = site / "rules" / "campaign.yaml"

@@ -27,7 +27,7 @@ from engine.clock import FakeClock
 from engine.service import Report
 from engine.store import Query
 from tests.conftest import Cli
-from tests.smtpserver import Server
+from tests.smtpserver import Server, use_smtp
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -37,13 +37,6 @@ def local(text: str) -> datetime:
 
 
 FOUND = local("2021-03-01T09:00")  # a Monday
-
-
-def _use_smtp(site: Path, server: Server) -> None:
-    path = site / "rectify.yaml"
-    text = path.read_text(encoding="utf-8")
-    text = text.replace('transport: "file"', 'transport: "smtp"').replace("port: 25", f"port: {server.port}")
-    path.write_text(text, encoding="utf-8")
 
 
 class Harness:
@@ -89,7 +82,7 @@ class Harness:
 @pytest.fixture
 def harness(site: Path, serve: Callable[..., Server]) -> Iterator[Harness]:
     server = serve()
-    _use_smtp(site, server)
+    use_smtp(site, server)
     # The campaign's report obligations would add a task per unit per period: their own test.
     campaign = site / "rules" / "campaign.yaml"
     campaign.write_text(campaign.read_text(encoding="utf-8").split("obligations:")[0], encoding="utf-8")
@@ -275,7 +268,7 @@ def test_tick_and_status_from_the_command_line(sqlite_site: Path) -> None:
 
 def test_each_tick_opens_the_periods_report_tasks_once(site: Path, serve: Callable[..., Server]) -> None:
     server = serve()
-    _use_smtp(site, server)
+    use_smtp(site, server)
     h = Harness(site, server)
     try:
         h.tick("2021-03-01T10:00")
