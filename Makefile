@@ -15,9 +15,9 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	@test -f $(SITE)/rectify.yaml || $(BIN)/rectify init $(SITE) --demo
-	@echo "演示站点：$(SITE)/（rectify.yaml、org.yaml、rules/、workflows/、templates/）"
+	@echo "演示站点：$(SITE)/（rectify.yaml、org.yaml、calendar.yaml、rules/、workflows/、templates/）"
 	@echo "提醒和督办邮件写入 $(SITE)/mail/*.eml；另开终端试试：$(BIN)/rectify --site $(SITE) status"
-	@echo "或：$(BIN)/rectify --site $(SITE) export 台账.xlsx；$(BIN)/rectify --site $(SITE) import $(SITE)/示例-任务清单.xlsx --dry-run"
+	@echo "或：$(BIN)/rectify --site $(SITE) calendar check；$(BIN)/rectify --site $(SITE) export 台账.xlsx；$(BIN)/rectify --site $(SITE) import $(SITE)/示例-任务清单.xlsx --dry-run"
 	@echo "按 Ctrl-C 停止"
 	$(BIN)/rectify --site $(SITE) daemon
 
