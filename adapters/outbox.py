@@ -107,7 +107,7 @@ class SqlOutbox:
     def _pending(row: Any) -> Pending:
         m = row._mapping
         n = notifications.c
-        return Pending(m[n.id], _row_to_item(_ItemRow(m)), m[n.policy_version], m[n.step_key], m[n.step_at],
+        return Pending(m[n.id], _row_to_item([m[c] for c in items.c]), m[n.policy_version], m[n.step_key], m[n.step_at],
                        m[n.kind], m[n.action], m[n.label], list(m[n.recipients]), m[n.late])
 
     @staticmethod
@@ -255,10 +255,3 @@ class SqlOutbox:
         return {"items_due": int(due or 0), "pending": int(by_status.get("pending", 0)),
                 "sent": int(by_status.get("sent", 0)), "dead": int(by_status.get("dead", 0)),
                 "unsent_notifications": int(unsent or 0), "daemons": beats}
-
-
-class _ItemRow:
-    """Presents the item columns of a joined row under their plain names."""
-
-    def __init__(self, mapping: Any) -> None:
-        self._mapping = {c.name: mapping[c] for c in items.c}

@@ -13,7 +13,8 @@ once through two transitions of the real cycle: `start` (first round) or `reject
 raw side has its own items in the same tables and does, per transition, one
 `UPDATE items ... version = version + 1 ... WHERE id = ?` and one `INSERT INTO ledger`
 with values of the same shape, one transaction each. Engine and raw rounds alternate
-(order swapped every round) and the best round of each counts.
+(order swapped every round), the raw side has twice the items so that its rounds last
+as long as the engine's, and the best round of each counts.
 
 `python -m bench.bench_transitions [--quick] [--profile]` runs it alone; --profile
 prints a cProfile of one extra engine round.
@@ -49,8 +50,13 @@ REPORTER = "郭晓明"      # inspector in 综治办: may `verify`, is neither r
 HEAD = "周安宁"          # head of 综治办 (safety_office): `assign` and `reject`
 VERIFY_SETS = {"measures": "更换老化电线并加装漏电保护器", "evidence": "整改前后照片 3 张"}
 
-QUICK_ITEMS, FULL_ITEMS = 150, 1500     # each round is 2 transitions per item: 300 / 3000
-QUICK_ROUNDS, FULL_ROUNDS = 3, 4
+# A round takes every engine item through two transitions, and every raw item too. The raw
+# side has twice the items so that both rounds last about as long (~0.15 s): the best of
+# many equal windows is equally likely to be undisturbed on either side, where equal
+# transition counts gave the shorter raw rounds the better chance of a quiet window.
+QUICK_ITEMS, FULL_ITEMS = 50, 200
+RAW_FACTOR = 2
+QUICK_ROUNDS, FULL_ROUNDS = 3, 31
 
 
 @contextmanager
@@ -173,7 +179,11 @@ def _check(app: App, engine_ids: list[int], raw_ids: list[int], rounds: int) -> 
 
 
 def measure(quick: bool, profile: bool = False) -> tuple[float, float]:
-    """(engine transitions/s, raw transitions/s), best round of each."""
+    """(engine transitions/s, raw transitions/s), best round of each.
+
+    Rounds alternate (which side goes first swaps every round) and are short and many:
+    on a shared 2-core machine, a few long rounds let one burst of outside load decide
+    the ratio (0.43 to 0.52 between runs of the same code with 4 rounds of 3,000)."""
     count = QUICK_ITEMS if quick else FULL_ITEMS
     rounds = QUICK_ROUNDS if quick else FULL_ROUNDS
     logs.configure(level="WARNING")
@@ -181,7 +191,7 @@ def measure(quick: bool, profile: bool = False) -> tuple[float, float]:
         app = open_app(root, SystemClock())
         try:
             engine_ids = _assigned_items(app, count, "引擎")
-            raw_ids = _assigned_items(app, count, "对照")
+            raw_ids = _assigned_items(app, count * RAW_FACTOR, "对照")
             raw = _Raw(app, raw_ids)
             engine_rates: list[float] = []
             raw_rates: list[float] = []
@@ -192,7 +202,7 @@ def measure(quick: bool, profile: bool = False) -> tuple[float, float]:
                 for rates, fn in steps if r % 2 == 0 else reversed(steps):
                     rates.append(_timed(fn))
             _check(app, engine_ids, raw_ids, rounds)
-            print(f"  {2 * count} transitions a round, {rounds} rounds; engine /s: "
+            print(f"  {2 * count} engine and {2 * len(raw_ids)} raw transitions a round, {rounds} rounds; engine /s: "
                   + " ".join(f"{x:.0f}" for x in engine_rates) + "; raw /s: "
                   + " ".join(f"{x:.0f}" for x in raw_rates), file=sys.stderr)
             if profile:

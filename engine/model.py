@@ -148,6 +148,11 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+# The canonical text a ledger row's hash is taken of. Changing any option changes every
+# hash, and `rectify audit` would then report every existing chain as broken.
+_DIGEST_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
 @dataclass(frozen=True)
 class LedgerEntry:
     """One row of the append-only history. `hash` chains it to the item's previous row."""
@@ -175,11 +180,9 @@ class LedgerEntry:
         return entry
 
     def digest(self) -> str:
-        body = json.dumps(
+        body = _DIGEST_JSON.encode(
             [self.item_id, self.seq, self.event, self.from_state, self.to_state, self.actor,
-             self.at.isoformat(), self.note, self.changes, self.prev_hash],
-            ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str,
-        )
+             self.at.isoformat(), self.note, self.changes, self.prev_hash])
         return hashlib.sha256(body.encode()).hexdigest()
 
     def to_json(self, tz: Any = None) -> dict[str, Any]:

@@ -101,15 +101,20 @@ class _GuardRefused(Exception):
         self.reason = reason
 
 
-def _condition(name: str, event_data: Any) -> bool:
-    reason = GUARDS[name](event_data.kwargs["ctx"])
-    if reason:
-        raise _GuardRefused(reason)
+def _conditions(names: tuple[str, ...], event_data: Any) -> bool:
+    """A transition's guards, in the order the file names them; the first to object wins."""
+    ctx = event_data.kwargs["ctx"]
+    for name in names:
+        reason = GUARDS[name](ctx)
+        if reason:
+            raise _GuardRefused(reason)
     return True
 
 
-def _action(name: str, event_data: Any) -> None:
-    ACTIONS[name](event_data.kwargs["ctx"])
+def _actions(names: tuple[str, ...], event_data: Any) -> None:
+    ctx = event_data.kwargs["ctx"]
+    for name in names:
+        ACTIONS[name](ctx)
 
 
 class Workflow:
@@ -121,6 +126,7 @@ class Workflow:
         self.states = {s.name: s for s in states}
         self.transitions = transitions
         self._events = list(dict.fromkeys(t.event for t in transitions))
+        self._event_names = frozenset(self._events)
         self._from: dict[str, list[Transition]] = {
             s.name: [t for t in transitions if s.name in t.sources] for s in states
         }
@@ -128,11 +134,13 @@ class Workflow:
             model=None, states=[s.name for s in states], initial=initial,
             auto_transitions=False, send_event=True, ignore_invalid_triggers=False,
         )
+        # One condition and one callback per transition, each running all the named
+        # guards or actions: every callback the machine dispatches costs a transition time.
         for t in transitions:
             self.machine.add_transition(
                 t.event, list(t.sources), t.dest,
-                conditions=[partial(_condition, g) for g in t.guards],
-                after=[partial(_action, a) for a in t.actions],
+                conditions=[partial(_conditions, t.guards)] if t.guards else [],
+                after=[partial(_actions, t.actions)] if t.actions else [],
             )
 
     def events(self) -> list[str]:
@@ -142,7 +150,7 @@ class Workflow:
         return self._from.get(state, [])
 
     def transition_for(self, item_id: object, state: str, event: str) -> Transition:
-        if event not in self.events():
+        if event not in self._event_names:
             known = "、".join(self.events())
             raise Refused(item_id, event, f"流程“{self.title}”中没有这个事件（可用事件：{known}）")
         for t in self.allowed_from(state):
@@ -160,7 +168,7 @@ class Workflow:
         if missing:
             raise Refused(item.id, ctx.event, "缺少必填字段：" + "、".join(missing)
                           + "，请用 --set 字段=值 提供")
-        if t.roles and "any" not in t.roles and not (set(t.roles) & ctx.roles):
+        if t.roles and "any" not in t.roles and ctx.roles.isdisjoint(t.roles):
             needed = "、".join(ALL_ROLES.get(r, r) for r in t.roles)
             raise Refused(item.id, ctx.event, f"{ctx.actor} 无权执行此操作，需要以下角色之一：{needed}")
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import text
 
 from adapters.wiring import App, open_app
 from engine.errors import ConcurrentUpdate, NotFound, Refused, StoreError
-from engine.model import verify_chain
+from engine.model import LedgerEntry, verify_chain
 from engine.service import Report
 from engine.store import Query
 
@@ -43,6 +44,19 @@ def test_the_ledger_is_hash_chained_and_tampering_shows(app: App) -> None:
     assert verify_chain(history) is None
     forged = [history[0], history[1].__class__(**{**history[1].__dict__, "actor": "冒名者"})]
     assert verify_chain(forged) == 2
+
+
+def test_a_ledger_rows_hash_is_stable_across_releases() -> None:
+    """Existing ledgers must keep verifying: the canonical text hashed for a row (and so
+    every stored hash) may never change. The expected value was computed when the chain
+    format was introduced."""
+    entry = LedgerEntry(None, 0, "verify", "rectifying", "verified", "郭晓明",
+                        datetime(2025, 3, 1, 8, 30, tzinfo=UTC), "复查合格",
+                        changes={"verifier": [None, "郭晓明"], "evidence": [None, "整改前后照片 3 张"],
+                                 "rejections": [0, 1]})
+    sealed = entry.sealed(42, 3, "ab" * 32)
+    assert sealed.hash == "27b5d3191bf870b52f03dec6bd1f10804601bdb9e511fcc26ac18df65cb28ba4"
+    assert verify_chain([entry.sealed(42, 1, "")]) is None
 
 
 def test_the_database_refuses_to_rewrite_the_ledger(app: App) -> None:
