@@ -167,8 +167,7 @@ class SqlStore:
         try:
             return self._add(item, entry)
         except StoreError as exc:
-            if item.origin and isinstance(exc.__cause__, IntegrityError):
-                raise AlreadyExists(item.origin) from exc
+            self._raise_taken(exc, [item.origin] if item.origin else [])
             raise
 
     def _add(self, item: Item, entry: LedgerEntry) -> Item:
@@ -183,11 +182,11 @@ class SqlStore:
 
     def origins(self, candidates: list[str]) -> set[str]:
         """Which of these origins are already taken."""
-        if not candidates:
-            return set()
+        taken: set[str] = set()
         with self.read() as conn:
-            rows = conn.execute(select(items.c.origin).where(items.c.origin.in_(candidates)))
-            return {r.origin for r in rows}
+            for chunk in _chunks(list(candidates)):
+                taken.update(r.origin for r in conn.execute(select(items.c.origin).where(items.c.origin.in_(chunk))))
+        return taken
 
     def get_many(self, item_ids: Sequence[int]) -> dict[int, Item]:
         found: dict[int, Item] = {}
@@ -228,10 +227,19 @@ class SqlStore:
                     item.ledger_seq, item.ledger_head = before.ledger_seq, before.ledger_head
                     self._write(conn, item, expected, entry, plan_changes(before, item))
         except StoreError as exc:
-            if isinstance(exc.__cause__, IntegrityError):
-                raise AlreadyExists("、".join(i.origin for i, _ in new if i.origin)[:200]) from exc
+            self._raise_taken(exc, [i.origin for i, _ in new if i.origin])
             raise
         return ids
+
+    def _raise_taken(self, exc: StoreError, origins: list[str]) -> None:
+        """AlreadyExists naming the origins another writer took first, when that is why
+        the write failed; any other integrity error stays the database's own message."""
+        if not isinstance(exc.__cause__, IntegrityError):
+            return
+        taken = self.origins(origins)
+        if taken:
+            shown = "、".join(sorted(taken))
+            raise AlreadyExists(shown if len(shown) <= 200 else shown[:200] + f"…（共 {len(taken)} 项）") from exc
 
     def get(self, item_id: int) -> Item:
         with self.read() as conn:

@@ -23,7 +23,7 @@ from engine.model import Item
 from engine.notices import DeadlineChange
 from engine.org import Org
 from engine.plan import Plan
-from engine.policy import Policy
+from engine.policy import Policy, unit_problems
 from engine.policybook import PolicyBook
 from engine.provisional import Recount
 from engine.scheduler import Scheduler
@@ -69,6 +69,8 @@ def load_policy(config: SiteConfig, rules_dir: Path | None = None, clock: Clock 
                                      calendar.workcal if calendar is not None else None)
     except ConfigError as exc:
         problems += exc.problems
+    if org is not None and rules is not None:
+        problems += unit_problems(rules, org.unit_names())
     if problems or org is None or workflows is None or rules is None or calendar is None:
         raise ConfigError(problems)
     return SiteFiles(org, workflows, rules, calendar)

@@ -45,6 +45,11 @@ class Notice:
     # the mail says 暂定 and why (`provisional_note`).
     provisional: bool = False
     provisional_note: str = ""
+    # How many repetitions of this rung the notice stands for: after downtime a repeating
+    # step (通报 每3个工作日) may have fallen due several times; the mail says so once,
+    # from the first of them (`first_at`), instead of listing each.
+    repeats: int = 1
+    first_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from engine.deadline import parse_deadline
+from engine.errors import RectifyError
 from engine.org import Org
 from engine.policy import Campaign, Obligation, Policy
 from engine.workcal import WorkCalendar
@@ -43,22 +44,45 @@ def _in_scope(ob: Obligation, campaign: Campaign | None, due: date) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Failure:
+    """An obligation whose period could not be worked out, and why (in Chinese)."""
+
+    obligation: str
+    where: str  # file:line of the obligation in rules/
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.where}: 报送义务“{self.obligation}”本期无法生成：{self.reason}"
+
+
 def current_reports(policy: Policy, org: Org, at: datetime, tz: ZoneInfo,
-                    calendar: WorkCalendar | None = None) -> list[DueReport]:
+                    calendar: WorkCalendar | None = None) -> tuple[list[DueReport], list[Failure]]:
     """For each obligation, the period open at `at`: one DueReport per unit (periods in
-    working days count with the site's `calendar`)."""
+    working days count with the site's `calendar`). An obligation that cannot be worked
+    out (a term-based period past the last term in calendar.yaml, a unit org.yaml no
+    longer has) is returned as a Failure and does not hold up the others."""
     found: list[DueReport] = []
+    failures: list[Failure] = []
     for ob in policy.obligations:
-        campaign = policy.campaign(ob.campaign) if ob.campaign else None
-        start = at
-        if campaign and campaign.phases:
-            opening = datetime.combine(campaign.phases[0].start, datetime.min.time(), tz)
-            start = max(at, opening)
-        deadline = parse_deadline(ob.every, start, tz, calendar=calendar, count=1)
-        dues = deadline.next_dues(start, 1)
-        if not dues or not _in_scope(ob, campaign, dues[0]) or start > at:
-            continue
-        for unit in _units(ob, org):
-            found.append(DueReport(f"obligation:{ob.name}:{dues[0].isoformat()}:{unit}", ob.name,
-                                   f"{ob.title}（{dues[0].isoformat()} 前）", unit, dues[0]))
-    return found
+        try:
+            found += _period(ob, policy, org, at, tz, calendar)
+        except RectifyError as exc:
+            failures.append(Failure(ob.name, f"{ob.where.file}:{ob.where.line}", str(exc)))
+    return found, failures
+
+
+def _period(ob: Obligation, policy: Policy, org: Org, at: datetime, tz: ZoneInfo,
+            calendar: WorkCalendar | None) -> list[DueReport]:
+    campaign = policy.campaign(ob.campaign) if ob.campaign else None
+    start = at
+    if campaign and campaign.phases:
+        opening = datetime.combine(campaign.phases[0].start, datetime.min.time(), tz)
+        start = max(at, opening)
+    deadline = parse_deadline(ob.every, start, tz, calendar=calendar, count=1)
+    dues = deadline.next_dues(start, 1)
+    if not dues or not _in_scope(ob, campaign, dues[0]) or start > at:
+        return []
+    return [DueReport(f"obligation:{ob.name}:{dues[0].isoformat()}:{unit}", ob.name,
+                      f"{ob.title}（{dues[0].isoformat()} 前）", unit, dues[0])
+            for unit in _units(ob, org)]

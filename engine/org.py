@@ -112,6 +112,10 @@ class Org:
             known = "、".join(self.units)
             raise NotFound("单位", name, f"已知单位：{known}") from None
 
+    def unit_names(self) -> dict[str, str]:
+        """Every unit name and alias, each with the name of its unit."""
+        return {**self._aliases, **{name: name for name in self.units}}
+
     def person(self, name: str) -> Person:
         try:
             return self.people[name.strip()]

@@ -8,9 +8,10 @@ a version (hash of the files' content) so items remember which policy planned th
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -554,6 +555,32 @@ def _fraction(text: str) -> float | None:
 def fraction(text: str) -> float | None:
     """'75%' → 0.75; anything else → None."""
     return _fraction(text) if text.endswith("%") else None
+
+
+def unit_problems(policy: Policy, units: Mapping[str, str]) -> list[Problem]:
+    """Unit names in the rules that org.yaml does not know (`units`: every unit name and
+    alias, with its unit's name). A rule's match.unit must be the unit's own name, since
+    items carry that name: a rule written with an alias would silently never match."""
+    problems = []
+
+    def unknown(name: str) -> str:
+        close = difflib.get_close_matches(name, list(units), 3, 0.5)
+        return f"单位“{name}”不在 org.yaml 中" + (f"（是否指：{'、'.join(close)}）" if close else "")
+
+    for rule in policy.rules:
+        for key, values in rule.match.conditions:
+            for name in sorted(values) if key == "unit" else ():
+                if name not in units:
+                    problems.append(rule.where.problem(f"规则“{rule.name}”匹配的{unknown(name)}"))
+                elif units[name] != name:
+                    problems.append(rule.where.problem(
+                        f"规则“{rule.name}”匹配的单位“{name}”是“{units[name]}”的别名；事项记录的是单位名称，"
+                        f"请写“{units[name]}”，否则此规则不会匹配任何事项"))
+    for ob in policy.obligations:
+        for name in ob.units or ():
+            if name not in units:
+                problems.append(ob.where.problem(f"报送义务“{ob.name}”的{unknown(name)}"))
+    return problems
 
 
 def build(directory: Path, sources: dict[str, str], loaded_at: datetime,

@@ -202,7 +202,7 @@ class Recount:
         old_plan = engine.plan(before)
         draft = before.copy()
         new_plan = engine.rebind(draft, policy)
-        engine.schedule(draft, new_plan)
+        engine.reschedule(before, draft, new_plan, at)
         if all(getattr(before, name) == getattr(draft, name) for name in _BASIS):
             return None
         note = self.note(before, draft)

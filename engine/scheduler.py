@@ -19,7 +19,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -192,6 +192,8 @@ class Scheduler:
         self.tick_seconds, self.batch_size = tick_seconds, batch_size
         self.claim_seconds, self.max_attempts = claim_seconds, max_attempts
         self.rng = rng or random.Random()
+        # Obligations failing at the last tick, with the reason logged for each.
+        self._failing: dict[str, str] = {}
 
     # -- one tick --------------------------------------------------------------------
 
@@ -212,14 +214,24 @@ class Scheduler:
         return report
 
     def open_obligations(self, at: datetime) -> int:
-        """Create this period's report tasks that do not exist yet (idempotent by origin)."""
+        """Create this period's report tasks that do not exist yet (idempotent by origin).
+        An obligation that cannot be worked out is logged when it starts failing (or its
+        reason changes) and when it recovers, not at every tick; the others go ahead."""
         engine = self.engine
         try:
-            due = current_reports(engine.policies.current, engine.org, at, engine.tz, engine.calendar)
-            return len(engine.open_reports(due, at))
+            due, failures = current_reports(engine.policies.current, engine.org, at, engine.tz, engine.calendar)
+            created = len(engine.open_reports(due, at))
         except RectifyError as exc:
             log.error("obligations_failed", error=str(exc))
             return 0
+        failing = {f.obligation: f for f in failures}
+        for name, f in failing.items():
+            if self._failing.get(name) != f.reason:
+                log.error("obligation_failed", obligation=name, where=f.where, error=f.reason)
+        for name in self._failing.keys() - failing.keys():
+            log.info("obligation_recovered", obligation=name)
+        self._failing = {name: f.reason for name, f in failing.items()}
+        return created
 
     def schedule(self, at: datetime, previous: datetime | None = None) -> tuple[int, int]:
         """Queue every step due by `at`; batches until no claimed item is left due."""
@@ -273,7 +285,8 @@ class Scheduler:
         tz = self.engine.tz
         for address, entries in by_address.items():
             entries.sort(key=lambda e: (e[0].step_at, e[0].item.id or 0))
-            notices = tuple(self._notice(p, r, at) for p, r in entries)
+            notices = _collapse_repeats([self._notice(p, r, at) for p, r in entries],
+                                        [p.step_key for p, _ in entries])
             email = entries[0][1]["email"]
             digest = Digest(self.site_name, names[address], email, notices, at, tz)
             rendered = self.render(digest)
@@ -342,3 +355,15 @@ class Scheduler:
         report.retried += 1
         log.warning("mail_retry", message=m.id, attempts=attempts, retry_in=round(delay), error=error)
 
+
+def _collapse_repeats(notices: list[Notice], keys: list[str]) -> tuple[Notice, ...]:
+    """One notice per item, rung and role: repetitions of a repeating rung that fell due
+    while no daemon ran (keys "escalate1.0", "escalate1.1", …) become their latest, with
+    how many there were and since when. Notices stay in time order, by their latest."""
+    groups: dict[tuple[int, str, str], list[Notice]] = {}
+    for notice, key in zip(notices, keys, strict=True):
+        groups.setdefault((notice.item_id, key.split(".")[0], notice.role), []).append(notice)
+    collapsed = [group[-1] if len(group) == 1
+                 else replace(group[-1], repeats=len(group), first_at=group[0].at)
+                 for group in groups.values()]
+    return tuple(sorted(collapsed, key=lambda n: (n.at, n.item_id)))

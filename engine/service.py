@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from engine.clock import Clock
-from engine.errors import AlreadyExists, ConcurrentUpdate, RectifyError, Refused
+from engine.errors import AlreadyExists, ConcurrentUpdate, RectifyError, Refused, StoreError
 from engine.guards import FireContext
 from engine.model import FIELDS, KINDS, LEVELS, Item, LedgerEntry, changed_fields
 from engine.obligations import DueReport
@@ -98,6 +98,20 @@ class Engine:
         step = plan.next_step(item.planned_until)
         item.next_action_at = step.at if step else None
 
+    def reschedule(self, before: Item, draft: Item, plan: Plan, at: datetime) -> None:
+        """Schedule `draft` after its plan changed at `at`. A deadline moved earlier (or
+        given where there was none) can put the new plan's escalation steps behind the
+        item's cursor, where no tick would ever queue them: if the item is overdue at
+        `at`, its latest escalation reached is owed now, as for an item reported late
+        (Plan.catch_up); steps sent under the old deadline are not sent again."""
+        moved_earlier = draft.overdue_at is not None and (before.overdue_at is None
+                                                          or draft.overdue_at < before.overdue_at)
+        if moved_earlier and draft.planned_until is not None and plan.overdue_at is not None \
+                and plan.overdue_at <= at:
+            cursor, _ = plan.catch_up(at)
+            draft.planned_until = min(draft.planned_until, cursor)
+        self.schedule(draft, plan)
+
     def workflow_for(self, kind: str, level: str, explicit: str | None) -> Workflow:
         """The caller's choice, else major_hazard for 重大 hazards, else the kind's default."""
         if explicit:
@@ -155,7 +169,7 @@ class Engine:
             draft.set(name, value)
         policy = (self.policies.get(before.policy_version) if before.policy_version
                   else self.policies.for_binding())
-        self._refresh(before, draft, policy)
+        self._refresh(before, draft, policy, at or self.clock.now())
         changes = changed_fields(before, draft)
         if before.policy_version != draft.policy_version or before.due != draft.due:
             changes.update(_basis_changes(before, draft))
@@ -164,19 +178,24 @@ class Engine:
         return draft, entry
 
     def open_reports(self, reports: Sequence[DueReport], at: datetime) -> list[Item]:
-        """Create the report tasks not created yet; another writer's duplicate is skipped."""
+        """Create the report tasks not created yet; another writer's duplicate is skipped,
+        and a task that cannot be created is logged without holding up the others."""
         taken = self.store.origins([r.origin for r in reports])
         created = []
         for r in reports:
             if r.origin in taken:
                 continue
-            unit = self.org.unit(r.unit)
             try:
+                unit = self.org.unit(r.unit)
                 created.append(self.report(Report(
                     title=r.title, kind="task", unit=unit.name, responsible=unit.head, found_at=at,
                     deadline=r.due.isoformat(), origin=r.origin, fields={"requirement": r.obligation})))
             except AlreadyExists:
                 continue
+            except StoreError:
+                raise  # the database itself: the tick reports it and retries
+            except RectifyError as exc:
+                log.error("report_task_failed", origin=r.origin, error=str(exc))
         return created
 
     def clean_value(self, name: str, value: Any, *, allow_system: bool = False) -> Any:
@@ -238,14 +257,14 @@ class Engine:
             draft.entered_at = at
         if draft.assigned_at is None and (event == "assign" or draft.state == "assigned"):
             draft.assigned_at = at
-        self._refresh(before, draft, policy)
+        self._refresh(before, draft, policy, at)
         changes = changed_fields(before, draft)
         if before.policy_version != draft.policy_version:
             changes.update(_basis_changes(before, draft))
         entry = LedgerEntry(before.id, 0, event, before.state, draft.state, actor, at, note, changes=changes)
         return draft, entry
 
-    def _refresh(self, before: Item, draft: Item, policy: Policy) -> None:
+    def _refresh(self, before: Item, draft: Item, policy: Policy, at: datetime) -> None:
         """Rebind and replan only when something the plan depends on changed: most
         transitions move between ordinary states and leave the plan as it was."""
         finals = self.final_states(draft.workflow)
@@ -264,7 +283,7 @@ class Engine:
                          or before.paused_seconds != draft.paused_seconds
                          or (before.state != draft.state and (before.state in pausing or draft.state in pausing)))
         if inputs_changed:
-            self.schedule(draft, self.rebind(draft, policy))
+            self.reschedule(before, draft, self.rebind(draft, policy), at)
         elif clock_changed:
             self.schedule(draft, self.plan(draft, policy))
 
@@ -277,7 +296,7 @@ class Engine:
 
         def decide(before: Item) -> tuple[Item, LedgerEntry]:
             draft = before.copy()
-            self.schedule(draft, self.rebind(draft, target))
+            self.reschedule(before, draft, self.rebind(draft, target), at)
             entry = LedgerEntry(before.id, 0, "policy_apply", before.state, draft.state, actor, at,
                                 note, changes=_basis_changes(before, draft))
             return draft, entry

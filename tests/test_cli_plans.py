@@ -129,3 +129,39 @@ def test_items_keep_their_plan_until_the_policy_is_applied(run: Cli) -> None:
 def test_policy_apply_needs_a_known_actor(run: Cli) -> None:
     out = run("policy", "apply", "--actor", "路人甲", code=1)
     assert "路人甲" in out.stderr
+
+
+def test_check_names_rule_and_obligation_units_org_yaml_does_not_know(run: Cli) -> None:
+    """A unit typed wrong in a rule would silently match nothing; an alias too, since items
+    carry the unit's own name. Both are refused with file, line and the unit meant."""
+    (run.site / "rules" / "units.yaml").write_text(
+        'rules:\n'
+        '  - name: "总务处隐患"\n'
+        '    match: {kind: "hazard", unit: "总物处"}\n'
+        '    priority: 5\n'
+        '  - name: "后勤隐患"\n'
+        '    match: {kind: "hazard", level: "重大", unit: "后勤处"}\n'
+        '    priority: 5\n'
+        'obligations:\n'
+        '  - name: "月报"\n'
+        '    every: "每月1日前"\n'
+        '    units: ["保卫处", "门卫室"]\n', encoding="utf-8")
+    err = run("check", code=1).stderr
+    assert "units.yaml:2: 规则“总务处隐患”匹配的单位“总物处”不在 org.yaml 中（是否指：总务处" in err
+    assert "units.yaml:5: 规则“后勤隐患”匹配的单位“后勤处”是“总务处”的别名" in err and "请写“总务处”" in err
+    assert "units.yaml:9: 报送义务“月报”的单位“门卫室”不在 org.yaml 中" in err
+    assert "保卫处" not in err
+    assert "发现 3 个问题" in err
+
+
+def test_an_obligation_may_name_a_unit_by_its_alias(run: Cli) -> None:
+    (run.site / "rules" / "units.yaml").write_text(
+        'rules:\n'
+        '  - name: "总务处隐患"\n'
+        '    match: {kind: "hazard", unit: "总务处"}\n'
+        '    priority: 5\n'
+        'obligations:\n'
+        '  - name: "月报"\n'
+        '    every: "每月1日前"\n'
+        '    units: ["后勤处", "信息中心"]\n', encoding="utf-8")
+    run("check")

@@ -35,3 +35,30 @@ def test_phase_limits_the_obligation(run: Cli) -> None:
     assert all(not r["exists"] for r in out)
     assert json.loads(run("list", "--json").stdout) == []  # dry run wrote nothing
     assert json.loads(run("obligations", "--at", "2023-02-01T09:00", "--json").stdout) == []
+
+
+OWN_OBLIGATIONS = (
+    'obligations:\n'
+    '  - name: "学期安全总结"\n'
+    '    every: "每学期"\n'
+    '    units: ["保卫处"]\n'
+    '  - name: "月度自查"\n'
+    '    every: "每月1日前"\n'
+    '    units: ["总务处"]\n'
+)
+
+
+def test_an_obligation_that_cannot_be_worked_out_does_not_hold_up_the_others(run: Cli) -> None:
+    """After the last term calendar.yaml lists, 每学期 has no period: that obligation is
+    named with its file and line, and the monthly one is still created."""
+    (run.site / "rules" / "own.yaml").write_text(OWN_OBLIGATIONS, encoding="utf-8")
+    out = run("obligations", "--at", "2027-08-10T09:00", "--json", code=1)
+    assert [(r["unit"], r["origin"]) for r in json.loads(out.stdout)] == [
+        ("总务处", "obligation:月度自查:2027-09-01:总务处")]
+    assert "own.yaml:2: 报送义务“学期安全总结”本期无法生成" in out.stderr
+    assert "2027年8月10日以后的学期" in out.stderr
+    # Within the terms both are created; the next run finds them and adds nothing.
+    out = run("obligations", "--at", "2027-03-10T09:00", "--json")
+    assert sorted(r["origin"] for r in json.loads(out.stdout)) == [
+        "obligation:学期安全总结:2027-07-09:保卫处", "obligation:月度自查:2027-04-01:总务处"]
+    assert json.loads(run("obligations", "--at", "2027-03-11T09:00", "--json").stdout) == []

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
+from structlog.testing import capture_logs
 
 from adapters.daemon import Daemon
 from adapters.schema import items, notifications
@@ -116,6 +117,23 @@ def test_a_3_day_hazard_is_reminded_then_climbs_the_ladder(harness: Harness) -> 
     assert OFFICE in interview and "约谈" in "".join(h.bodies()[-len(interview):])
 
 
+def test_a_deadline_moved_into_the_past_sends_the_escalation_reached(harness: Harness) -> None:
+    """The cursor had passed the instants of the new deadline's ladder: the latest rung
+    reached (通报, 逾期3个工作日) is owed at once, not only the next repetition; the
+    steps before it are not replayed."""
+    h = harness
+    i = h.hazard(deadline="15个工作日内")
+    h.tick("2021-03-10T09:00")
+    h.engine.fire(i, "assign", "赵卫东", {"responsible": "马建军", "deadline": "3日内"},
+                  at=local("2021-03-10T10:00"))  # due 4 March: overdue since the 5th
+    arrived = dict(h.tick("2021-03-10T11:00"))
+    assert set(arrived) == {HEAD, LEADER} and "通报" in arrived[LEADER]
+    assert h.tick("2021-03-10T12:00") == []
+    # A deadline moved later owes nothing new.
+    h.engine.fire(i, "start", "马建军", {"deadline": "2021年4月30日前"}, at=local("2021-03-10T13:00"))
+    assert h.tick("2021-03-10T14:00") == []
+
+
 def test_simulate_lists_exactly_what_the_ticks_queue(harness: Harness) -> None:
     h = harness
     i = h.hazard()
@@ -162,6 +180,10 @@ def test_a_restart_after_a_week_down_sends_every_missed_step_once_in_order(harne
     assert len(head_mail) == 1
     body = head_mail[0].message.get_body(("plain",)).get_content()
     assert body.count("消防通道堆放杂物") >= 3 and "补发" in body
+    # The repeating 通报 fell due three times while the daemon was down: one entry says so.
+    assert {"escalate1.0", "escalate1.1", "escalate1.2"} <= {s[1] for s in steps}
+    assert body.count("【逾期督办·通报】") == 1
+    assert "本项通报自 2021年3月10日" in body and "共到期 3 次，因系统暂停未能按时发送" in body
 
 
 def test_a_server_refusing_for_an_hour_then_accepting_gets_everything(
@@ -279,6 +301,46 @@ def test_each_tick_opens_the_periods_report_tasks_once(site: Path, serve: Callab
         assert len(h.app.store.query(Query(kind=["task"]))) == opened
     finally:
         h.app.close()
+
+
+def test_a_failing_obligation_is_logged_once_and_the_others_still_open(site: Path,
+                                                                      serve: Callable[..., Server]) -> None:
+    """每学期 past the last term in calendar.yaml cannot be worked out: the tick logs it
+    (with file and line) when it starts failing, not at every tick, and opens the
+    other obligations' tasks; once calendar.yaml lists the next term, it recovers."""
+    server = serve()
+    use_smtp(site, server)
+    (site / "rules" / "own.yaml").write_text(
+        'obligations:\n'
+        '  - name: "学期安全总结"\n'
+        '    every: "每学期"\n'
+        '    units: ["保卫处"]\n'
+        '  - name: "月度自查"\n'
+        '    every: "每月1日前"\n'
+        '    units: ["总务处"]\n', encoding="utf-8")
+    h = Harness(site, server)
+    try:
+        with capture_logs() as logs:
+            h.tick("2027-08-10T10:00")
+            h.tick("2027-08-10T10:01")
+        failed = [e for e in logs if e["event"] == "obligation_failed"]
+        assert len(failed) == 1, failed
+        assert failed[0]["obligation"] == "学期安全总结" and failed[0]["where"].endswith("own.yaml:2")
+        assert "2027年8月10日以后的学期" in failed[0]["error"]
+        origins = {i.origin for i in h.app.store.query(Query(kind=["task"]))}
+        assert "obligation:月度自查:2027-09-01:总务处" in origins
+        assert not any(o and o.startswith("obligation:学期安全总结") for o in origins)
+        calendar = site / "calendar.yaml"
+        calendar.write_text(calendar.read_text(encoding="utf-8").replace(
+            "terms:\n", 'terms:\n  - {name: "2027-2028学年第一学期", start: "2027-09-01", end: "2028-01-21"}\n', 1),
+            encoding="utf-8")
+        assert h.daemon.reload()
+        with capture_logs() as logs:
+            h.tick("2027-08-10T10:02")
+        assert [e["obligation"] for e in logs if e["event"] == "obligation_recovered"] == ["学期安全总结"]
+        assert "obligation:学期安全总结:2028-01-21:保卫处" in {i.origin for i in h.app.store.query(Query(kind=["task"]))}
+    finally:
+        h.daemon.close()
 
 
 def _wait_for(predicate: Callable[[], bool], what: str, proc: subprocess.Popen[str], timeout: float = 60) -> None:

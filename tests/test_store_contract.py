@@ -144,6 +144,25 @@ def test_an_origin_is_taken_once(app: App) -> None:
     assert len(app.store.query(Query())) == 1
 
 
+def test_a_batch_names_only_the_origins_already_taken(app: App) -> None:
+    """An import racing another writer is told which rows were taken; an integrity error
+    for another reason keeps the database's message instead of claiming a duplicate."""
+    from engine.errors import AlreadyExists
+
+    app.engine.report(Report(title="已有", kind="task", unit="总务处", origin="list:1"))
+    rows = [app.engine.prepare(Report(title=f"第{n}行", kind="task", unit="总务处", origin=f"list:{n}"))
+            for n in range(1, 4)]
+    with pytest.raises(AlreadyExists) as err:
+        app.store.add_batch(rows[1:] + rows[:1], [])
+    assert err.value.origin == "list:1"
+    broken = app.engine.prepare(Report(title="缺类型", kind="task", unit="总务处", origin="list:9"))
+    broken[0].workflow = None  # type: ignore[assignment]
+    with pytest.raises(StoreError) as err2:
+        app.store.add_batch([broken], [])
+    assert not isinstance(err2.value, AlreadyExists) and "workflow" in str(err2.value)
+    assert [i.origin for i in app.store.query(Query())] == ["list:1"]  # nothing else written
+
+
 def test_histories_reads_many_ledgers_at_once(app: App) -> None:
     """The batch read returns each item's ledger in order, the same as one by one."""
     a, b = _assigned(app), _assigned(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -161,11 +162,14 @@ def simulate(ctx: Context, start: str, end: str, rules_dir: Path | None, as_json
 @pass_ctx
 @handle_errors
 def obligations(ctx: Context, at: str | None, dry_run: bool, as_json: bool) -> None:
-    """为当期的定期报送义务给每个单位生成一项报送任务（已生成的不会重复）。"""
+    """为当期的定期报送义务给每个单位生成一项报送任务（已生成的不会重复）。
+
+    某项义务无法生成（如按学期计的周期超出 calendar.yaml 所列学期）时，其余义务照常生成，
+    无法生成的逐项列在标准错误输出中，退出码为 1。"""
     app = ctx.app
     tz = app.config.timezone
     now = instant(at, app)
-    due = current_reports(app.policy.rules, app.policy.org, now, tz, app.engine.calendar)
+    due, failures = current_reports(app.policy.rules, app.policy.org, now, tz, app.engine.calendar)
     taken = app.store.origins([r.origin for r in due])
     if dry_run:
         rows = [{"origin": r.origin, "unit": r.unit, "title": r.title, "due": r.due.isoformat(),
@@ -174,9 +178,13 @@ def obligations(ctx: Context, at: str | None, dry_run: bool, as_json: bool) -> N
             echo_json(rows)
         for x in [] if as_json else rows:
             click.echo(f"{'已存在' if x['exists'] else '将生成'}：{x['unit']} {x['title']}")
-        return
-    created = app.engine.open_reports(due, now)
-    if as_json:
-        echo_json([{"id": i.id, "unit": i.unit, "title": i.title, "origin": i.origin} for i in created])
     else:
-        click.echo(f"生成报送任务 {len(created)} 项，已存在 {len(due) - len(created)} 项")
+        created = app.engine.open_reports(due, now)
+        if as_json:
+            echo_json([{"id": i.id, "unit": i.unit, "title": i.title, "origin": i.origin} for i in created])
+        else:
+            click.echo(f"生成报送任务 {len(created)} 项，已存在 {len(taken)} 项")
+    for f in failures:
+        click.echo(f"错误：{f.describe()}", err=True)
+    if failures:
+        sys.exit(1)
