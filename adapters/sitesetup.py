@@ -14,10 +14,22 @@ from engine.sitecalendar import CALENDAR_FILE
 
 CALENDAR_SCHEMA = "calendar.schema.json"
 
+TEMPLATES_README = """# 本站点的邮件模板
+
+这里放本站点自己的邮件模板。与随程序提供的模板同名的文件会覆盖后者；
+没有放文件的，使用随程序提供的模板（升级程序后自动使用新版）。
+
+- 查看全部模板及各自从哪里加载：rectify templates list
+- 复制一份随程序提供的模板到这里再修改：rectify templates copy digest.txt.j2
+- 修改后检查：rectify check（守护进程会自动重新加载）
+
+删除这里的某个文件，即恢复使用随程序提供的同名模板。
+"""
+
 
 def create_site(directory: Path, database_url: str | None = None) -> SiteConfig:
-    """Write rectify.yaml, org.yaml, calendar.yaml, rules/, workflows/, templates/ and migrate
-    the database."""
+    """Write rectify.yaml, org.yaml, calendar.yaml, rules/, workflows/, an empty templates/
+    (for the site's overrides) and migrate the database."""
     if (directory / site_mod.CONFIG_FILE).exists():
         raise ConfigError.single(str(directory / site_mod.CONFIG_FILE), None,
                                  "这里已经是一个站点，未做任何改动")
@@ -28,8 +40,12 @@ def create_site(directory: Path, database_url: str | None = None) -> SiteConfig:
     (directory / site_mod.CONFIG_FILE).write_text(text, encoding="utf-8")
     shutil.copyfile(site_file("org.yaml"), directory / "org.yaml")
     write_calendar(directory)
-    for name in ("rules", "workflows", "templates"):
+    for name in ("rules", "workflows"):
         shutil.copytree(shipped(name), directory / name, dirs_exist_ok=True)
+    # Templates are not copied: the shipped ones are used (and improve with upgrades)
+    # until the site puts a file of the same name here (`rectify templates copy NAME`).
+    (directory / "templates").mkdir(exist_ok=True)
+    (directory / "templates" / "README.md").write_text(TEMPLATES_README, encoding="utf-8")
     config = site_mod.load(directory.resolve())
     engine = database.open_engine(config.database_url, must_exist=False)
     try:

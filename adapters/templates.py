@@ -126,6 +126,15 @@ class Templates:
         assert subject is not None and text is not None
         return Rendered(_one_line(subject), text, html)
 
+    def shipped_names(self) -> list[str]:
+        return sorted(p.name for p in self.shipped_dir.glob("*.j2"))
+
+    def overrides(self) -> list[str]:
+        """The site's own template files, shipped name or not."""
+        if self.site_dir is None or not self.site_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.site_dir.glob("*.j2"))
+
     def _path_of(self, name: str) -> str:
         """The file a template name loads from: the site's override, else the shipped one."""
         for directory in (self.site_dir, self.shipped_dir):

@@ -245,15 +245,18 @@ class Scheduler:
     def decide(self, item: Item, at: datetime, previous: datetime | None = None) -> Decision:
         """The steps of the item's plan since its cursor, up to `at`, and its next action time.
 
-        A step is late when a tick ran before and the step is older than two ticks: the
-        daemon was down when it fell due."""
+        A step is late when it fell due after the previous tick and is older than two
+        ticks: the daemon was down when it fell due."""
         try:
             plan = self.engine.plan(item)
             steps = list(plan.steps(item.planned_until, at))
             grace = timedelta(seconds=2 * self.tick_seconds)
             org = self.engine.org
+            # Late (补发) only if the step fell due after the previous tick and long ago:
+            # no tick ran in between. A step older than the previous tick did not exist
+            # then (the deadline changed since), so it was not missed by downtime.
             queued = [Queued(item.id or 0, plan.policy_version, s, tuple(resolve(s.recipients, item, org)),
-                             previous is not None and s.at < at - grace) for s in steps]
+                             previous is not None and previous < s.at < at - grace) for s in steps]
             after = max(at, item.planned_until) if item.planned_until else at
             upcoming = plan.next_step(after)
         except Exception as exc:  # noqa: BLE001 - one broken item must not stop the tick

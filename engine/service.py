@@ -99,17 +99,14 @@ class Engine:
         item.next_action_at = step.at if step else None
 
     def reschedule(self, before: Item, draft: Item, plan: Plan, at: datetime) -> None:
-        """Schedule `draft` after its plan changed at `at`. A deadline moved earlier (or
-        given where there was none) can put the new plan's escalation steps behind the
-        item's cursor, where no tick would ever queue them: if the item is overdue at
-        `at`, its latest escalation reached is owed now, as for an item reported late
-        (Plan.catch_up); steps sent under the old deadline are not sent again."""
-        moved_earlier = draft.overdue_at is not None and (before.overdue_at is None
-                                                          or draft.overdue_at < before.overdue_at)
-        if moved_earlier and draft.planned_until is not None and plan.overdue_at is not None \
-                and plan.overdue_at <= at:
-            cursor, _ = plan.catch_up(at)
-            draft.planned_until = min(draft.planned_until, cursor)
+        """Schedule `draft` after its plan was rebuilt at `at`. When the deadline moved
+        (or was first set), its steps count afresh from `at`, as for an item reported
+        then (Plan.catch_up): the new plan's reminders already in the past are not sent
+        (they never fell due under any plan in force), and if the item is overdue its
+        latest escalation reached is sent even when the cursor had passed its instant.
+        An unchanged deadline keeps the cursor: steps queued are not repeated."""
+        if draft.overdue_at is not None and draft.overdue_at != before.overdue_at:
+            draft.planned_until, _ = plan.catch_up(at)
         self.schedule(draft, plan)
 
     def workflow_for(self, kind: str, level: str, explicit: str | None) -> Workflow:

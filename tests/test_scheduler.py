@@ -118,9 +118,9 @@ def test_a_3_day_hazard_is_reminded_then_climbs_the_ladder(harness: Harness) -> 
 
 
 def test_a_deadline_moved_into_the_past_sends_the_escalation_reached(harness: Harness) -> None:
-    """The cursor had passed the instants of the new deadline's ladder: the latest rung
-    reached (通报, 逾期3个工作日) is owed at once, not only the next repetition; the
-    steps before it are not replayed."""
+    """A changed deadline counts its steps afresh from the change, as for an item reported
+    then: the latest rung reached (通报, 逾期3个工作日) is sent, not the reminders and
+    rungs before it, and nothing says 补发 (no daemon was down)."""
     h = harness
     i = h.hazard(deadline="15个工作日内")
     h.tick("2021-03-10T09:00")
@@ -128,10 +128,22 @@ def test_a_deadline_moved_into_the_past_sends_the_escalation_reached(harness: Ha
                   at=local("2021-03-10T10:00"))  # due 4 March: overdue since the 5th
     arrived = dict(h.tick("2021-03-10T11:00"))
     assert set(arrived) == {HEAD, LEADER} and "通报" in arrived[LEADER]
+    assert not any("补发" in subject for subject in arrived.values())
+    assert [key for _, key, _ in h.queued()] == ["escalate1.0"]
     assert h.tick("2021-03-10T12:00") == []
-    # A deadline moved later owes nothing new.
+    # Moved later: no longer overdue, nothing owed until the new plan's own steps.
     h.engine.fire(i, "start", "马建军", {"deadline": "2021年4月30日前"}, at=local("2021-03-10T13:00"))
     assert h.tick("2021-03-10T14:00") == []
+
+
+def test_a_shortened_deadline_does_not_send_reminders_it_puts_in_the_past(harness: Harness) -> None:
+    h = harness
+    i = h.hazard(deadline="15个工作日内")
+    h.engine.fire(i, "assign", "赵卫东", {"responsible": "马建军", "deadline": "5日内"},
+                  at=local("2021-03-04T10:00"))  # due 6 March: its reminders fell on the 3rd and 4th
+    assert h.tick("2021-03-04T11:00") == []
+    overdue = dict(h.tick("2021-03-07T09:00"))
+    assert set(overdue) == {MA, HEAD} and not any("补发" in s for s in overdue.values())
 
 
 def test_simulate_lists_exactly_what_the_ticks_queue(harness: Harness) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from adapters.templates import Rendered, Templates
 from engine.errors import ConfigError
 from engine.notices import AdminAlert, Digest, Notice, duty, role_title
+from tests.conftest import Cli
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2021, 3, 8, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
@@ -226,3 +228,30 @@ def test_admin_alert(templates: Templates) -> None:
 def test_digest_needs_a_notice() -> None:
     with pytest.raises(ValueError):
         digest()
+
+
+def test_a_new_site_uses_the_shipped_templates_and_copies_one_to_override(run: Cli) -> None:
+    """`rectify init` copies no template (a site then follows upgrades of the shipped
+    texts); `rectify templates copy` puts one in the site for editing, never over the
+    site's own file, and `list` says where each one loads from."""
+    site_templates = run.site / "templates"
+    assert [p.name for p in site_templates.iterdir()] == ["README.md"]
+    rows = json.loads(run("templates", "list", "--json").stdout)
+    assert {r["source"] for r in rows} == {"shipped"} and "digest.txt.j2" in {r["name"] for r in rows}
+    assert "已复制 digest.subject.j2" in run("templates", "copy", "digest.subject.j2").stdout
+    (site_templates / "digest.subject.j2").write_text("【本校督办】{{ notices[0].title }}\n", encoding="utf-8")
+    rows = {r["name"]: r for r in json.loads(run("templates", "list", "--json").stdout)}
+    assert rows["digest.subject.j2"]["source"] == "site" and rows["digest.txt.j2"]["source"] == "shipped"
+    out = run("templates", "copy", "digest.subject.j2", "digest.txt.j2", code=1)
+    assert "未覆盖：digest.subject.j2" in out.stderr and "已复制 digest.txt.j2" in out.stdout
+    assert (site_templates / "digest.subject.j2").read_text(encoding="utf-8").startswith("【本校督办】")
+    assert "没有这些随程序提供的模板：digest.txt" in run("templates", "copy", "digest.txt", code=2).stderr
+    run("check")
+
+
+def test_copy_all_and_list_names_a_site_file_the_program_does_not_use(run: Cli) -> None:
+    run("templates", "copy", "--all")
+    (run.site / "templates" / "notes.j2").write_text("草稿\n", encoding="utf-8")
+    rows = {r["name"]: r["source"] for r in json.loads(run("templates", "list", "--json").stdout)}
+    assert rows.pop("notes.j2") == "site-only" and set(rows.values()) == {"site"}
+    assert "站点自有（程序不使用）" in run("templates", "list").stdout

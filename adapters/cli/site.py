@@ -1,7 +1,8 @@
-"""Commands on the site itself: init, check, org, workflow, db."""
+"""Commands on the site itself: init, check, templates, org, workflow, db."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,59 @@ def init(directory: Path, with_demo: bool, database_url: str | None) -> None:
         finally:
             app.close()
         click.echo(f"已写入演示数据 {count} 条")
+
+
+@cli.group("templates")
+def templates_group() -> None:
+    """邮件模板：站点 templates/ 中的同名文件覆盖随程序提供的模板。"""
+
+
+@templates_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def templates_list(ctx: Context, as_json: bool) -> None:
+    """列出全部模板，以及各自从站点还是随程序提供的目录加载。"""
+    site_dir = site_mod.load(ctx.site_dir).templates_dir
+    templates = Templates(site_dir)
+    shipped, own = templates.shipped_names(), set(templates.overrides())
+    rows = [{"name": n, "source": "site" if n in own else "shipped",
+             "path": str((site_dir if n in own else templates.shipped_dir) / n)} for n in shipped]
+    rows += [{"name": n, "source": "site-only", "path": str(site_dir / n)} for n in sorted(own - set(shipped))]
+    if as_json:
+        echo_json(rows)
+        return
+    labels = {"site": "站点覆盖", "shipped": "随程序提供", "site-only": "站点自有（程序不使用）"}
+    for r in rows:
+        click.echo(f"{r['name']}\t{labels[r['source']]}\t{r['path']}")
+
+
+@templates_group.command("copy")
+@click.argument("names", nargs=-1)
+@click.option("--all", "copy_all", is_flag=True, help="复制全部随程序提供的模板")
+@pass_ctx
+@handle_errors
+def templates_copy(ctx: Context, names: tuple[str, ...], copy_all: bool) -> None:
+    """把随程序提供的模板复制到站点 templates/，以便修改；已有的站点文件不会被覆盖。"""
+    target = site_mod.load(ctx.site_dir).templates_dir
+    templates = Templates(target)
+    shipped = templates.shipped_names()
+    wanted = shipped if copy_all else list(names)
+    if not wanted:
+        fail("请给出模板名称（rectify templates list 可列出），或用 --all", 2)
+    unknown = [n for n in wanted if n not in shipped]
+    if unknown:
+        fail(f"没有这些随程序提供的模板：{'、'.join(unknown)}（已有：{'、'.join(shipped)}）", 2)
+    target.mkdir(parents=True, exist_ok=True)
+    kept = []
+    for name in wanted:
+        if (target / name).exists():
+            kept.append(name)
+            continue
+        shutil.copyfile(templates.shipped_dir / name, target / name)
+        click.echo(f"已复制 {name} → {target / name}")
+    if kept:
+        fail(f"站点已有这些模板，未覆盖：{'、'.join(kept)}（要恢复随程序提供的版本，先删除站点文件）")
 
 
 @cli.command()
