@@ -37,6 +37,7 @@ def test_phase_limits_the_obligation(run: Cli) -> None:
     assert json.loads(run("obligations", "--at", "2023-02-01T09:00", "--json").stdout) == []
 
 
+# A term-based obligation (fails past the last term in calendar.yaml) and a monthly one.
 OWN_OBLIGATIONS = (
     'obligations:\n'
     '  - name: "学期安全总结"\n'

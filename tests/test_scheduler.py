@@ -29,6 +29,7 @@ from engine.service import Report
 from engine.store import Query
 from tests.conftest import Cli
 from tests.smtpserver import Server, use_smtp
+from tests.test_obligations import OWN_OBLIGATIONS
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -322,14 +323,7 @@ def test_a_failing_obligation_is_logged_once_and_the_others_still_open(site: Pat
     other obligations' tasks; once calendar.yaml lists the next term, it recovers."""
     server = serve()
     use_smtp(site, server)
-    (site / "rules" / "own.yaml").write_text(
-        'obligations:\n'
-        '  - name: "学期安全总结"\n'
-        '    every: "每学期"\n'
-        '    units: ["保卫处"]\n'
-        '  - name: "月度自查"\n'
-        '    every: "每月1日前"\n'
-        '    units: ["总务处"]\n', encoding="utf-8")
+    (site / "rules" / "own.yaml").write_text(OWN_OBLIGATIONS, encoding="utf-8")
     h = Harness(site, server)
     try:
         with capture_logs() as logs:
