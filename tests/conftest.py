@@ -25,6 +25,14 @@ configure(level="WARNING")
 START = datetime(2021, 3, 1, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai, a Monday
 
 
+@pytest.fixture
+def info_logging() -> Iterator[None]:
+    """INFO events logged during the test (the suite logs at WARNING), e.g. for capture_logs."""
+    configure(level="INFO")
+    yield
+    configure(level="WARNING")
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     server = PgServer()

@@ -316,6 +316,7 @@ def test_each_tick_opens_the_periods_report_tasks_once(site: Path, serve: Callab
         h.app.close()
 
 
+@pytest.mark.usefixtures("info_logging")
 def test_a_failing_obligation_is_logged_once_and_the_others_still_open(site: Path,
                                                                       serve: Callable[..., Server]) -> None:
     """每学期 past the last term in calendar.yaml cannot be worked out: the tick logs it
