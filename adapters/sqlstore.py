@@ -118,6 +118,13 @@ def _entry_values(entry: LedgerEntry) -> dict[str, Any]:
     }
 
 
+def _open(stmt: Any, finals: Mapping[str, Collection[str]]) -> Any:
+    """`stmt` limited to items not in a final state of their workflow (workflow -> states)."""
+    closed = [and_(items.c.workflow == workflow, items.c.state.in_(list(states)))
+              for workflow, states in sorted(finals.items()) if states]
+    return stmt.where(not_(or_(*closed))) if closed else stmt
+
+
 class _Translated:
     """Wraps a transaction's context manager so that driver errors, raised on entry, in
     the block or at commit, leave as StoreErrors. A class rather than a generator: every
@@ -300,11 +307,25 @@ class SqlStore:
     def provisional_open(self, finals: Mapping[str, Collection[str]]) -> list[int]:
         """Ids of the items with a provisional deadline that are not in a final state of
         their workflow (`finals`: workflow -> final states), through the partial index."""
-        stmt = select(items.c.id).where(items.c.provisional == true()).order_by(items.c.id)
-        closed = [and_(items.c.workflow == workflow, items.c.state.in_(list(states)))
-                  for workflow, states in sorted(finals.items()) if states]
-        if closed:
-            stmt = stmt.where(not_(or_(*closed)))
+        stmt = _open(select(items.c.id).where(items.c.provisional == true()), finals).order_by(items.c.id)
+        with self.read() as conn:
+            return [int(r[0]) for r in conn.execute(stmt)]
+
+    def rule_bindings_open(self, finals: Mapping[str, Collection[str]]) -> list[tuple[str, str]]:
+        stmt = _open(select(items.c.policy_version, items.c.rule).distinct()
+                     .where(items.c.deadline.is_(None), items.c.rule.is_not(None),
+                            items.c.policy_version.is_not(None)), finals)
+        with self.read() as conn:
+            return sorted((str(r[0]), str(r[1])) for r in conn.execute(stmt))
+
+    def deadlines_open(self, finals: Mapping[str, Collection[str]], words: Sequence[str],
+                       rules: Collection[tuple[str, str]]) -> list[int]:
+        matching = [items.c.deadline.contains(w, autoescape=True) for w in words]
+        matching += [and_(items.c.deadline.is_(None), items.c.policy_version == version, items.c.rule == rule)
+                     for version, rule in sorted(rules)]
+        if not matching:
+            return []
+        stmt = _open(select(items.c.id).where(or_(*matching)), finals).order_by(items.c.id)
         with self.read() as conn:
             return [int(r[0]) for r in conn.execute(stmt)]
 

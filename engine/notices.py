@@ -70,9 +70,10 @@ class Digest:
 
 @dataclass(frozen=True)
 class DeadlineChange:
-    """An item's deadline counted again once the calendar learnt a year's holiday
-    arrangement (it had been provisional): the old and the new deadline, to its
-    responsible person (else the unit head)."""
+    """An item's deadline counted again with a changed calendar (a year's holiday
+    arrangement learnt, for a provisional deadline; the school terms changed, for one
+    read against them): the old and the new deadline, to its responsible person (else
+    the unit head)."""
 
     site_name: str
     recipient_name: str
@@ -95,6 +96,7 @@ class DeadlineChange:
     provisional_note: str  # why it is still provisional ("" when it is not)
     at: datetime  # aware
     timezone: ZoneInfo
+    was_provisional: bool = True  # the old deadline was provisional (else: the terms changed)
 
 
 @dataclass(frozen=True)

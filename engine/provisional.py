@@ -12,6 +12,11 @@ provisional item is bound again under its own policy version with the new calend
   and the new deadline, the message queued in the same transaction as the ledger row;
 - nothing learnt (every unknown year is still unknown): nothing is written.
 
+The same happens to open items whose deadline is read against the school terms
+("开学前", "学期末", "每学期"…, their own or their rule's) when the site has terms: a
+corrected term (开学 put off by a week) moves their deadlines, recorded and told the same
+way, with a note that the terms changed.
+
 One transaction per item, re-decided from fresh data: another writer (a second daemon,
 a person firing an event) can neither be overwritten nor make the mail go out twice.
 """
@@ -26,9 +31,11 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from engine.deadline.school import TERM_WORDS, uses_terms
 from engine.errors import ConcurrentUpdate, StoreError
 from engine.model import Item, LedgerEntry
 from engine.notices import DeadlineChange, provisional_note, unknown_years, years_text
+from engine.policy import Policy
 from engine.recipients import resolve
 from engine.scheduler import Composed
 from engine.service import BASIS_FIELDS, RETRIES, SYSTEM_ACTOR, Engine, _basis_changes
@@ -77,6 +84,7 @@ class Recounted:
     provisional: bool  # still provisional afterwards
     note: str  # the ledger row's note
     notified: tuple[str, ...]  # who is told (names); empty when the deadline did not move
+    was_provisional: bool = True  # else: counted again because the terms changed
 
     @property
     def moved(self) -> bool:
@@ -90,7 +98,8 @@ class Recounted:
                 "old_due": self.old_due.isoformat() if self.old_due else None,
                 "new_due": self.new_due.isoformat() if self.new_due else None,
                 "old_overdue_at": instant(self.old_overdue_at), "new_overdue_at": instant(self.new_overdue_at),
-                "provisional": self.provisional, "note": self.note, "notified": list(self.notified)}
+                "provisional": self.provisional, "was_provisional": self.was_provisional, "note": self.note,
+                "notified": list(self.notified)}
 
 
 @dataclass
@@ -99,8 +108,9 @@ class RecountReport:
 
     reason: str
     dry_run: bool = False
-    checked: int = 0  # open provisional items looked at
+    checked: int = 0  # open items looked at: provisional ones and those read against the terms
     unchanged: int = 0  # still provisional with the same deadline: nothing written
+    terms_unchanged: int = 0  # read against the terms, which gave the same deadline
     failed: int = 0  # could not be counted (logged); looked at again on the next run
     items: list[Recounted] = field(default_factory=list)
 
@@ -120,7 +130,8 @@ class RecountReport:
     def summary(self) -> dict[str, Any]:
         return {"reason": self.reason, "dry_run": self.dry_run, "checked": self.checked,
                 "moved": self.moved, "confirmed": self.confirmed,
-                "still_provisional": self.still_provisional, "failed": self.failed}
+                "still_provisional": self.still_provisional, "terms_unchanged": self.terms_unchanged,
+                "failed": self.failed}
 
 
 class Recount:
@@ -138,7 +149,9 @@ class Recount:
         engine = self.engine
         report = RecountReport(reason, dry_run)
         finals = {name: engine.final_states(name) for name in engine.workflows}
-        for item_id in engine.store.provisional_open(finals):
+        provisional = engine.store.provisional_open(finals)
+        known = set(provisional)
+        for item_id in provisional + [i for i in self._read_against_terms(finals) if i not in known]:
             report.checked += 1
             try:
                 done = self._dry(item_id) if dry_run else self._write(item_id)
@@ -148,12 +161,27 @@ class Recount:
                 report.failed += 1
                 log.error("provisional_recount_failed", item=item_id, error=str(exc), exc_info=True)
                 continue
-            if done is None:
+            if done is not None:
+                report.items.append(done)
+            elif item_id in known:
                 report.unchanged += 1
             else:
-                report.items.append(done)
+                report.terms_unchanged += 1
         log.info("provisional_recomputed", **report.summary())
         return report
+
+    def _read_against_terms(self, finals: dict[str, frozenset[str]]) -> list[int]:
+        """Open items whose own deadline, or whose rule's, may be read against the terms;
+        none when the site has no terms (no such deadline can have been counted)."""
+        engine = self.engine
+        if engine.calendar.terms is None:
+            return []
+        rules = []
+        for version, name in engine.store.rule_bindings_open(finals):
+            rule = engine.policies.get(version).rule_named(name)
+            if rule is not None and uses_terms(rule.deadline):
+                rules.append((version, name))
+        return engine.store.deadlines_open(finals, TERM_WORDS, rules)
 
     def _dry(self, item_id: int) -> Recounted | None:
         decided = self.decide(self.engine.store.get(item_id), self.engine.clock.now(), mail=False)
@@ -192,9 +220,11 @@ class Recount:
         its ledger entry and (if the deadline moved) its notice; None when there is
         nothing to record: no longer provisional, closed, or nothing learnt."""
         engine = self.engine
-        if not before.provisional or not before.policy_version or before.state in engine.final_states(before.workflow):
+        if not before.policy_version or before.state in engine.final_states(before.workflow):
             return None
         policy = engine.policies.get(before.policy_version)
+        if not before.provisional and not _read_against_terms(before, policy):
+            return None
         if policy.version != before.policy_version:
             # Rebinding would move the item to another version: that is `policy apply`'s job.
             log.warning("provisional_recount_skipped", item=before.id, policy_version=before.policy_version)
@@ -213,13 +243,20 @@ class Recount:
         if moved and not told:
             log.warning("no_recipient_address", item=before.id, event=EVENT, roles=["responsible"])
         done = Recounted(before.id or 0, before.title, old_plan.due, new_plan.due, _overdue(before),
-                         _overdue(draft), draft.provisional, note, tuple(a.name for a in told))
+                         _overdue(draft), draft.provisional, note, tuple(a.name for a in told),
+                         before.provisional)
         messages = tuple(self._message(done, draft, a.role, a.name, a.email, at) for a in told) if mail else ()
         return Rewrite(draft, entry, messages), done
 
     def note(self, before: Item, after: Item) -> str:
         """The ledger note, in Chinese: which years the calendar learnt and what it did."""
         calendar, tz = self.engine.calendar, self.engine.tz
+        if not before.provisional:  # counted again because the terms changed
+            body = "学期安排已更新（calendar.yaml 的 terms），期限按新的学期重新计算"
+            if after.provisional:
+                missing = unknown_years(after.started_at, after.due, calendar, tz)
+                body += f"，为暂定（{years_text(missing)}年安排尚未公布）" if missing else "，为暂定"
+            return body + self._moved(before, after)
         start = (after.started_at or after.found_at).astimezone(tz)
         last = max((d for d in (before.due, after.due) if d), default=start.date())
         span = range(start.year, last.year + 1)
@@ -234,13 +271,15 @@ class Recount:
             body = f"期限重新计算，仍为暂定（{years_text(missing)}年安排尚未公布）" if missing else "期限重新计算，仍为暂定"
         else:
             body = "期限由暂定改为确定"
+        return f"{head}，{body}{self._moved(before, after)}"
+
+    def _moved(self, before: Item, after: Item) -> str:
         if before.due != after.due:
-            body += f"，最后期限由{_cn(before.due)}改为{_cn(after.due)}"
-        elif before.overdue_at != after.overdue_at:
-            body += f"，逾期时间由{_cn_time(before.overdue_at, tz)}改为{_cn_time(after.overdue_at, tz)}"
-        else:
-            body += "，最后期限不变"
-        return f"{head}，{body}"
+            return f"，最后期限由{_cn(before.due)}改为{_cn(after.due)}"
+        if before.overdue_at != after.overdue_at:
+            tz = self.engine.tz
+            return f"，逾期时间由{_cn_time(before.overdue_at, tz)}改为{_cn_time(after.overdue_at, tz)}"
+        return "，最后期限不变"
 
     def _message(self, done: Recounted, item: Item, role: str, name: str, email: str | None,
                  at: datetime) -> Composed:
@@ -250,7 +289,8 @@ class Recount:
             self.site_name, name, email or "", role, done.item_id, item.title, item.kind, item.category,
             item.level, item.unit, item.location, engine.workflows.state_title(item.workflow, item.state),
             done.old_due, done.new_due, done.old_overdue_at, done.new_overdue_at, item.provisional,
-            done.note, provisional_note(missing) if item.provisional else "", at, engine.tz)
+            done.note, provisional_note(missing) if item.provisional else "", at, engine.tz,
+            was_provisional=done.was_provisional)
         rendered = self.render(change)
         return Composed(name, email or "", rendered.subject, rendered.text, rendered.html, ())
 
@@ -281,3 +321,11 @@ def _cn_time(value: datetime | None, tz: ZoneInfo) -> str:
         return "无"
     local = value.astimezone(tz)
     return f"{_cn(local.date())} {local:%H:%M}"
+
+
+def _read_against_terms(item: Item, policy: Policy) -> bool:
+    """Whether the item's deadline (its own, else its rule's) may be read against the terms."""
+    if item.deadline:
+        return uses_terms(item.deadline)
+    rule = policy.rule_named(item.rule)
+    return rule is not None and uses_terms(rule.deadline)

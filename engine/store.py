@@ -66,6 +66,17 @@ class Store(Protocol):
         holiday arrangement yet), except those in a final state (workflow -> states)."""
         ...
 
+    def rule_bindings_open(self, finals: Mapping[str, Collection[str]]) -> list[tuple[str, str]]:
+        """(policy version, rule) of the items not in a final state whose deadline is
+        their rule's (they have none of their own), each pair once."""
+        ...
+
+    def deadlines_open(self, finals: Mapping[str, Collection[str]], words: Sequence[str],
+                       rules: Collection[tuple[str, str]]) -> list[int]:
+        """Ids of the items not in a final state whose own deadline contains one of
+        `words`, or whose deadline is that of one of the (policy version, rule) `rules`."""
+        ...
+
     def history(self, item_id: int) -> list[LedgerEntry]:
         """The item's ledger rows in order."""
         ...

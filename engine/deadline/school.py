@@ -29,6 +29,10 @@ from engine.deadline.points import Ref, fail
 from engine.errors import DeadlineError
 from engine.workcal import SchoolTerm, vacation_name
 
+# Every expression read against the terms contains one of these (some others do too,
+# which only means looking at an item whose deadline then turns out not to move).
+TERM_WORDS = ("开学", "放假", "寒假", "暑假", "学期")
+
 ONE_DAY = timedelta(days=1)
 NO_SITE = "学期由站点校历确定：请在站点 calendar.yaml 的 terms 中写入本校学期（或用 --site 指定站点）"
 _DAYS = {"天": 1, "日": 1, "周": 7, "星期": 7, "礼拜": 7}
@@ -113,3 +117,8 @@ def _count(start: date, unit: str, amount: int, half: bool, ref: Ref) -> tuple[d
 
 def _cn(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def uses_terms(text: str | None) -> bool:
+    """Whether a deadline expression may depend on the site's terms."""
+    return text is not None and any(word in text for word in TERM_WORDS)
