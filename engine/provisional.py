@@ -172,9 +172,12 @@ class Recount:
 
     def _read_against_terms(self, finals: dict[str, frozenset[str]]) -> list[int]:
         """Open items whose own deadline, or whose rule's, may be read against the terms;
-        none when the site has no terms (no such deadline can have been counted)."""
+        none when the site has no terms (no such deadline can have been counted), or when
+        the calendar they were counted with is known and had the same terms (a reload
+        that changed only holidays or local days)."""
         engine = self.engine
-        if engine.calendar.terms is None:
+        terms = engine.calendar.terms
+        if terms is None or (self.previous is not None and self.previous.terms == terms):
             return []
         rules = []
         for version, name in engine.store.rule_bindings_open(finals):

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from engine.service import Report
 from tests.smtpserver import Server
@@ -100,3 +101,19 @@ def test_calendar_apply_counts_term_deadlines_by_hand(harness: Harness) -> None:
     out = h.run("calendar", "apply").stdout
     assert f"事项 {i} 实训室电闸外露：2027-01-22（确定） → 2027-01-15（确定），已通知 马建军" in out
     assert h.app.store.get(i).due.isoformat() == "2027-01-15"
+
+
+@pytest.mark.usefixtures("info_logging")
+def test_a_reload_that_changes_only_holidays_does_not_look_at_term_deadlines(harness: Harness) -> None:
+    h = harness
+    h.hazard("实训室电闸外露", deadline="寒假前")
+    path = h.site / "calendar.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "\nlocal:\n" in text
+    with capture_logs() as logs:
+        path.write_text(text.replace("\nlocal:\n", '\nlocal:\n  - {days: "2026-12-30", off: "校运动会"}\n', 1),
+                        encoding="utf-8")
+        assert h.daemon.reload("holidays")
+        assert _end_term_earlier(h)
+    runs = [e for e in logs if e["event"] == "provisional_recomputed"]
+    assert [(r["checked"], r["terms_unchanged"], r["moved"]) for r in runs] == [(0, 0, 0), (1, 0, 1)]
