@@ -56,10 +56,9 @@ class Daemon:
         self.reload_requested = threading.Event()
         self._last_alert: tuple[str, ...] | None = None
         self.on_tick = on_tick
-        # A recount of provisional deadlines that failed, to retry at the next tick, and
-        # the calendar the deadlines were counted with before the reload.
-        self._recount_pending: str | None = None
-        self._recount_previous: WorkCalendar | None = None
+        # A recount that failed, to retry at the next tick: its reason, the calendar the
+        # deadlines were counted with before the reload, whether the terms changed.
+        self._recount_pending: tuple[str, WorkCalendar | None, bool | None] | None = None
 
     @property
     def version(self) -> str:
@@ -73,7 +72,7 @@ class Daemon:
         with self._lock:
             at = at or self.clock.now()
             if self._recount_pending is not None:
-                self._recount(self._recount_pending, self._recount_previous)
+                self._recount(*self._recount_pending)
             started = time.perf_counter()
             report, error = None, None
             try:
@@ -119,7 +118,7 @@ class Daemon:
             log.info("policy_reloaded", reason=reason, old=old, new=self.version,
                      calendar=files.calendar.digest or None, calendar_changed=changed)
             if changed:
-                self._recount("calendar_changed", old_calendar.workcal)
+                self._recount("calendar_changed", old_calendar.workcal, files.calendar.terms != old_calendar.terms)
             return True
 
     # -- provisional deadlines -------------------------------------------------------
@@ -130,16 +129,21 @@ class Daemon:
         with self._lock:
             return self._recount("start")
 
-    def _recount(self, reason: str, previous: WorkCalendar | None = None) -> RecountReport | None:
-        """Count open provisional deadlines again with the current calendar and send the
+    def _recount(self, reason: str, previous: WorkCalendar | None = None,
+                 terms_changed: bool | None = None) -> RecountReport | None:
+        """Count open provisional deadlines (and, unless the terms are known unchanged,
+        those read against the terms) again with the current calendar and send the
         notices it queued. Never raises: a failure is logged and retried at the next tick."""
+        if self._recount_pending is not None:  # an earlier run failed: cover its changes too
+            _, previous, earlier = self._recount_pending
+            terms_changed = None if earlier is None or terms_changed is None else earlier or terms_changed
         try:
-            report = self.app.recount(previous).run(reason)
+            report = self.app.recount(previous, terms_changed).run(reason)
         except Exception as exc:  # noqa: BLE001 - e.g. the database is unreachable
             log.error("provisional_recompute_failed", reason=reason, error=str(exc), exc_info=True)
-            self._recount_pending, self._recount_previous = reason, previous
+            self._recount_pending = (reason, previous, terms_changed)
             return None
-        self._recount_pending, self._recount_previous = None, None
+        self._recount_pending = None
         if any(r.notified for r in report.items):
             try:
                 self.scheduler.deliver(self.clock.now())
@@ -168,6 +172,7 @@ class Daemon:
         # A new calendar object: plan.py's memos are keyed by the calendar, so counts made
         # with the old one are never reused.
         engine.calendar = files.calendar.workcal
+        engine.campus_calendar = files.calendar.calendar_for
         engine.reset_caches()
         engine.policies.swap(files.rules)
 

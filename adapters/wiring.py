@@ -71,6 +71,8 @@ def load_policy(config: SiteConfig, rules_dir: Path | None = None, clock: Clock 
         problems += exc.problems
     if org is not None and rules is not None:
         problems += unit_problems(rules, org.unit_names())
+    if org is not None and calendar is not None:
+        problems += org.campus_problems(str(config.org_file), calendar.campuses)
     if problems or org is None or workflows is None or rules is None or calendar is None:
         raise ConfigError(problems)
     return SiteFiles(org, workflows, rules, calendar)
@@ -103,9 +105,10 @@ class App:
             claim_seconds=sched.claim_seconds, max_attempts=mail.max_attempts,
             periodic=stagereport.periodic(self, templates), site_wide=site_wide)
 
-    def recount(self, previous: WorkCalendar | None = None) -> Recount:
+    def recount(self, previous: WorkCalendar | None = None, terms_changed: bool | None = None) -> Recount:
         """Counts open provisional deadlines again with the current calendar (`previous`:
-        the calendar they were counted with, when known), telling people by mail."""
+        the calendar they were counted with, when known), and those read against the
+        terms unless the terms are known unchanged; tells people by mail."""
         templates = Templates(self.config.templates_dir)
 
         def render(change: DeadlineChange) -> Rendered:
@@ -114,7 +117,7 @@ class App:
             except ConfigError:  # a broken site template must not keep the deadline wrong
                 return Templates(None).deadline_changed(change)
 
-        return Recount(self.engine, self.outbox, render, self.config.name, previous)
+        return Recount(self.engine, self.outbox, render, self.config.name, previous, terms_changed)
 
     def plan_for(self, item: Item, rules: Policy | None = None) -> Plan:
         """The item's plan under the version it is bound to (or under a draft policy)."""
@@ -142,5 +145,5 @@ def open_app(site_dir: Path, clock: Clock | None = None) -> App:
     store = SqlStore(sql_engine)
     engine = Engine(store, policy.workflows, policy.org, clock or SystemClock(),
                     policy_book(policy.rules, store, config), tz=config.timezone,
-                    calendar=policy.calendar.workcal)
+                    calendar=policy.calendar.workcal, campus_calendar=policy.calendar.calendar_for)
     return App(config, policy, store, engine)

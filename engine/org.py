@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ _UNIT = {
         "leader": {"type": "string"},
         "email": {"type": "string"},
         "kind": {"enum": ["office", "college", "other"]},
+        "campus": {"type": "string", "minLength": 1},
     },
 }
 SCHEMA = {
@@ -84,6 +86,10 @@ class Unit:
     email: str | None
     aliases: tuple[str, ...] = ()
     kind: str = "office"
+    # The campus (a name in calendar.yaml's campuses) whose terms and local days the
+    # unit's items count their deadlines with; None: the whole site's.
+    campus: str | None = None
+    line: int | None = field(default=None, compare=False)  # where org.yaml defines it
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,12 @@ class Org:
         except KeyError:
             known = "、".join(self.units)
             raise NotFound("单位", name, f"已知单位：{known}") from None
+
+    def campus_problems(self, filename: str, campuses: Sequence[str]) -> list[Problem]:
+        """Units placed on a campus calendar.yaml does not list."""
+        known = "、".join(campuses) or "无（calendar.yaml 未列出校区）"
+        return [Problem(filename, u.line, f"单位“{u.name}”的校区“{u.campus}”不在 calendar.yaml 的 campuses 中（已有：{known}）")
+                for u in self.units.values() if u.campus is not None and u.campus not in campuses]
 
     def unit_names(self) -> dict[str, str]:
         """Every unit name and alias, each with the name of its unit."""
@@ -179,7 +191,7 @@ def build(data: Any, filename: str) -> Org:
             problems.append(Problem(filename, line, f"单位“{u['name']}”的邮箱“{u['email']}”格式不正确"))
         units[u["name"]] = Unit(
             u["name"], u["head"], u.get("leader"), u.get("email"), tuple(u.get("aliases", [])),
-            u.get("kind", "office"),
+            u.get("kind", "office"), u.get("campus"), line,
         )
     for i, p in enumerate(data["people"]):
         if p.get("email") and not valid_addr_spec(p["email"]):

@@ -141,9 +141,12 @@ class Recount:
     ledger note then names exactly the years it lacked."""
 
     def __init__(self, engine: Engine, rewriter: Rewriter, render: Render, site_name: str,
-                 previous: WorkCalendar | None = None) -> None:
+                 previous: WorkCalendar | None = None, terms_changed: bool | None = None) -> None:
         self.engine, self.rewriter, self.render = engine, rewriter, render
         self.site_name, self.previous = site_name, previous
+        # Whether the school terms (any campus's) changed since the deadlines were counted;
+        # None when unknown (at start, by hand), which means looking.
+        self.terms_changed = terms_changed
 
     def run(self, reason: str, *, dry_run: bool = False) -> RecountReport:
         engine = self.engine
@@ -172,12 +175,10 @@ class Recount:
 
     def _read_against_terms(self, finals: dict[str, frozenset[str]]) -> list[int]:
         """Open items whose own deadline, or whose rule's, may be read against the terms;
-        none when the site has no terms (no such deadline can have been counted), or when
-        the calendar they were counted with is known and had the same terms (a reload
-        that changed only holidays or local days)."""
+        none when the site has no calendar file (no such deadline can have been counted)
+        or the terms are known unchanged (a reload that changed only holidays or local days)."""
         engine = self.engine
-        terms = engine.calendar.terms
-        if terms is None or (self.previous is not None and self.previous.terms == terms):
+        if engine.calendar.terms is None or self.terms_changed is False:
             return []
         rules = []
         for version, name in engine.store.rule_bindings_open(finals):

@@ -65,10 +65,21 @@ class Report:
 
 class Engine:
     def __init__(self, store: Store, workflows: Workflows, org: Org, clock: Clock, policies: PolicyBook,
-                 *, tz: ZoneInfo = SHANGHAI, calendar: WorkCalendar = DEFAULT_CALENDAR) -> None:
+                 *, tz: ZoneInfo = SHANGHAI, calendar: WorkCalendar = DEFAULT_CALENDAR,
+                 campus_calendar: Callable[[str], WorkCalendar] | None = None) -> None:
         self.store, self.workflows, self.org, self.clock = store, workflows, org, clock
         self.policies, self.tz, self.calendar = policies, tz, calendar
+        # A campus's calendar (the site's plus its own terms and local days), for the
+        # items of units on that campus (org.yaml `campus`).
+        self.campus_calendar = campus_calendar
         self._finals: dict[str, frozenset[str]] = {}
+
+    def calendar_of(self, item: Item) -> WorkCalendar:
+        """The calendar the item's deadline counts with: its unit's campus's, else the site's."""
+        unit = self.org.units.get(item.unit) if item.unit else None
+        if unit is None or unit.campus is None or self.campus_calendar is None:
+            return self.calendar
+        return self.campus_calendar(unit.campus)
 
     def reset_caches(self) -> None:
         """After workflows were swapped by a reload."""
@@ -85,11 +96,11 @@ class Engine:
         """The item's plan under the version it is bound to, or under `policy` (a draft, a
         newer version) as if it were bound to that instead."""
         return plan_item(item, policy or self.policies.get(item.policy_version),
-                         final_states=self.final_states(item.workflow), calendar=self.calendar, tz=self.tz)
+                         final_states=self.final_states(item.workflow), calendar=self.calendar_of(item), tz=self.tz)
 
     def rebind(self, item: Item, policy: Policy) -> Plan:
         """Record on `item` the rule and deadline `policy` gives it; returns its plan."""
-        bind(item, policy, calendar=self.calendar, tz=self.tz).apply(item)
+        bind(item, policy, calendar=self.calendar_of(item), tz=self.tz).apply(item)
         return self.plan(item, policy)
 
     @staticmethod
@@ -267,7 +278,7 @@ class Engine:
         finals = self.final_states(draft.workflow)
         if draft.state in finals:
             if before.policy_version is None:
-                bind(draft, policy, calendar=self.calendar, tz=self.tz).apply(draft)
+                bind(draft, policy, calendar=self.calendar_of(draft), tz=self.tz).apply(draft)
             draft.next_action_at = None
             return
         old, new = before.__dict__, draft.__dict__
