@@ -151,7 +151,8 @@ class Term:
     start: date
     end: date
     campus: str | None = None
-    line: int | None = None
+    # Where calendar.yaml writes it; not part of the term (moving the line changes nothing).
+    line: int | None = field(default=None, compare=False)
 
     def covers(self, day: date) -> bool:
         return self.start <= day <= self.end

@@ -1,8 +1,9 @@
 """Units on a campus (org.yaml `campus`) count their items' deadlines with that campus's
 terms and local days from calendar.yaml; the other units with the site-wide calendar.
 
-The demo places 机电工程学院 on 东校区, whose first term of 2026-2027 ends on 15 January
-2027, a week before the site's (22 January)."""
+These tests place 机电工程学院 on 东校区 (the demo org.yaml has the line commented out),
+whose first term of 2026-2027 ends on 15 January 2027 in the demo calendar.yaml, a week
+before the site's (22 January)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,18 @@ from tests.test_provisional import FOUND, Harness, _prepare
 EAST_TERM = '{name: "2026-2027学年第一学期", campus: "东校区", start: "2026-08-31", end: "2027-01-15"}'
 
 
+def _on_east_campus(site: Path) -> None:
+    org = site / "org.yaml"
+    text = org.read_text(encoding="utf-8")
+    assert '    # campus: "东校区"' in text
+    org.write_text(text.replace('    # campus: "东校区"', '    campus: "东校区"', 1), encoding="utf-8")
+
+
 @pytest.fixture
 def harness(site: Path, serve: Callable[..., Server]) -> Iterator[Harness]:
     server = serve()
     _prepare(site, server)
+    _on_east_campus(site)
     assert EAST_TERM in (site / "calendar.yaml").read_text(encoding="utf-8")
     h = Harness(site, server)
     yield h
@@ -69,7 +78,7 @@ def test_a_campus_day_off_counts_only_for_its_units(harness: Harness) -> None:
 def test_a_unit_on_an_unknown_campus_is_named_with_its_line(run: Cli) -> None:
     org = run.site / "org.yaml"
     text = org.read_text(encoding="utf-8")
-    org.write_text(text.replace('campus: "东校区"', 'campus: "西校区"'), encoding="utf-8")
+    org.write_text(text.replace('    # campus: "东校区"', '    campus: "西校区"', 1), encoding="utf-8")
     err = run("check", code=1).stderr
     line = next(n for n, t in enumerate(text.splitlines(), 1) if '"机电工程学院"' in t)
     assert f"org.yaml:{line}: 单位“机电工程学院”的校区“西校区”不在 calendar.yaml 的 campuses 中（已有：本部、东校区）" in err
