@@ -154,7 +154,7 @@ class Recount:
         finals = {name: engine.final_states(name) for name in engine.workflows}
         provisional = engine.store.provisional_open(finals)
         known = set(provisional)
-        for item_id in provisional + [i for i in self._read_against_terms(finals) if i not in known]:
+        for item_id in provisional + [i for i in self._term_items(finals) if i not in known]:
             report.checked += 1
             try:
                 done = self._dry(item_id) if dry_run else self._write(item_id)
@@ -173,18 +173,15 @@ class Recount:
         log.info("provisional_recomputed", **report.summary())
         return report
 
-    def _read_against_terms(self, finals: dict[str, frozenset[str]]) -> list[int]:
+    def _term_items(self, finals: dict[str, frozenset[str]]) -> list[int]:
         """Open items whose own deadline, or whose rule's, may be read against the terms;
         none when the site has no calendar file (no such deadline can have been counted)
         or the terms are known unchanged (a reload that changed only holidays or local days)."""
         engine = self.engine
         if engine.calendar.terms is None or self.terms_changed is False:
             return []
-        rules = []
-        for version, name in engine.store.rule_bindings_open(finals):
-            rule = engine.policies.get(version).rule_named(name)
-            if rule is not None and uses_terms(rule.deadline):
-                rules.append((version, name))
+        rules = [(version, name) for version, name in engine.store.rule_bindings_open(finals)
+                 if _rule_reads_terms(engine.policies.get(version), name)]
         return engine.store.deadlines_open(finals, TERM_WORDS, rules)
 
     def _dry(self, item_id: int) -> Recounted | None:
@@ -227,7 +224,7 @@ class Recount:
         if not before.policy_version or before.state in engine.final_states(before.workflow):
             return None
         policy = engine.policies.get(before.policy_version)
-        if not before.provisional and not _read_against_terms(before, policy):
+        if not before.provisional and not _reads_terms(before, policy):
             return None
         if policy.version != before.policy_version:
             # Rebinding would move the item to another version: that is `policy apply`'s job.
@@ -327,9 +324,11 @@ def _cn_time(value: datetime | None, tz: ZoneInfo) -> str:
     return f"{_cn(local.date())} {local:%H:%M}"
 
 
-def _read_against_terms(item: Item, policy: Policy) -> bool:
+def _reads_terms(item: Item, policy: Policy) -> bool:
     """Whether the item's deadline (its own, else its rule's) may be read against the terms."""
-    if item.deadline:
-        return uses_terms(item.deadline)
-    rule = policy.rule_named(item.rule)
+    return uses_terms(item.deadline) if item.deadline else _rule_reads_terms(policy, item.rule)
+
+
+def _rule_reads_terms(policy: Policy, rule_name: str | None) -> bool:
+    rule = policy.rule_named(rule_name)
     return rule is not None and uses_terms(rule.deadline)
