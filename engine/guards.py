@@ -40,26 +40,34 @@ FIVE_IN_PLACE = {
 }
 
 
+# Separation of duties is judged on the item as stored before the command and on the
+# item it would leave: naming oneself (or someone else) in the same command changes nothing.
+def _named(ctx: FireContext, field: str) -> bool:
+    return ctx.actor in (ctx.before.get(field), ctx.item.get(field))
+
+
 def not_responsible(ctx: FireContext) -> str | None:
-    if ctx.actor == ctx.item.responsible:
+    if _named(ctx, "responsible"):
         return f"验收人不能是整改责任人本人（{ctx.actor}）"
     return None
 
 
 def not_rectifier(ctx: FireContext) -> str | None:
-    if ctx.actor == ctx.item.fields.get("rectifier"):
+    if _named(ctx, "rectifier"):
         return f"验收人不能是实施整改的人（{ctx.actor}）"
     return None
 
 
 def not_submitter(ctx: FireContext) -> str | None:
-    if ctx.actor == ctx.item.fields.get("submitter"):
+    if _named(ctx, "submitter"):
         return f"审核人不能是报送人本人（{ctx.actor}）"
     return None
 
 
 def five_in_place(ctx: FireContext) -> str | None:
-    missing = [title for name, title in FIVE_IN_PLACE.items() if not ctx.item.has(name)]
+    """时限 is in place with the item's own deadline or the one its rule gives it."""
+    missing = [title for name, title in FIVE_IN_PLACE.items()
+               if not (ctx.item.has(name) or (name == "deadline" and ctx.item.due is not None))]
     if missing:
         return "重大隐患须“五落实”后方可制定方案，尚缺：" + "、".join(missing)
     return None
@@ -75,8 +83,9 @@ def interim_controls_in_place(ctx: FireContext) -> str | None:
 
 def actor_in_item_unit(ctx: FireContext) -> str | None:
     person = ctx.org.people.get(ctx.actor)
-    if ctx.item.unit and person and person.unit != ctx.item.unit and "safety_office" not in ctx.roles:
-        return f"{ctx.actor} 不属于责任单位“{ctx.item.unit}”"
+    unit = ctx.before.unit
+    if unit and person and person.unit != unit and "safety_office" not in ctx.roles:
+        return f"{ctx.actor} 不属于责任单位“{unit}”"
     return None
 
 

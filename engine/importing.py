@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from engine.deadline.dates import FIRST_YEAR, LAST_YEAR
 from engine.errors import CellProblem, DeadlineError, NotFound, RectifyError, SheetError
-from engine.model import Item, LedgerEntry
+from engine.model import IMPORT_FIELDS, Item, LedgerEntry
 from engine.org import Org
 from engine.plan import read_deadline
 from engine.policy import Policy
@@ -758,7 +758,7 @@ class Importer:
                 stored = stored_by_origin.get(row.key)
             try:
                 if stored is None:
-                    item, entry = self.engine.prepare(self._report(row, actor, note), at=at)
+                    item, entry = self.engine.prepare(self._report(row, actor, note), at=at, allowed=IMPORT_FIELDS)
                     result.new.append((item, entry))
                     outcomes.append(Outcome(row, "new", note=_plan_note(item)))
                 else:
@@ -795,7 +795,7 @@ class Importer:
             return Outcome(row, "unchanged", stored.id)
         if stored.state in self.engine.final_states(stored.workflow):
             return Outcome(row, "kept", stored.id, note="事项已销号，表中的改动未导入")
-        draft, entry = self.engine.amend(stored, sets, actor, "import",
+        draft, entry = self.engine.revise(stored, sets, actor, "import",
                                          note or f"按 {row.sheet} 第{row.row}行更新", at=at)
         result.changed.append((draft, stored.version, entry))
         return Outcome(row, "changed", stored.id, {k: v for k, v in entry.changes.items()})

@@ -55,6 +55,12 @@ FIELDS: dict[str, FieldSpec] = {
     ]
 }
 
+# What a reporter may give when an item is first recorded; what an import may give besides
+# (a school's own hazard list carries measures and controls already in place).
+REPORT_FIELDS = frozenset({"title", "description", "category", "level", "unit", "responsible", "location",
+                           "reporter", "deadline", "requirement", "project", "co_units", "unit_text", "list_no"})
+IMPORT_FIELDS = REPORT_FIELDS | {"measures", "interim_controls", "watcher", "funds"}
+
 COLUMNS = ("title", "category", "level", "unit", "responsible", "location", "reporter", "deadline")
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from engine import yamlfile
 from engine.errors import ConfigError, NotFound, Problem
 from engine.mail import valid_addr_spec
+from engine.names import did_you_mean, normalise
 from engine.validate import check
 
 # Roles a person may be given in org.yaml; more are derived from the units they head.
@@ -110,13 +111,14 @@ class Org:
     _roles: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def unit(self, name: str) -> Unit:
-        """A unit by its name or one of its aliases."""
-        key = self._aliases.get(name.strip(), name.strip())
+        """A unit by its name or one of its aliases, however it was spaced or encoded."""
+        wanted = normalise(name)
+        key = self._aliases.get(wanted, wanted)
         try:
             return self.units[key]
         except KeyError:
-            known = "、".join(self.units)
-            raise NotFound("单位", name, f"已知单位：{known}") from None
+            hint = "、".join(filter(None, [did_you_mean(wanted, self.unit_names()), "已知单位：" + "、".join(self.units)]))
+            raise NotFound("单位", wanted or name, hint) from None
 
     def campus_problems(self, filename: str, campuses: Sequence[str]) -> list[Problem]:
         """Units placed on a campus calendar.yaml does not list."""
@@ -129,10 +131,26 @@ class Org:
         return {**self._aliases, **{name: name for name in self.units}}
 
     def person(self, name: str) -> Person:
+        """A person by name, however it was spaced or encoded ("郭晓明\u3000" is 郭晓明)."""
+        wanted = normalise(name)
         try:
-            return self.people[name.strip()]
+            return self.people[wanted]
         except KeyError:
-            raise NotFound("人员", name, "请先在 org.yaml 中登记") from None
+            hint = did_you_mean(wanted, self.people) or "请先在 org.yaml 中登记"
+            raise NotFound("人员", wanted or repr(name), hint) from None
+
+    def headed_by(self, name: str) -> frozenset[str]:
+        """The units whose items `name` acts on as unit head: those whose `head` they are,
+        and their own unit when org.yaml gives them the unit_head role (a deputy)."""
+        units = {u.name for u in self.units.values() if u.head == name}
+        person = self.people.get(name)
+        if person and person.unit and "unit_head" in person.roles:
+            units.add(person.unit)
+        return frozenset(units)
+
+    def supervised_by(self, name: str) -> frozenset[str]:
+        """The units `name` supervises as 分管校领导 (their `leader`)."""
+        return frozenset(u.name for u in self.units.values() if u.leader == name)
 
     def roles_of(self, name: str) -> frozenset[str]:
         """Roles given in org.yaml plus those that follow from heading or supervising a unit."""
@@ -141,8 +159,9 @@ class Org:
             cached = self._roles[name] = self._derive_roles(name)
         return cached
 
-    def _derive_roles(self, name: str) -> frozenset[str]:
-        person = self.person(name)
+    def _derive_roles(self, typed: str) -> frozenset[str]:
+        person = self.person(typed)
+        name = person.name
         derived = set(person.roles)
         for unit in self.units.values():
             if unit.head == name:
@@ -168,39 +187,59 @@ def build(data: Any, filename: str) -> Org:
     """Build the Org and cross-check its references; all problems reported together."""
     problems: list[Problem] = []
     people: dict[str, Person] = {}
+    person_lines: dict[str, int] = {}
     for i, p in enumerate(data["people"]):
-        if p["name"] in people:
-            problems.append(Problem(filename, data["people"].line_of(i), f"人员“{p['name']}”重复登记"))
-        people[p["name"]] = Person(
-            p["name"], p.get("unit"), p.get("email"), p.get("title"), frozenset(p.get("roles", []))
-        )
+        name, line = normalise(p["name"]), data["people"].line_of(i)
+        if not name:
+            problems.append(Problem(filename, line, "人员姓名为空（只有空白或不可见字符）"))
+            continue
+        if name in people:
+            problems.append(Problem(filename, line, _duplicate("人员", p["name"], name, person_lines[name])))
+            continue
+        person_lines[name] = line
+        people[name] = Person(name, _name_or_none(p.get("unit")), p.get("email"), p.get("title"),
+                              frozenset(p.get("roles", [])))
     units: dict[str, Unit] = {}
     aliases: dict[str, str] = {}
+    unit_lines: dict[str, int] = {}
     for i, u in enumerate(data["units"]):
         line = data["units"].line_of(i)
-        if u["name"] in units:
-            problems.append(Problem(filename, line, f"单位“{u['name']}”重复登记"))
-        for role, who in (("负责人", u["head"]), ("分管校领导", u.get("leader"))):
+        name, head, leader = normalise(u["name"]), normalise(u["head"]), _name_or_none(u.get("leader"))
+        if not name:
+            problems.append(Problem(filename, line, "单位名称为空（只有空白或不可见字符）"))
+            continue
+        if name in units:
+            problems.append(Problem(filename, line, _duplicate("单位", u["name"], name, unit_lines[name])))
+            continue
+        unit_lines[name] = line
+        for role, who in (("负责人", head), ("分管校领导", leader)):
             if who and who not in people:
-                problems.append(Problem(filename, line, f"单位“{u['name']}”的{role}“{who}”不在 people 中"))
-        for alias in u.get("aliases", []):
-            if alias in aliases and aliases[alias] != u["name"]:
-                problems.append(Problem(filename, line, f"别名“{alias}”同时属于“{aliases[alias]}”和“{u['name']}”"))
-            aliases[alias] = u["name"]
+                hint = did_you_mean(who, people)
+                problems.append(Problem(filename, line, f"单位“{name}”的{role}“{who}”不在 people 中" + (f"（{hint}）" if hint else "")))
+        own_aliases = tuple(dict.fromkeys(a for a in map(normalise, u.get("aliases", [])) if a and a != name))
+        for alias in own_aliases:
+            if alias in aliases and aliases[alias] != name:
+                problems.append(Problem(filename, line, f"别名“{alias}”同时属于“{aliases[alias]}”和“{name}”"))
+            aliases[alias] = name
         if u.get("email") and not valid_addr_spec(u["email"]):
-            problems.append(Problem(filename, line, f"单位“{u['name']}”的邮箱“{u['email']}”格式不正确"))
-        units[u["name"]] = Unit(
-            u["name"], u["head"], u.get("leader"), u.get("email"), tuple(u.get("aliases", [])),
-            u.get("kind", "office"), u.get("campus"), line,
-        )
+            problems.append(Problem(filename, line, f"单位“{name}”的邮箱“{u['email']}”格式不正确"))
+        units[name] = Unit(name, head, leader, u.get("email"), own_aliases,
+                           u.get("kind", "office"), u.get("campus"), line)
+    for alias, owner in aliases.items():
+        if alias in units and alias != owner:
+            problems.append(Problem(filename, units[owner].line, f"别名“{alias}”与单位“{alias}”同名"))
     for i, p in enumerate(data["people"]):
+        line, name = data["people"].line_of(i), normalise(p["name"])
         if p.get("email") and not valid_addr_spec(p["email"]):
-            problems.append(Problem(filename, data["people"].line_of(i), f"人员“{p['name']}”的邮箱“{p['email']}”格式不正确"))
-        if p.get("unit") and p["unit"] not in units:
-            problems.append(Problem(filename, data["people"].line_of(i), f"人员“{p['name']}”所属单位“{p['unit']}”不在 units 中"))
-    if data["safety_office"] not in units:
-        problems.append(Problem(filename, data.line_of("safety_office"), f"safety_office“{data['safety_office']}”不在 units 中"))
-    principal = data.get("principal")
+            problems.append(Problem(filename, line, f"人员“{name}”的邮箱“{p['email']}”格式不正确"))
+        unit = _name_or_none(p.get("unit"))
+        if unit and unit not in units:
+            hint = did_you_mean(unit, units)
+            problems.append(Problem(filename, line, f"人员“{name}”所属单位“{unit}”不在 units 中" + (f"（{hint}）" if hint else "")))
+    safety_office = normalise(data["safety_office"])
+    if safety_office not in units:
+        problems.append(Problem(filename, data.line_of("safety_office"), f"safety_office“{safety_office}”不在 units 中"))
+    principal = _name_or_none(data.get("principal"))
     if principal and principal not in people:
         problems.append(Problem(filename, data.line_of("principal"), f"校长“{principal}”不在 people 中"))
     if problems:
@@ -210,8 +249,18 @@ def build(data: Any, filename: str) -> Org:
         name=data.get("organisation", ""),
         units=units,
         people=people,
-        safety_office=data["safety_office"],
+        safety_office=safety_office,
         principal=principal,
         higher_authority=Authority(authority["name"], authority["email"]) if authority else None,
         _aliases=aliases,
     )
+
+
+def _name_or_none(value: str | None) -> str | None:
+    return (normalise(value) or None) if value else None
+
+
+def _duplicate(what: str, typed: str, name: str, first_line: int) -> str:
+    """A second entry for one name; says so when only invisible characters told them apart."""
+    same = "" if typed == name else f"（写作“{typed}”，去掉空白和不可见字符后相同）"
+    return f"{what}“{name}”重复登记{same}，第{first_line}行已登记"

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
 
+from engine.access import roles_on
 from engine.clock import Clock
 from engine.errors import AlreadyExists, ConcurrentUpdate, RectifyError, Refused, StoreError
 from engine.guards import FireContext
-from engine.model import FIELDS, KINDS, LEVELS, Item, LedgerEntry, changed_fields
+from engine.model import FIELDS, KINDS, LEVELS, REPORT_FIELDS, Item, LedgerEntry, changed_fields
 from engine.obligations import DueReport
 from engine.org import Org
 from engine.plan import SHANGHAI, Plan, bind, paused_spell, plan_item
@@ -21,7 +22,7 @@ from engine.policy import Policy
 from engine.policybook import PolicyBook
 from engine.store import Store
 from engine.workcal import DEFAULT_CALENDAR, WorkCalendar
-from engine.workflow import Workflow, Workflows
+from engine.workflow import Workflow, Workflows, check_roles
 
 log = structlog.get_logger("rectify.engine")
 
@@ -40,7 +41,17 @@ class BadValue(RectifyError):
     exit_code = 2
 
     def __init__(self, field: str, value: object, reason: str) -> None:
-        super().__init__(f"字段 {field}={value!r} 无效：{reason}")
+        spec = FIELDS.get(field)
+        label = f"“{spec.title}”（{field}）" if spec else f"“{field}”"
+        shown = str(value) if len(str(value)) <= 60 else str(value)[:60] + "…"
+        super().__init__(f"字段{label}的值“{shown}”无效：{reason}")
+
+
+def utc(at: datetime, what: str = "时间") -> datetime:
+    """One aware UTC instant: what the store keeps and the ledger hashes."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise BadValue("at", at.isoformat(), f"{what}缺少时区")
+    return at.astimezone(UTC)
 
 
 @dataclass
@@ -138,9 +149,12 @@ class Engine:
         _log_transition(saved.id, "report", None, saved.state, entry.actor)
         return saved
 
-    def prepare(self, r: Report, at: datetime | None = None) -> tuple[Item, LedgerEntry]:
+    def prepare(self, r: Report, at: datetime | None = None,
+                allowed: Collection[str] = REPORT_FIELDS) -> tuple[Item, LedgerEntry]:
         """The new item `r` describes, bound to its rule and planned, with its first ledger
-        entry; nothing is stored (report stores one, an import stores many at once)."""
+        entry; nothing is stored (report stores one, an import stores many at once). Only
+        the fields in `allowed` may be given: what a reporter knows, never what the
+        workflow records (verifier, closure) later."""
         if not r.title.strip():
             raise BadValue("title", r.title, "标题不能为空")
         if r.kind not in KINDS:
@@ -148,15 +162,19 @@ class Engine:
         if r.level not in LEVELS:
             raise BadValue("level", r.level, "应为 " + " 或 ".join(LEVELS))
         wf = self.workflow_for(r.kind, r.level, r.workflow)
-        now = at or self.clock.now()
+        now = utc(at or self.clock.now())
+        found_at = utc(r.found_at, "发现时间") if r.found_at else now
         item = Item(id=None, kind=r.kind, workflow=wf.name, state=wf.initial, title=r.title.strip(),
-                    found_at=r.found_at or now, category=r.category, level=r.level, origin=r.origin,
+                    found_at=found_at, category=r.category, level=r.level, origin=r.origin,
                     entered_at=now)
+        for name in (r.fields or {}):
+            if name in FIELDS and name not in allowed and FIELDS[name].settable:
+                raise BadValue(name, r.fields[name], "登记时不能填写，请在相应流程事件中填写")  # type: ignore[index]
         values = {"unit": r.unit, "location": r.location, "reporter": r.reporter,
                   "responsible": r.responsible, "deadline": r.deadline, **(r.fields or {})}
         for name, value in values.items():
             if value not in (None, ""):
-                item.set(name, self.clean_value(name, value, allow_system=True))
+                item.set(name, self.clean_value(name, value))
         if wf.initial == "assigned":
             item.assigned_at = now
         plan = self.rebind(item, self.policies.for_binding())
@@ -168,22 +186,55 @@ class Engine:
         changes.update(_basis_changes(None, item))
         return item, LedgerEntry(None, 0, "report", None, wf.initial, actor, now, r.note, changes=changes)
 
-    def amend(self, before: Item, sets: Mapping[str, Any], actor: str, event: str,
-              note: str | None = None, at: datetime | None = None) -> tuple[Item, LedgerEntry]:
-        """`before` with fields changed outside the workflow (an import correcting a list),
-        replanned if its deadline basis changed; the state stays. Nothing is stored."""
+    def revise(self, before: Item, sets: Mapping[str, Any], actor: str, event: str,
+               note: str | None = None, at: datetime | None = None) -> tuple[Item, LedgerEntry]:
+        """`before` with fields changed outside the workflow (an import correcting a list,
+        an amendment), replanned if its deadline basis changed; the state stays. Nothing
+        is stored; whoever calls it has decided that `actor` may make the change."""
+        when = utc(at or self.clock.now())
         draft = before.copy()
         for name, value in sets.items():
             draft.set(name, value)
         policy = (self.policies.get(before.policy_version) if before.policy_version
                   else self.policies.for_binding())
-        self._refresh(before, draft, policy, at or self.clock.now())
+        self._refresh(before, draft, policy, when)
         changes = changed_fields(before, draft)
-        if before.policy_version != draft.policy_version or before.due != draft.due:
-            changes.update(_basis_changes(before, draft))
-        entry = LedgerEntry(before.id, 0, event, before.state, draft.state, actor,
-                            at or self.clock.now(), note, changes=changes)
+        changes.update(_basis_changes(before, draft))
+        entry = LedgerEntry(before.id, 0, event, before.state, draft.state, actor, when, note, changes=changes)
         return draft, entry
+
+    def amend(self, item_id: int, actor: str, sets: Mapping[str, Any], note: str | None = None,
+              at: datetime | None = None) -> Item:
+        """Change fields of an item outside any event — correct a location, set a new
+        deadline, re-grade it — as the workflow's `amend` entries allow `actor` on the item
+        as stored; ledgered as an "amend" row (a deadline change counts its steps afresh)."""
+        name = self.org.person(actor).name
+        cleaned = {field: self.clean_value(field, value) for field, value in sets.items()}
+        if not cleaned:
+            raise BadValue("amend", "", "没有要修改的字段，请用 --set 字段=值 指定")
+        when = utc(at or self.clock.now())
+
+        def decide(before: Item) -> tuple[Item, LedgerEntry]:
+            wf = self.workflows.get_or_fail(before.workflow)
+            if before.state in self.final_states(before.workflow):
+                raise Refused(before.id, "amend", f"事项已{wf.states[before.state].title}，不能再修改")
+            roles = roles_on(self.org, name, before)
+            check_roles(before.id, "amend", name, roles, ("any",))
+            used = wf.amendment_for(before.id, cleaned, roles, name)
+            if any(a.note_required for a in used) and not (note and note.strip()):
+                titles = "、".join(a.title for a in used if a.note_required)
+                raise Refused(before.id, "amend", f"{titles}须说明理由，请用 --note 填写")
+            draft, entry = self.revise(before, cleaned, name, "amend", note, when)
+            if not entry.changes:
+                raise Refused(before.id, "amend", "所给的值与现有内容相同，没有需要修改的内容")
+            conflict = duty_conflict(draft)
+            if conflict:
+                raise Refused(before.id, "amend", conflict)
+            return draft, entry
+
+        before, saved = self._transition(item_id, "amend", decide)
+        log.info("amended", item=item_id, actor=name, fields=sorted(cleaned))
+        return saved
 
     def open_reports(self, reports: Sequence[DueReport], at: datetime) -> list[Item]:
         """Create the report tasks not created yet; another writer's duplicate is skipped,
@@ -206,7 +257,7 @@ class Engine:
                 log.error("report_task_failed", origin=r.origin, error=str(exc))
         return created
 
-    def clean_value(self, name: str, value: Any, *, allow_system: bool = False) -> Any:
+    def clean_value(self, name: str, value: Any) -> Any:
         """A --set value checked and normalised: units by alias, people against org.yaml."""
         spec = FIELDS.get(name)
         if name == "state":
@@ -214,7 +265,7 @@ class Engine:
         if spec is None:
             known = "、".join(n for n, f in FIELDS.items() if f.settable)
             raise BadValue(name, value, f"未知字段（可设置的字段：{known}）")
-        if not spec.settable and not allow_system:
+        if not spec.settable:
             raise BadValue(name, value, f"“{spec.title}”由流程自动记录，不能手工设置")
         text = str(value).strip()
         if spec.kind == "unit":
@@ -228,9 +279,9 @@ class Engine:
     def fire(self, item_id: int, event: str, actor: str, sets: Mapping[str, Any] | None = None,
              note: str | None = None, at: datetime | None = None) -> Item:
         """Fire `event` on the item as `actor`; re-decide from fresh data if someone wrote first."""
-        self.org.person(actor)
+        actor = self.org.person(actor).name
         cleaned = {name: self.clean_value(name, value) for name, value in (sets or {}).items()}
-        when = at or self.clock.now()
+        when = utc(at or self.clock.now())
 
         def decide(item: Item) -> tuple[Item, LedgerEntry]:
             return self._decide(item, event, actor, cleaned, note, when)
@@ -257,8 +308,11 @@ class Engine:
         draft = before.copy()
         for name, value in sets.items():
             draft.set(name, value)
-        ctx = FireContext(draft, before, event, actor, self._roles(actor, draft), self.org, at)
-        wf.fire(ctx)
+        ctx = FireContext(draft, before, event, actor, roles_on(self.org, actor, before), self.org, at)
+        wf.fire(ctx, sets.keys())
+        conflict = duty_conflict(draft)
+        if conflict:
+            raise Refused(before.id, event, conflict)
         policy = self.policies.get(before.policy_version) if before.policy_version else self.policies.for_binding()
         if draft.state != before.state:
             draft.paused_seconds += paused_spell(before, policy, at)
@@ -267,8 +321,7 @@ class Engine:
             draft.assigned_at = at
         self._refresh(before, draft, policy, at)
         changes = changed_fields(before, draft)
-        if before.policy_version != draft.policy_version:
-            changes.update(_basis_changes(before, draft))
+        changes.update(_basis_changes(before, draft))
         entry = LedgerEntry(before.id, 0, event, before.state, draft.state, actor, at, note, changes=changes)
         return draft, entry
 
@@ -314,16 +367,17 @@ class Engine:
                  new=after.policy_version, rule=after.rule)
         return before, after
 
-    def _roles(self, actor: str, item: Item) -> frozenset[str]:
-        roles = set(self.org.roles_of(actor))
-        if actor == item.responsible:
-            roles.add("item_responsible")
-        if actor == item.reporter:
-            roles.add("item_reporter")
-        person = self.org.people[actor]
-        if item.unit and person.unit == item.unit:
-            roles.add("item_unit")
-        return frozenset(roles)
+
+
+def duty_conflict(item: Item) -> str | None:
+    """Why the item would break separation of duties: one person both the responsible
+    person (or the rectifier) and the verifier, or both submitter and approver."""
+    verifier = item.fields.get("verifier")
+    if verifier and verifier == item.responsible:
+        return f"{verifier} 已是本事项的验收人，不能同时是责任人"
+    if verifier and verifier == item.fields.get("rectifier"):
+        return f"{verifier} 已是本事项的验收人，不能同时是实施整改的人"
+    return None
 
 
 BASIS_FIELDS = ("policy_version", "rule", "due", "overdue_at")

@@ -7,6 +7,7 @@ Guards and actions are looked up by name in `engine.guards`; nothing is imported
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -53,6 +54,21 @@ SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "amend": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["title", "fields", "roles"],
+                "additionalProperties": False,
+                "properties": {
+                    "title": {"type": "string"},
+                    "fields": {**_NAMES, "minItems": 1},
+                    "roles": {**_NAMES, "minItems": 1},
+                    "note_required": {"type": "boolean"},
+                    "description": {"type": "string"},
+                },
+            },
+        },
         "transitions": {
             "type": "array",
             "minItems": 1,
@@ -66,6 +82,7 @@ SCHEMA: dict[str, Any] = {
                     "source": {"anyOf": [{"type": "string"}, _NAMES]},
                     "dest": {"type": "string"},
                     "requires": _NAMES,
+                    "may_set": _NAMES,
                     "roles": _NAMES,
                     "guards": _NAMES,
                     "actions": _NAMES,
@@ -94,6 +111,22 @@ class Transition:
     roles: tuple[str, ...]
     guards: tuple[str, ...]
     actions: tuple[str, ...]
+    # Fields the event may be given besides those it requires; nothing else may change with it.
+    may_set: tuple[str, ...] = ()
+
+    @property
+    def settable(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*self.requires, *self.may_set)))
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """Fields that may be changed outside any event (a correction, a new deadline), by whom."""
+
+    title: str
+    fields: tuple[str, ...]
+    roles: tuple[str, ...]
+    note_required: bool = False
 
 
 class _GuardRefused(Exception):
@@ -121,8 +154,10 @@ class Workflow:
     """One workflow definition and its shared `transitions` machine."""
 
     def __init__(self, name: str, title: str, kind: str, initial: str,
-                 states: list[State], transitions: list[Transition], source: str = "") -> None:
+                 states: list[State], transitions: list[Transition], source: str = "",
+                 amendments: tuple[Amendment, ...] = ()) -> None:
         self.name, self.title, self.kind, self.initial, self.source = name, title, kind, initial, source
+        self.amendments = amendments
         self.states = {s.name: s for s in states}
         self.transitions = transitions
         self._events = list(dict.fromkeys(t.event for t in transitions))
@@ -160,17 +195,20 @@ class Workflow:
         state_title = self.states[state].title if state in self.states else state
         raise Refused(item_id, event, f"当前状态为“{state_title}”（{state}），可执行的事件：{allowed}")
 
-    def fire(self, ctx: FireContext) -> Transition:
-        """Check and fire ctx.event on the draft ctx.item; raise Refused with the reason."""
+    def fire(self, ctx: FireContext, given: Collection[str] = ()) -> Transition:
+        """Check and fire ctx.event on the draft ctx.item, whose fields `given` the command
+        set; raise Refused with the reason. Who may fire it is decided on ctx.roles, the
+        actor's roles on the item as it was before the command."""
         item = ctx.item
-        t = self.transition_for(item.id, item.state, ctx.event)
+        t = self.transition_for(item.id, ctx.before.state, ctx.event)
+        check_roles(item.id, ctx.event, ctx.actor, ctx.roles, t.roles)
+        refused = [n for n in given if n not in t.settable]
+        if refused:
+            raise Refused(item.id, ctx.event, _not_settable(t, refused))
         missing = [f"{n}（{FIELDS[n].title if n in FIELDS else n}）" for n in t.requires if not item.has(n)]
         if missing:
             raise Refused(item.id, ctx.event, "缺少必填字段：" + "、".join(missing)
                           + "，请用 --set 字段=值 提供")
-        if t.roles and "any" not in t.roles and ctx.roles.isdisjoint(t.roles):
-            needed = "、".join(ALL_ROLES.get(r, r) for r in t.roles)
-            raise Refused(item.id, ctx.event, f"{ctx.actor} 无权执行此操作，需要以下角色之一：{needed}")
         try:
             fired = self.machine.events[ctx.event].trigger(item, ctx=ctx)
         except _GuardRefused as exc:
@@ -178,6 +216,24 @@ class Workflow:
         if not fired:  # a guard said no without a reason; should not happen with our guards
             raise Refused(item.id, ctx.event, "流程条件不满足")
         return t
+
+    def amendment_for(self, item_id: object, fields: Collection[str], roles: frozenset[str],
+                      actor: str) -> tuple[Amendment, ...]:
+        """The amendments through which `actor` (with `roles` on the item) may change all
+        of `fields`; Refused naming the first field nobody allows them to change."""
+        used: dict[Amendment, None] = {}
+        for name in fields:
+            allowing = [a for a in self.amendments if name in a.fields]
+            if not allowing:
+                open_to = "、".join(f for a in self.amendments for f in a.fields) or "无"
+                raise Refused(item_id, "amend", f"流程“{self.title}”不允许修改“{_field_title(name)}”（{name}）"
+                              f"（可修改：{open_to}）")
+            mine = [a for a in allowing if a.roles and not roles.isdisjoint(a.roles)]
+            if not mine:
+                needed = "、".join(dict.fromkeys(ALL_ROLES.get(r, r) for a in allowing for r in a.roles))
+                raise Refused(item_id, "amend", f"{actor} 无权修改“{_field_title(name)}”，需要以下角色之一：{needed}")
+            used[mine[0]] = None
+        return tuple(used)
 
     def mermaid(self) -> str:
         lines = ["stateDiagram-v2", f"    %% {self.title}（{self.name}）"]
@@ -192,6 +248,31 @@ class Workflow:
             if s.final:
                 lines.append(f"    {s.name} --> [*]")
         return "\n".join(lines)
+
+
+def check_roles(item_id: object, event: str, actor: str, held: frozenset[str], needed: tuple[str, ...]) -> None:
+    """Refused unless `actor` holds one of the `needed` roles on the item. "any" asks for
+    some role on it (in scope at all): nobody acts on an item outside their scope."""
+    if "any" in needed and held:
+        return
+    if not held.isdisjoint(needed):
+        return
+    if not held:
+        raise Refused(item_id, event, f"{actor} 与此事项无关（不是其责任单位、分管或负责人员），无权操作")
+    names = "、".join(ALL_ROLES.get(r, "任何相关人员" if r == "any" else r) for r in needed)
+    raise Refused(item_id, event, f"{actor} 无权执行此操作，需要以下角色之一：{names}")
+
+
+def _field_title(name: str) -> str:
+    spec = FIELDS.get(name)
+    return spec.title if spec else name
+
+
+def _not_settable(t: Transition, refused: list[str]) -> str:
+    shown = "、".join(f"“{_field_title(n)}”（{n}）" for n in refused)
+    allowed = "、".join(f"{_field_title(n)}（{n}）" for n in t.settable) or "无"
+    return (f"“{t.title}”（{t.event}）不能同时修改{shown}；此事件可设置：{allowed}。"
+            "修改整改时限、等级或责任单位请用 rectify amend（须有权限，记入台账）")
 
 
 def load_file(path: Path) -> Workflow:
@@ -213,6 +294,31 @@ def _problems(data: Any, filename: str) -> list[Problem]:
         problems.append(Problem(filename, data.line_of("initial"), f"初始状态“{data['initial']}”未定义"))
     for i, t in enumerate(data["transitions"]):
         problems += _transition_problems(t, set(states), filename, data["transitions"].line_of(i))
+    amend = data.get("amend", [])
+    for i, a in enumerate(amend):
+        problems += _amend_problems(a, filename, amend.line_of(i))
+    return problems
+
+
+def _settable_problems(names: list[str], filename: str, line: int, where: str) -> list[Problem]:
+    """Fields a command may give must exist and be settable by people (not system-kept)."""
+    problems = []
+    for name in names:
+        spec = FIELDS.get(name)
+        if spec is None:
+            known = "、".join(n for n, f in FIELDS.items() if f.settable)
+            problems.append(Problem(filename, line, f"{where}的字段“{name}”不存在（可用：{known}）"))
+        elif not spec.settable:
+            problems.append(Problem(filename, line, f"{where}的字段“{name}”（{spec.title}）由流程自动记录，不能由人设置"))
+    return problems
+
+
+def _amend_problems(a: Any, filename: str, line: int) -> list[Problem]:
+    problems = _settable_problems(a["fields"], filename, a.line_of("fields"), f"修改项“{a['title']}”")
+    for role in a["roles"]:
+        if role not in ALL_ROLES:
+            known = "、".join(sorted(ALL_ROLES))
+            problems.append(Problem(filename, a.line_of("roles"), f"修改项“{a['title']}”的角色“{role}”不存在（可用：{known}）"))
     return problems
 
 
@@ -222,8 +328,11 @@ def _transition_problems(t: Any, states: set[str], filename: str, line: int) -> 
     for s in [*sources, t["dest"]]:
         if s not in states:
             problems.append(Problem(filename, line, f"事件“{t['event']}”引用了未定义的状态“{s}”"))
+    problems += _settable_problems([*t.get("requires", []), *t.get("may_set", [])], filename,
+                                   t.line_of("may_set") if "may_set" in t else t.line_of("requires"),
+                                   f"事件“{t['event']}”")
     checks = (("guards", GUARDS, "条件"), ("actions", ACTIONS, "动作"),
-              ("roles", {**ALL_ROLES, "any": ""}, "角色"), ("requires", FIELDS, "字段"))
+              ("roles", {**ALL_ROLES, "any": ""}, "角色"))
     for key, registry, what in checks:
         for name in t.get(key, []):
             if name not in registry:
@@ -243,10 +352,14 @@ def build(data: Any, filename: str) -> Workflow:
             sources=tuple([t["source"]] if isinstance(t["source"], str) else t["source"]),
             dest=t["dest"], requires=tuple(t.get("requires", [])), roles=tuple(t.get("roles", [])),
             guards=tuple(t.get("guards", [])), actions=tuple(t.get("actions", [])),
+            may_set=tuple(t.get("may_set", [])),
         )
         for t in data["transitions"]
     ]
-    return Workflow(data["name"], data["title"], data["kind"], data["initial"], states, transitions, filename)
+    amendments = tuple(Amendment(a["title"], tuple(a["fields"]), tuple(a["roles"]), bool(a.get("note_required", False)))
+                       for a in data.get("amend", []))
+    return Workflow(data["name"], data["title"], data["kind"], data["initial"], states, transitions, filename,
+                    amendments)
 
 
 class Workflows(dict[str, Workflow]):

@@ -133,7 +133,8 @@ def test_a_deadline_moved_into_the_past_sends_the_escalation_reached(harness: Ha
     assert [key for _, key, _ in h.queued()] == ["escalate1.0"]
     assert h.tick("2021-03-10T12:00") == []
     # Moved later: no longer overdue, nothing owed until the new plan's own steps.
-    h.engine.fire(i, "start", "马建军", {"deadline": "2021年4月30日前"}, at=local("2021-03-10T13:00"))
+    h.engine.amend(i, "周安宁", {"deadline": "2021年4月30日前"}, note="经研究同意延期",
+                   at=local("2021-03-10T13:00"))
     assert h.tick("2021-03-10T14:00") == []
 
 

@@ -90,25 +90,35 @@ def test_major_hazard_is_chosen_by_level_unless_the_caller_says_otherwise(app: A
 def test_major_hazard_needs_the_five_in_place_before_planning(app: App) -> None:
     """五落实: responsible, measures, funds, deadline and contingency plan."""
     i = _hazard(app, level="重大")
-    app.engine.fire(i, "assign", "陈立德", {"responsible": "马建军"})
+    app.engine.fire(i, "assign", "陈立德", {"responsible": "马建军", "deadline": "2021年6月底前"})
     with pytest.raises(Refused) as refused:
         app.engine.fire(i, "plan", "马建军", {"measures": "加装报警联网模块"})
     assert "资金落实" in refused.value.reason and "预案落实" in refused.value.reason
-    assert "责任落实" not in refused.value.reason
+    assert "责任落实" not in refused.value.reason and "时限落实" not in refused.value.reason
     item = app.engine.fire(i, "plan", "马建军", {
-        "measures": "加装报警联网模块", "funds": "3.5万元", "deadline": "2021年6月底前",
-        "contingency_plan": "保安24小时值守"})
+        "measures": "加装报警联网模块", "funds": "3.5万元", "contingency_plan": "保安24小时值守"})
     assert item.state == "planned"
+
+
+def test_the_plan_cannot_move_the_deadline_it_is_given(app: App) -> None:
+    """时限落实 is the deadline set at assignment (or the rule's): the unit's plan may not
+    push it back; the refusal names the field and points to `amend`."""
+    i = _hazard(app, level="重大")
+    app.engine.fire(i, "assign", "陈立德", {"responsible": "马建军", "deadline": "2021年6月底前"})
+    with pytest.raises(Refused, match="整改时限") as refused:
+        app.engine.fire(i, "plan", "马建军", {"measures": "加装模块", "funds": "3万元",
+                                             "contingency_plan": "值守", "deadline": "2099年底前"})
+    assert "amend" in refused.value.reason
+    assert app.store.get(i).deadline == "2021年6月底前" and app.store.get(i).state == "assigned"
 
 
 def test_major_hazard_full_path_with_funds_watcher_and_safety_office_closure(app: App) -> None:
     i = _hazard(app, level="重大")
     e = app.engine
-    e.fire(i, "assign", "陈立德", {"responsible": "马建军"})
+    e.fire(i, "assign", "陈立德", {"responsible": "马建军", "deadline": "2021年6月底前"})
     e.fire(i, "request_funds", "马建军")
     e.fire(i, "approve_funds", "周安宁", {"funds": "3.5万元"})
-    e.fire(i, "plan", "马建军", {"measures": "加装模块", "deadline": "2021年6月底前",
-                                "contingency_plan": "值守"})
+    e.fire(i, "plan", "马建军", {"measures": "加装模块", "contingency_plan": "值守"})
     with pytest.raises(Refused, match="interim_controls"):
         e.fire(i, "start", "马建军")
     e.fire(i, "start", "马建军", {"interim_controls": "临时值守", "watcher": "赵卫东"})
