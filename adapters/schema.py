@@ -145,6 +145,15 @@ ledger = Table(
     UniqueConstraint("item_id", "seq", name="uq_ledger_item_seq"),
 )
 
+# Facts about the database itself (migration 0006): e.g. from which item on the ledger
+# records every change of the plan basis.
+site_meta = Table(
+    "site_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 # Every policy version items were bound to, with its rule texts, so that an item keeps
 # its plan after the files change and any process can rebuild that version.
 policies = Table(

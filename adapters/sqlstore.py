@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapters import database
-from adapters.schema import items, ledger, policies
+from adapters.schema import items, ledger, policies, site_meta
 from engine.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
 from engine.model import COLUMNS, PLAN_COLUMNS, Item, LedgerEntry, plan_changes
 from engine.store import Query
@@ -37,18 +37,25 @@ def _chunks(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
         yield values[start:start + size]
 
 
+# PostgreSQL advisory lock serialising the handing out of item ids (any fixed bigint
+# other than the leader's site lock).
+_IDS_LOCK_KEY = 0x7265637469667932  # "rectify2"
+
+
 def _reserve_ids(conn: Connection, count: int) -> list[int]:
     """`count` fresh item ids, taken before the rows are written so that each row goes
     in once, already chained to its first ledger entry (an executemany INSERT cannot
-    return ids in order on SQLite). SQLite: the rowids it would assign itself, safe
-    because the write transaction holds the database lock (BEGIN IMMEDIATE).
-    PostgreSQL: values drawn from the column's own sequence, safe with other writers."""
-    if conn.dialect.name == "sqlite":
-        top = conn.execute(select(func.coalesce(func.max(items.c.id), 0))).scalar_one()
-        return list(range(top + 1, top + 1 + count))
-    drawn = conn.execute(text("SELECT nextval(pg_get_serial_sequence('items', 'id')) FROM generate_series(1, :n)"),
-                         {"n": count}).scalars().all()
-    return sorted(int(i) for i in drawn)
+    return ids in order on SQLite). Ids follow the highest one without gaps, also after
+    a rolled-back write, so `rectify audit` reads a missing number as a deleted item.
+    SQLite: safe because the write transaction holds the database lock (BEGIN
+    IMMEDIATE). PostgreSQL: a transaction-scoped advisory lock makes writers that create
+    items take turns until they commit; the column's sequence is moved on too."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _IDS_LOCK_KEY})
+    top = int(conn.execute(select(func.coalesce(func.max(items.c.id), 0))).scalar_one())
+    if conn.dialect.name != "sqlite":
+        conn.execute(text("SELECT setval(pg_get_serial_sequence('items', 'id'), :v)"), {"v": top + count})
+    return list(range(top + 1, top + 1 + count))
 
 
 # The items table's columns picked in the order of Item's fields, so that a row becomes
@@ -328,6 +335,32 @@ class SqlStore:
         stmt = _open(select(items.c.id).where(or_(*matching)), finals).order_by(items.c.id)
         with self.read() as conn:
             return [int(r[0]) for r in conn.execute(stmt)]
+
+    def chains(self, batch: int = 1000) -> Iterator[list[tuple[Item, list[LedgerEntry]]]]:
+        """Every item with its ledger, in order of id, `batch` items at a time (an audit of
+        a million items holds one batch)."""
+        after = 0
+        while True:
+            with self.read() as conn:
+                rows = conn.execute(select(items).where(items.c.id > after).order_by(items.c.id).limit(batch)).all()
+            if not rows:
+                return
+            found = [_row_to_item(r) for r in rows]
+            histories = self.histories([i.id for i in found if i.id is not None])
+            yield [(i, histories[i.id]) for i in found if i.id is not None]
+            after = int(rows[-1].id)
+
+    def ledger_orphans(self) -> list[int]:
+        """Item ids named by ledger rows whose item row is gone."""
+        stmt = (select(ledger.c.item_id).distinct()
+                .where(~select(items.c.id).where(items.c.id == ledger.c.item_id).exists()))
+        with self.read() as conn:
+            return sorted(int(r[0]) for r in conn.execute(stmt))
+
+    def meta(self, key: str) -> str | None:
+        """A fact about the database (site_meta), or None."""
+        with self.read() as conn:
+            return conn.execute(select(site_meta.c.value).where(site_meta.c.key == key)).scalar()
 
     def history(self, item_id: int) -> list[LedgerEntry]:
         with self.read() as conn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 LEVELS = {"一般": "一般隐患", "重大": "重大隐患"}
@@ -154,6 +154,14 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+def _utc(at: datetime) -> datetime:
+    """The instant as the store gives it back: aware, in UTC. A row is hashed as it will
+    be read, so a time given in the site's zone cannot look like tampering later."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("a ledger entry needs an aware time")
+    return at.astimezone(UTC)
+
+
 # The canonical text a ledger row's hash is taken of. Changing any option changes every
 # hash, and `rectify audit` would then report every existing chain as broken.
 _DIGEST_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
@@ -181,7 +189,7 @@ class LedgerEntry:
         entry = object.__new__(LedgerEntry)
         values = entry.__dict__
         values.update(self.__dict__)
-        values.update(item_id=item_id, seq=seq, prev_hash=prev_hash)
+        values.update(item_id=item_id, seq=seq, prev_hash=prev_hash, at=_utc(self.at))
         values["hash"] = entry.digest()
         return entry
 

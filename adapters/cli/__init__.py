@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from adapters.cli import calendar as _calendar  # noqa: F401  (registers commands)
+from adapters.cli import audit as _audit  # noqa: F401  (registers commands)
+from adapters.cli import calendar as _calendar  # noqa: F401
 from adapters.cli import daemon as _daemon  # noqa: F401
 from adapters.cli import deadline as _deadline  # noqa: F401
 from adapters.cli import items as _items  # noqa: F401
