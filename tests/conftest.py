@@ -16,6 +16,7 @@ from adapters.cli.base import cli
 from adapters.logs import configure
 from adapters.sitesetup import create_site
 from adapters.wiring import App, open_app
+from engine.audit import check_item
 from engine.clock import FakeClock
 from tests.pgserver import PgServer
 from tests.smtpserver import serve  # noqa: F401  (a fixture: real SMTP servers on loopback)
@@ -83,11 +84,24 @@ def clock() -> FakeClock:
     return FakeClock(START)
 
 
+def audit_findings(application: App) -> list[str]:
+    """What `rectify audit` would report on the application's database."""
+    basis_from = int(application.store.meta("ledger_basis_from") or 1)
+    return [str(f) for batch in application.store.chains()
+            for item, entries in batch for f in check_item(item, entries, basis=(item.id or 0) >= basis_from)]
+
+
 @pytest.fixture
-def app(site: Path, clock: FakeClock) -> Iterator[App]:
+def app(request: pytest.FixtureRequest, site: Path, clock: FakeClock) -> Iterator[App]:
+    """The application on a fresh site. Whatever a test did through the engine, the
+    ledger must still audit clean afterwards: no false tamper alarm from any path."""
     application = open_app(site, clock)
     yield application
-    application.close()
+    try:
+        if "tampers" not in request.keywords:
+            assert audit_findings(application) == []
+    finally:
+        application.close()
 
 
 class Cli:
