@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.errors import Forbidden
 from engine.model import Item
 from engine.org import Org
 
@@ -50,6 +51,19 @@ def may_see(org: Org, actor: str, item: Item) -> bool:
         return True
     name = org.person(actor).name
     return any(item.get(field) == name for field in CONCERNED)
+
+
+# Who may run the commands that change many items at once (an import, a policy apply).
+OFFICE = frozenset({"safety_office", "admin"})
+
+
+def require_office(org: Org, actor: str, what: str) -> str:
+    """`actor`'s name in org.yaml if they belong to the safety office or administer the
+    site; Forbidden otherwise."""
+    name = org.person(actor).name
+    if not org.roles_of(name) & OFFICE:
+        raise Forbidden(name, what, "综治办（安全管理办公室）或系统管理员")
+    return name
 
 
 @dataclass(frozen=True)

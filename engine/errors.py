@@ -4,6 +4,7 @@
     ├── ConfigError              a site file (YAML) is wrong; carries file and line
     ├── NotFound                 an item, unit, person or workflow does not exist
     ├── Refused                  the workflow refuses an event (state, field, role, duty)
+    ├── Forbidden                a site-wide command asked of someone without the role for it
     ├── ConcurrentUpdate         another writer changed the item first
     ├── AlreadyExists            an item with this origin (obligation period, sheet row) exists
     ├── DeadlineError            a deadline expression cannot be read with certainty
@@ -63,6 +64,14 @@ class Refused(RectifyError):
     def __init__(self, item_id: object, event: str, reason: str) -> None:
         self.item_id, self.event, self.reason = item_id, event, reason
         super().__init__(f"事项 {item_id} 不能执行“{event}”：{reason}")
+
+
+class Forbidden(RectifyError):
+    """A command for the safety office or the administrator (import, policy apply)."""
+
+    def __init__(self, actor: str, what: str, needed: str) -> None:
+        self.actor, self.what = actor, what
+        super().__init__(f"{actor} 无权{what}：需要{needed}的角色")
 
 
 class ConcurrentUpdate(RectifyError):

@@ -364,3 +364,23 @@ def test_a_time_given_in_any_zone_round_trips_through_audit(cli: Cli, at: str) -
     cli("fire", str(i), "assign", "--actor", "赵卫东", "--set", "responsible=马建军", "--at", at)
     assert "全部完好" in cli("audit").stdout
     assert _show(cli, i)["history"][-1]["at"] == "2026-12-01T10:00:00+08:00"
+
+
+# --- commands that change many items at once are the safety office's ---------------------
+
+def test_policy_apply_is_refused_to_a_unit_head(cli: Cli) -> None:
+    """Rebinding every item in flight to new rules is not a unit head's decision."""
+    out = cli("policy", "apply", "--actor", "赵卫东", code=1)
+    assert "赵卫东 无权迁移在办事项的规则版本" in out.stderr
+
+
+def test_an_import_as_someone_outside_the_safety_office_is_refused(cli: Cli, tmp_path: Path) -> None:
+    """An import may reset deadlines and people of many items: only the safety office
+    (or the administrator) may run it as themselves."""
+    sheet = tmp_path / "隐患清单.csv"
+    sheet.write_text("隐患名称,责任单位,发现时间\n配电房门锁损坏,总务处,2021-03-01\n", encoding="utf-8")
+    out = cli("import", str(sheet), "--actor", "马建军", code=1)
+    assert "马建军 无权导入清单" in out.stderr
+    assert json.loads(cli("list", "--json").stdout) == []
+    cli("import", str(sheet), "--actor", "罗静")  # 综治办 and admin
+    assert len(json.loads(cli("list", "--json").stdout)) == 1

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import console, instant
+from engine.access import require_office
 from engine.migration import PlanChange, compare, in_flight
 from engine.store import Query
 
@@ -114,7 +115,7 @@ def apply(ctx: Context, actor: str, dry_run: bool, note: str | None, as_json: bo
     """把受旧版本约束的在办事项迁移到当前规则，每项在台账中留下记录。"""
     app = ctx.app
     tz = app.config.timezone
-    app.policy.org.person(actor)
+    actor = require_office(app.policy.org, actor, "迁移在办事项的规则版本")
     now = app.engine.clock.now()
     changes = _changes(app, now)
     rows = [_row(c, tz) for c in changes]

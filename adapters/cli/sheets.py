@@ -19,6 +19,7 @@ from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import console, instant, parse_time
 from adapters.export import LedgerExport, write
 from adapters.sheets import open_tables
+from engine.access import require_office
 from engine.errors import NotFound
 from engine.importing import ACTIONS, Importer, ImportPlan, Table
 from engine.ledgerview import days_overdue, ledger_row, unit_totals
@@ -88,7 +89,7 @@ def import_file(ctx: Context, file: Path, kind: str | None, dry_run: bool, as_js
     """从 .xlsx 或 .csv 导入任务清单或隐患清单（全部成功才写入，重复导入不会重复创建）。"""
     app = ctx.app
     org = app.policy.org
-    who = org.person(actor).name if actor else org.unit(org.safety_office).head
+    who = require_office(org, actor, "导入清单") if actor else org.unit(org.safety_office).head
     rules = app.engine.policies.current
     ref = _reference(app, campaign, reference)
     only = rules.campaign()
