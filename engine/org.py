@@ -109,6 +109,7 @@ class Org:
     higher_authority: Authority | None = None
     _aliases: dict[str, str] = field(default_factory=dict)
     _roles: dict[str, frozenset[str]] = field(default_factory=dict)
+    _scopes: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
 
     def unit(self, name: str) -> Unit:
         """A unit by its name or one of its aliases, however it was spaced or encoded."""
@@ -142,15 +143,23 @@ class Org:
     def headed_by(self, name: str) -> frozenset[str]:
         """The units whose items `name` acts on as unit head: those whose `head` they are,
         and their own unit when org.yaml gives them the unit_head role (a deputy)."""
-        units = {u.name for u in self.units.values() if u.head == name}
-        person = self.people.get(name)
-        if person and person.unit and "unit_head" in person.roles:
-            units.add(person.unit)
-        return frozenset(units)
+        return self._scope(name)[0]
 
     def supervised_by(self, name: str) -> frozenset[str]:
         """The units `name` supervises as 分管校领导 (their `leader`)."""
-        return frozenset(u.name for u in self.units.values() if u.leader == name)
+        return self._scope(name)[1]
+
+    def _scope(self, name: str) -> tuple[frozenset[str], frozenset[str]]:
+        # Asked on every transition: worked out once per person.
+        found = self._scopes.get(name)
+        if found is None:
+            heads = {u.name for u in self.units.values() if u.head == name}
+            person = self.people.get(name)
+            if person and person.unit and "unit_head" in person.roles:
+                heads.add(person.unit)
+            leads = frozenset(u.name for u in self.units.values() if u.leader == name)
+            found = self._scopes[name] = (frozenset(heads), leads)
+        return found
 
     def roles_of(self, name: str) -> frozenset[str]:
         """Roles given in org.yaml plus those that follow from heading or supervising a unit."""

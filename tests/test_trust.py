@@ -384,3 +384,38 @@ def test_an_import_as_someone_outside_the_safety_office_is_refused(cli: Cli, tmp
     assert json.loads(cli("list", "--json").stdout) == []
     cli("import", str(sheet), "--actor", "罗静")  # 综治办 and admin
     assert len(json.loads(cli("list", "--json").stdout)) == 1
+
+
+# --- the same scope decides who may see an item ------------------------------------------
+
+def test_a_person_sees_only_the_items_their_scope_reaches(cli: Cli) -> None:
+    """孙文博 (head of 教务处) sees 教务处's item, not 学工处's; 刘思远 (leader of both)
+    sees both; the safety office sees everything; 杨晨 sees the 学工处 item of his unit."""
+    jiaowu, xuegong = _report(cli, "教务处"), _report(cli, "学工处")
+    _report(cli, "总务处")
+
+    def seen(name: str) -> list[int]:
+        return [r["id"] for r in json.loads(cli("list", "--as", name, "--json").stdout)]
+
+    assert seen("孙文博") == [jiaowu]
+    assert seen("刘思远") == [jiaowu, xuegong]
+    assert seen("杨晨") == [xuegong]
+    assert len(seen("周安宁")) == 3 and len(seen("林正道")) == 3
+    out = cli("show", str(xuegong), "--as", "孙文博", code=1)
+    assert "找不到事项" in out.stderr and "实训楼" not in out.stderr  # no title leaked
+    cli("show", str(jiaowu), "--as", "孙文博")
+
+
+def test_being_named_on_an_item_lets_one_see_it(cli: Cli) -> None:
+    """钱晓燕 of 学工处 sees the 保卫处 major hazard she is named watcher (专人盯防) of."""
+    i = _report(cli, "保卫处", "--level", "重大")
+
+    def seen() -> list[int]:
+        return [r["id"] for r in json.loads(cli("list", "--as", "钱晓燕", "--json").stdout)]
+
+    assert i not in seen()
+    cli("fire", str(i), "assign", "--actor", "陈立德", "--set", "responsible=马建军")
+    cli("fire", str(i), "plan", "--actor", "马建军", "--set", "measures=m", "--set", "funds=1万元",
+        "--set", "contingency_plan=值守")
+    cli("fire", str(i), "start", "--actor", "马建军", "--set", "interim_controls=围挡", "--set", "watcher=钱晓燕")
+    assert i in seen()

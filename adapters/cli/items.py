@@ -16,6 +16,8 @@ from adapters.cli.render import (
     parse_time,
     show_item,
 )
+from engine.access import may_see
+from engine.errors import NotFound
 from engine.service import Report
 from engine.store import Query
 
@@ -112,14 +114,17 @@ def amend(ctx: Context, item_id: int, actor: str, sets: tuple[str, ...], note: s
 
 @cli.command()
 @click.argument("item_id", type=int)
+@click.option("--as", "viewer", metavar="NAME", help="以此人的权限查看：无权查看的事项按不存在处理")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @handle_errors
-def show(ctx: Context, item_id: int, as_json: bool) -> None:
+def show(ctx: Context, item_id: int, viewer: str | None, as_json: bool) -> None:
     """显示事项的全部字段和历史记录。"""
     app = ctx.app
     tz = app.config.timezone
     item = app.store.get(item_id)
+    if viewer and not may_see(app.policy.org, viewer, item):
+        raise NotFound("事项", item_id, f"或 {app.policy.org.person(viewer).name} 无权查看")
     data = item_json(item, app.policy.workflows, tz)
     entries = app.store.history(item_id)
     data.update(plan_json(app.plan_for(item), item, app, app.engine.clock.now()))
@@ -137,18 +142,23 @@ def show(ctx: Context, item_id: int, as_json: bool) -> None:
 @click.option("--kind", multiple=True, type=click.Choice(["hazard", "task"]))
 @click.option("--overdue", is_flag=True, help="只列出已逾期的事项")
 @click.option("--at", "at", help="逾期判断的时间（ISO，默认：现在）")
+@click.option("--as", "viewer", metavar="NAME", help="只列出此人有权查看的事项（按 org.yaml 中的单位和角色）")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @handle_errors
 def list_items(ctx: Context, state: tuple[str, ...], unit: tuple[str, ...],
                category: tuple[str, ...], kind: tuple[str, ...], overdue: bool, at: str | None,
-               as_json: bool) -> None:
+               viewer: str | None, as_json: bool) -> None:
     """列出事项。"""
     app = ctx.app
     tz = app.config.timezone
     now = instant(at, app)
-    units = tuple(app.policy.org.unit(u).name for u in unit)
+    org = app.policy.org
+    units = tuple(org.unit(u).name for u in unit)
     found = app.store.query(Query(state=state, unit=units, category=category, kind=kind))
+    if viewer:
+        name = org.person(viewer).name
+        found = [i for i in found if may_see(org, name, i)]
     rows = []
     for i, plan in zip(found, app.plans_for(found), strict=True):
         row = item_json(i, app.policy.workflows, tz)
