@@ -20,6 +20,7 @@ from typing import Any
 import olefile
 from openpyxl import load_workbook
 
+from adapters.sheetcells import csv_uncell
 from engine.errors import CellProblem, SheetError
 from engine.importing import Formula, Table
 
@@ -84,13 +85,18 @@ def open_tables(path: Path) -> Iterator[list[Table]]:
 
 
 def _xlsx_rows(path: Path, ws: Any) -> Iterator[tuple[int, Sequence[Any]]]:
+    """Cell values, a formula cell's as a Formula: told by the cell's type, so a text cell
+    whose text begins with "=" (as rectify's export writes a title "=1+1") is text."""
     try:
-        for number, values in enumerate(ws.iter_rows(values_only=True), 1):
-            if any(isinstance(v, str) and v.startswith("=") for v in values):
-                values = tuple(Formula(v) if isinstance(v, str) and v.startswith("=") else v for v in values)
-            yield number, values
+        for number, cells in enumerate(ws.iter_rows(), 1):
+            yield number, tuple(_formula(c.value) if c.data_type == "f" else c.value for c in cells)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise _refuse(path, f"工作表“{ws.title}”读取失败（{type(exc).__name__}: {exc}）") from None
+
+
+def _formula(value: Any) -> Formula:
+    text = getattr(value, "text", value)  # an array or data table formula keeps its text apart
+    return Formula(text if isinstance(text, str) else "=")
 
 
 def _csv_encoding(path: Path) -> str:
@@ -112,7 +118,7 @@ def _csv_rows(path: Path, f: Iterable[str]) -> Iterator[tuple[int, Sequence[Any]
     reader = csv.reader(f)
     try:
         for values in reader:
-            yield reader.line_num, [Formula(v) if v.startswith("=") else v for v in values]
+            yield reader.line_num, [Formula(v) if v.startswith("=") else csv_uncell(v) for v in values]
     except csv.Error as exc:
         raise _refuse(path, f"第{reader.line_num}行 CSV 格式错误：{exc}") from None
     except UnicodeDecodeError:

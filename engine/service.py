@@ -20,6 +20,7 @@ from engine.plan import SHANGHAI, Plan, bind, paused_spell, plan_item
 from engine.policy import Policy
 from engine.policybook import PolicyBook
 from engine.store import Store
+from engine.text import refuse
 from engine.workcal import DEFAULT_CALENDAR, WorkCalendar
 from engine.workflow import Workflow, Workflows
 
@@ -141,7 +142,8 @@ class Engine:
     def prepare(self, r: Report, at: datetime | None = None) -> tuple[Item, LedgerEntry]:
         """The new item `r` describes, bound to its rule and planned, with its first ledger
         entry; nothing is stored (report stores one, an import stores many at once)."""
-        if not r.title.strip():
+        title, category, note = refuse("标题", r.title), refuse("类别", r.category), r.note and refuse("备注", r.note)
+        if not title.strip():
             raise BadValue("title", r.title, "标题不能为空")
         if r.kind not in KINDS:
             raise BadValue("kind", r.kind, "应为 " + " 或 ".join(KINDS))
@@ -149,8 +151,8 @@ class Engine:
             raise BadValue("level", r.level, "应为 " + " 或 ".join(LEVELS))
         wf = self.workflow_for(r.kind, r.level, r.workflow)
         now = at or self.clock.now()
-        item = Item(id=None, kind=r.kind, workflow=wf.name, state=wf.initial, title=r.title.strip(),
-                    found_at=r.found_at or now, category=r.category, level=r.level, origin=r.origin,
+        item = Item(id=None, kind=r.kind, workflow=wf.name, state=wf.initial, title=title.strip(),
+                    found_at=r.found_at or now, category=category, level=r.level, origin=r.origin,
                     entered_at=now)
         values = {"unit": r.unit, "location": r.location, "reporter": r.reporter,
                   "responsible": r.responsible, "deadline": r.deadline, **(r.fields or {})}
@@ -166,7 +168,7 @@ class Engine:
         actor = item.reporter or SYSTEM_ACTOR
         changes = {k: [None, v] for k, v in item.snapshot().items() if v is not None}
         changes.update(_basis_changes(None, item))
-        return item, LedgerEntry(None, 0, "report", None, wf.initial, actor, now, r.note, changes=changes)
+        return item, LedgerEntry(None, 0, "report", None, wf.initial, actor, now, note, changes=changes)
 
     def amend(self, before: Item, sets: Mapping[str, Any], actor: str, event: str,
               note: str | None = None, at: datetime | None = None) -> tuple[Item, LedgerEntry]:
@@ -216,7 +218,7 @@ class Engine:
             raise BadValue(name, value, f"未知字段（可设置的字段：{known}）")
         if not spec.settable and not allow_system:
             raise BadValue(name, value, f"“{spec.title}”由流程自动记录，不能手工设置")
-        text = str(value).strip()
+        text = refuse(spec.title, str(value)).strip()
         if spec.kind == "unit":
             return self.org.unit(text).name
         if spec.kind == "person":
@@ -230,6 +232,7 @@ class Engine:
         """Fire `event` on the item as `actor`; re-decide from fresh data if someone wrote first."""
         self.org.person(actor)
         cleaned = {name: self.clean_value(name, value) for name, value in (sets or {}).items()}
+        note = note and refuse("备注", note)
         when = at or self.clock.now()
 
         def decide(item: Item) -> tuple[Item, LedgerEntry]:
