@@ -186,6 +186,34 @@ def test_an_imported_list_loses_its_control_characters_with_a_warning_per_cell(s
     assert "配电箱未上锁" in {i["title"] for i in json.loads(run("list", "--json").stdout)}
 
 
+def test_an_xlsx_import_tells_a_formula_from_a_text_beginning_with_equals(run: Cli, tmp_path: Path) -> None:
+    """A text cell "=1+1" (as the export writes a title) imports as that text; a formula
+    cell, and an array formula, in the same position are still refused as formulas."""
+    from openpyxl import Workbook
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    def book(name: str, put: Callable[[object], None]) -> Path:
+        wb = Workbook()
+        ws = wb.active
+        ws.append(["隐患名称", "责任单位", "发现时间"])
+        ws.append([None, "保卫处", "2021-03-01"])
+        put(ws["A2"])
+        wb.save(tmp_path / name)
+        return tmp_path / name
+
+    def text(cell: object) -> None:
+        cell.value, cell.data_type = "=1+1", "s"  # type: ignore[attr-defined]
+
+    out = json.loads(run("import", str(book("text.xlsx", text)), "--json").stdout)
+    assert [r["title"] for r in out["rows"]] == ["=1+1"]
+    for name, value in (("formula.xlsx", "=1+1"), ("array.xlsx", ArrayFormula("A2:A2", "=SUM(B1:B1)"))):
+        def formula(cell: object, value: object = value) -> None:
+            cell.value = value  # type: ignore[attr-defined]
+
+        err = run("import", str(book(name, formula)), code=2).stderr
+        assert "第2行 “隐患名称”列：单元格是公式" in err, err
+
+
 # -- every exported cell a value; export → import changes nothing --------------------------
 
 
