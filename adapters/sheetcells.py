@@ -9,10 +9,11 @@ report opened in Excel (or WPS) computes nothing and calls nothing:
   would otherwise stop the whole workbook with IllegalCharacterError);
 - .csv: a file has no cell types, so `csv_cell` puts the usual neutralising `'` before
   a string that a spreadsheet would read as a formula (one starting with = + - @, tab,
-  carriage return or line feed, after any `'`s). `csv_uncell`, used when a .csv is imported, takes
-  exactly that `'` off again: a string with a `'` before such a character can only have
-  come from `csv_cell`, which adds one `'` to any string that already looks like that,
-  so export → import gives back every string unchanged.
+  carriage return or line feed, after any `'`s). `csv_uncell`, used when any .csv is
+  imported, takes exactly that `'` off again: `csv_cell` adds one `'` to every string
+  that already looks like that, so in a file rectify wrote such a `'` is always its own
+  and export → import gives back every string unchanged (in a .csv made elsewhere, a
+  cell `'=x` becomes the text `=x`).
 """
 
 from __future__ import annotations
