@@ -27,15 +27,15 @@ import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from adapters.alerts import admin_alert
 from adapters.leader import SqliteDaemonLock, leadership_for, sqlite_path
 from adapters.outbox import daemon_name
 from adapters.templates import Templates
 from adapters.wiring import App, SiteFiles, load_policy, open_app
 from engine.clock import Clock
 from engine.errors import AlreadyRunning, ConfigError, Problem
-from engine.notices import AdminAlert
 from engine.provisional import RecountReport
-from engine.scheduler import Composed, Scheduler, TickReport
+from engine.scheduler import Scheduler, TickReport
 from engine.workcal import WorkCalendar
 
 log = structlog.get_logger("rectify.daemon")
@@ -181,17 +181,10 @@ class Daemon:
         if problems == self._last_alert:
             return  # one editor save can fire several events: one email per distinct problem set
         self._last_alert = problems
-        if not config.admin_email:
-            log.warning("no_admin_email", hint="rectify.yaml 未设置 admin_email，无法通知管理员")
-            return
         now = self.clock.now()
-        alert = AdminAlert(config.name, config.admin_email, f"站点文件修改未生效，继续按规则版本 {version} 运行",
-                           problems, now, config.timezone)
-        try:
-            rendered = Templates(config.templates_dir).admin_alert(alert)
-        except ConfigError:  # a broken site template must not stop the alert about itself
-            rendered = Templates(None).admin_alert(alert)
-        message = Composed("系统管理员", config.admin_email, rendered.subject, rendered.text, rendered.html, ())
+        message = admin_alert(config, f"站点文件修改未生效，继续按规则版本 {version} 运行", problems, now)
+        if message is None:
+            return
         try:
             self.app.outbox.add_message(message, now)
             self.scheduler.deliver(now)

@@ -1,6 +1,7 @@
 """Writing the 台账: .xlsx (sheets 台账, 历史记录, 按单位汇总) or .csv (the same three
 tables as three files). Written in openpyxl's write-only mode, so memory does not grow
-with the number of rows beyond the items themselves.
+with the number of rows beyond the items themselves. Every cell is a value, never a
+formula, through adapters.sheetcells (text cells in .xlsx, the neutralising `'` in .csv).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from adapters.sheetcells import csv_cell, xlsx_cell, xlsx_row
 from adapters.sheets import csv_writer
 from engine.ledgerview import (
     HISTORY_COLUMNS,
@@ -57,7 +58,7 @@ def write(path: Path, export: LedgerExport, progress: Callable[[], None] | None 
 def _header(ws: Worksheet, columns: Sequence[str]) -> None:
     cells = []
     for title in columns:
-        cell = WriteOnlyCell(ws, value=title)
+        cell = xlsx_cell(ws, title)
         cell.font = _BOLD
         cells.append(cell)
     for index, title in enumerate(columns, 1):
@@ -87,34 +88,20 @@ def _write_xlsx(path: Path, export: LedgerExport, progress: Callable[[], None] |
     ledger = wb.create_sheet("台账")
     _header(ledger, LEDGER_COLUMNS)
     for row in export.rows:
-        ledger.append([_date_cell(ledger, v) for v in row])
+        ledger.append(xlsx_row(ledger, row))
         if progress:
             progress()
     history = wb.create_sheet("历史记录")
     _header(history, HISTORY_COLUMNS)
     for row in _history_rows(export):
-        history.append([_date_cell(history, v) for v in row])
+        history.append(xlsx_row(history, row))
     summary = wb.create_sheet("按单位汇总")
     _header(summary, SUMMARY_COLUMNS)
     for row in _summary_rows(export):
-        rate = WriteOnlyCell(summary, value=row[-1])
-        rate.number_format = "0.0%"
-        summary.append([*row[:-1], rate])
+        summary.append([*xlsx_row(summary, row[:-1]), xlsx_cell(summary, row[-1], "0.0%")])
     tmp = path.with_name(path.name + ".part")
     wb.save(tmp)
     tmp.replace(path)
-
-
-def _date_cell(ws: Worksheet, value: Any) -> Any:
-    if isinstance(value, datetime):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.number_format = "yyyy-mm-dd hh:mm"
-        return cell
-    if isinstance(value, date):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.number_format = "yyyy-mm-dd"
-        return cell
-    return value
 
 
 def _csv_value(value: Any) -> Any:
@@ -124,7 +111,7 @@ def _csv_value(value: Any) -> Any:
         return value.isoformat()
     if value is None:
         return ""
-    return value
+    return csv_cell(value)
 
 
 def _write_csv(path: Path, export: LedgerExport, progress: Callable[[], None] | None) -> None:
@@ -143,4 +130,4 @@ def _write_csv(path: Path, export: LedgerExport, progress: Callable[[], None] | 
         out.writerow(SUMMARY_COLUMNS)
         for row in _summary_rows(export):
             rate = row[-1]
-            out.writerow([*row[:-1], "" if rate is None else f"{rate * 100:.1f}%"])
+            out.writerow([*(_csv_value(v) for v in row[:-1]), "" if rate is None else f"{rate * 100:.1f}%"])

@@ -19,13 +19,16 @@ from typing import Any
 
 import olefile
 from openpyxl import load_workbook
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
+from adapters.sheetcells import csv_uncell
 from engine.errors import CellProblem, SheetError
 from engine.importing import Formula, Table
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
+_FORMULAS = (ArrayFormula, DataTableFormula)  # formula cells openpyxl gives as objects
 
 
 def _refuse(path: Path, message: str) -> SheetError:
@@ -85,12 +88,41 @@ def open_tables(path: Path) -> Iterator[list[Table]]:
 
 def _xlsx_rows(path: Path, ws: Any) -> Iterator[tuple[int, Sequence[Any]]]:
     try:
-        for number, values in enumerate(ws.iter_rows(values_only=True), 1):
-            if any(isinstance(v, str) and v.startswith("=") for v in values):
-                values = tuple(Formula(v) if isinstance(v, str) and v.startswith("=") else v for v in values)
-            yield number, values
+        yield from _typed_rows(ws)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise _refuse(path, f"工作表“{ws.title}”读取失败（{type(exc).__name__}: {exc}）") from None
+
+
+def _typed_rows(ws: Any) -> Iterator[tuple[int, Sequence[Any]]]:
+    """Cell values, a formula cell's as a Formula, told by the cell's type: a text cell
+    whose text begins with "=" (as the export writes a title "=1+1") is text.
+
+    openpyxl gives a formula and such a text alike as "=…" among a row's values; only the
+    parsed row they come from (ReadOnlyWorksheet._get_row's argument) has the types. It
+    is kept, and looked at for the rare row holding such a value, so rows are read at
+    `values_only` speed. Should that hook go away, every cell is read with its type."""
+    get_row = getattr(ws, "_get_row", None)
+    if get_row is None:
+        for number, cells in enumerate(ws.iter_rows(), 1):
+            yield number, tuple(_formula(c.value) if c.data_type == "f" else c.value for c in cells)
+        return
+    parsed: list[Any] = [()]
+
+    def keep(row: Any, *args: Any, **kwargs: Any) -> Any:
+        parsed[0] = row
+        return get_row(row, *args, **kwargs)
+
+    ws._get_row = keep
+    for number, values in enumerate(ws.iter_rows(values_only=True), 1):
+        if any(isinstance(v, str) and v.startswith("=") or isinstance(v, _FORMULAS) for v in values):
+            formulas = {cell["column"] - 1 for cell in parsed[0] if cell["data_type"] == "f"}
+            values = tuple(_formula(v) if i in formulas else v for i, v in enumerate(values))
+        yield number, values
+
+
+def _formula(value: Any) -> Formula:
+    text = getattr(value, "text", value)  # an array or data table formula keeps its text apart
+    return Formula(text if isinstance(text, str) else "=")
 
 
 def _csv_encoding(path: Path) -> str:
@@ -112,7 +144,7 @@ def _csv_rows(path: Path, f: Iterable[str]) -> Iterator[tuple[int, Sequence[Any]
     reader = csv.reader(f)
     try:
         for values in reader:
-            yield reader.line_num, [Formula(v) if v.startswith("=") else v for v in values]
+            yield reader.line_num, [Formula(v) if v.startswith("=") else csv_uncell(v) for v in values]
     except csv.Error as exc:
         raise _refuse(path, f"第{reader.line_num}行 CSV 格式错误：{exc}") from None
     except UnicodeDecodeError:

@@ -3,8 +3,11 @@
 `chart_png` draws 整改率 by unit with matplotlib's Agg canvas on a Figure of its own
 (never pyplot's global state) in the Noto Sans CJK SC font shipped by the `mplfonts`
 package, loaded from its file: nothing is installed into matplotlib's data directory.
-`workbook_bytes` writes the report's tables to an .xlsx, `render_email` puts the texts,
-the chart and the workbook together.
+`workbook_bytes` writes the report's tables to an .xlsx (every cell a value, through
+adapters.sheetcells), `render_email` puts the texts, the chart and the workbook together.
+`periodic` is the daemon's once-per-period work: each report is produced on its own, so
+one that fails is logged, told to the site's administrator once and retried at later
+ticks, while the other reports and the tick's reminders go on.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from adapters.alerts import admin_alert
+from adapters.sheetcells import xlsx_row
 from adapters.templates import Rendered, Templates
 from engine.mail import Attachment, InlineImage
 from engine.notices import kind_title
@@ -41,6 +46,7 @@ from engine.reports import (
     report_recipients,
 )
 from engine.scheduler import Composed
+from engine.text import clean
 
 log = structlog.get_logger()
 
@@ -144,7 +150,7 @@ def workbook_bytes(report: StageReport, tz: ZoneInfo) -> bytes:
     wb = Workbook()
     produced = report.produced_at.astimezone(tz).replace(tzinfo=None)
     wb.properties.creator = "rectify"
-    wb.properties.title = f"{report.organisation}{report.period.title}隐患整改情况"
+    wb.properties.title = clean(f"{report.organisation}{report.period.title}隐患整改情况")
     wb.properties.created = wb.properties.modified = produced
 
     summary = wb.active
@@ -167,17 +173,17 @@ def workbook_bytes(report: StageReport, tz: ZoneInfo) -> bytes:
 def _summary_sheet(ws: Worksheet, report: StageReport, tz: ZoneInfo) -> None:
     produced = report.produced_at.astimezone(tz)
     period = report.period
-    ws.append([f"{report.organisation}{period.title}安全隐患整改情况汇总"])
+    ws.append(xlsx_row(ws, [f"{report.organisation}{period.title}安全隐患整改情况汇总"]))
     ws["A1"].font = Font(bold=True, size=14)
     for label, value in (
         ("单位", report.organisation),
         ("统计周期", f"{period.title}（{_cn(period.start)}至{_cn(period.end)}）"),
         ("生成时间", f"{_cn(produced.date())} {produced:%H:%M}"),
     ):
-        ws.append([label, value])
+        ws.append(xlsx_row(ws, [label, value]))
         ws.cell(ws.max_row, 1).font = _BOLD
     ws.append([])
-    ws.append(["指标", "隐患", "任务"])
+    ws.append(xlsx_row(ws, ["指标", "隐患", "任务"]))
     header_row = ws.max_row
     _style_header(ws, header_row, 3)
     total, tasks = report.total, report.tasks
@@ -190,26 +196,26 @@ def _summary_sheet(ws: Worksheet, report: StageReport, tz: ZoneInfo) -> None:
         ("本期整改", "closed_in_period"),
         ("逾期未改", "overdue"),
     ):
-        ws.append([label, getattr(total, attr), getattr(tasks, attr)])
+        ws.append(xlsx_row(ws, [label, getattr(total, attr), getattr(tasks, attr)]))
         ws.cell(ws.max_row, 1).font = _BOLD
         if attr == "rate":
             for column in (2, 3):
                 ws.cell(ws.max_row, column).number_format = _PERCENT
-    ws.append(["挂牌督办重大隐患", len(report.supervised), None])
+    ws.append(xlsx_row(ws, ["挂牌督办重大隐患", len(report.supervised), None]))
     ws.cell(ws.max_row, 1).font = _BOLD
     for note in report.notes:
-        ws.append(["说明", note])
+        ws.append(xlsx_row(ws, ["说明", note]))
     _widths(ws, (18, 40, 12))
 
 
 def _group_sheet(ws: Worksheet, groups: Sequence[tuple[str, Count]], total: Count) -> None:
-    ws.append(list(_GROUP_HEADERS))
+    ws.append(xlsx_row(ws, list(_GROUP_HEADERS)))
     _style_header(ws, 1, len(_GROUP_HEADERS))
     for name, count in groups:
-        ws.append([name, *_count_cells(count)])
+        ws.append(xlsx_row(ws, [name, *_count_cells(count)]))
         ws.cell(ws.max_row, 8).number_format = _PERCENT
     if groups:
-        ws.append(["合计", *_count_cells(total)])
+        ws.append(xlsx_row(ws, ["合计", *_count_cells(total)]))
         ws.cell(ws.max_row, 8).number_format = _PERCENT
         for column in range(1, len(_GROUP_HEADERS) + 1):
             ws.cell(ws.max_row, column).font = _BOLD
@@ -249,14 +255,14 @@ def _rate_chart(ws: Worksheet, rows: int, period_title: str) -> None:
 
 
 def _overdue_sheet(ws: Worksheet, rows: Sequence[OverdueRow]) -> None:
-    ws.append(list(_OVERDUE_HEADERS))
+    ws.append(xlsx_row(ws, list(_OVERDUE_HEADERS)))
     _style_header(ws, 1, len(_OVERDUE_HEADERS))
     for row in rows:
-        ws.append([
+        ws.append(xlsx_row(ws, [
             row.item_id, kind_title(row.kind), row.title, row.unit or "未指定", row.level,
             row.category, row.state_title, row.due if row.due else "未设定", row.days_overdue,
             row.escalation or "尚未升级督办",
-        ])
+        ]))
         if row.due:
             ws.cell(ws.max_row, 8).number_format = _DATE
     ws.freeze_panes = "A2"
@@ -332,16 +338,55 @@ def queue(app: Any, templates: Templates, spec: StageReportSpec, period: Period,
 
 
 def periodic(app: Any, templates: Templates) -> Callable[[datetime], int]:
-    """The scheduler's once-per-period work: each report of the rules whose period ended."""
+    """The scheduler's once-per-period work: each report of the rules whose period ended.
+
+    Each report is produced on its own: one that fails (whatever raises) is logged with
+    its name and period and left unsent, so the next tick tries it again; the site's
+    administrator is told once per report and period, and its recovery is logged."""
+    # (report, period) failing since an earlier tick -> whether the administrator was told
+    failing: dict[tuple[str, str], bool] = {}
 
     def run(at: datetime) -> int:
         policy = app.engine.policies.current
         today = at.astimezone(app.config.timezone).date()
         queued = 0
+        owed: set[tuple[str, str]] = set()
         for spec in policy.reports:
             period = last_ended(spec, policy, today)
-            if period is not None:
+            if period is None:
+                continue
+            key = (spec.name, period.key)
+            owed.add(key)
+            try:
                 queued += queue(app, templates, spec, period, at)
+            except Exception as exc:  # noqa: BLE001 - one report must not stop the tick
+                error = clean(f"{type(exc).__name__}: {exc}")[:500]
+                log.error("stage_report_failed", report=spec.name, period=period.key, error=error, exc_info=True)
+                if not failing.get(key):
+                    failing[key] = _alert(app, spec, period, error, at)
+                continue
+            if failing.pop(key, None) is not None:
+                log.info("stage_report_recovered", report=spec.name, period=period.key)
+        for key in failing.keys() - owed:  # a period no longer owed (the next one began)
+            del failing[key]
         return queued
 
     return run
+
+
+def _alert(app: Any, spec: StageReportSpec, period: Period, error: str, at: datetime) -> bool:
+    """Queue the administrator's alert about a failing report (the tick delivers it);
+    whether that is done (False: try again at the next failure)."""
+    message = admin_alert(
+        app.config, f"阶段报告“{spec.name}”（{period.title}）未能生成，将自动重试", (error,), at,
+        happened="未能生成阶段报告",
+        advice=("提醒和督办邮件照常发送，不受影响。系统会在之后每一轮自动重试，问题排除后报告即生成并发送；\n"
+                f"也可运行 rectify stage-report --period {period.key} 查看。"))
+    if message is None:
+        return True
+    try:
+        app.outbox.add_message(message, at)
+    except Exception as exc:  # noqa: BLE001 - e.g. the database is unreachable
+        log.error("admin_alert_failed", error=str(exc))
+        return False
+    return True

@@ -8,6 +8,7 @@
     ├── ConcurrentUpdate         another writer changed the item first
     ├── AlreadyExists            an item with this origin (obligation period, sheet row) exists
     ├── DeadlineError            a deadline expression cannot be read with certainty
+    ├── InvalidCharacter         text holds a control or invalid character (engine.text)
     ├── SheetError               a spreadsheet cannot be imported; names sheet, row, column
     └── StoreError               the database is missing, locked or unreachable
 
@@ -95,6 +96,19 @@ class DeadlineError(RectifyError):
         self.expression, self.part, self.reason = expression, part, reason
         shown = part if part else expression
         super().__init__(f"无法识别期限“{expression}”中的“{shown}”：{reason}")
+
+
+class InvalidCharacter(RectifyError):
+    """Text typed for a field holds a character engine.text forbids."""
+
+    exit_code = 2
+
+    def __init__(self, field: str, char: str, position: int) -> None:
+        self.field, self.char, self.position = field, char, position
+        code = ord(char)
+        what = ("不可见的控制字符" if code < 0x20 or 0x7F <= code <= 0x9F
+                else "无效字符（常见于编码错误）")
+        super().__init__(f"“{field}”含有{what} U+{code:04X}（第{position}个字符），请删除后重试")
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,9 @@ from engine.org import Org
 from engine.plan import read_deadline
 from engine.policy import Policy
 from engine.service import Engine, Report
+from engine.text import FORBIDDEN, code_points
+from engine.text import clean as clean_text
+from engine.text import strip as strip_text
 
 
 def without_gc(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -144,7 +147,7 @@ _HEADER_SCAN = 20  # header rows are looked for among the first rows of a sheet
 
 
 def normalise_header(value: Any) -> str:
-    text = "" if value is None else str(value)
+    text = "" if value is None else clean_text(str(value))
     return re.sub(r"[\s*＊:：]+", "", text).lower()
 
 
@@ -429,6 +432,7 @@ class Reader:
         self.problems: list[CellProblem] = []
         self.problem_count = 0
         self.warnings: list[str] = []
+        self.stripped = 0  # cells that had forbidden characters removed (engine.text)
         self.rows_read = 0
         self.categories = set(policy.categories)
 
@@ -480,6 +484,8 @@ class Reader:
             self.problem(None, None, None, reasons or "文件中没有任何数据行")
         else:
             self.warnings += [f"工作表“{name}”不是任务清单或隐患清单，已跳过" for name, _ in skipped]
+        if self.stripped > MAX_PROBLEMS:
+            self.warnings.append(f"另有 {self.stripped - MAX_PROBLEMS} 个单元格删除了不可见的控制字符（只列出前 {MAX_PROBLEMS} 个）")
 
     def _count_row(self, sheet: str, number: int) -> bool:
         self.rows_read += 1
@@ -511,6 +517,8 @@ class Reader:
                 bad = True
                 continue
             if isinstance(value, str):
+                if FORBIDDEN.search(value):
+                    value = self._stripped(sheet, number, header.letters[name], value)
                 value = value.strip() or None
             cells[name] = value
         if bad:
@@ -518,6 +526,15 @@ class Reader:
         if all(v is None for v in cells.values()):
             return None
         return cells
+
+    def _stripped(self, sheet: str, number: int, column: str, value: str) -> str:
+        """The cell without its control characters, with a warning naming where they were."""
+        text, removed = strip_text(value)
+        self.stripped += 1
+        if self.stripped <= MAX_PROBLEMS:
+            self.warnings.append(str(CellProblem(self.file, sheet, number, column,
+                                                 f"删除了不可见的控制字符 {code_points(removed)}，请核对导入的内容")))
+        return text
 
     # -- the task list ---------------------------------------------------------------
 
@@ -779,7 +796,7 @@ class Importer:
         fields = {k: v for k, v in f.items() if v is not None}
         return Report(title=title, kind=row.kind, category=category, level=level, unit=unit,
                       location=location, reporter=reporter, found_at=row.found_at, responsible=responsible,
-                      deadline=deadline, fields=fields, note=note or f"导入自 {row.sheet} 第{row.row}行",
+                      deadline=deadline, fields=fields, note=note or clean_text(f"导入自 {row.sheet} 第{row.row}行"),
                       origin=None if row.item_id is not None else row.key)
 
     def _compare(self, row: RowPlan, stored: Item, actor: str, note: str | None, at: datetime,

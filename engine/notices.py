@@ -2,7 +2,8 @@
 
 The scheduler turns plan steps into `Notice`s and groups them per recipient into a
 `Digest` (one email per recipient per tick); `adapters/templates.py` renders them.
-`AdminAlert` tells the site's administrator that a rule edit was refused;
+`AdminAlert` tells the site's administrator that a rule edit was refused (or that a
+stage report could not be produced);
 `DeadlineChange` tells the person responsible for an item that its provisional deadline
 was counted again once the year's holiday arrangement became known.
 """
@@ -101,7 +102,8 @@ class DeadlineChange:
 
 @dataclass(frozen=True)
 class AdminAlert:
-    """A rule edit was refused; the daemon keeps running on the old policy version."""
+    """Something the site's administrator must fix: by default a rule edit was refused
+    and the daemon keeps running on the old policy version."""
 
     site_name: str
     recipient_email: str
@@ -109,6 +111,9 @@ class AdminAlert:
     problems: tuple[str, ...]  # each "file:line: message"
     at: datetime  # aware
     timezone: ZoneInfo
+    happened: str = "拒绝了一次规则文件修改"  # "{site}的督办系统{happened}："
+    advice: str = ("系统继续按原有规则运行，提醒和督办不受影响。请修正上述文件后重新保存，\n"
+                   "保存后系统会自动重新加载；也可先运行 rectify check 检查。")
 
 
 ROLE_TITLES = {

@@ -206,8 +206,8 @@ class Scheduler:
             if self.periodic is not None:
                 try:
                     report.reports = self.periodic(at)
-                except RectifyError as exc:
-                    log.error("stage_report_failed", error=str(exc))
+                except Exception as exc:  # noqa: BLE001 - reminders and escalations go on
+                    log.error("periodic_failed", error=f"{type(exc).__name__}: {exc}", exc_info=True)
         report.items, report.queued = self.schedule(at, previous)
         report.composed = self.compose(at)
         self.deliver(at, report)

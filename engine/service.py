@@ -21,6 +21,7 @@ from engine.plan import SHANGHAI, Plan, bind, paused_spell, plan_item
 from engine.policy import Policy
 from engine.policybook import PolicyBook
 from engine.store import Store
+from engine.text import refuse
 from engine.workcal import DEFAULT_CALENDAR, WorkCalendar
 from engine.workflow import Workflow, Workflows, check_roles
 
@@ -155,7 +156,8 @@ class Engine:
         entry; nothing is stored (report stores one, an import stores many at once). Only
         the fields in `allowed` may be given: what a reporter knows, never what the
         workflow records (verifier, closure) later."""
-        if not r.title.strip():
+        title, category, note = refuse("标题", r.title), refuse("类别", r.category), r.note and refuse("备注", r.note)
+        if not title.strip():
             raise BadValue("title", r.title, "标题不能为空")
         if r.kind not in KINDS:
             raise BadValue("kind", r.kind, "应为 " + " 或 ".join(KINDS))
@@ -164,8 +166,8 @@ class Engine:
         wf = self.workflow_for(r.kind, r.level, r.workflow)
         now = utc(at or self.clock.now())
         found_at = utc(r.found_at, "发现时间") if r.found_at else now
-        item = Item(id=None, kind=r.kind, workflow=wf.name, state=wf.initial, title=r.title.strip(),
-                    found_at=found_at, category=r.category, level=r.level, origin=r.origin,
+        item = Item(id=None, kind=r.kind, workflow=wf.name, state=wf.initial, title=title.strip(),
+                    found_at=found_at, category=category, level=r.level, origin=r.origin,
                     entered_at=now)
         for name in (r.fields or {}):
             if name in FIELDS and name not in allowed and FIELDS[name].settable:
@@ -184,7 +186,7 @@ class Engine:
         actor = item.reporter or SYSTEM_ACTOR
         changes = {k: [None, v] for k, v in item.snapshot().items() if v is not None}
         changes.update(_basis_changes(None, item))
-        return item, LedgerEntry(None, 0, "report", None, wf.initial, actor, now, r.note, changes=changes)
+        return item, LedgerEntry(None, 0, "report", None, wf.initial, actor, now, note, changes=changes)
 
     def revise(self, before: Item, sets: Mapping[str, Any], actor: str, event: str,
                note: str | None = None, at: datetime | None = None) -> tuple[Item, LedgerEntry]:
@@ -210,6 +212,7 @@ class Engine:
         as stored; ledgered as an "amend" row (a deadline change counts its steps afresh)."""
         name = self.org.person(actor).name
         cleaned = {field: self.clean_value(field, value) for field, value in sets.items()}
+        note = note and refuse("备注", note)
         if not cleaned:
             raise BadValue("amend", "", "没有要修改的字段，请用 --set 字段=值 指定")
         when = utc(at or self.clock.now())
@@ -267,7 +270,7 @@ class Engine:
             raise BadValue(name, value, f"未知字段（可设置的字段：{known}）")
         if not spec.settable:
             raise BadValue(name, value, f"“{spec.title}”由流程自动记录，不能手工设置")
-        text = str(value).strip()
+        text = refuse(spec.title, str(value)).strip()
         if spec.kind == "unit":
             return self.org.unit(text).name
         if spec.kind == "person":
@@ -281,6 +284,7 @@ class Engine:
         """Fire `event` on the item as `actor`; re-decide from fresh data if someone wrote first."""
         actor = self.org.person(actor).name
         cleaned = {name: self.clean_value(name, value) for name, value in (sets or {}).items()}
+        note = note and refuse("备注", note)
         when = utc(at or self.clock.now())
 
         def decide(item: Item) -> tuple[Item, LedgerEntry]:
