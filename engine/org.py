@@ -9,7 +9,7 @@ from typing import Any
 
 from engine import yamlfile
 from engine.errors import ConfigError, NotFound, Problem
-from engine.mail import valid_addr_spec
+from engine.mail import valid_addr_spec, visible
 from engine.validate import check
 
 # Roles a person may be given in org.yaml; more are derived from the units they head.
@@ -203,9 +203,12 @@ def build(data: Any, filename: str) -> Org:
     principal = data.get("principal")
     if principal and principal not in people:
         problems.append(Problem(filename, data.line_of("principal"), f"校长“{principal}”不在 people 中"))
+    authority = data.get("higher_authority")
+    if authority and not valid_addr_spec(authority["email"]):
+        problems.append(Problem(filename, authority.line_of("email"),
+                                f"上级主管部门 higher_authority 的邮箱“{visible(authority['email'])}”格式不正确"))
     if problems:
         raise ConfigError(problems)
-    authority = data.get("higher_authority")
     return Org(
         name=data.get("organisation", ""),
         units=units,

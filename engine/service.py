@@ -17,7 +17,7 @@ from engine.model import FIELDS, KINDS, LEVELS, Item, LedgerEntry, changed_field
 from engine.obligations import DueReport
 from engine.org import Org
 from engine.plan import SHANGHAI, Plan, bind, paused_spell, plan_item
-from engine.policy import Policy
+from engine.policy import Policy, check_category
 from engine.policybook import PolicyBook
 from engine.store import Store
 from engine.workcal import DEFAULT_CALENDAR, WorkCalendar
@@ -157,6 +157,7 @@ class Engine:
         for name, value in values.items():
             if value not in (None, ""):
                 item.set(name, self.clean_value(name, value, allow_system=True))
+        check_category(self.policies.current, item.kind, item.category)
         if wf.initial == "assigned":
             item.assigned_at = now
         plan = self.rebind(item, self.policies.for_binding())
