@@ -168,9 +168,10 @@ def build(root: Path, data: Any, filename: str) -> SiteConfig:
         raise ConfigError.single("RECTIFY_SMTP_SECURITY", None, f"加密方式应为 none、starttls 或 ssl：{security}")
     admin_email = _env("RECTIFY_ADMIN_EMAIL", data.get("admin_email"))
     if admin_email and not valid_addr_spec(admin_email):
-        where = ("RECTIFY_ADMIN_EMAIL", None) if os.environ.get("RECTIFY_ADMIN_EMAIL") else \
-            (filename, data.line_of("admin_email"))
-        raise ConfigError.single(*where, f"管理员邮箱 admin_email“{visible(admin_email)}”格式不正确"
+        from_env = bool(os.environ.get("RECTIFY_ADMIN_EMAIL"))
+        raise ConfigError.single("RECTIFY_ADMIN_EMAIL" if from_env else filename,
+                                 None if from_env else data.line_of("admin_email"),
+                                 f"管理员邮箱 admin_email“{visible(admin_email)}”格式不正确"
                                  "（应形如 name@example.org，只写一个地址）")
     scheduler = data.get("scheduler", {})
     tick = _number("RECTIFY_TICK_SECONDS", _env("RECTIFY_TICK_SECONDS", scheduler.get("tick_seconds", 60)))
