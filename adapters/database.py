@@ -143,8 +143,9 @@ def translate(exc: StatementError, url: Any) -> StoreError:
     statement and its parameters go to the log (for whoever maintains the site), never
     into the message a person reads."""
     text = driver_text(exc)
-    log.warning("database_error", error=text, statement=exc.statement,
-                parameters=_short(exc.params), driver=type(exc.orig).__name__ if exc.orig is not None else None)
+    if exc.statement is not None:  # a connection that failed has none; its callers log it
+        log.warning("database_error", error=text, statement=exc.statement, parameters=_short(exc.params),
+                    driver=type(exc.orig).__name__ if exc.orig is not None else None)
     where = describe(str(url)) if not hasattr(url, "render_as_string") else url.render_as_string(hide_password=True)
     if not isinstance(exc, DBAPIError):  # a value the driver could not convert (a year beyond 9999)
         return StoreError(f"数据库 {where} 无法保存或读取一个值：{text}")
