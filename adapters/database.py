@@ -7,18 +7,22 @@ transactions serialises writers cleanly (see docs/design.md).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
+import structlog
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, StatementError
 
 from engine.errors import StoreError, Unreachable
+
+log = structlog.get_logger("rectify.database")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE = "rectify_write"
@@ -31,6 +35,11 @@ def describe(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return "（无法解析的数据库地址）"
+
+
+def _short(params: Any, limit: int = 2000) -> str:
+    text = repr(params)
+    return text if len(text) <= limit else text[:limit] + f"…（共 {len(text)} 个字符）"
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -113,10 +122,33 @@ _UNREACHABLE = ("connect", "connection", "starting up", "shutting down", "termin
                 "no route to host", "timeout expired", "could not translate host")
 
 
-def translate(exc: DBAPIError, url: Any) -> StoreError:
-    """A driver error as a StoreError that names the database and says what to do."""
-    text = str(exc.orig) if exc.orig is not None else str(exc)
+# Lines of a driver's message that quote the statement (PostgreSQL's "LINE 1: SELECT …"
+# and its caret) or SQLAlchemy's additions ("[SQL: …]", "[parameters: …]", a link).
+_QUOTING = re.compile(r"\s*(?:LINE \d+:|\^|\[SQL:|\[parameters:|\(Background on this error)")
+
+
+def driver_text(exc: StatementError) -> str:
+    """What the driver said, without the statement or its parameters."""
+    orig = exc.orig
+    if orig is None:
+        return type(exc).__name__
+    lines = [line for line in str(orig).splitlines() if line.strip() and not _QUOTING.match(line)]
+    text = " ".join(line.strip() for line in lines) or type(orig).__name__
+    # A driver error's text is the server's message; a value that failed to bind says its kind.
+    return text if isinstance(exc, DBAPIError) else f"{type(orig).__name__}: {text}"
+
+
+def translate(exc: StatementError, url: Any) -> StoreError:
+    """A driver error as a StoreError that names the database and says what to do. The
+    statement and its parameters go to the log (for whoever maintains the site), never
+    into the message a person reads."""
+    text = driver_text(exc)
+    if exc.statement is not None:  # a connection that failed has none; its callers log it
+        log.warning("database_error", error=text, statement=exc.statement, parameters=_short(exc.params),
+                    driver=type(exc.orig).__name__ if exc.orig is not None else None)
     where = describe(str(url)) if not hasattr(url, "render_as_string") else url.render_as_string(hide_password=True)
+    if not isinstance(exc, DBAPIError):  # a value the driver could not convert (a year beyond 9999)
+        return StoreError(f"数据库 {where} 无法保存或读取一个值：{text}")
     if "locked" in text or "busy" in text:
         return StoreError(f"数据库 {where} 被其他进程锁定，{BUSY_TIMEOUT_MS // 1000} 秒后仍未释放：{text}")
     if "unable to open" in text:

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.schema import daemons, items, message_parts, messages, notifications, stage_reports
-from adapters.sqlstore import _GET_FOR_UPDATE, SqlStore, _row_to_item
+from adapters.sqlstore import _GET_FOR_UPDATE, SqlStore, _row_to_item, storable_id
 from engine.errors import NotFound
 from engine.mail import Attachment, InlineImage
 from engine.model import Item, plan_changes
@@ -217,7 +217,7 @@ class SqlOutbox:
         """Put dead letters (all, or these) back in the queue with a fresh count of tries."""
         stmt = update(messages).where(messages.c.status == "dead")
         if message_ids:
-            stmt = stmt.where(messages.c.id.in_(message_ids))
+            stmt = stmt.where(messages.c.id.in_([i for i in message_ids if storable_id(i)]))
         with self.store.write() as conn:
             # Due at once: their creation time is in the past for any tick, real or replayed.
             values = {"status": "pending", "attempts": 0, "next_attempt_at": messages.c.created_at}

@@ -8,7 +8,7 @@ from pathlib import Path
 from adapters import database
 from adapters.resources import shipped, site_file
 from engine import site as site_mod
-from engine.errors import ConfigError
+from engine.errors import ConfigError, FileAccess
 from engine.site import SiteConfig
 from engine.sitecalendar import CALENDAR_FILE
 
@@ -29,10 +29,27 @@ TEMPLATES_README = """# 本站点的邮件模板
 
 def create_site(directory: Path, database_url: str | None = None) -> SiteConfig:
     """Write rectify.yaml, org.yaml, calendar.yaml, rules/, workflows/, an empty templates/
-    (for the site's overrides) and migrate the database."""
+    (for the site's overrides) and migrate the database. A place that cannot be written
+    (no permission, read-only, a file in the way) is a FileAccess error naming it."""
     if (directory / site_mod.CONFIG_FILE).exists():
         raise ConfigError.single(str(directory / site_mod.CONFIG_FILE), None,
                                  "这里已经是一个站点，未做任何改动")
+    if directory.exists() and not directory.is_dir():
+        raise FileAccess(directory, "创建站点目录", "已有同名的文件，不是目录")
+    fresh = not directory.exists()
+    try:
+        return _create_site(directory, database_url)
+    except BaseException as exc:
+        if fresh:  # a directory this call made is not left half a site ("这里已经是一个站点")
+            shutil.rmtree(directory, ignore_errors=True)
+        if isinstance(exc, OSError):
+            where = Path(exc.filename) if exc.filename else directory
+            action = "创建站点目录" if where == directory else "为站点写入"
+            raise FileAccess.from_os_error(exc, where, action) from exc
+        raise
+
+
+def _create_site(directory: Path, database_url: str | None) -> SiteConfig:
     directory.mkdir(parents=True, exist_ok=True)
     text = site_file(site_mod.CONFIG_FILE).read_text(encoding="utf-8")
     if database_url:

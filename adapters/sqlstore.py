@@ -23,7 +23,7 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from adapters import database
 from adapters.schema import items, ledger, policies, site_meta
@@ -132,6 +132,16 @@ def _open(stmt: Any, finals: Mapping[str, Collection[str]]) -> Any:
     return stmt.where(not_(or_(*closed))) if closed else stmt
 
 
+# Ids are 64-bit integers on both databases (adapters.schema.Id): a number beyond them
+# (`rectify show 99999999999999999999`) names no row, and must not reach the driver,
+# which would fail converting it.
+MAX_ID = 2**63 - 1
+
+
+def storable_id(value: int) -> bool:
+    return 0 < value <= MAX_ID
+
+
 class _Translated:
     """Wraps a transaction's context manager so that driver errors, raised on entry, in
     the block or at commit, leave as StoreErrors. A class rather than a generator: every
@@ -145,15 +155,15 @@ class _Translated:
     def __enter__(self) -> Connection:
         try:
             return self._inner.__enter__()
-        except DBAPIError as exc:
+        except StatementError as exc:
             raise database.translate(exc, self._url) from exc
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         try:
             self._inner.__exit__(kind, exc, tb)  # commits, or rolls back and lets exc go on
-        except DBAPIError as failed:
+        except StatementError as failed:
             raise database.translate(failed, self._url) from failed
-        if isinstance(exc, DBAPIError):
+        if isinstance(exc, StatementError):
             raise database.translate(exc, self._url) from exc
 
 
@@ -174,7 +184,7 @@ class SqlStore:
         try:
             with self.engine.connect() as conn:
                 yield conn
-        except DBAPIError as exc:
+        except StatementError as exc:
             raise database.translate(exc, self.engine.url) from exc
 
     def add(self, item: Item, entry: LedgerEntry) -> Item:
@@ -256,6 +266,8 @@ class SqlStore:
             raise AlreadyExists(shown if len(shown) <= 200 else shown[:200] + f"…（共 {len(taken)} 项）") from exc
 
     def get(self, item_id: int) -> Item:
+        if not storable_id(item_id):
+            raise NotFound("事项", item_id)
         with self.read() as conn:
             row = conn.execute(_GET, {"b_id": item_id}).first()
         if row is None:
@@ -263,6 +275,8 @@ class SqlStore:
         return _row_to_item(row)
 
     def transition(self, item_id: int, decide: Callable[[Item], tuple[Item, LedgerEntry]]) -> tuple[Item, Item]:
+        if not storable_id(item_id):
+            raise NotFound("事项", item_id)
         with self.write() as conn:
             row = conn.execute(_GET_FOR_UPDATE, {"b_id": item_id}).first()
             if row is None:
@@ -363,6 +377,8 @@ class SqlStore:
             return conn.execute(select(site_meta.c.value).where(site_meta.c.key == key)).scalar()
 
     def history(self, item_id: int) -> list[LedgerEntry]:
+        if not storable_id(item_id):
+            return []
         with self.read() as conn:
             rows = conn.execute(_HISTORY, {"b_id": item_id})
             return [_row_to_entry(r) for r in rows]
@@ -370,6 +386,7 @@ class SqlStore:
     def histories(self, item_ids: list[int]) -> dict[int, list[LedgerEntry]]:
         """The ledgers of many items in one query, by item id."""
         found: dict[int, list[LedgerEntry]] = {i: [] for i in item_ids}
+        item_ids = [i for i in item_ids if storable_id(i)]
         if not item_ids:
             return found
         stmt = select(ledger).where(ledger.c.item_id.in_(item_ids)).order_by(ledger.c.item_id, ledger.c.seq)

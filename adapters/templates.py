@@ -5,6 +5,12 @@ Every template problem (a syntax error, an undefined variable, a failing express
 is reported as a ConfigError naming the template file and line, never as a raw
 Jinja exception, so `rectify check` and the daemon can tell the site what to fix.
 
+Site templates are edited by a safety-office clerk, so every template (the site's and
+the shipped ones alike) renders in Jinja2's sandbox (`SiteSandbox`): no attribute
+starting with "_", no unsafe method, no changing the data a template is given, and no
+range, power or repetition big enough to take the daemon's memory. A template the
+sandbox refuses is a ConfigError like any other template problem.
+
 Messages: digest (reminders and escalations), deadline_changed (a provisional deadline
 counted again), admin_alert, stage_report. Templates per message, for a base name such
 as "digest":
@@ -28,7 +34,6 @@ from zoneinfo import ZoneInfo
 import jinja2
 from jinja2 import (
     ChoiceLoader,
-    Environment,
     FileSystemLoader,
     StrictUndefined,
     TemplateError,
@@ -36,6 +41,7 @@ from jinja2 import (
     TemplateSyntaxError,
     UndefinedError,
 )
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from adapters.resources import shipped
 from engine.errors import ConfigError, Problem
@@ -72,7 +78,7 @@ class Templates:
         if site_dir_templates is not None and site_dir_templates.is_dir():
             loaders.append(FileSystemLoader(str(site_dir_templates), encoding="utf-8"))
         loaders.append(FileSystemLoader(str(self.shipped_dir), encoding="utf-8"))
-        self.env = Environment(
+        self.env = SiteSandbox(
             loader=ChoiceLoader(loaders),
             undefined=StrictUndefined,
             autoescape=_autoescape,
@@ -82,7 +88,9 @@ class Templates:
             auto_reload=True,  # an edited site override is picked up on the next render
         )
         self.env.filters.update(cndate=_cndate, cntime=_cntime, oneline=_oneline)
-        self.env.globals.update(duty=duty, role_title=role_title, kind_title=kind_title)
+        self.env.globals.update(duty=duty, role_title=role_title, kind_title=kind_title, range=_range)
+        # lipsum(n=10**6) writes megabytes of filler: no message needs it.
+        self.env.globals.pop("lipsum", None)
 
     def digest(self, d: Digest) -> Rendered:
         return self._render("digest", _digest_context(d))
@@ -164,6 +172,70 @@ class Templates:
             if where is None and not isinstance(exc, TemplateError):
                 raise  # a bug in rectify, not in the template
             raise ConfigError([_problem(exc, template.filename or name)]) from None
+
+
+# What the sandbox lets a template build: longest range(), longest repeated text or
+# list, largest power.
+MAX_RANGE = 10_000
+MAX_REPEAT = 100_000
+MAX_POWER_BITS = 4_096
+
+
+class TemplateRefused(SecurityError):
+    """The sandbox refused something a template asked for; the message is Chinese."""
+
+
+class SiteSandbox(ImmutableSandboxedEnvironment):
+    """Jinja2's immutable sandbox, also refusing `*` and `**` whose results would be huge
+    ("x" * 10**9, 10**10**10): a template cannot stall or exhaust the daemon that way."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and _huge_power(left, right):
+            raise TemplateRefused(f"模板被拒绝：乘方 {_short(left)} ** {_short(right)} 的结果过大")
+        if operator == "*" and _huge_repeat(left, right):
+            raise TemplateRefused(f"模板被拒绝：重复后的文字或列表超过 {MAX_REPEAT} 个")
+        return super().call_binop(context, operator, left, right)
+
+
+def _huge_power(base: Any, exponent: Any) -> bool:
+    if not (isinstance(base, int) and isinstance(exponent, int)) or exponent <= 1 or abs(base) <= 1:
+        return False
+    return base.bit_length() * exponent > MAX_POWER_BITS
+
+
+def _huge_repeat(left: Any, right: Any) -> bool:
+    for seq, times in ((left, right), (right, left)):
+        if isinstance(seq, str | list | tuple) and isinstance(times, int) and not isinstance(times, bool):
+            return len(seq) * times > MAX_REPEAT
+    return False
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 20 else text[:20] + "…"
+
+
+def _range(*args: int) -> range:
+    """range() for templates, refused beyond MAX_RANGE numbers."""
+    numbers = range(*args)
+    if len(numbers) > MAX_RANGE:
+        raise TemplateRefused(f"模板被拒绝：range() 最多 {MAX_RANGE} 个数，这里要 {len(numbers)} 个")
+    return numbers
+
+
+_UNSAFE_ATTRIBUTE = re.compile(r"attribute '([^']{1,60})'")
+
+
+def _refusal(exc: SecurityError) -> str:
+    """The sandbox's refusal in Chinese: ours say it already, Jinja's name the attribute."""
+    if isinstance(exc, TemplateRefused):
+        return str(exc)
+    found = _UNSAFE_ATTRIBUTE.search(str(exc))
+    what = f"“{found.group(1)}”" if found else "的属性或方法"
+    return (f"模板被拒绝：不允许访问{what}（模板中不能使用以下划线开头的属性、不安全的方法，"
+            "也不能修改传入的数据），未渲染")
 
 
 def _autoescape(name: str | None) -> bool:
@@ -255,7 +327,9 @@ def _problem(exc: BaseException, name: str) -> Problem:
         return Problem(exc.filename or exc.name or name, exc.lineno, f"模板语法错误：{exc.message}")
     where = _template_frame(exc.__traceback__)
     file, line = where if where else (name, None)
-    if isinstance(exc, UndefinedError):
+    if isinstance(exc, SecurityError):
+        message = _refusal(exc)
+    elif isinstance(exc, UndefinedError):
         message = f"模板使用了未定义的变量或属性：{exc.message}"
     elif isinstance(exc, TemplateNotFound):
         message = f"找不到模板“{exc.name}”"

@@ -86,7 +86,7 @@ def _assigned_items(app: App, count: int, label: str) -> list[int]:
     ids = []
     for i in range(count):
         item = app.engine.report(Report(
-            title=f"{label} 第{i}号 配电箱线路老化", category="用电安全", unit=UNIT,
+            title=f"{label} 第{i}号 配电箱线路老化", category="其他", unit=UNIT,
             location="第二教学楼 3 楼配电间", reporter=REPORTER, responsible=RESPONSIBLE,
             deadline="7天内",
         ))

@@ -9,6 +9,9 @@
     ├── AlreadyExists            an item with this origin (obligation period, sheet row) exists
     ├── DeadlineError            a deadline expression cannot be read with certainty
     ├── InvalidCharacter         text holds a control or invalid character (engine.text)
+    ├── OutOfRange               a date the user gave is outside the years rectify computes with
+    ├── UnknownCategory          a hazard's category is not among the rules' categories
+    ├── FileAccess               a file or directory the user named cannot be written or read
     ├── SheetError               a spreadsheet cannot be imported; names sheet, row, column
     └── StoreError               the database is missing, locked or unreachable
 
@@ -18,7 +21,9 @@ same thing the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+import errno
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -109,6 +114,82 @@ class InvalidCharacter(RectifyError):
         what = ("不可见的控制字符" if code < 0x20 or 0x7F <= code <= 0x9F
                 else "无效字符（常见于编码错误）")
         super().__init__(f"“{field}”含有{what} U+{code:04X}（第{position}个字符），请删除后重试")
+class OutOfRange(RectifyError):
+    """A date or instant the user gave (an option, a report period) lies outside the years
+    deadlines are computed in (engine.deadline.dates: FIRST_YEAR to LAST_YEAR)."""
+
+    exit_code = 2
+
+    def __init__(self, what: str, text: str) -> None:
+        # Imported here: engine.deadline imports this module.
+        from engine.deadline.dates import FIRST_YEAR, LAST_YEAR
+
+        self.what, self.text = what, text
+        shown = text if len(text) <= 60 else text[:60] + "…"
+        super().__init__(f"{what}“{shown}”超出可以计算的日期范围（{FIRST_YEAR}年至{LAST_YEAR}年）")
+
+
+class UnknownCategory(RectifyError):
+    """A hazard's category the rules' `categories` do not list: refused the same way by
+    `report` and by `import`, naming the closest known categories."""
+
+    exit_code = 2
+
+    def __init__(self, category: str, known: Sequence[str]) -> None:
+        self.category, self.known = category, tuple(known)
+        self.reason = unknown_category(category, known)
+        super().__init__(self.reason)
+
+
+def unknown_category(category: str, known: Sequence[str]) -> str:
+    """"类别“X”不在规则文件的类别中（…）": all known categories when there are few, else
+    the closest ones; with a guess when one is close."""
+    shown = category if len(category) <= 40 else category[:40] + "…"
+    close = difflib.get_close_matches(category, known, n=3, cutoff=0.5)
+    if len(known) <= MAX_LISTED:
+        listed = "、".join(known)
+    else:
+        nearest = close or list(known[:MAX_LISTED])
+        listed = f"{'、'.join(nearest)}等 {len(known)} 个，见规则文件的 categories"
+    guess = f"；是否应为“{close[0]}”？" if close else ""
+    return f"类别“{shown}”不在规则文件的类别中（{listed}）{guess}"
+
+
+# Categories named in full when the rules have no more than this many.
+MAX_LISTED = 20
+
+
+class FileAccess(RectifyError):
+    """A file or directory the user named (an export, a report's folder, a new site)
+    cannot be written or read; `reason` says why in Chinese."""
+
+    def __init__(self, path: object, action: str, reason: str) -> None:
+        self.path, self.action, self.reason = path, action, reason
+        super().__init__(f"无法{action} {path}：{reason}")
+
+    @classmethod
+    def from_os_error(cls, exc: OSError, path: object, action: str) -> FileAccess:
+        """An OSError from writing or reading `path` (what the user named, not a temporary
+        file beside it), with the operating system's reason in Chinese."""
+        code = exc.errno or 0
+        return cls(path, action, _OS_REASONS.get(code) or f"操作系统报告错误 {errno.errorcode.get(code, code)}")
+
+
+# Why the operating system refused a file operation, as a clerk reads it.
+_OS_REASONS = {
+    errno.ENOENT: "文件或目录不存在",
+    errno.EACCES: "没有权限（请换一个有写入权限的位置，或请系统管理员授权）",
+    errno.EPERM: "没有权限（请换一个有写入权限的位置，或请系统管理员授权）",
+    errno.EROFS: "所在的磁盘只读",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EDQUOT: "磁盘配额已用完",
+    errno.ENOTDIR: "路径中有一段不是目录",
+    errno.EISDIR: "这是一个目录，不是文件",
+    errno.EEXIST: "已经存在",
+    errno.ELOOP: "符号链接层数过多",
+    errno.ENAMETOOLONG: "文件名过长",
+    errno.EBUSY: "正被其他程序占用",
+}
 
 
 @dataclass(frozen=True)

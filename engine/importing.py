@@ -33,7 +33,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.deadline.dates import FIRST_YEAR, LAST_YEAR
-from engine.errors import CellProblem, DeadlineError, NotFound, RectifyError, SheetError
+from engine.errors import (
+    CellProblem,
+    DeadlineError,
+    NotFound,
+    RectifyError,
+    SheetError,
+    unknown_category,
+)
 from engine.model import IMPORT_FIELDS, Item, LedgerEntry
 from engine.org import Org
 from engine.plan import read_deadline
@@ -625,7 +632,7 @@ class Reader:
                 bad("level", f"等级“{level}”应为 一般 或 重大")
         category = fields.get("category")
         if kind == "hazard" and category and category not in self.categories:
-            bad("category", f"类别“{category}”不在规则文件的类别中（{'、'.join(self.policy.categories)}）")
+            bad("category", unknown_category(category, self.policy.categories))
         if "category" in fields:
             fields["category"] = category or ""  # a blank cell clears it; an item's category is never null
         units = self._units(sheet, number, header, cells.get("units"))

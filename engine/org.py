@@ -9,7 +9,7 @@ from typing import Any
 
 from engine import yamlfile
 from engine.errors import ConfigError, NotFound, Problem
-from engine.mail import valid_addr_spec
+from engine.mail import valid_addr_spec, visible
 from engine.names import did_you_mean, normalise
 from engine.validate import check
 
@@ -251,9 +251,12 @@ def build(data: Any, filename: str) -> Org:
     principal = _name_or_none(data.get("principal"))
     if principal and principal not in people:
         problems.append(Problem(filename, data.line_of("principal"), f"校长“{principal}”不在 people 中"))
+    authority = data.get("higher_authority")
+    if authority and not valid_addr_spec(authority["email"]):
+        problems.append(Problem(filename, authority.line_of("email"),
+                                f"上级主管部门 higher_authority 的邮箱“{visible(authority['email'])}”格式不正确"))
     if problems:
         raise ConfigError(problems)
-    authority = data.get("higher_authority")
     return Org(
         name=data.get("organisation", ""),
         units=units,

@@ -19,7 +19,7 @@ from typing import Any
 
 from engine import yamlfile
 from engine.deadline.dates import FIRST_YEAR, LAST_YEAR
-from engine.errors import ConfigError, DeadlineError, Problem
+from engine.errors import ConfigError, DeadlineError, Problem, UnknownCategory
 from engine.validate import check
 
 ACTIONS = ("提醒", "通报", "约谈", "挂牌督办", "问责")
@@ -614,3 +614,10 @@ def schema_document() -> dict[str, Any]:
 
 if __name__ == "__main__":  # python -m engine.policy > rules/rule.schema.json
     print(json.dumps(schema_document(), ensure_ascii=False, indent=2))
+
+
+def check_category(policy: Policy, kind: str, category: str) -> None:
+    """A hazard's category is one the rules list, as `import` requires; a task's is free
+    (a task list names its own kinds of work)."""
+    if kind == "hazard" and category and category not in policy.categories:
+        raise UnknownCategory(category, policy.categories)

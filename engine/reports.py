@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from engine.deadline.dates import FIRST_YEAR, LAST_YEAR
+from engine.errors import OutOfRange
 from engine.model import Item, LedgerEntry
 from engine.org import Org
 from engine.policy import Policy, StageReportSpec
@@ -56,8 +58,11 @@ def _month_end(year: int, month: int) -> date:
 
 
 def parse_period(text: str) -> Period:
-    """'2021Q1', '2021H2', '2021-03' or '2021'; anything else is refused."""
+    """'2021Q1', '2021H2', '2021-03' or '2021'; anything else is refused, and so is a year
+    outside those deadlines are computed in (1900 to 2999)."""
     value = text.strip().upper()
+    if (m := re.fullmatch(r"(\d{4})(?:Q[1-4]|H[12]|-\d{1,2})?", value)) and not FIRST_YEAR <= int(m[1]) <= LAST_YEAR:
+        raise OutOfRange("报告期", text)
     if m := re.fullmatch(r"(\d{4})Q([1-4])", value):
         year, q = int(m[1]), int(m[2])
         return Period(value, f"{year}年第{_QUARTERS[q - 1]}季度", date(year, 3 * q - 2, 1), _month_end(year, 3 * q))

@@ -18,7 +18,7 @@ from engine.model import FIELDS, KINDS, LEVELS, REPORT_FIELDS, Item, LedgerEntry
 from engine.obligations import DueReport
 from engine.org import Org
 from engine.plan import SHANGHAI, Plan, bind, paused_spell, plan_item
-from engine.policy import Policy
+from engine.policy import Policy, check_category
 from engine.policybook import PolicyBook
 from engine.store import Store
 from engine.text import refuse
@@ -177,6 +177,7 @@ class Engine:
         for name, value in values.items():
             if value not in (None, ""):
                 item.set(name, self.clean_value(name, value))
+        check_category(self.policies.current, item.kind, item.category)
         if wf.initial == "assigned":
             item.assigned_at = now
         plan = self.rebind(item, self.policies.for_binding())
@@ -228,6 +229,8 @@ class Engine:
                 titles = "、".join(a.title for a in used if a.note_required)
                 raise Refused(before.id, "amend", f"{titles}须说明理由，请用 --note 填写")
             draft, entry = self.revise(before, cleaned, name, "amend", note, when)
+            if "category" in cleaned:
+                check_category(self.policies.current, draft.kind, draft.category)
             if not entry.changes:
                 raise Refused(before.id, "amend", "所给的值与现有内容相同，没有需要修改的内容")
             conflict = duty_conflict(draft)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine import yamlfile
 from engine.errors import ConfigError
+from engine.mail import valid_addr_spec, visible
 from engine.validate import check
 
 CONFIG_FILE = "rectify.yaml"
@@ -165,6 +166,13 @@ def build(root: Path, data: Any, filename: str) -> SiteConfig:
     security = _env("RECTIFY_SMTP_SECURITY", mail.get("security", "none"))
     if security not in ("none", "starttls", "ssl"):
         raise ConfigError.single("RECTIFY_SMTP_SECURITY", None, f"加密方式应为 none、starttls 或 ssl：{security}")
+    admin_email = _env("RECTIFY_ADMIN_EMAIL", data.get("admin_email"))
+    if admin_email and not valid_addr_spec(admin_email):
+        from_env = bool(os.environ.get("RECTIFY_ADMIN_EMAIL"))
+        raise ConfigError.single("RECTIFY_ADMIN_EMAIL" if from_env else filename,
+                                 None if from_env else data.line_of("admin_email"),
+                                 f"管理员邮箱 admin_email“{visible(admin_email)}”格式不正确"
+                                 "（应形如 name@example.org，只写一个地址）")
     scheduler = data.get("scheduler", {})
     tick = _number("RECTIFY_TICK_SECONDS", _env("RECTIFY_TICK_SECONDS", scheduler.get("tick_seconds", 60)))
     return SiteConfig(
@@ -174,7 +182,7 @@ def build(root: Path, data: Any, filename: str) -> SiteConfig:
             _env("RECTIFY_DATABASE_URL", data.get("database", {}).get("url", "sqlite:///rectify.db")), root
         ),
         timezone=zone,
-        admin_email=_env("RECTIFY_ADMIN_EMAIL", data.get("admin_email")),
+        admin_email=admin_email,
         mail=MailConfig(
             transport=transport,
             host=_env("RECTIFY_SMTP_HOST", mail.get("host", "localhost")),

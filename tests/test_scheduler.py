@@ -152,7 +152,7 @@ def test_simulate_lists_exactly_what_the_ticks_queue(harness: Harness) -> None:
     h = harness
     i = h.hazard()
     h.engine.fire(i, "assign", "赵卫东", {"responsible": "马建军"}, at=FOUND + timedelta(hours=1))
-    h.hazard("配电室门锁损坏", deadline=None, category="用电")  # the rule's 15 working days
+    h.hazard("配电室门锁损坏", deadline=None, category="其他")  # the rule's 15 working days
     rows = json.loads(Cli(h.site)("simulate", "--from", "2021-03-01T09:00", "--to", "2021-04-30",
                                   "--json").stdout)
     day, end = local("2021-03-01T10:00"), local("2021-04-30T00:00")
@@ -204,7 +204,7 @@ def test_a_server_refusing_for_an_hour_then_accepting_gets_everything(
         harness: Harness) -> None:
     h = harness
     h.hazard()
-    h.hazard("配电箱未上锁", category="用电", unit="总务处")
+    h.hazard("配电箱未上锁", category="其他", unit="总务处")
     h.server.handler.data_reply = "451 4.3.0 Try again later"
     t = local("2021-03-05T09:00")
     for minute in range(0, 60):

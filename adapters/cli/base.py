@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import structlog
 
-from engine.errors import RectifyError
+from engine.errors import FileAccess, RectifyError
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = structlog.get_logger("rectify.cli")
 
 
 class Context:
@@ -74,7 +76,10 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def handle_errors(fn: F) -> F:
-    """Turn deliberate errors into a Chinese message on stderr and their exit code."""
+    """Turn deliberate errors into a Chinese message on stderr and their exit code, and,
+    as a last resort, anything else into one short Chinese line (exit code 1) with the
+    traceback in the log. Every failure a user can cause has its own message: reaching
+    the last resort is a bug to fix, not a way to report one."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -82,8 +87,25 @@ def handle_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except RectifyError as exc:
             fail(str(exc), exc.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # usage errors and deliberate exits are click's to report
+        except Exception as exc:  # noqa: BLE001 - the last resort: never a traceback on screen
+            command = click.get_current_context(silent=True)
+            log.error("internal_error", command=command.command_path if command else fn.__name__,
+                      error=f"{type(exc).__name__}: {exc}"[:2000], exc_info=True)
+            fail(f"内部错误：命令未能完成（{type(exc).__name__}），详情已写入日志；请把日志交给系统管理员")
 
     return wrapper  # type: ignore[return-value]
+
+
+def existing_directory(directory: Path, action: str, target: Path | None = None) -> None:
+    """Refuse before any work when the directory a command writes into is missing or is
+    not a directory: which one, in Chinese."""
+    shown = target or directory
+    if not directory.exists():
+        raise FileAccess(shown, action, f"目录 {directory} 不存在，请先创建它或换一个目录")
+    if not directory.is_dir():
+        raise FileAccess(shown, action, f"{directory} 不是目录")
 
 
 def echo_json(data: Any) -> None:

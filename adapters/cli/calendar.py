@@ -20,7 +20,7 @@ from adapters.cli.base import Context, cli, echo_json, fail, handle_errors
 from adapters.cli.render import parse_time
 from engine.clock import SystemClock
 from engine.deadline.model import SHANGHAI
-from engine.errors import RectifyError
+from engine.errors import FileAccess, RectifyError
 from engine.sitecalendar import (
     CALENDAR_FILE,
     Arrangement,
@@ -341,5 +341,8 @@ def calendar_init(ctx: Context) -> None:
     from engine import site as site_mod
 
     config = site_mod.load(ctx.site_dir)
-    path = write_calendar(config.root)
+    try:
+        path = write_calendar(config.root)
+    except OSError as exc:
+        raise FileAccess.from_os_error(exc, config.root / CALENDAR_FILE, "写入") from exc
     click.echo(f"已写入 {path}；请按本校校历修改学期，修改后用 rectify calendar check 检查")

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, tzinfo
 import click
 
 from adapters.cli.base import Context, cli, echo_json, handle_errors
+from adapters.cli.render import in_range
 from engine.clock import SystemClock
 from engine.deadline import parse_deadline, zone_of
 
@@ -40,7 +41,7 @@ def _reference(text: str | None, zone: tzinfo) -> datetime:
         raise click.BadParameter(
             f"应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM：{text}", param_hint="--ref"
         ) from exc
-    return when if when.tzinfo else when.replace(tzinfo=zone)
+    return in_range(when if when.tzinfo else when.replace(tzinfo=zone), zone, "--ref", text)
 
 
 @cli.command("deadline")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,7 +10,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from engine.errors import RectifyError
+from engine.deadline.dates import instant_in_range
+from engine.errors import OutOfRange, RectifyError
 from engine.model import FIELDS, Item, LedgerEntry
 from engine.workflow import Workflows
 
@@ -24,12 +25,21 @@ class BadTime(RectifyError):
 
 
 def parse_time(text: str, tz: ZoneInfo, option: str) -> datetime:
-    """ISO 8601; a time without offset is in the site's zone; a bare date is its start."""
+    """ISO 8601; a time without offset is in the site's zone; a bare date is its start.
+    Refused outside the years deadlines are computed in (`in_range`)."""
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
         raise BadTime(f"{option} 的时间“{text}”无法识别，请用 ISO 格式，如 2021-05-10 或 2021-05-10T09:30") from None
-    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+    return in_range(value.replace(tzinfo=tz) if value.tzinfo is None else value, tz, option, text)
+
+
+def in_range(value: datetime, tz: tzinfo, option: str, text: str) -> datetime:
+    """`value` if its year (as given, in UTC and in the site's zone) is one deadlines are
+    computed in, 1900 to 2999; else refused before anything is planned or stored."""
+    if not instant_in_range(value, tz):
+        raise OutOfRange(f"{option} 的时间", text)
+    return value
 
 
 def instant(text: str | None, app: Any, option: str = "--at") -> datetime:

@@ -15,12 +15,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from adapters.cli.base import Context, cli, echo_json, handle_errors
+from adapters.cli.base import Context, cli, echo_json, existing_directory, handle_errors
 from adapters.cli.render import console, instant, parse_time
 from adapters.export import LedgerExport, write
 from adapters.sheets import open_tables
 from engine.access import require_office
-from engine.errors import NotFound
+from engine.errors import FileAccess, NotFound
 from engine.importing import ACTIONS, Importer, ImportPlan, Table
 from engine.ledgerview import days_overdue, ledger_row, unit_totals
 from engine.model import Item, LedgerEntry
@@ -148,6 +148,7 @@ def export_file(ctx: Context, file: Path, state: tuple[str, ...], unit: tuple[st
     """导出台账为 .xlsx（台账、历史记录、按单位汇总三张表）或 .csv（三个文件）。"""
     if file.suffix.lower() not in (".xlsx", ".csv"):
         raise BadValue("FILE", str(file), "导出文件的扩展名应为 .xlsx 或 .csv")
+    existing_directory(file.absolute().parent, "导出到", file)
     app = ctx.app
     now = instant(at, app)
     org = app.policy.org
@@ -175,7 +176,10 @@ def export_file(ctx: Context, file: Path, state: tuple[str, ...], unit: tuple[st
                           workflows.state_title)
     with progress() as bar:
         task = bar.add_task("导出台账", total=len(found)) if bar else None
-        write(file, export, (lambda: bar.advance(task)) if bar and task is not None else None)
+        try:
+            write(file, export, (lambda: bar.advance(task)) if bar and task is not None else None)
+        except OSError as exc:
+            raise FileAccess.from_os_error(exc, file, "导出到") from exc
     console.print(f"已导出 {len(found)} 项到 {file}")
 
 
@@ -207,18 +211,24 @@ def stage_report(ctx: Context, period: str, out_dir: Path, send: bool, report_na
     templates = Templates(app.config.templates_dir)
     report = stagereport.produce(app, p, now)
     rendered, chart, workbook = stagereport.render_email(templates, report, tz)
-    out_dir.mkdir(parents=True, exist_ok=True)
     xlsx = out_dir / workbook.filename
-    xlsx.write_bytes(workbook.content)
     png = out_dir / (chart.filename or f"整改率-{p.key}.png")
-    png.write_bytes(chart.content)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        xlsx.write_bytes(workbook.content)
+        png.write_bytes(chart.content)
+    except OSError as exc:
+        raise FileAccess.from_os_error(exc, out_dir, "把阶段报告写入") from exc
     recipients = report_recipients(spec, app.policy.org) if spec else []
     to = tuple(Recipient(name, email) for _r, name, email in recipients) or (Recipient("综治办", app.config.mail.sender),)
     message = OutgoingMessage(f"stage-report-{p.key}", rendered.subject, rendered.text, rendered.html, to,
                               attachments=(workbook,), inline_images=(chart,))
     eml = out_dir / f"阶段整治情况-{p.key}.eml"
-    eml.write_bytes(bytes(build_email(message, app.config.mail.sender, app.config.mail.sender.rpartition("@")[2],
-                                      sender_name=app.config.name, now=now)))
+    try:
+        eml.write_bytes(bytes(build_email(message, app.config.mail.sender, app.config.mail.sender.rpartition("@")[2],
+                                          sender_name=app.config.name, now=now)))
+    except OSError as exc:
+        raise FileAccess.from_os_error(exc, out_dir, "把阶段报告写入") from exc
     queued = 0
     if send:
         if spec is None:

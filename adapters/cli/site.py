@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from adapters.sitesetup import create_site
 from adapters.templates import Templates
 from adapters.wiring import load_policy, open_app
 from engine import site as site_mod
-from engine.errors import ConfigError, Problem, RectifyError
+from engine.errors import ConfigError, FileAccess, Problem, RectifyError
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -71,7 +71,8 @@ def templates_list(ctx: Context, as_json: bool) -> None:
 @handle_errors
 def templates_copy(ctx: Context, names: tuple[str, ...], copy_all: bool) -> None:
     """把随程序提供的模板复制到站点 templates/，以便修改；已有的站点文件不会被覆盖。"""
-    target = site_mod.load(ctx.site_dir).templates_dir
+    config = site_mod.load(ctx.site_dir)
+    target = config.templates_dir
     templates = Templates(target)
     shipped = templates.shipped_names()
     wanted = shipped if copy_all else list(names)
@@ -80,20 +81,56 @@ def templates_copy(ctx: Context, names: tuple[str, ...], copy_all: bool) -> None
     unknown = [n for n in wanted if n not in shipped]
     if unknown:
         fail(f"没有这些随程序提供的模板：{'、'.join(unknown)}（已有：{'、'.join(shipped)}）", 2)
-    target.mkdir(parents=True, exist_ok=True)
-    kept = []
+    _inside_site(target, config.root)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FileAccess.from_os_error(exc, target, "创建模板目录") from exc
+    kept, linked = [], []
     for name in wanted:
-        if (target / name).exists():
+        dest = target / name
+        if dest.is_symlink():
+            linked.append(name)  # written through, it would land wherever the link points
+        elif dest.exists() or not _copy_new(templates.shipped_dir / name, dest):
             kept.append(name)
-            continue
-        shutil.copyfile(templates.shipped_dir / name, target / name)
-        click.echo(f"已复制 {name} → {target / name}")
+        else:
+            click.echo(f"已复制 {name} → {dest}")
+    if linked:
+        click.echo(f"错误：站点 templates/ 中的这些文件是符号链接，未写入：{'、'.join(linked)}"
+                   "（请删除链接后再复制）", err=True)
     if kept:
-        fail(f"站点已有这些模板，未覆盖：{'、'.join(kept)}（要恢复随程序提供的版本，先删除站点文件）")
+        click.echo(f"错误：站点已有这些模板，未覆盖：{'、'.join(kept)}（要恢复随程序提供的版本，先删除站点文件）", err=True)
+    if linked or kept:
+        raise SystemExit(1)
+
+
+def _inside_site(templates_dir: Path, root: Path) -> None:
+    """Refuse a templates/ that is (or passes through) a symlink leading out of the site:
+    `templates copy` writes only inside the site directory."""
+    resolved, site = templates_dir.resolve(), root.resolve()
+    if not resolved.is_relative_to(site):
+        raise FileAccess(templates_dir, "复制模板到",
+                         f"它是指向站点目录以外（{resolved}）的符号链接，未复制任何模板")
+
+
+def _copy_new(source: Path, dest: Path) -> bool:
+    """Write `source` to `dest` only as a new file, never through a symlink (one made
+    between the check and the write included); False when `dest` already exists."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(dest, flags, 0o644)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise FileAccess.from_os_error(exc, dest, "写入模板") from exc
+    with os.fdopen(fd, "wb") as out:
+        out.write(source.read_bytes())
+    return True
 
 
 @cli.command()
 @pass_ctx
+@handle_errors
 def check(ctx: Context) -> None:
     """校验站点文件（含 calendar.yaml）；每个问题以 文件:行号: 说明 列出。"""
     problems: list[Problem] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 ONE_DAY = timedelta(days=1)
@@ -11,6 +11,18 @@ MIDNIGHT = time(0)
 # datetime's limits (years 1 to 9999) that every reminder and escalation around them
 # can still be computed.
 FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def instant_in_range(value: datetime, zone: tzinfo) -> bool:
+    """Whether an instant falls in FIRST_YEAR to LAST_YEAR as written, in UTC and in `zone`
+    (9999-12-31T23:59-05:00 is already year 10000 in UTC). Every instant a user gives is
+    held to this, so no offset the planner adds to one (a deadline, a ladder of
+    escalations, a year of steps ahead) can leave the years datetime can represent."""
+    try:
+        years = (value.year, value.astimezone(UTC).year, value.astimezone(zone).year)
+    except (OverflowError, ValueError):
+        return False
+    return all(FIRST_YEAR <= year <= LAST_YEAR for year in years)
 
 
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
