@@ -12,7 +12,14 @@ import structlog
 
 from engine.access import roles_on
 from engine.clock import Clock
-from engine.errors import AlreadyExists, ConcurrentUpdate, RectifyError, Refused, StoreError
+from engine.errors import (
+    AlreadyExists,
+    ConcurrentUpdate,
+    OutOfRange,
+    RectifyError,
+    Refused,
+    StoreError,
+)
 from engine.guards import FireContext
 from engine.model import FIELDS, KINDS, LEVELS, REPORT_FIELDS, Item, LedgerEntry, changed_fields
 from engine.obligations import DueReport
@@ -52,7 +59,10 @@ def utc(at: datetime, what: str = "时间") -> datetime:
     """One aware UTC instant: what the store keeps and the ledger hashes."""
     if at.tzinfo is None or at.utcoffset() is None:
         raise BadValue("at", at.isoformat(), f"{what}缺少时区")
-    return at.astimezone(UTC)
+    try:
+        return at.astimezone(UTC)
+    except OverflowError:
+        raise OutOfRange(what, at.isoformat()) from None
 
 
 @dataclass

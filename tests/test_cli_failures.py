@@ -22,7 +22,7 @@ from structlog.testing import capture_logs
 from adapters import database
 from adapters.schema import metadata
 from engine import site as site_mod
-from engine.errors import StoreError
+from engine.errors import OutOfRange
 from tests.conftest import Cli
 from tests.sheetdata import hazard_list
 from tests.test_import_errors import good_row
@@ -173,16 +173,15 @@ def test_a_database_error_never_shows_its_statement_or_parameters() -> None:
     assert "某某宿舍" in logs[1]["parameters"]
 
 
-def test_the_engine_refuses_a_year_beyond_9999_in_utc_with_a_store_error(app: Any) -> None:
-    """Below the CLI, an instant the database cannot store is a StoreError without SQL."""
+def test_the_engine_refuses_a_year_beyond_9999_in_utc(app: Any) -> None:
+    """Below the CLI, an instant that is past year 9999 in UTC is refused by the engine
+    (it stores and hashes UTC) in Chinese, before the database sees it."""
     item = app.engine.report(_report()).id
     when = datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-5)))
-    try:
+    with pytest.raises(OutOfRange, match="超出可以计算的日期范围") as refused:
         app.engine.fire(item, "assign", "赵卫东", {"responsible": "马建军"}, at=when)
-    except StoreError as exc:
-        assert not any(word in str(exc) for word in SQL), str(exc)
-    else:  # PostgreSQL stores year 10000 (its range is wider); then it must read back
-        assert app.store.get(item).state == "assigned"
+    assert not any(word in str(refused.value) for word in SQL)
+    assert app.store.get(item).state == "reported"
 
 
 def _report() -> Any:
