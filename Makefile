@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SITE ?= demo
 
-.PHONY: run test bench lint clean
+.PHONY: run test test-quick bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+# The edit loop: SQLite only, no real processes, faults or fuzzing, on both cores.
+test-quick: $(STAMP)
+	$(BIN)/pytest -q -n 2 -m "not slow and not postgres"
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'

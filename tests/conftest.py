@@ -26,6 +26,15 @@ configure(level="WARNING")
 START = datetime(2021, 3, 1, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai, a Monday
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that runs on the PostgreSQL variant of a fixture carries the `postgres`
+    marker, so `make test-quick` can leave them out (`make test` runs them all)."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("db_url") == "postgresql":
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture
 def info_logging() -> Iterator[None]:
     """INFO events logged during the test (the suite logs at WARNING), e.g. for capture_logs."""

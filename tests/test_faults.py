@@ -43,6 +43,8 @@ from tests.conftest import _fresh_pg_database
 from tests.pgserver import PgServer
 from tests.smtpserver import Recorder, Server, use_smtp
 
+pytestmark = pytest.mark.slow  # real daemon processes, kills and restarts
+
 REPO = Path(__file__).resolve().parent.parent
 SETTLE_TIMEOUT = 240.0
 

@@ -365,6 +365,7 @@ def _wait_for(predicate: Callable[[], bool], what: str, proc: subprocess.Popen[s
     pytest.fail(f"daemon never {what}; exit={proc.returncode}\n{err[-3000:]}")
 
 
+@pytest.mark.slow
 def test_the_daemon_process_ticks_reloads_on_edit_and_sighup_and_stops_on_sigterm(tmp_path: Path) -> None:
     site = tmp_path / "site"
     Cli(tmp_path)("init", str(site), "--demo")

@@ -108,6 +108,7 @@ def _hammer(site: str, item_id: int, event: str, actor: str, wanted: int, start:
     out.put(done)
 
 
+@pytest.mark.slow
 def test_two_processes_firing_on_one_item_lose_no_update(app: App, site: Path) -> None:
     """verify and reject race on one item; every success is in the ledger, in a valid chain."""
     i = _assigned(app)
