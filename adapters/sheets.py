@@ -20,6 +20,7 @@ from typing import Any
 import olefile
 from openpyxl import load_workbook
 
+from adapters.sheetlimits import MAX_COLUMNS, bounded_lines, check_file, check_width
 from engine.errors import CellProblem, SheetError
 from engine.importing import Formula, Table
 
@@ -65,6 +66,7 @@ def sniff(path: Path) -> str:
 def open_tables(path: Path) -> Iterator[list[Table]]:
     """The file's sheets as Tables whose rows stream while the file is open."""
     kind = sniff(path)
+    check_file(path, kind)
     if kind == "xlsx":
         try:
             wb = load_workbook(str(path), read_only=True, data_only=False)
@@ -72,6 +74,9 @@ def open_tables(path: Path) -> Iterator[list[Table]]:
             raise _refuse(path, f"不是有效的 .xlsx 工作簿（{type(exc).__name__}: {exc}）") from None
         except Exception as exc:  # openpyxl raises many kinds for damaged files
             raise _refuse(path, f"无法读取工作簿（{type(exc).__name__}: {exc}）") from None
+        for ws in wb.worksheets:
+            if (ws.max_column or 0) > MAX_COLUMNS:  # rows would be padded that wide: read them as stored
+                ws.reset_dimensions()
         try:
             yield [Table(ws.title, _xlsx_rows(path, ws), ws.max_row if ws.max_row and ws.max_row > 1 else None)
                    for ws in wb.worksheets]
@@ -80,12 +85,13 @@ def open_tables(path: Path) -> Iterator[list[Table]]:
     else:
         encoding = _csv_encoding(path)
         with path.open(encoding=encoding, newline="") as f:
-            yield [Table(path.stem, _csv_rows(path, f), None)]
+            yield [Table(path.stem, _csv_rows(path, bounded_lines(path, f)), None)]
 
 
 def _xlsx_rows(path: Path, ws: Any) -> Iterator[tuple[int, Sequence[Any]]]:
     try:
         for number, values in enumerate(ws.iter_rows(values_only=True), 1):
+            check_width(path, ws.title, number, values)
             if any(isinstance(v, str) and v.startswith("=") for v in values):
                 values = tuple(Formula(v) if isinstance(v, str) and v.startswith("=") else v for v in values)
             yield number, values
@@ -112,8 +118,11 @@ def _csv_rows(path: Path, f: Iterable[str]) -> Iterator[tuple[int, Sequence[Any]
     reader = csv.reader(f)
     try:
         for values in reader:
+            check_width(path, None, reader.line_num, values)
             yield reader.line_num, [Formula(v) if v.startswith("=") else v for v in values]
     except csv.Error as exc:
+        if str(exc).startswith("field larger than field limit"):  # csv's own, process-wide limit
+            raise _refuse(path, f"第{reader.line_num}行附近有一格超过 {csv.field_size_limit():,} 个字符，未读取") from None
         raise _refuse(path, f"第{reader.line_num}行 CSV 格式错误：{exc}") from None
     except UnicodeDecodeError:
         raise _refuse(path, f"第{reader.line_num + 1}行附近的字符无法按所检测的编码读取（文件可能被截断或混用了编码）") from None

@@ -13,7 +13,7 @@ import structlog
 from engine.clock import Clock
 from engine.errors import AlreadyExists, ConcurrentUpdate, RectifyError, Refused, StoreError
 from engine.guards import FireContext
-from engine.model import FIELDS, KINDS, LEVELS, Item, LedgerEntry, changed_fields
+from engine.model import FIELDS, KINDS, LEVELS, Item, LedgerEntry, changed_fields, check_lengths
 from engine.obligations import DueReport
 from engine.org import Org
 from engine.plan import SHANGHAI, Plan, bind, paused_spell, plan_item
@@ -141,6 +141,7 @@ class Engine:
     def prepare(self, r: Report, at: datetime | None = None) -> tuple[Item, LedgerEntry]:
         """The new item `r` describes, bound to its rule and planned, with its first ledger
         entry; nothing is stored (report stores one, an import stores many at once)."""
+        check_lengths({"title": r.title, "category": r.category, "note": r.note})
         if not r.title.strip():
             raise BadValue("title", r.title, "标题不能为空")
         if r.kind not in KINDS:
@@ -208,6 +209,7 @@ class Engine:
 
     def clean_value(self, name: str, value: Any, *, allow_system: bool = False) -> Any:
         """A --set value checked and normalised: units by alias, people against org.yaml."""
+        check_lengths({name: value})
         spec = FIELDS.get(name)
         if name == "state":
             raise BadValue(name, value, "状态只能通过流程事件改变，不能直接设置")
@@ -228,6 +230,7 @@ class Engine:
     def fire(self, item_id: int, event: str, actor: str, sets: Mapping[str, Any] | None = None,
              note: str | None = None, at: datetime | None = None) -> Item:
         """Fire `event` on the item as `actor`; re-decide from fresh data if someone wrote first."""
+        check_lengths({"note": note})
         self.org.person(actor)
         cleaned = {name: self.clean_value(name, value) for name, value in (sets or {}).items()}
         when = at or self.clock.now()
