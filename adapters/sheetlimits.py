@@ -100,15 +100,19 @@ def _directory_size(f: IO[bytes]) -> int | None:
 
 
 def check_width(path: Path, sheet: str | None, number: int, values: Sequence[object]) -> None:
-    """Refuses a row using more than MAX_COLUMNS columns (trailing empty cells do not count)."""
+    """Refuses a row using more than MAX_COLUMNS columns (trailing blank cells do not count)."""
     if len(values) <= MAX_COLUMNS:
         return
     used = len(values)
-    while used > MAX_COLUMNS and values[used - 1] in (None, ""):
+    while used > MAX_COLUMNS and _blank(values[used - 1]):
         used -= 1
     if used > MAX_COLUMNS:
         where = f"工作表“{sheet}”第{number}行" if sheet else f"第{number}行"
         raise _refuse(path, f"{where}用到了第 {used:,} 列，超过上限 {MAX_COLUMNS} 列")
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def bounded_lines(path: Path, f: IO[str]) -> Iterator[str]:

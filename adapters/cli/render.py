@@ -68,9 +68,10 @@ LISTED_CHARS = 200
 
 
 def clip(value: Any, limit: int = SHOWN_CHARS) -> str:
-    """`value` as text, cut to `limit` characters with a note saying so."""
+    """`value` as text; a text (what people typed or imported) cut to `limit` characters
+    with a note saying so."""
     text = "" if value is None else str(value)
-    if len(text) <= limit:
+    if not isinstance(value, str) or len(text) <= limit:
         return text
     return f"{text[:limit]}…（共 {len(text):,} 个字符，只显示前 {limit:,} 个；完整内容请用 --json 查看）"
 
@@ -78,7 +79,7 @@ def clip(value: Any, limit: int = SHOWN_CHARS) -> str:
 def items_table(rows: list[dict[str, Any]]) -> Table:
     table = Table(show_lines=False)
     for title in ("编号", "标题", "类别", "等级", "责任单位", "责任人", "状态", "整改时限"):
-        table.add_column(title)
+        table.add_column(title, overflow="fold" if title == "标题" else "ellipsis")
     for r in rows:
         table.add_row(*(clip(v, LISTED_CHARS) for v in (
             r["id"], r["title"], r["category"], r["level"], r["unit"], r["responsible"], r["state_title"],
@@ -89,7 +90,7 @@ def items_table(rows: list[dict[str, Any]]) -> Table:
 def show_item(data: dict[str, Any], history: list[dict[str, Any]]) -> None:
     table = Table(title=f"事项 {data['id']}：{clip(data['title'], LISTED_CHARS)}", show_header=False)
     table.add_column("字段", style="bold")
-    table.add_column("值")
+    table.add_column("值", overflow="fold")
     table.add_row("状态", f"{data['state_title']}（{data['state']}）")
     table.add_row("流程", data["workflow"])
     for key, value in data.items():
