@@ -207,7 +207,8 @@ def find_header(rows: Sequence[tuple[int, Sequence[Any]]], kind: str | None) -> 
 
 # The longest text a cell takes, for columns that fill no field of the same name (the
 # others take their field's limit, engine.model): README "Input limits".
-_CELL_LIMITS = {"item_id": 20, "origin": 200, "kind": 20, "key": 100, "found_at": 64, "units": text_limit("unit_text")[1]}
+_CELL_LIMITS = {"item_id": 20, "origin": 200, "kind": 20, "key": 100, "found_at": 64,
+                "units": text_limit("unit_text")[1]}
 
 
 def cell_limit(column: str) -> int:
