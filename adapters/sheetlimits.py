@@ -3,7 +3,7 @@
 Checked before openpyxl opens a workbook: the file's size, then, from the zip's central
 directory alone (nothing is decompressed), every part's unpacked size, the total and
 the compression ratio, so a small file that unpacks to gigabytes (a sharedStrings.xml
-of a 1 GiB, which openpyxl would read whole) is refused unread. While rows stream: a row's
+of 1 GiB, which openpyxl would read whole) is refused unread. While rows stream: a row's
 width, and a CSV line's length. Each refusal is a SheetError naming the file and what
 was too large; nothing is imported.
 """
