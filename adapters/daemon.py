@@ -108,8 +108,11 @@ class Daemon:
                 log.error("reload_refused", reason=reason, keeping=old, problems=list(problems))
                 self._alert_admin(problems, old)
                 return False
-            except Exception as exc:  # noqa: BLE001 - e.g. the database is unreachable
-                log.error("reload_failed", reason=reason, keeping=old, error=str(exc), exc_info=True)
+            except Exception as exc:  # noqa: BLE001 - e.g. the database is unreachable, a bug
+                # Named by its type: a MemoryError or RecursionError has no message of its own.
+                error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                log.error("reload_failed", reason=reason, keeping=old, error=error, exc_info=True)
+                self._alert_admin((f"重新加载站点文件时出错（{error}）",), old)
                 return False
             old_calendar = self.app.policy.calendar
             self._swap(files)

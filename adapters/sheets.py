@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from adapters.sheetcells import csv_uncell
+from adapters.sheetlimits import MAX_COLUMNS, bounded_lines, check_file, check_width
 from engine.errors import CellProblem, SheetError
 from engine.importing import Formula, Table
 
@@ -68,6 +69,7 @@ def sniff(path: Path) -> str:
 def open_tables(path: Path) -> Iterator[list[Table]]:
     """The file's sheets as Tables whose rows stream while the file is open."""
     kind = sniff(path)
+    check_file(path, kind)
     if kind == "xlsx":
         try:
             wb = load_workbook(str(path), read_only=True, data_only=False)
@@ -75,6 +77,9 @@ def open_tables(path: Path) -> Iterator[list[Table]]:
             raise _refuse(path, f"不是有效的 .xlsx 工作簿（{type(exc).__name__}: {exc}）") from None
         except Exception as exc:  # openpyxl raises many kinds for damaged files
             raise _refuse(path, f"无法读取工作簿（{type(exc).__name__}: {exc}）") from None
+        for ws in wb.worksheets:
+            if (ws.max_column or 0) > MAX_COLUMNS:  # rows would be padded that wide: read them as stored
+                ws.reset_dimensions()
         try:
             yield [Table(ws.title, _xlsx_rows(path, ws), ws.max_row if ws.max_row and ws.max_row > 1 else None)
                    for ws in wb.worksheets]
@@ -83,12 +88,14 @@ def open_tables(path: Path) -> Iterator[list[Table]]:
     else:
         encoding = _csv_encoding(path)
         with path.open(encoding=encoding, newline="") as f:
-            yield [Table(path.stem, _csv_rows(path, f), None)]
+            yield [Table(path.stem, _csv_rows(path, bounded_lines(path, f)), None)]
 
 
 def _xlsx_rows(path: Path, ws: Any) -> Iterator[tuple[int, Sequence[Any]]]:
     try:
-        yield from _typed_rows(ws)
+        for number, values in _typed_rows(ws):
+            check_width(path, ws.title, number, values)
+            yield number, values
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise _refuse(path, f"工作表“{ws.title}”读取失败（{type(exc).__name__}: {exc}）") from None
 
@@ -144,8 +151,11 @@ def _csv_rows(path: Path, f: Iterable[str]) -> Iterator[tuple[int, Sequence[Any]
     reader = csv.reader(f)
     try:
         for values in reader:
+            check_width(path, None, reader.line_num, values)
             yield reader.line_num, [Formula(v) if v.startswith("=") else csv_uncell(v) for v in values]
     except csv.Error as exc:
+        if str(exc).startswith("field larger than field limit"):  # csv's own, process-wide limit
+            raise _refuse(path, f"第{reader.line_num}行附近有一格超过 {csv.field_size_limit():,} 个字符，未读取") from None
         raise _refuse(path, f"第{reader.line_num}行 CSV 格式错误：{exc}") from None
     except UnicodeDecodeError:
         raise _refuse(path, f"第{reader.line_num + 1}行附近的字符无法按所检测的编码读取（文件可能被截断或混用了编码）") from None

@@ -3,6 +3,7 @@
     RectifyError                 base; `str(err)` is a Chinese sentence for the user
     ├── ConfigError              a site file (YAML) is wrong; carries file and line
     ├── NotFound                 an item, unit, person or workflow does not exist
+    ├── TooLong                  a text longer than its field may hold (engine.model)
     ├── Refused                  the workflow refuses an event (state, field, role, duty)
     ├── Forbidden                a site-wide command asked of someone without the role for it
     ├── ConcurrentUpdate         another writer changed the item first
@@ -58,10 +59,32 @@ class ConfigError(RectifyError):
         return cls([Problem(file, line, message)])
 
 
+# How much of a value a message quotes: a message must stay readable whatever was typed.
+QUOTED_CHARS = 100
+
+
+def quoted(value: object) -> str:
+    """`value` as text, cut to QUOTED_CHARS characters with a note of its full length."""
+    text = str(value)
+    if len(text) <= QUOTED_CHARS:
+        return text
+    return f"{text[:QUOTED_CHARS]}…（共 {len(text):,} 个字符）"
+
+
 class NotFound(RectifyError):
     def __init__(self, what: str, key: object, hint: str = "") -> None:
         self.what, self.key = what, key
-        super().__init__(f"找不到{what}：{key}" + (f"（{hint}）" if hint else ""))
+        super().__init__(f"找不到{what}：{quoted(key)}" + (f"（{hint}）" if hint else ""))
+
+
+class TooLong(RectifyError):
+    """A text longer than the field it is for may hold; nothing was stored."""
+
+    exit_code = 2
+
+    def __init__(self, field: str, title: str, length: int, limit: int) -> None:
+        self.field, self.length, self.limit = field, length, limit
+        super().__init__(f"“{title}”（{field}）过长：共 {length:,} 个字符，最多 {limit:,} 个字符")
 
 
 class Refused(RectifyError):

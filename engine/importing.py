@@ -39,9 +39,10 @@ from engine.errors import (
     NotFound,
     RectifyError,
     SheetError,
+    quoted,
     unknown_category,
 )
-from engine.model import IMPORT_FIELDS, Item, LedgerEntry
+from engine.model import IMPORT_FIELDS, Item, LedgerEntry, check_lengths, text_limit
 from engine.org import Org
 from engine.plan import read_deadline
 from engine.policy import Policy
@@ -72,6 +73,9 @@ def without_gc(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 # How many problems are listed before the rest are only counted.
 MAX_PROBLEMS = 200
+# The most rows one import reads, by default (`rectify import --max-rows`): the plan holds
+# every row until it is written, about 6 KB a row (README "Input limits").
+MAX_ROWS = 100_000
 # Rows planned together: one store lookup each, and few enough that a row's deadline,
 # read when the row is read, is still memoised (plan.read_deadline) when it is planned.
 PLAN_BATCH = 1000
@@ -195,7 +199,7 @@ def find_header(rows: Sequence[tuple[int, Sequence[Any]]], kind: str | None) -> 
                 if name and name not in positions:
                     positions[name], letters[name] = index, str(value).strip()
                 else:
-                    unused.append(str(value).strip())
+                    unused.append(quoted(str(value).strip()))
             if len(positions) < 2:
                 continue
             lacking = [columns[n].title for n in required if n not in positions]
@@ -210,6 +214,17 @@ def find_header(rows: Sequence[tuple[int, Sequence[Any]]], kind: str | None) -> 
         if best:
             return best[1], ""
     return None, missing_note or f"前{_HEADER_SCAN}行中找不到表头（应含“序号、整治内容、责任单位、整治要求、完成时间”或“隐患名称、责任单位、发现时间”等列）"
+
+
+# The longest text a cell takes, for columns that fill no field of the same name (the
+# others take their field's limit, engine.model): README "Input limits".
+_CELL_LIMITS = {"item_id": 20, "origin": 200, "kind": 20, "key": 100, "found_at": 64,
+                "units": text_limit("unit_text")[1]}
+
+
+def cell_limit(column: str) -> int:
+    """The most characters a cell of `column` (a Column name) may hold."""
+    return _CELL_LIMITS.get(column) or text_limit(column)[1]
 
 
 # -- units ---------------------------------------------------------------------------
@@ -527,6 +542,11 @@ class Reader:
                 if FORBIDDEN.search(value):
                     value = self._stripped(sheet, number, header.letters[name], value)
                 value = value.strip() or None
+                if value is not None and len(value) > (limit := cell_limit(name)):
+                    self.problem(sheet, number, header.letters[name],
+                                 f"内容过长：共 {len(value):,} 个字符，这一列最多 {limit:,} 个字符")
+                    bad = True
+                    continue
             cells[name] = value
         if bad:
             return None
@@ -755,6 +775,7 @@ class Importer:
     def plan(self, reader: Reader, rows: Iterable[RowPlan], actor: str, note: str | None = None) -> ImportPlan:
         """Each row compared with what is stored, a batch at a time as `rows` are read;
         raises SheetError with every problem."""
+        check_lengths({"note": note})
         outcomes: list[Outcome] = []
         result = ImportPlan(reader.file, outcomes, reader.warnings)
         at = self.engine.clock.now()

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from engine.errors import TooLong
+
 LEVELS = {"一般": "一般隐患", "重大": "重大隐患"}
 KINDS = {"hazard": "隐患", "task": "整治任务"}
+
+
+# The longest text a field holds, in characters (README "Input limits"): free text
+# (descriptions, measures, evidence …) and ledger notes; names and short texts have their
+# own, below. Checked wherever a value enters (report, fire --set, import).
+FREE_TEXT = 5000
+NAME = 128
 
 
 @dataclass(frozen=True)
@@ -18,6 +28,7 @@ class FieldSpec:
     title: str
     kind: str = "text"  # text | unit | person | deadline | datetime | money
     settable: bool = True
+    max_length: int = FREE_TEXT
 
 
 # Fields an item can carry. Columns of the items table are marked in Item; all
@@ -26,32 +37,32 @@ class FieldSpec:
 FIELDS: dict[str, FieldSpec] = {
     spec.name: spec
     for spec in [
-        FieldSpec("title", "标题"),
+        FieldSpec("title", "标题", max_length=200),
         FieldSpec("description", "描述"),
-        FieldSpec("category", "类别"),
-        FieldSpec("level", "等级"),
-        FieldSpec("unit", "责任单位", "unit"),
-        FieldSpec("responsible", "责任人", "person"),
-        FieldSpec("location", "位置"),
-        FieldSpec("reporter", "报告人", "person"),
-        FieldSpec("deadline", "整改时限", "deadline"),
+        FieldSpec("category", "类别", max_length=64),
+        FieldSpec("level", "等级", max_length=16),
+        FieldSpec("unit", "责任单位", "unit", max_length=NAME),
+        FieldSpec("responsible", "责任人", "person", max_length=NAME),
+        FieldSpec("location", "位置", max_length=200),
+        FieldSpec("reporter", "报告人", "person", max_length=NAME),
+        FieldSpec("deadline", "整改时限", "deadline", max_length=200),
         FieldSpec("measures", "整改措施"),
         FieldSpec("interim_controls", "防控措施"),
-        FieldSpec("watcher", "专人盯防", "person"),
-        FieldSpec("funds", "整改资金", "money"),
+        FieldSpec("watcher", "专人盯防", "person", max_length=NAME),
+        FieldSpec("funds", "整改资金", "money", max_length=200),
         FieldSpec("contingency_plan", "应急预案"),
         FieldSpec("evidence", "整改佐证"),
         FieldSpec("progress", "进展情况"),
         FieldSpec("requirement", "整治要求"),
-        FieldSpec("project", "整治项目"),
-        FieldSpec("co_units", "配合单位"),
-        FieldSpec("unit_text", "责任单位（清单原文）"),
-        FieldSpec("list_no", "清单序号"),
-        FieldSpec("rectifier", "整改实施人", "person", settable=False),
-        FieldSpec("verifier", "验收人", "person", settable=False),
-        FieldSpec("approver", "销号审批人", "person", settable=False),
-        FieldSpec("closed_at", "销号时间", "datetime", settable=False),
-        FieldSpec("found_at", "发现时间", "datetime", settable=False),
+        FieldSpec("project", "整治项目", max_length=200),
+        FieldSpec("co_units", "配合单位", max_length=1000),
+        FieldSpec("unit_text", "责任单位（清单原文）", max_length=1000),
+        FieldSpec("list_no", "清单序号", max_length=50),
+        FieldSpec("rectifier", "整改实施人", "person", settable=False, max_length=NAME),
+        FieldSpec("verifier", "验收人", "person", settable=False, max_length=NAME),
+        FieldSpec("approver", "销号审批人", "person", settable=False, max_length=NAME),
+        FieldSpec("closed_at", "销号时间", "datetime", settable=False, max_length=64),
+        FieldSpec("found_at", "发现时间", "datetime", settable=False, max_length=64),
     ]
 }
 
@@ -60,6 +71,31 @@ FIELDS: dict[str, FieldSpec] = {
 REPORT_FIELDS = frozenset({"title", "description", "category", "level", "unit", "responsible", "location",
                            "reporter", "deadline", "requirement", "project", "co_units", "unit_text", "list_no"})
 IMPORT_FIELDS = REPORT_FIELDS | {"measures", "interim_controls", "watcher", "funds"}
+
+# Texts that are not fields: a ledger entry's note.
+OTHER_TEXTS = {"note": ("备注", FREE_TEXT)}
+
+
+def text_limit(name: str) -> tuple[str, int]:
+    """(title, longest text in characters) for a field or a note; a name that is neither
+    (refused elsewhere as unknown) gets the free-text limit."""
+    spec = FIELDS.get(name)
+    if spec is not None:
+        return spec.title, spec.max_length
+    return OTHER_TEXTS.get(name, (name, FREE_TEXT))
+
+
+def check_lengths(values: Mapping[str, Any]) -> None:
+    """Raises TooLong for the first value (as text) longer than its field or note
+    (the key) may hold; None passes."""
+    for name, value in values.items():
+        if value is None:
+            continue
+        title, limit = text_limit(name)
+        length = len(value) if isinstance(value, str) else len(str(value))
+        if length > limit:
+            raise TooLong(name, title, length, limit)
+
 
 COLUMNS = ("title", "category", "level", "unit", "responsible", "location", "reporter", "deadline")
 

@@ -347,7 +347,9 @@ def read_sources(directory: Path) -> dict[str, str]:
     problems: list[Problem] = []
     for path in files:
         try:
-            sources[path.name] = path.read_text(encoding="utf-8")
+            sources[path.name] = yamlfile.read_text(path)
+        except ConfigError as exc:
+            problems += exc.problems
         except UnicodeDecodeError as exc:
             line = exc.object[: exc.start].count(b"\n") + 1
             problems.append(Problem(str(path), line, f"文件不是 UTF-8 编码的文本（第 {exc.start + 1} 个字节无法识别）"))

@@ -21,7 +21,16 @@ from engine.errors import (
     StoreError,
 )
 from engine.guards import FireContext
-from engine.model import FIELDS, KINDS, LEVELS, REPORT_FIELDS, Item, LedgerEntry, changed_fields
+from engine.model import (
+    FIELDS,
+    KINDS,
+    LEVELS,
+    REPORT_FIELDS,
+    Item,
+    LedgerEntry,
+    changed_fields,
+    check_lengths,
+)
 from engine.obligations import DueReport
 from engine.org import Org
 from engine.plan import SHANGHAI, Plan, bind, paused_spell, plan_item
@@ -166,6 +175,7 @@ class Engine:
         entry; nothing is stored (report stores one, an import stores many at once). Only
         the fields in `allowed` may be given: what a reporter knows, never what the
         workflow records (verifier, closure) later."""
+        check_lengths({"title": r.title, "category": r.category, "note": r.note})
         title, category, note = refuse("标题", r.title), refuse("类别", r.category), r.note and refuse("备注", r.note)
         if not title.strip():
             raise BadValue("title", r.title, "标题不能为空")
@@ -223,6 +233,7 @@ class Engine:
         as stored; ledgered as an "amend" row (a deadline change counts its steps afresh)."""
         name = self.org.person(actor).name
         cleaned = {field: self.clean_value(field, value) for field, value in sets.items()}
+        check_lengths({"note": note})
         note = note and refuse("备注", note)
         if not cleaned:
             raise BadValue("amend", "", "没有要修改的字段，请用 --set 字段=值 指定")
@@ -275,6 +286,7 @@ class Engine:
 
     def clean_value(self, name: str, value: Any) -> Any:
         """A --set value checked and normalised: units by alias, people against org.yaml."""
+        check_lengths({name: value})
         spec = FIELDS.get(name)
         if name == "state":
             raise BadValue(name, value, "状态只能通过流程事件改变，不能直接设置")
@@ -295,6 +307,7 @@ class Engine:
     def fire(self, item_id: int, event: str, actor: str, sets: Mapping[str, Any] | None = None,
              note: str | None = None, at: datetime | None = None) -> Item:
         """Fire `event` on the item as `actor`; re-decide from fresh data if someone wrote first."""
+        check_lengths({"note": note})
         actor = self.org.person(actor).name
         cleaned = {name: self.clean_value(name, value) for name, value in (sets or {}).items()}
         note = note and refuse("备注", note)

@@ -355,7 +355,7 @@ def load(path: Path) -> SiteCalendar:
     if not path.exists():
         return SiteCalendar()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = yamlfile.read_text(path)
     except UnicodeDecodeError as exc:
         raise ConfigError.single(str(path), None, "文件不是 UTF-8 编码的文本") from exc
     except OSError as exc:

@@ -3,10 +3,18 @@
 PyYAML follows YAML 1.1, where `NO` is False and `1:30` is 90. Site files are edited
 by hand, so only `true`/`false` are booleans and only plain decimals are numbers;
 everything else stays the string the editor typed.
+
+Limits (README "Input limits"), each refused as a ConfigError at the file and line:
+anchors and aliases (`&a`, `*a`) are refused while the document is composed, before
+anything is built, so an alias bomb never expands (PyYAML shares an aliased node, but
+schema validation and error messages walk the shared graph as a tree); a file is at
+most MAX_FILE_BYTES, checked before it is parsed; lists and mappings nest at most
+MAX_DEPTH deep.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -34,8 +42,37 @@ class LineList(list):  # type: ignore[type-arg]
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
+# A site file's largest size, in bytes (the shipped ones are a few KB).
+MAX_FILE_BYTES = 1 << 20
+# How deep lists and mappings may nest (the shipped files need 5).
+MAX_DEPTH = 32
+
+_NO_ALIASES = "站点文件不允许使用锚点和别名，请直接写出内容"
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """Something the YAML language allows but site files do not; the message is the whole problem."""
+
+
 class _Loader(yaml.SafeLoader):
-    pass
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(problem=f"使用了 YAML 别名（*{event.anchor}），{_NO_ALIASES}", problem_mark=event.start_mark)
+        if getattr(event, "anchor", None) is not None:
+            raise _Refused(problem=f"使用了 YAML 锚点（&{event.anchor}），{_NO_ALIASES}", problem_mark=event.start_mark)
+        if isinstance(event, yaml.CollectionStartEvent):
+            if self._depth >= MAX_DEPTH:
+                raise _Refused(problem=f"YAML 格式错误：列表或键值表嵌套层次过深（最多 {MAX_DEPTH} 层）",
+                               problem_mark=event.start_mark)
+            self._depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+        return super().compose_node(parent, index)
 
 
 # Drop YAML 1.1's implicit resolvers and put back a YAML 1.2 core-schema subset.
@@ -107,12 +144,21 @@ for _tag in ("bool", "int", "float", "timestamp"):
     _Loader.add_constructor(_name, _guarded(yaml.SafeLoader.yaml_constructors[_name]))
 
 
+def too_large(size: int) -> str:
+    return f"文件过大（{size:,} 字节），站点文件最大 {MAX_FILE_BYTES:,} 字节（1 MiB）"
+
+
 def loads(text: str, filename: str) -> Any:
     """Parse one YAML document; syntax errors become a ConfigError with the line."""
+    if len(text) > MAX_FILE_BYTES or len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise ConfigError.single(filename, None, too_large(len(text.encode("utf-8"))))
     if "\t" in text:
         raise ConfigError.single(filename, text[: text.index("\t")].count("\n") + 1, "文件中含有制表符（Tab），请改用空格缩进")
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+    except _Refused as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise ConfigError.single(filename, line, exc.problem or "") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -126,11 +172,29 @@ def loads(text: str, filename: str) -> Any:
         raise ConfigError([Problem(filename, None, f"YAML 格式错误：{exc}")]) from exc
 
 
+def read_text(path: Path) -> str:
+    """A site file's text as Path.read_text gives it (UTF-8, newlines translated), refused
+    unparsed when larger than MAX_FILE_BYTES: at most that many bytes are ever read,
+    whatever the file is. Raises FileNotFoundError, UnicodeDecodeError, OSError as
+    reading does."""
+    with path.open("rb") as f:
+        data = f.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            try:
+                size = os.fstat(f.fileno()).st_size
+            except OSError:
+                size = len(data)
+            raise ConfigError.single(str(path), None, too_large(max(size, len(data))))
+    return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def load(path: Path) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError as exc:
         raise ConfigError.single(str(path), None, "文件不存在") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError.single(str(path), None, "文件不是 UTF-8 编码的文本") from exc
+    except OSError as exc:
+        raise ConfigError.single(str(path), None, f"无法读取：{exc.strerror or exc}") from exc
     return loads(text, str(path))

@@ -404,7 +404,7 @@ BROKEN_RULES = [
     pytest.param("policy.yaml", _edit('escalate: "一般隐患督办"\n', 'escalate: "一般隐患督办"\n    priority: ' + "9" * 5000 + "\n"),
                  ":61: YAML 格式错误：无法读取的值“999", id="5000-digit-number"),
     pytest.param("policy.yaml", _edit("rules:\n", "rules:\n  - " + "[" * 400 + "]" * 400 + "\n"),
-                 ": YAML 格式错误：列表或键值表嵌套层次过深", id="deep-nesting"),
+                 ":56: YAML 格式错误：列表或键值表嵌套层次过深（最多 32 层）", id="deep-nesting"),
     pytest.param("policy.yaml", _edit("“逾期即”", "“逾期即\x00”"), ":15: 文件中含有不允许的控制字符（#x0000）", id="nul-byte"),
     pytest.param("campaign.yaml", _edit("动员部署", "动员部署".encode()[:-1]), ":11: 文件不是 UTF-8 编码的文本",
                  id="invalid-utf8"),

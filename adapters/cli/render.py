@@ -71,21 +71,36 @@ def _local(value: Any, tz: ZoneInfo) -> Any:
         return value
 
 
+# The most of one text a table shows (`--json` gives it whole): a value stored before
+# fields had limits must not hold the terminal for minutes.
+SHOWN_CHARS = 1000
+LISTED_CHARS = 200
+
+
+def clip(value: Any, limit: int = SHOWN_CHARS) -> str:
+    """`value` as text; a text (what people typed or imported) cut to `limit` characters
+    with a note saying so."""
+    text = "" if value is None else str(value)
+    if not isinstance(value, str) or len(text) <= limit:
+        return text
+    return f"{text[:limit]}…（共 {len(text):,} 个字符，只显示前 {limit:,} 个；完整内容请用 --json 查看）"
+
+
 def items_table(rows: list[dict[str, Any]]) -> Table:
     table = Table(show_lines=False)
     for title in ("编号", "标题", "类别", "等级", "责任单位", "责任人", "状态", "整改时限"):
-        table.add_column(title)
+        table.add_column(title, overflow="fold" if title == "标题" else "ellipsis")
     for r in rows:
-        table.add_row(str(r["id"]), r["title"], r["category"] or "", r["level"], r["unit"] or "",
-                      r["responsible"] or "", r["state_title"],
-                      (r.get("due") or "") + ("（已逾期）" if r.get("overdue") else ""))
+        table.add_row(*(clip(v, LISTED_CHARS) for v in (
+            r["id"], r["title"], r["category"], r["level"], r["unit"], r["responsible"], r["state_title"],
+            (r.get("due") or "") + ("（已逾期）" if r.get("overdue") else ""))))
     return table
 
 
 def show_item(data: dict[str, Any], history: list[dict[str, Any]]) -> None:
-    table = Table(title=f"事项 {data['id']}：{data['title']}", show_header=False)
+    table = Table(title=f"事项 {data['id']}：{clip(data['title'], LISTED_CHARS)}", show_header=False)
     table.add_column("字段", style="bold")
-    table.add_column("值")
+    table.add_column("值", overflow="fold")
     table.add_row("状态", f"{data['state_title']}（{data['state']}）")
     table.add_row("流程", data["workflow"])
     for key, value in data.items():
@@ -93,13 +108,14 @@ def show_item(data: dict[str, Any], history: list[dict[str, Any]]) -> None:
             continue
         if key == "due" and data.get("provisional"):
             value = f"{value}（暂定）"
-        table.add_row(FIELDS[key].title if key in FIELDS else PLAN_TITLES.get(key, key), str(value))
+        table.add_row(FIELDS[key].title if key in FIELDS else clip(PLAN_TITLES.get(key, key), LISTED_CHARS),
+                      clip(value))
     console.print(table)
     ledger = Table(title="历史记录")
     for title in ("#", "时间", "事件", "从", "到", "操作人", "备注"):
         ledger.add_column(title)
     for h in history:
-        ledger.add_row(str(h["seq"]), h["at"], h["event"], h["from"] or "", h["to"], h["actor"], h["note"] or "")
+        ledger.add_row(*(clip(h[k]) for k in ("seq", "at", "event", "from", "to", "actor", "note")))
     console.print(ledger)
 
 

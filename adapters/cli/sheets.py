@@ -21,7 +21,7 @@ from adapters.export import LedgerExport, write
 from adapters.sheets import open_tables
 from engine.access import require_office
 from engine.errors import FileAccess, NotFound
-from engine.importing import ACTIONS, Importer, ImportPlan, Table
+from engine.importing import ACTIONS, MAX_ROWS, Importer, ImportPlan, Table
 from engine.ledgerview import days_overdue, ledger_row, unit_totals
 from engine.model import Item, LedgerEntry
 from engine.service import BadValue
@@ -79,7 +79,7 @@ def _reference(app: Any, campaign: str | None, reference: str | None) -> datetim
 @click.option("--reference", help="完成时间的参照日期，如 2020-08-01（代替专项行动的参照日期）")
 @click.option("--source", help="清单来源名称，与各行序号一起构成不重复的编号（默认：任务清单用专项行动名称，隐患清单用文件名）")
 @click.option("--sheet", help="只导入这个工作表")
-@click.option("--max-rows", type=int, default=200_000, show_default=True, help="单次导入的行数上限")
+@click.option("--max-rows", type=int, default=MAX_ROWS, show_default=True, help="单次导入的行数上限")
 @click.option("--note", help="记入每条台账记录的备注")
 @pass_ctx
 @handle_errors
