@@ -195,56 +195,9 @@ def load(path: Path) -> Org:
 def build(data: Any, filename: str) -> Org:
     """Build the Org and cross-check its references; all problems reported together."""
     problems: list[Problem] = []
-    people: dict[str, Person] = {}
-    person_lines: dict[str, int] = {}
-    for i, p in enumerate(data["people"]):
-        name, line = normalise(p["name"]), data["people"].line_of(i)
-        if not name:
-            problems.append(Problem(filename, line, "人员姓名为空（只有空白或不可见字符）"))
-            continue
-        if name in people:
-            problems.append(Problem(filename, line, _duplicate("人员", p["name"], name, person_lines[name])))
-            continue
-        person_lines[name] = line
-        people[name] = Person(name, _name_or_none(p.get("unit")), p.get("email"), p.get("title"),
-                              frozenset(p.get("roles", [])))
-    units: dict[str, Unit] = {}
-    aliases: dict[str, str] = {}
-    unit_lines: dict[str, int] = {}
-    for i, u in enumerate(data["units"]):
-        line = data["units"].line_of(i)
-        name, head, leader = normalise(u["name"]), normalise(u["head"]), _name_or_none(u.get("leader"))
-        if not name:
-            problems.append(Problem(filename, line, "单位名称为空（只有空白或不可见字符）"))
-            continue
-        if name in units:
-            problems.append(Problem(filename, line, _duplicate("单位", u["name"], name, unit_lines[name])))
-            continue
-        unit_lines[name] = line
-        for role, who in (("负责人", head), ("分管校领导", leader)):
-            if who and who not in people:
-                hint = did_you_mean(who, people)
-                problems.append(Problem(filename, line, f"单位“{name}”的{role}“{who}”不在 people 中" + (f"（{hint}）" if hint else "")))
-        own_aliases = tuple(dict.fromkeys(a for a in map(normalise, u.get("aliases", [])) if a and a != name))
-        for alias in own_aliases:
-            if alias in aliases and aliases[alias] != name:
-                problems.append(Problem(filename, line, f"别名“{alias}”同时属于“{aliases[alias]}”和“{name}”"))
-            aliases[alias] = name
-        if u.get("email") and not valid_addr_spec(u["email"]):
-            problems.append(Problem(filename, line, f"单位“{name}”的邮箱“{u['email']}”格式不正确"))
-        units[name] = Unit(name, head, leader, u.get("email"), own_aliases,
-                           u.get("kind", "office"), u.get("campus"), line)
-    for alias, owner in aliases.items():
-        if alias in units and alias != owner:
-            problems.append(Problem(filename, units[owner].line, f"别名“{alias}”与单位“{alias}”同名"))
-    for i, p in enumerate(data["people"]):
-        line, name = data["people"].line_of(i), normalise(p["name"])
-        if p.get("email") and not valid_addr_spec(p["email"]):
-            problems.append(Problem(filename, line, f"人员“{name}”的邮箱“{p['email']}”格式不正确"))
-        unit = _name_or_none(p.get("unit"))
-        if unit and unit not in units:
-            hint = did_you_mean(unit, units)
-            problems.append(Problem(filename, line, f"人员“{name}”所属单位“{unit}”不在 units 中" + (f"（{hint}）" if hint else "")))
+    people = _people(data["people"], filename, problems)
+    units, aliases = _units(data["units"], people, filename, problems)
+    problems += _people_problems(data["people"], units, filename)
     safety_office = normalise(data["safety_office"])
     if safety_office not in units:
         problems.append(Problem(filename, data.line_of("safety_office"), f"safety_office“{safety_office}”不在 units 中"))
@@ -266,6 +219,88 @@ def build(data: Any, filename: str) -> Org:
         higher_authority=Authority(authority["name"], authority["email"]) if authority else None,
         _aliases=aliases,
     )
+
+
+def _people(entries: Any, filename: str, problems: list[Problem]) -> dict[str, Person]:
+    """The people by normalised name; empty and duplicate names are problems."""
+    people: dict[str, Person] = {}
+    lines: dict[str, int] = {}
+    for i, p in enumerate(entries):
+        name, line = normalise(p["name"]), entries.line_of(i)
+        if not name:
+            problems.append(Problem(filename, line, "人员姓名为空（只有空白或不可见字符）"))
+        elif name in people:
+            problems.append(Problem(filename, line, _duplicate("人员", p["name"], name, lines[name])))
+        else:
+            lines[name] = line
+            people[name] = Person(name, _name_or_none(p.get("unit")), p.get("email"), p.get("title"),
+                                  frozenset(p.get("roles", [])))
+    return people
+
+
+def _units(entries: Any, people: dict[str, Person], filename: str,
+           problems: list[Problem]) -> tuple[dict[str, Unit], dict[str, str]]:
+    """The units by normalised name and every alias with its unit's name."""
+    units: dict[str, Unit] = {}
+    aliases: dict[str, str] = {}
+    lines: dict[str, int] = {}
+    for i, u in enumerate(entries):
+        line = entries.line_of(i)
+        name = normalise(u["name"])
+        if not name:
+            problems.append(Problem(filename, line, "单位名称为空（只有空白或不可见字符）"))
+            continue
+        if name in units:
+            problems.append(Problem(filename, line, _duplicate("单位", u["name"], name, lines[name])))
+            continue
+        lines[name] = line
+        units[name] = unit = _unit(u, name, line)
+        problems += _unit_problems(u, unit, people, aliases, filename)
+    for alias, owner in aliases.items():
+        if alias in units and alias != owner:
+            problems.append(Problem(filename, units[owner].line, f"别名“{alias}”与单位“{alias}”同名"))
+    return units, aliases
+
+
+def _unit(u: Any, name: str, line: int) -> Unit:
+    own_aliases = tuple(dict.fromkeys(a for a in map(normalise, u.get("aliases", [])) if a and a != name))
+    return Unit(name, normalise(u["head"]), _name_or_none(u.get("leader")), u.get("email"), own_aliases,
+                u.get("kind", "office"), u.get("campus"), line)
+
+
+def _unit_problems(u: Any, unit: Unit, people: dict[str, Person], aliases: dict[str, str],
+                   filename: str) -> list[Problem]:
+    """A unit's head and leader must be people, its aliases its own; records the aliases."""
+    problems = []
+    for role, who in (("负责人", unit.head), ("分管校领导", unit.leader)):
+        if who and who not in people:
+            problems.append(Problem(filename, unit.line, f"单位“{unit.name}”的{role}“{who}”不在 people 中"
+                                    + _hint(who, people)))
+    for alias in unit.aliases:
+        if alias in aliases and aliases[alias] != unit.name:
+            problems.append(Problem(filename, unit.line, f"别名“{alias}”同时属于“{aliases[alias]}”和“{unit.name}”"))
+        aliases[alias] = unit.name
+    if u.get("email") and not valid_addr_spec(u["email"]):
+        problems.append(Problem(filename, unit.line, f"单位“{unit.name}”的邮箱“{u['email']}”格式不正确"))
+    return problems
+
+
+def _people_problems(entries: Any, units: dict[str, Unit], filename: str) -> list[Problem]:
+    """Each person's address and unit."""
+    problems = []
+    for i, p in enumerate(entries):
+        line, name = entries.line_of(i), normalise(p["name"])
+        if p.get("email") and not valid_addr_spec(p["email"]):
+            problems.append(Problem(filename, line, f"人员“{name}”的邮箱“{p['email']}”格式不正确"))
+        unit = _name_or_none(p.get("unit"))
+        if unit and unit not in units:
+            problems.append(Problem(filename, line, f"人员“{name}”所属单位“{unit}”不在 units 中" + _hint(unit, units)))
+    return problems
+
+
+def _hint(name: str, known: Any) -> str:
+    found = did_you_mean(name, known)
+    return f"（{found}）" if found else ""
 
 
 def _name_or_none(value: str | None) -> str | None:

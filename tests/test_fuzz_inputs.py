@@ -46,6 +46,8 @@ from engine.plan import validate_offset
 from tests.conftest import START, Cli
 from tests.sheetdata import HAZARD_HEADER, HEADER, TASK_ROWS, hazard_list, one_sheet
 
+pytestmark = pytest.mark.slow  # hypothesis over files and workbooks: minutes, not seconds
+
 FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
