@@ -195,13 +195,10 @@ def export_file(ctx: Context, file: Path, state: tuple[str, ...], unit: tuple[st
 def stage_report(ctx: Context, period: str, out_dir: Path, send: bool, report_name: str | None, as_json: bool) -> None:
     """生成阶段整治情况报告：按类别、等级、单位统计，整改率，逾期与挂牌督办事项。"""
     from adapters import stagereport
-    from adapters.mail import build_email
     from adapters.templates import Templates
-    from engine.mail import OutgoingMessage, Recipient
-    from engine.reports import parse_period, report_recipients
+    from engine.reports import parse_period
 
     app = ctx.app
-    tz = app.config.timezone
     p = parse_period(period)
     now = app.engine.clock.now()
     rules = app.engine.policies.current
@@ -210,40 +207,60 @@ def stage_report(ctx: Context, period: str, out_dir: Path, send: bool, report_na
         raise NotFound("阶段报告", report_name, "已定义：" + ("、".join(s.name for s in rules.reports) or "无"))
     templates = Templates(app.config.templates_dir)
     report = stagereport.produce(app, p, now)
-    rendered, chart, workbook = stagereport.render_email(templates, report, tz)
-    xlsx = out_dir / workbook.filename
-    png = out_dir / (chart.filename or f"整改率-{p.key}.png")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        xlsx.write_bytes(workbook.content)
-        png.write_bytes(chart.content)
-    except OSError as exc:
-        raise FileAccess.from_os_error(exc, out_dir, "把阶段报告写入") from exc
-    recipients = report_recipients(spec, app.policy.org) if spec else []
-    to = tuple(Recipient(name, email) for _r, name, email in recipients) or (Recipient("综治办", app.config.mail.sender),)
-    message = OutgoingMessage(f"stage-report-{p.key}", rendered.subject, rendered.text, rendered.html, to,
-                              attachments=(workbook,), inline_images=(chart,))
-    eml = out_dir / f"阶段整治情况-{p.key}.eml"
-    try:
-        eml.write_bytes(bytes(build_email(message, app.config.mail.sender, app.config.mail.sender.rpartition("@")[2],
-                                          sender_name=app.config.name, now=now)))
-    except OSError as exc:
-        raise FileAccess.from_os_error(exc, out_dir, "把阶段报告写入") from exc
+    files = _write_stage_report(app, templates, report, spec, p, now, out_dir)
     queued = 0
     if send:
         if spec is None:
             raise NotFound("阶段报告", "（规则文件 reports）", "规则文件中没有定义阶段报告的接收对象")
         queued = stagereport.queue(app, templates, spec, p, now)
-    t = report.total
     if as_json:
-        echo_json({"period": p.key, "title": p.title, "files": [str(xlsx), str(eml), str(png)], "queued": queued,
-                   "total": _count_json(t), "tasks": _count_json(report.tasks),
-                   "by_unit": {name: _count_json(c) for name, c in report.by_unit},
-                   "by_category": {name: _count_json(c) for name, c in report.by_category},
-                   "by_level": {name: _count_json(c) for name, c in report.by_level},
-                   "overdue": [row.__dict__ for row in report.overdue],
-                   "supervised": [row.item_id for row in report.supervised]})
+        echo_json(_stage_report_json(report, p, files, queued))
         return
+    _print_stage_report(report, p, files)
+    if send:
+        console.print(f"已放入发件队列 {queued} 封" if queued else "本期报告此前已发送，未重复发送")
+
+
+def _write_stage_report(app: Any, templates: Any, report: Any, spec: Any, p: Any, now: datetime,
+                        out_dir: Path) -> list[Path]:
+    """The workbook, the chart and the email as the daemon would send it, into `out_dir`."""
+    from adapters import stagereport
+    from adapters.mail import build_email
+    from engine.mail import OutgoingMessage, Recipient
+    from engine.reports import report_recipients
+
+    rendered, chart, workbook = stagereport.render_email(templates, report, app.config.timezone)
+    xlsx = out_dir / workbook.filename
+    png = out_dir / (chart.filename or f"整改率-{p.key}.png")
+    recipients = report_recipients(spec, app.policy.org) if spec else []
+    to = tuple(Recipient(name, email) for _r, name, email in recipients) or (Recipient("综治办", app.config.mail.sender),)
+    message = OutgoingMessage(f"stage-report-{p.key}", rendered.subject, rendered.text, rendered.html, to,
+                              attachments=(workbook,), inline_images=(chart,))
+    eml = out_dir / f"阶段整治情况-{p.key}.eml"
+    sender = app.config.mail.sender
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        xlsx.write_bytes(workbook.content)
+        png.write_bytes(chart.content)
+        eml.write_bytes(bytes(build_email(message, sender, sender.rpartition("@")[2],
+                                          sender_name=app.config.name, now=now)))
+    except OSError as exc:
+        raise FileAccess.from_os_error(exc, out_dir, "把阶段报告写入") from exc
+    return [xlsx, eml, png]
+
+
+def _stage_report_json(report: Any, p: Any, files: list[Path], queued: int) -> dict[str, Any]:
+    return {"period": p.key, "title": p.title, "files": [str(f) for f in files], "queued": queued,
+            "total": _count_json(report.total), "tasks": _count_json(report.tasks),
+            "by_unit": {name: _count_json(c) for name, c in report.by_unit},
+            "by_category": {name: _count_json(c) for name, c in report.by_category},
+            "by_level": {name: _count_json(c) for name, c in report.by_level},
+            "overdue": [row.__dict__ for row in report.overdue],
+            "supervised": [row.item_id for row in report.supervised]}
+
+
+def _print_stage_report(report: Any, p: Any, files: list[Path]) -> None:
+    t = report.total
     console.print(f"{report.organisation}{p.title}：累计发现隐患 {t.found} 项，已整改 {t.closed} 项，整改率 {t.rate_text}；"
                   f"本期新增 {t.new} 项、整改 {t.closed_in_period} 项；逾期未改 {t.overdue} 项；"
                   f"挂牌督办的重大隐患 {len(report.supervised)} 项。")
@@ -253,9 +270,7 @@ def stage_report(ctx: Context, period: str, out_dir: Path, send: bool, report_na
     for name, c in report.by_unit:
         table.add_row(name, str(c.found), str(c.closed), str(c.overdue), c.rate_text)
     console.print(table)
-    console.print(f"已写入：{xlsx}、{eml}、{png}")
-    if send:
-        console.print(f"已放入发件队列 {queued} 封" if queued else "本期报告此前已发送，未重复发送")
+    console.print("已写入：" + "、".join(str(f) for f in files))
 
 
 def _count_json(c: Any) -> dict[str, Any]:
