@@ -44,6 +44,7 @@ from jinja2 import (
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from adapters.resources import shipped
+from engine.deadline.dates import cn_date
 from engine.errors import ConfigError, Problem
 from engine.mail import header_text
 from engine.notices import (
@@ -291,7 +292,7 @@ def _cndate(context: jinja2.runtime.Context, value: date | datetime | None) -> s
         return "未设定"
     if isinstance(value, datetime):
         value = _local(context, value)
-    return f"{value.year}年{value.month}月{value.day}日"
+    return cn_date(value)
 
 
 @jinja2.pass_context
@@ -300,7 +301,7 @@ def _cntime(context: jinja2.runtime.Context, value: datetime | None) -> str:
     if value is None:
         return "未设定"
     local = _local(context, value)
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    return f"{cn_date(local)} {local:%H:%M}"
 
 
 def _oneline(value: object) -> str:

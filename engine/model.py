@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from engine.errors import TooLong
@@ -141,6 +141,12 @@ class Item:
     # The scheduler's cursor: every step at or before planned_until is queued already.
     planned_until: datetime | None = None
     next_action_at: datetime | None = None
+
+    def overdue_with_pauses(self) -> datetime | None:
+        """The overdue instant with the time spent paused added, as the item's plan has it."""
+        if self.overdue_at is None or not self.paused_seconds:
+            return self.overdue_at
+        return self.overdue_at + timedelta(seconds=self.paused_seconds)
 
     def get(self, name: str) -> Any:
         if name in COLUMNS:

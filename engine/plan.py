@@ -350,7 +350,7 @@ def plan_item(item: Item, policy: Policy, *, final_states: frozenset[str],
     if item.state in final_states:
         note = NOTE_FINAL
     elif basis.overdue_at is not None:
-        overdue = basis.overdue_at + timedelta(seconds=item.paused_seconds) if item.paused_seconds else basis.overdue_at
+        overdue = basis.overdue_at + timedelta(seconds=item.paused_seconds)
         if item.paused_seconds:
             due = (overdue - timedelta(microseconds=1)).astimezone(tz).date()
         if is_paused(item, rule, overdue):
@@ -370,8 +370,7 @@ def is_paused(item: Item, rule: Rule | None, overdue: datetime | None) -> bool:
 def paused_spell(before: Item, policy: Policy, at: datetime) -> int:
     """Seconds of stopped clock that leaving `before`'s state at `at` adds to the item."""
     rule = policy.rule_named(before.rule)
-    overdue = before.overdue_at + timedelta(seconds=before.paused_seconds) if before.overdue_at else None
-    if not is_paused(before, rule, overdue):
+    if not is_paused(before, rule, before.overdue_with_pauses()):
         return 0
     entered = before.entered_at or before.found_at
     return max(0, int((at - entered).total_seconds()))

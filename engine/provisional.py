@@ -25,20 +25,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import structlog
 
+from engine.deadline.dates import cn_date
 from engine.deadline.school import TERM_WORDS, uses_terms
-from engine.errors import ConcurrentUpdate, StoreError
+from engine.errors import StoreError
 from engine.model import Item, LedgerEntry
 from engine.notices import DeadlineChange, provisional_note, unknown_years, years_text
 from engine.policy import Policy
 from engine.recipients import resolve
 from engine.scheduler import Composed
-from engine.service import BASIS_FIELDS, RETRIES, SYSTEM_ACTOR, Engine, _basis_changes
+from engine.service import BASIS_FIELDS, SYSTEM_ACTOR, Engine, _basis_changes, retrying
 from engine.workcal import WorkCalendar
 
 log = structlog.get_logger("rectify.calendar")
@@ -200,19 +201,12 @@ class Recount:
             found.append(decided[1])
             return decided[0]
 
-        for attempt in range(RETRIES):
-            try:
-                written = self.rewriter.rewrite(item_id, decide)
-            except ConcurrentUpdate:
-                log.info("retry_after_concurrent_update", item=item_id, event=EVENT, attempt=attempt + 1)
-                continue
-            if written is None:
-                return None
-            done = found[0]
-            log.info("deadline_recounted", item=item_id, old_due=str(done.old_due), new_due=str(done.new_due),
-                     provisional=done.provisional, notified=list(done.notified))
-            return done
-        raise ConcurrentUpdate(item_id)
+        if retrying(item_id, EVENT, lambda: self.rewriter.rewrite(item_id, decide)) is None:
+            return None
+        done = found[0]
+        log.info("deadline_recounted", item=item_id, old_due=str(done.old_due), new_due=str(done.new_due),
+                 provisional=done.provisional, notified=list(done.notified))
+        return done
 
     # -- one item --------------------------------------------------------------------
 
@@ -243,8 +237,8 @@ class Recount:
         told = [a for a in resolve(("responsible",), draft, engine.org) if a.email] if moved else []
         if moved and not told:
             log.warning("no_recipient_address", item=before.id, event=EVENT, roles=["responsible"])
-        done = Recounted(before.id or 0, before.title, old_plan.due, new_plan.due, _overdue(before),
-                         _overdue(draft), draft.provisional, note, tuple(a.name for a in told),
+        done = Recounted(before.id or 0, before.title, old_plan.due, new_plan.due, before.overdue_with_pauses(),
+                         draft.overdue_with_pauses(), draft.provisional, note, tuple(a.name for a in told),
                          before.provisional)
         messages = tuple(self._message(done, draft, a.role, a.name, a.email, at) for a in told) if mail else ()
         return Rewrite(draft, entry, messages), done
@@ -306,15 +300,8 @@ def _zoned(item: Item, tz: ZoneInfo) -> Item:
     return shown
 
 
-def _overdue(item: Item) -> datetime | None:
-    """The overdue instant with paused time added, as the item's plan has it."""
-    if item.overdue_at is None:
-        return None
-    return item.overdue_at + timedelta(seconds=item.paused_seconds) if item.paused_seconds else item.overdue_at
-
-
 def _cn(day: date | None) -> str:
-    return f"{day.year}年{day.month}月{day.day}日" if day else "无"
+    return cn_date(day) if day else "无"
 
 
 def _cn_time(value: datetime | None, tz: ZoneInfo) -> str:

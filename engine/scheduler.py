@@ -300,7 +300,7 @@ class Scheduler:
     def _notice(self, p: Pending, recipient: dict[str, Any], at: datetime) -> Notice:
         item = p.item
         state = self.engine.workflows.state_title(item.workflow, item.state)
-        overdue = item.overdue_at + timedelta(seconds=item.paused_seconds) if item.overdue_at else None
+        overdue = item.overdue_with_pauses()
         # Days overdue as the recipient reads the mail, not when the step fell due.
         days = max(0, (at - overdue).days) if overdue and p.kind == "escalate" else 0
         others = tuple(r["name"] for r in p.recipients if r["name"] != recipient["name"])

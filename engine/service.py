@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -46,6 +46,18 @@ log = structlog.get_logger("rectify.engine")
 # How often fire() re-reads and re-decides when another writer got in first.
 RETRIES = 5
 SYSTEM_ACTOR = "系统"
+T = TypeVar("T")
+
+
+def retrying(item_id: int, event: str, write: Callable[[], T]) -> T:
+    """`write()` (one read-decide-write transaction), tried again when another writer
+    changed the item first, up to RETRIES times; then ConcurrentUpdate."""
+    for attempt in range(RETRIES):
+        try:
+            return write()
+        except ConcurrentUpdate:
+            log.info("retry_after_concurrent_update", item=item_id, event=event, attempt=attempt + 1)
+    raise ConcurrentUpdate(item_id)
 
 
 def _log_transition(item_id: int | None, event: str, source: str | None, dest: str, actor: str) -> None:
@@ -323,12 +335,7 @@ class Engine:
     def _transition(self, item_id: int, event: str,
                     decide: Callable[[Item], tuple[Item, LedgerEntry]]) -> tuple[Item, Item]:
         """store.transition, deciding again from fresh data when another writer got in first."""
-        for attempt in range(RETRIES):
-            try:
-                return self.store.transition(item_id, decide)
-            except ConcurrentUpdate:
-                log.info("retry_after_concurrent_update", item=item_id, event=event, attempt=attempt + 1)
-        raise ConcurrentUpdate(item_id)
+        return retrying(item_id, event, lambda: self.store.transition(item_id, decide))
 
     def _decide(self, before: Item, event: str, actor: str, sets: Mapping[str, Any],
                 note: str | None, at: datetime) -> tuple[Item, LedgerEntry]:

@@ -73,3 +73,8 @@ def zone_of(tz: tzinfo | str) -> tzinfo:
         return ZoneInfo(tz)
     except (ValueError, KeyError) as exc:
         raise ValueError(f"unknown time zone: {tz}") from exc
+
+
+def cn_date(day: date) -> str:
+    """A day as Chinese documents write it: 2021年3月5日."""
+    return f"{day.year}年{day.month}月{day.day}日"

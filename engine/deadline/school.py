@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from engine.deadline.dates import add_months
+from engine.deadline.dates import add_months, cn_date
 from engine.deadline.points import Ref, fail
 from engine.errors import DeadlineError
 from engine.workcal import SchoolTerm, vacation_name
@@ -116,7 +116,7 @@ def _count(start: date, unit: str, amount: int, half: bool, ref: Ref) -> tuple[d
 
 
 def _cn(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+    return cn_date(day)
 
 
 def uses_terms(text: str | None) -> bool:
