@@ -10,7 +10,6 @@ due 8 Jan 2027, provisional.
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,11 +19,10 @@ import pytest
 from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
-from adapters.daemon import Daemon
 from adapters.schema import messages
-from engine.clock import FakeClock
 from engine.service import Report
 from tests.conftest import Cli
+from tests.daemonharness import DaemonHarness
 from tests.smtpserver import Server, use_smtp
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -58,18 +56,12 @@ MA = "ma.jianjun@example.org"  # 马建军, made responsible
 HEAD = "zhao.weidong@example.org"  # 赵卫东, head of 保卫处
 
 
-class Harness:
+class Harness(DaemonHarness):
     """A site whose daemon runs on a fake clock in late December 2026 and mails a
     recording SMTP server."""
 
     def __init__(self, site: Path, server: Server) -> None:
-        self.site, self.server = site, server
-        self.clock = FakeClock(FOUND)
-        self.daemon = Daemon(site, self.clock)
-        self.daemon.scheduler.rng = random.Random(7)
-        self.daemon.scheduler.tick_seconds = 86400
-        self.app = self.daemon.app
-        self.engine = self.app.engine
+        super().__init__(site, server, FOUND)
         self.run = Cli(site)
 
     def hazard(self, title: str, deadline: str = "10个工作日内", responsible: str | None = "马建军") -> int:
@@ -95,19 +87,11 @@ class Harness:
 
     def tick(self, when: str) -> list[tuple[str, str]]:
         """Tick as of `when` (site time); (recipient, subject) of every message that arrived."""
-        at = datetime.fromisoformat(when).replace(tzinfo=TZ)
-        self.clock.set(at)
-        before = len(self.server.handler.received)
-        assert self.daemon.tick(at) is not None
-        return [(r.rcpt_tos[0], str(r.message["Subject"])) for r in self.server.handler.received[before:]]
+        return self.tick_at(datetime.fromisoformat(when).replace(tzinfo=TZ))
 
     def show(self, item_id: int) -> dict:
         return json.loads(self.run("show", str(item_id), "--json").stdout)
 
-    def mail(self) -> list[tuple[str, str, str]]:
-        """(recipient, subject, plain body) of every message received so far."""
-        return [(r.rcpt_tos[0], str(r.message["Subject"]), r.message.get_body(("plain",)).get_content())
-                for r in self.server.handler.received]
 
     def queued_messages(self) -> int:
         with self.app.store.read() as conn:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -22,12 +21,11 @@ import pytest
 from sqlalchemy import select, update
 from structlog.testing import capture_logs
 
-from adapters.daemon import Daemon
 from adapters.schema import items, notifications
-from engine.clock import FakeClock
 from engine.service import Report
 from engine.store import Query
 from tests.conftest import Cli
+from tests.daemonharness import DaemonHarness
 from tests.smtpserver import Server, use_smtp
 from tests.test_obligations import OWN_OBLIGATIONS
 
@@ -41,19 +39,11 @@ def local(text: str) -> datetime:
 FOUND = local("2021-03-01T09:00")  # a Monday
 
 
-class Harness:
-    """A site whose daemon ticks on a fake clock and mails a recording SMTP server."""
+class Harness(DaemonHarness):
+    """A site whose daemon ticks on a fake clock from 1 March 2021 and mails a recording SMTP server."""
 
     def __init__(self, site: Path, server: Server) -> None:
-        self.site, self.server = site, server
-        self.clock = FakeClock(FOUND)
-        self.daemon = Daemon(site, self.clock)
-        self.daemon.scheduler.rng = random.Random(7)
-        # Tests tick hours or days apart rather than every minute; a step counts as late
-        # (the daemon was down) only when more than two days passed without a tick.
-        self.daemon.scheduler.tick_seconds = 86400
-        self.app = self.daemon.app
-        self.engine = self.app.engine
+        super().__init__(site, server, FOUND)
 
     def hazard(self, title: str = "消防通道堆放杂物", deadline: str | None = "3日内", **kw: object) -> int:
         self.clock.set(FOUND)
@@ -64,15 +54,10 @@ class Harness:
 
     def tick(self, when: str | datetime) -> list[tuple[str, str]]:
         """Tick as of `when`; returns (recipient, subject) of every message that arrived."""
-        at = local(when) if isinstance(when, str) else when
-        self.clock.set(at)
-        before = len(self.server.handler.received)
-        report = self.daemon.tick(at)
-        assert report is not None
-        return [(r.rcpt_tos[0], str(r.message["Subject"])) for r in self.server.handler.received[before:]]
+        return self.tick_at(local(when) if isinstance(when, str) else when)
 
     def bodies(self) -> list[str]:
-        return [r.message.get_body(("plain",)).get_content() for r in self.server.handler.received]
+        return [body for _, _, body in self.mail()]
 
     def queued(self) -> list[tuple[int, str, datetime]]:
         with self.app.store.read() as conn:

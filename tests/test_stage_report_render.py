@@ -259,7 +259,3 @@ def test_empty_report_renders(templates: Templates, empty: StageReport) -> None:
 def test_without_a_chart_the_html_has_no_image(templates: Templates, report: StageReport) -> None:
     rendered = templates.stage_report(report, TZ)
     assert rendered.html is not None and "cid:" not in rendered.html
-
-
-def test_shipped_templates_pass_check(templates: Templates) -> None:
-    templates.check()
