@@ -350,8 +350,9 @@ def plan_item(item: Item, policy: Policy, *, final_states: frozenset[str],
     if item.state in final_states:
         note = NOTE_FINAL
     elif basis.overdue_at is not None:
-        overdue = basis.overdue_at + timedelta(seconds=item.paused_seconds)
+        overdue = basis.overdue_at
         if item.paused_seconds:
+            overdue += timedelta(seconds=item.paused_seconds)
             due = (overdue - timedelta(microseconds=1)).astimezone(tz).date()
         if is_paused(item, rule, overdue):
             paused, overdue, note = True, None, NOTE_PAUSED
