@@ -149,12 +149,14 @@ def policy_book(current: Policy, store: ItemStore, config: SiteConfig) -> Policy
     )
 
 
-def open_app(site_dir: Path, clock: Clock | None = None) -> App:
+def open_app(site_dir: Path, clock: Clock | None = None, store: ItemStore | None = None) -> App:
+    """The site's application on its database, or on `store` (a MemoryStore in tests)."""
     config = site_mod.load(site_dir)
     policy = load_policy(config, clock=clock)
-    sql_engine = database.open_engine(config.database_url)
-    database.require_current(sql_engine)
-    store = SqlStore(sql_engine)
+    if store is None:
+        sql_engine = database.open_engine(config.database_url)
+        database.require_current(sql_engine)
+        store = SqlStore(sql_engine)
     engine = Engine(store, policy.workflows, policy.org, clock or SystemClock(),
                     policy_book(policy.rules, store, config), tz=config.timezone,
                     calendar=policy.calendar.workcal, campus_calendar=policy.calendar.calendar_for)
