@@ -48,7 +48,7 @@ class Daemon:
         self.clock = self.app.engine.clock
         self.name = name or daemon_name()
         self.started_at = self.clock.now()
-        self.leadership = leadership_for(self.app.store.engine, self.name)
+        self.leadership = leadership_for(self.app.database, self.name)
         self._database_lock: SqliteDaemonLock | None = None
         self.scheduler: Scheduler = self.app.scheduler(site_wide=self.leadership.held)
         self._lock = threading.Lock()  # a reload never swaps files in the middle of a tick
@@ -229,7 +229,7 @@ class Daemon:
     def lock_database(self) -> None:
         """On SQLite, become the database's only daemon, or AlreadyRunning (and closed)
         if another daemon serves it. Nothing to do on PostgreSQL."""
-        database = sqlite_path(self.app.store.engine)
+        database = sqlite_path(self.app.database)
         if database is None or self._database_lock is not None:
             return
         lock = SqliteDaemonLock(database)
@@ -261,7 +261,7 @@ class Daemon:
                      next_run_time=datetime.now(tz), coalesce=True, max_instances=1, misfire_grace_time=None)
         watcher = threading.Thread(target=self._watch, name="rectify-watch", daemon=True)
         log.info("daemon_started", name=self.name, version=self.version, tick_seconds=seconds,
-                 database=self.app.store.engine.url.render_as_string(hide_password=True),
+                 database=self.app.database.url.render_as_string(hide_password=True),
                  mail=self.app.config.mail.transport)
         self.recount_at_start()
         jobs.start()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 
@@ -17,6 +17,9 @@ from adapters.sheets import open_tables
 from engine.clock import FakeClock
 from engine.importing import Importer
 from engine.service import Report
+
+if TYPE_CHECKING:
+    from adapters.wiring import App
 
 # The campaign's task list (问题清单、任务清单、责任清单) laid out as the campaign plan's
 # appendix does: a title row above the header, 整治项目 and 责任单位 cells merged down over
@@ -78,7 +81,7 @@ def task_list(path: Path, rows: list[tuple[Any, ...]] | None = None, *, merges: 
 SAMPLE_TASK_LIST = "示例-任务清单.xlsx"
 
 
-def import_task_list(app: Any, path: Path) -> int:
+def import_task_list(app: App, path: Path) -> int:
     """Import a task list as `rectify import` does; returns how many items it created."""
     rules = app.engine.policies.current
     campaign = rules.campaign()
@@ -92,7 +95,7 @@ def import_task_list(app: Any, path: Path) -> int:
     return importer.apply(plan).count("new")
 
 
-def populate(app: Any) -> int:
+def populate(app: App) -> int:
     """Record the campaign tasks and a handful of hazards walked to different stages."""
     eng = app.engine
     real_clock = eng.clock
@@ -110,7 +113,8 @@ def populate(app: Any) -> int:
         found = at(days_ago)
         item = eng.report(Report(title=title, category=category, level=level, unit=unit,
                                  reporter="郭晓明", found_at=found, **kw))
-        return int(item.id)
+        assert item.id is not None  # a stored item has its id
+        return item.id
 
     def fire(item_id: int, event: str, actor: str, days_ago: float, sets: dict[str, str] | None = None) -> None:
         eng.fire(item_id, event, actor, sets, at=at(days_ago))

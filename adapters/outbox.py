@@ -16,10 +16,9 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.schema import daemons, items, message_parts, messages, notifications, stage_reports
-from adapters.sqlstore import _GET_FOR_UPDATE, SqlStore, _row_to_item, storable_id
-from engine.errors import NotFound
+from adapters.sqlstore import SqlStore, storable_id
 from engine.mail import Attachment, InlineImage
-from engine.model import Item, plan_changes
+from engine.model import Item, LedgerEntry
 from engine.provisional import Rewrite
 from engine.scheduler import Composed, Decision, Outgoing, Pending
 
@@ -58,7 +57,7 @@ class SqlOutbox:
             rows = conn.execute(stmt).all()
             cursors, queued = [], []
             for row in rows:
-                item = _row_to_item(row)
+                item = SqlStore.item_from_row(row)
                 decision = decide(item)
                 cursors.append({"b_id": item.id, "b_until": decision.planned_until,
                                 "b_next": decision.next_action_at})
@@ -107,7 +106,7 @@ class SqlOutbox:
     def _pending(row: Any) -> Pending:
         m = row._mapping
         n = notifications.c
-        return Pending(m[n.id], _row_to_item([m[c] for c in items.c]), m[n.policy_version], m[n.step_key], m[n.step_at],
+        return Pending(m[n.id], SqlStore.item_from_row([m[c] for c in items.c]), m[n.policy_version], m[n.step_key], m[n.step_at],
                        m[n.kind], m[n.action], m[n.label], list(m[n.recipients]), m[n.late])
 
     @staticmethod
@@ -155,18 +154,21 @@ class SqlOutbox:
     def rewrite(self, item_id: int, decide: Callable[[Item], Rewrite | None]) -> Item | None:
         """Write an item changed outside its workflow (a provisional deadline counted again),
         its ledger row and the messages about it, in one transaction holding the item."""
-        with self.store.write() as conn:
-            row = conn.execute(_GET_FOR_UPDATE, {"b_id": item_id}).first()
-            if row is None:
-                raise NotFound("事项", item_id)
-            before = _row_to_item(row)
+        decided: list[Rewrite] = []
+
+        def pick(before: Item) -> tuple[Item, LedgerEntry] | None:
             change = decide(before)
             if change is None:
                 return None
-            self.store._write(conn, change.item, before.version, change.entry, plan_changes(before, change.item))
+            decided.append(change)
+            return change.item, change.entry
+
+        def messages(conn: Connection) -> None:
+            [change] = decided
             for message in change.messages:
                 self._insert_message(conn, message, change.entry.at)
-        return change.item
+
+        return self.store.rewrite(item_id, pick, messages)
 
     # -- deliver ---------------------------------------------------------------------
 

@@ -296,6 +296,32 @@ class SqlStore:
             self._write(conn, item, expected_version, entry, plan_changes(current, item))
         return item
 
+    def rewrite(self, item_id: int, decide: Callable[[Item], tuple[Item, LedgerEntry] | None],
+                then: Callable[[Connection], None] | None = None) -> Item | None:
+        """In one write transaction holding the item: read it, let `decide` return its new
+        version and ledger entry, write both, then let `then` write more in the same
+        transaction; nothing when `decide` returns None. Returns the item as written (or
+        None); NotFound for an unknown id, ConcurrentUpdate when another writer changed
+        the item meanwhile."""
+        with self.write() as conn:
+            row = conn.execute(_GET_FOR_UPDATE, {"b_id": item_id}).first()
+            if row is None:
+                raise NotFound("事项", item_id)
+            before = _row_to_item(row)
+            change = decide(before)
+            if change is None:
+                return None
+            after, entry = change
+            self._write(conn, after, before.version, entry, plan_changes(before, after))
+            if then is not None:
+                then(conn)
+        return after
+
+    @staticmethod
+    def item_from_row(row: Any) -> Item:
+        """An Item from a row of `select(items)`, or any sequence in the table's column order."""
+        return _row_to_item(row)
+
     def _write(self, conn: Connection, item: Item, expected_version: int, entry: LedgerEntry,
                plan_columns: frozenset[str] = frozenset()) -> None:
         """UPDATE the changed columns if the version still matches, then append the entry."""

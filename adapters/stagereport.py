@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -47,6 +47,9 @@ from engine.reports import (
 )
 from engine.scheduler import Composed
 from engine.text import clean
+
+if TYPE_CHECKING:
+    from adapters.wiring import App
 
 log = structlog.get_logger()
 
@@ -304,7 +307,7 @@ def render_email(
 # -- producing and sending -------------------------------------------------------------
 
 
-def produce(app: Any, period: Period, at: datetime) -> StageReport:
+def produce(app: App, period: Period, at: datetime) -> StageReport:
     """The period's report from the site's ledger."""
     org = app.policy.org
     return compile_report(app.engine, period, organisation=org.name or app.config.name,
@@ -320,7 +323,7 @@ def compose(templates: Templates, report: StageReport, tz: ZoneInfo,
             for _role, name, email in recipients]
 
 
-def queue(app: Any, templates: Templates, spec: StageReportSpec, period: Period, at: datetime) -> int:
+def queue(app: App, templates: Templates, spec: StageReportSpec, period: Period, at: datetime) -> int:
     """Produce and queue `spec`'s report for `period` unless it was sent already; the
     number of messages queued (0 when another daemon, or an earlier tick, sent it)."""
     outbox = app.outbox
@@ -337,7 +340,7 @@ def queue(app: Any, templates: Templates, spec: StageReportSpec, period: Period,
     return len(composed)
 
 
-def periodic(app: Any, templates: Templates) -> Callable[[datetime], int]:
+def periodic(app: App, templates: Templates) -> Callable[[datetime], int]:
     """The scheduler's once-per-period work: each report of the rules whose period ended.
 
     Each report is produced on its own: one that fails (whatever raises) is logged with
@@ -374,7 +377,7 @@ def periodic(app: Any, templates: Templates) -> Callable[[datetime], int]:
     return run
 
 
-def _alert(app: Any, spec: StageReportSpec, period: Period, error: str, at: datetime) -> bool:
+def _alert(app: App, spec: StageReportSpec, period: Period, error: str, at: datetime) -> bool:
     """Queue the administrator's alert about a failing report (the tick delivers it);
     whether that is done (False: try again at the next failure)."""
     message = admin_alert(

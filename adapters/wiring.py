@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Engine as SqlEngine
+
 from adapters import database, stagereport
 from adapters.mail import mailer_for
 from adapters.outbox import SqlOutbox
@@ -25,6 +27,7 @@ from engine.org import Org
 from engine.plan import Plan
 from engine.policy import Policy, unit_problems
 from engine.policybook import PolicyBook
+from engine.ports import ItemStore, SiteOutbox
 from engine.provisional import Recount
 from engine.scheduler import Scheduler
 from engine.service import Engine
@@ -82,15 +85,24 @@ def load_policy(config: SiteConfig, rules_dir: Path | None = None, clock: Clock 
 class App:
     config: SiteConfig
     policy: SiteFiles
-    store: SqlStore
+    store: ItemStore
     engine: Engine
 
     def close(self) -> None:
         self.store.close()
 
     @property
-    def outbox(self) -> SqlOutbox:
+    def outbox(self) -> SiteOutbox:
+        if not isinstance(self.store, SqlStore):
+            raise TypeError("the outbox needs a SQL store")
         return SqlOutbox(self.store)
+
+    @property
+    def database(self) -> SqlEngine:
+        """The SQL database behind the store (the daemon's locks are taken on it)."""
+        if not isinstance(self.store, SqlStore):
+            raise TypeError("no SQL database behind this store")
+        return self.store.engine
 
     def scheduler(self, mailer: Mailer | None = None, site_wide: Callable[[], bool] | None = None) -> Scheduler:
         """The tick: schedule, compose with the site's templates, deliver by the site's mailer;
@@ -127,7 +139,7 @@ class App:
         return [self.engine.plan(i, rules) for i in items]
 
 
-def policy_book(current: Policy, store: SqlStore, config: SiteConfig) -> PolicyBook:
+def policy_book(current: Policy, store: ItemStore, config: SiteConfig) -> PolicyBook:
     """The current policy, and older versions rebuilt from the texts the store kept."""
     return PolicyBook(
         current,
@@ -137,12 +149,14 @@ def policy_book(current: Policy, store: SqlStore, config: SiteConfig) -> PolicyB
     )
 
 
-def open_app(site_dir: Path, clock: Clock | None = None) -> App:
+def open_app(site_dir: Path, clock: Clock | None = None, store: ItemStore | None = None) -> App:
+    """The site's application on its database, or on `store` (a MemoryStore in tests)."""
     config = site_mod.load(site_dir)
     policy = load_policy(config, clock=clock)
-    sql_engine = database.open_engine(config.database_url)
-    database.require_current(sql_engine)
-    store = SqlStore(sql_engine)
+    if store is None:
+        sql_engine = database.open_engine(config.database_url)
+        database.require_current(sql_engine)
+        store = SqlStore(sql_engine)
     engine = Engine(store, policy.workflows, policy.org, clock or SystemClock(),
                     policy_book(policy.rules, store, config), tz=config.timezone,
                     calendar=policy.calendar.workcal, campus_calendar=policy.calendar.calendar_for)

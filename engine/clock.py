@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
+from engine.ports import Clock
 
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """The current instant, timezone-aware."""
-        ...
+__all__ = ["Clock", "FakeClock", "SystemClock"]
 
 
 class SystemClock:

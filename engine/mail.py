@@ -1,4 +1,4 @@
-"""Outgoing mail as data: the message, the Mailer interface, its two failures and the retry delay.
+"""Outgoing mail as data: the message, its two failures (the Mailer port is in engine.ports) and the retry delay.
 
 Pure: nothing here touches the network or the disk. `adapters/mail.py` holds the
 SMTP and file implementations of `Mailer`.
@@ -15,9 +15,9 @@ import random
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Protocol
 
 from engine.errors import RectifyError
+from engine.ports import Mailer as Mailer  # the port lives in engine.ports
 
 # The outbox key becomes a file name (`<key>.eml`) and the left half of the Message-ID,
 # so it is restricted to characters that are safe in both.
@@ -92,12 +92,6 @@ class OutgoingMessage:
     @property
     def recipients(self) -> tuple[Recipient, ...]:
         return self.to + self.cc
-
-
-class Mailer(Protocol):
-    def send(self, message: OutgoingMessage) -> None:
-        """Hand the message over, or raise TemporaryFailure / PermanentFailure."""
-        ...
 
 
 class DeliveryError(RectifyError):

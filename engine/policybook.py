@@ -7,22 +7,15 @@ older ones on demand from the rule texts the store kept for them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 import structlog
 
 from engine.errors import ConfigError
 from engine.policy import Policy
+from engine.ports import Builder, Saver, SourceLoader
+
+__all__ = ["Builder", "PolicyBook", "Saver", "SourceLoader"]
 
 log = structlog.get_logger("rectify.policy")
-
-# (version) -> (loaded_at, {file name: text}) as stored, or None if never stored.
-SourceLoader = Callable[[str], "tuple[datetime, dict[str, str]] | None"]
-# Builds a Policy from stored sources (validation included).
-Builder = Callable[[datetime, dict[str, str]], Policy]
-# Records a version and its sources so that later processes can rebuild it.
-Saver = Callable[[Policy], None]
 
 
 class PolicyBook:

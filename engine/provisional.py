@@ -23,10 +23,9 @@ a person firing an event) can neither be overwritten nor make the mail go out tw
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -37,6 +36,7 @@ from engine.errors import StoreError
 from engine.model import Item, LedgerEntry
 from engine.notices import DeadlineChange, provisional_note, unknown_years, years_text
 from engine.policy import Policy
+from engine.ports import ChangeRender, Rewriter  # Rewriter re-exported for older imports
 from engine.recipients import resolve
 from engine.scheduler import Composed
 from engine.service import BASIS_FIELDS, SYSTEM_ACTOR, Engine, _basis_changes, retrying
@@ -60,16 +60,7 @@ class Rewrite:
     messages: tuple[Composed, ...] = ()
 
 
-class Rewriter(Protocol):
-    def rewrite(self, item_id: int, decide: Callable[[Item], Rewrite | None]) -> Item | None:
-        """In one write transaction holding the item: read it, let `decide` return its new
-        version, ledger entry and messages, and write them all; nothing when `decide`
-        returns None. Returns the item as written (or None); ConcurrentUpdate when
-        another writer changed it meanwhile."""
-        ...
-
-
-Render = Callable[[DeadlineChange], Any]  # → an object with subject, text, html
+Render = ChangeRender
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 
@@ -40,6 +40,7 @@ from engine.model import Item
 from engine.notices import Digest, Notice, provisional_note, unknown_years
 from engine.obligations import current_reports
 from engine.plan import Step
+from engine.ports import DigestRender, Outbox  # Outbox re-exported for older imports
 from engine.recipients import Addressee, resolve
 from engine.service import Engine
 
@@ -123,34 +124,6 @@ class Outgoing:
         return f"notice-{self.id}"
 
 
-class Outbox(Protocol):
-    def schedule_due(self, at: datetime, limit: int, decide: Callable[[Item], Decision]) -> tuple[int, int]:
-        """Claim up to `limit` items with next_action_at <= at, write each decision in the
-        same transaction; returns (items claimed, notifications newly queued)."""
-        ...
-
-    def compose(self, at: datetime, limit: int,
-                build: Callable[[list[Pending]], list[Composed]]) -> tuple[int, int]:
-        """Turn up to `limit` pending notifications into messages; returns (notifications
-        taken, messages written)."""
-        ...
-
-    def claim_messages(self, at: datetime, limit: int, lease_until: datetime) -> list[Outgoing]:
-        ...
-
-    def mark_sent(self, message_id: int, at: datetime) -> None: ...
-
-    def mark_retry(self, message_id: int, attempts: int, next_at: datetime, error: str) -> None: ...
-
-    def mark_dead(self, message_id: int, attempts: int, error: str) -> None: ...
-
-    def release(self, message_ids: list[int], at: datetime) -> None: ...
-
-    def add_message(self, message: Composed, at: datetime) -> int: ...
-
-    def previous_tick(self) -> datetime | None: ...
-
-
 @dataclass
 class TickReport:
     at: datetime
@@ -172,7 +145,7 @@ class TickReport:
                 "dead": self.dead, "site_wide": self.site_wide, "seconds": round(self.seconds, 3)}
 
 
-Render = Callable[[Digest], Any]  # → an object with subject, text, html
+Render = DigestRender
 
 
 class Scheduler:

@@ -1,4 +1,6 @@
-"""The store's promises, on SQLite and PostgreSQL: complete, chained, append-only, no lost update."""
+"""The store's promises through a whole application, on SQLite and PostgreSQL: complete,
+chained, append-only, no lost update. The store's own contract, method by method and on
+every backend, is tests/contract/."""
 
 from __future__ import annotations
 
@@ -12,10 +14,9 @@ import pytest
 from sqlalchemy import text
 
 from adapters.wiring import App, open_app
-from engine.errors import ConcurrentUpdate, NotFound, Refused, StoreError
+from engine.errors import NotFound, Refused, StoreError
 from engine.model import LedgerEntry, verify_chain
 from engine.service import Report
-from engine.store import Query
 
 
 def _assigned(app: App) -> int:
@@ -69,20 +70,6 @@ def test_the_database_refuses_to_rewrite_the_ledger(app: App) -> None:
     assert len(app.store.history(i)) == 2
 
 
-def test_a_stale_version_is_refused_and_writes_nothing(app: App) -> None:
-    i = _assigned(app)
-    stale = app.store.get(i)
-    app.engine.fire(i, "start", "张海峰")
-    draft = stale.copy()
-    draft.state = "rectifying"
-    from engine.model import LedgerEntry
-
-    with pytest.raises(ConcurrentUpdate):
-        app.store.update(draft, stale.version, LedgerEntry(i, 0, "start", "assigned", "rectifying",
-                                                           "张海峰", app.engine.clock.now()))
-    assert len(app.store.history(i)) == 3
-
-
 def test_unknown_item_is_not_found(app: App) -> None:
     with pytest.raises(NotFound, match="12345"):
         app.engine.fire(12345, "start", "张海峰")
@@ -131,43 +118,3 @@ def test_two_processes_firing_on_one_item_lose_no_update(app: App, site: Path) -
         assert entry.from_state == prev.to_state
     assert verify_chain(history) is None
     assert app.store.get(i).version == len(history)
-
-
-def test_an_origin_is_taken_once(app: App) -> None:
-    """Two writers creating the same obligation period: the database keeps one."""
-    from engine.errors import AlreadyExists
-
-    first = Report(title="一季度报送", kind="task", unit="总务处", origin="obligation:q:2021-03-31:总务处")
-    app.engine.report(first)
-    with pytest.raises(AlreadyExists):
-        app.engine.report(first)
-    assert app.store.origins(["obligation:q:2021-03-31:总务处", "other"]) == {"obligation:q:2021-03-31:总务处"}
-    assert len(app.store.query(Query())) == 1
-
-
-def test_a_batch_names_only_the_origins_already_taken(app: App) -> None:
-    """An import racing another writer is told which rows were taken; an integrity error
-    for another reason keeps the database's message instead of claiming a duplicate."""
-    from engine.errors import AlreadyExists
-
-    app.engine.report(Report(title="已有", kind="task", unit="总务处", origin="list:1"))
-    rows = [app.engine.prepare(Report(title=f"第{n}行", kind="task", unit="总务处", origin=f"list:{n}"))
-            for n in range(1, 4)]
-    with pytest.raises(AlreadyExists) as err:
-        app.store.add_batch(rows[1:] + rows[:1], [])
-    assert err.value.origin == "list:1"
-    broken = app.engine.prepare(Report(title="缺类型", kind="task", unit="总务处", origin="list:9"))
-    broken[0].workflow = None  # type: ignore[assignment]
-    with pytest.raises(StoreError) as err2:
-        app.store.add_batch([broken], [])
-    assert not isinstance(err2.value, AlreadyExists) and "workflow" in str(err2.value)
-    assert [i.origin for i in app.store.query(Query())] == ["list:1"]  # nothing else written
-
-
-def test_histories_reads_many_ledgers_at_once(app: App) -> None:
-    """The batch read returns each item's ledger in order, the same as one by one."""
-    a, b = _assigned(app), _assigned(app)
-    app.engine.fire(b, "start", "张海峰")
-    both = app.store.histories([a, b, 999])
-    assert both[a] == app.store.history(a) and both[b] == app.store.history(b)
-    assert [e.seq for e in both[b]] == [1, 2, 3] and both[999] == []

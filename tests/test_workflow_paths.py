@@ -1,12 +1,39 @@
-"""Every path through the shipped workflows, on SQLite and PostgreSQL."""
+"""Every path through the shipped workflows, on the in-memory store (the SQL stores keep
+the same promises: tests/contract/)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
-from adapters.wiring import App
+from adapters.memory import MemoryStore
+from adapters.sitesetup import create_site
+from adapters.wiring import App, open_app
+from engine.clock import FakeClock
 from engine.errors import Refused
 from engine.service import Report
+from tests.conftest import audit_findings
+
+
+@pytest.fixture(scope="module")
+def memory_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A site's files, read only: the items live in memory."""
+    directory = tmp_path_factory.mktemp("paths") / "site"
+    create_site(directory)
+    return directory
+
+
+@pytest.fixture
+def app(memory_site: Path, clock: FakeClock) -> Iterator[App]:
+    """The application over a fresh MemoryStore; its ledgers must audit clean afterwards."""
+    application = open_app(memory_site, clock, store=MemoryStore())
+    yield application
+    try:
+        assert audit_findings(application) == []
+    finally:
+        application.close()
 
 VERIFY = {"measures": "更换灭火器", "evidence": "更换后照片"}
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from adapters.cli.base import Context, cli, handle_errors
 from engine.audit import Anchor, AnchorError, Finding, against_anchor, check_item, parse_anchor
+from engine.model import Item
+
+if TYPE_CHECKING:
+    from adapters.wiring import App
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -44,7 +48,13 @@ def audit(ctx: Context, item_id: int | None, export_to: str | None, against: str
     click.echo(summary)
 
 
-def _check_all(app: Any, item_id: int | None, anchor: Anchor | None) -> tuple[list[Finding], dict[int, tuple[int, str]], int]:
+def _stored_id(item: Item) -> int:
+    """The id of an item read from the store, which always has one."""
+    assert item.id is not None
+    return item.id
+
+
+def _check_all(app: App, item_id: int | None, anchor: Anchor | None) -> tuple[list[Finding], dict[int, tuple[int, str]], int]:
     store = app.store
     basis_from = int(store.meta("ledger_basis_from") or 1)
     findings: list[Finding] = []
@@ -53,16 +63,17 @@ def _check_all(app: Any, item_id: int | None, anchor: Anchor | None) -> tuple[li
     batches = [[(store.get(item_id), store.history(item_id))]] if item_id else store.chains()
     for batch in batches:
         for item, entries in batch:
+            number = _stored_id(item)
             if item_id is None:
                 findings += [Finding(missing, None, "编号缺失：该事项连同其台账记录被删除")
-                             for missing in range(expected, item.id)]
-                expected = item.id + 1
-            findings += check_item(item, entries, basis=item.id >= basis_from)
-            heads[item.id] = (item.ledger_seq, item.ledger_head)
+                             for missing in range(expected, number)]
+                expected = number + 1
+            findings += check_item(item, entries, basis=number >= basis_from)
+            heads[number] = (item.ledger_seq, item.ledger_head)
         if anchor is not None:
-            items = {i.id: i for i, _ in batch}
+            items = {_stored_id(i): i for i, _ in batch}
             part = Anchor(anchor.taken_at, {k: v for k, v in anchor.heads.items() if k in items})
-            findings += against_anchor(part, items, {i.id: e for i, e in batch})
+            findings += against_anchor(part, items, {_stored_id(i): e for i, e in batch})
     if item_id is None:
         findings += [Finding(i, None, "台账中有该事项的记录，事项本身却已不存在：事项被删除")
                      for i in store.ledger_orphans()]

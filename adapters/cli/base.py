@@ -8,12 +8,15 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import structlog
 
 from engine.errors import FileAccess, RectifyError
+
+if TYPE_CHECKING:
+    from adapters.wiring import App
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = structlog.get_logger("rectify.cli")
@@ -25,10 +28,10 @@ class Context:
     def __init__(self, site_dir: Path, explicit: bool = True) -> None:
         self.site_dir = site_dir
         self.explicit = explicit  # named by --site or RECTIFY_SITE, not just the current directory
-        self._app: Any = None
+        self._app: App | None = None
 
     @property
-    def app(self) -> Any:
+    def app(self) -> App:
         if self._app is None:
             from adapters.wiring import open_app
 

@@ -133,7 +133,7 @@ def simulate(ctx: Context, start: str, end: str, rules_dir: Path | None, as_json
     if t1 <= t0:
         raise click.BadParameter("--to 应晚于 --from", param_hint="--to")
     rules = load_policy(app.config, rules_dir).rules if rules_dir else app.policy.rules
-    rows = []
+    rows: list[dict[str, Any]] = []
     found = app.store.query(Query())
     for item, plan in zip(found, app.plans_for(found, rules), strict=True):
         for step in plan.steps(t0, t1):

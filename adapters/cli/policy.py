@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
@@ -13,6 +13,9 @@ from adapters.cli.render import console, instant
 from engine.access import require_office
 from engine.migration import PlanChange, compare, in_flight
 from engine.store import Query
+
+if TYPE_CHECKING:
+    from adapters.wiring import App
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -42,7 +45,7 @@ def versions(ctx: Context, as_json: bool) -> None:
         click.echo(f"  {r['version']}  首次使用 {r['loaded_at']}  约束事项 {r['items']} 项{mark}")
 
 
-def _changes(app: Any, now: datetime) -> list[PlanChange]:
+def _changes(app: App, now: datetime) -> list[PlanChange]:
     new_policy = app.policy.rules
     found = in_flight(app.store.query(Query()), new_policy.version, app.engine.final_states)
     return [compare(i, app.engine.plan(i), app.engine.plan(i, new_policy), now) for i in found]

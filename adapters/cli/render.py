@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -14,6 +14,9 @@ from engine.deadline.dates import instant_in_range
 from engine.errors import OutOfRange, RectifyError
 from engine.model import FIELDS, Item, LedgerEntry
 from engine.workflow import Workflows
+
+if TYPE_CHECKING:
+    from adapters.wiring import App
 
 # Titles, notes and cells are users' text: "[/x]" or ":fire:" in one must print as typed,
 # never be read as rich markup or emoji codes.
@@ -42,7 +45,7 @@ def in_range(value: datetime, tz: tzinfo, option: str, text: str) -> datetime:
     return value
 
 
-def instant(text: str | None, app: Any, option: str = "--at") -> datetime:
+def instant(text: str | None, app: App, option: str = "--at") -> datetime:
     """An --at style option in the site's zone, or the application's now."""
     return parse_time(text, app.config.timezone, option) if text else app.engine.clock.now()
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 from rich.console import Console
@@ -26,6 +26,9 @@ from engine.ledgerview import days_overdue, ledger_row, unit_totals
 from engine.model import Item, LedgerEntry
 from engine.service import BadValue
 from engine.store import Query
+
+if TYPE_CHECKING:
+    from adapters.wiring import App
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -55,7 +58,7 @@ def _tracked(tables: list[Table], bar: Progress | None) -> list[Table]:
     return [Table(t.name, rows(t), t.total) for t in tables]
 
 
-def _reference(app: Any, campaign: str | None, reference: str | None) -> datetime | None:
+def _reference(app: App, campaign: str | None, reference: str | None) -> datetime | None:
     tz = app.config.timezone
     if reference:
         return parse_time(reference, tz, "--reference")
@@ -168,7 +171,7 @@ def export_file(ctx: Context, file: Path, state: tuple[str, ...], unit: tuple[st
     def histories() -> Iterator[tuple[Item, list[LedgerEntry]]]:
         for start in range(0, len(found), 500):
             chunk = found[start:start + 500]
-            ledgers = app.store.histories([i.id for i in chunk])
+            ledgers: dict[Any, list[LedgerEntry]] = app.store.histories([cast(int, i.id) for i in chunk])
             for item in chunk:
                 yield item, ledgers[item.id]
 

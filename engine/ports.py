@@ -1,0 +1,291 @@
+"""Every port: what the engine and the application need from the world outside them.
+
+The engine depends on these interfaces only; adapters implement them. Each store port
+has an in-memory and a SQL implementation, and both pass one contract suite
+(tests/contract/, run over memory, SQLite and PostgreSQL).
+
+    port                implementations
+    ------------------  ---------------------------------------------------------------
+    Clock               engine.clock.SystemClock, engine.clock.FakeClock (tests)
+    ItemStore           adapters.sqlstore.SqlStore, adapters.memory.MemoryStore
+      (items, their hash-chained ledgers; also a PolicyArchive)
+    PolicyArchive       adapters.sqlstore.SqlStore, adapters.memory.MemoryStore
+      (the rule texts of every policy version items were bound to; PolicyBook reaches
+      it through the SourceLoader / Builder / Saver callables below)
+    NotificationQueue   adapters.outbox.SqlOutbox
+      (steps that came due queued as notifications, composed into digests)
+    MessageOutbox       adapters.outbox.SqlOutbox
+      (messages leased for delivery, marked sent / retried / dead)
+    Outbox              adapters.outbox.SqlOutbox
+      (what one scheduler tick needs: NotificationQueue + MessageOutbox + previous_tick)
+    Heartbeats          adapters.outbox.SqlOutbox (the daemons' last ticks, queue status)
+    StageReportLog      adapters.outbox.SqlOutbox (stage reports sent, once per period)
+    Rewriter            adapters.outbox.SqlOutbox
+      (an item rewritten outside its workflow, with its messages, in one transaction)
+    SiteOutbox          adapters.outbox.SqlOutbox (all of the above that App.outbox gives)
+    Mailer              adapters.mail.SmtpMailer, adapters.mail.FileMailer
+    DigestRender        adapters.templates.Templates.digest
+    ChangeRender        adapters.templates.Templates.deadline_changed
+    LeaderLock          adapters.leader.Leadership (always leader: SQLite, tests),
+                        adapters.leader.AdvisoryLeadership (PostgreSQL advisory lock)
+    DaemonLock          adapters.leader.SqliteDaemonLock (one daemon per SQLite file)
+
+Nothing here may import an adapter; the names below are imported for type checking only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from engine.mail import OutgoingMessage
+    from engine.model import Item, LedgerEntry
+    from engine.notices import DeadlineChange, Digest
+    from engine.policy import Policy
+    from engine.provisional import Rewrite
+    from engine.scheduler import Composed, Decision, Outgoing, Pending
+
+
+# -- time --------------------------------------------------------------------------
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware."""
+        ...
+
+
+# -- items and ledger ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Query:
+    state: Sequence[str] = ()
+    unit: Sequence[str] = ()
+    category: Sequence[str] = ()
+    kind: Sequence[str] = ()
+    limit: int | None = None
+
+
+class PolicyArchive(Protocol):
+    def save_policy(self, version: str, loaded_at: datetime, sources: dict[str, str]) -> None:
+        """Keep a policy version's rule texts (once; a version is its content's hash)."""
+        ...
+
+    def policy_sources(self, version: str) -> tuple[datetime, dict[str, str]] | None:
+        """(loaded_at, {file name: text}) of a stored version, or None."""
+        ...
+
+    def policy_versions(self) -> list[tuple[str, datetime, int]]:
+        """Every stored version with when it was loaded and how many items are bound to
+        it, in order of loading."""
+        ...
+
+
+class ItemStore(PolicyArchive, Protocol):
+    def add(self, item: Item, entry: LedgerEntry) -> Item:
+        """Insert a new item and its first ledger row together; returns it with its id."""
+        ...
+
+    def origins(self, candidates: list[str]) -> set[str]:
+        """Which of these origin keys already belong to an item."""
+        ...
+
+    def get(self, item_id: int) -> Item:
+        """The item, or NotFound."""
+        ...
+
+    def get_many(self, item_ids: Sequence[int]) -> dict[int, Item]:
+        """The items that exist among these ids, by id."""
+        ...
+
+    def by_origins(self, origins: Sequence[str]) -> dict[str, Item]:
+        """The items holding these origin keys, by origin."""
+        ...
+
+    def add_batch(self, new: Sequence[tuple[Item, LedgerEntry]],
+                  changed: Sequence[tuple[Item, int, LedgerEntry]]) -> list[int]:
+        """Insert new items with their first ledger rows and write changed items (each
+        with the version it was read at and its ledger entry), all in one transaction:
+        everything or nothing. Returns the new items' ids in order. AlreadyExists when
+        an origin is taken, ConcurrentUpdate when a changed item was written meanwhile."""
+        ...
+
+    def transition(self, item_id: int, decide: Callable[[Item], tuple[Item, LedgerEntry]]) -> tuple[Item, Item]:
+        """Read the item, let `decide` return the changed item and its ledger entry, and
+        write both, all in one write transaction holding the item; returns (before, after).
+        Whatever `decide` raises rolls everything back."""
+        ...
+
+    def update(self, item: Item, expected_version: int, entry: LedgerEntry) -> Item:
+        """Write the item and append `entry` in one transaction, if nobody wrote since
+        `expected_version`; otherwise ConcurrentUpdate and nothing is written."""
+        ...
+
+    def query(self, query: Query) -> list[Item]:
+        """The items matching every given filter (any of each one's values), by id."""
+        ...
+
+    def provisional_open(self, finals: Mapping[str, Collection[str]]) -> list[int]:
+        """Ids of the items whose deadline is provisional (counted into a year with no
+        holiday arrangement yet), except those in a final state (workflow -> states)."""
+        ...
+
+    def rule_bindings_open(self, finals: Mapping[str, Collection[str]]) -> list[tuple[str, str]]:
+        """(policy version, rule) of the items not in a final state whose deadline is
+        their rule's (they have none of their own), each pair once."""
+        ...
+
+    def deadlines_open(self, finals: Mapping[str, Collection[str]], words: Sequence[str],
+                       rules: Collection[tuple[str, str]]) -> list[int]:
+        """Ids of the items not in a final state whose own deadline contains one of
+        `words`, or whose deadline is that of one of the (policy version, rule) `rules`."""
+        ...
+
+    def history(self, item_id: int) -> list[LedgerEntry]:
+        """The item's ledger rows in order."""
+        ...
+
+    def histories(self, item_ids: list[int]) -> dict[int, list[LedgerEntry]]:
+        """The ledgers of many items at once, by item id."""
+        ...
+
+    def chains(self, batch: int = 1000) -> Iterator[list[tuple[Item, list[LedgerEntry]]]]:
+        """Every item with its ledger, in order of id, `batch` items at a time."""
+        ...
+
+    def ledger_orphans(self) -> list[int]:
+        """Item ids named by ledger rows whose item is gone."""
+        ...
+
+    def states_in_use(self) -> list[tuple[str, str, int]]:
+        """(workflow, state, number of items) for every pair stored items are in."""
+        ...
+
+    def meta(self, key: str) -> str | None:
+        """A fact about the database (site_meta), or None."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+# PolicyBook's view of the archive.
+# (version) -> (loaded_at, {file name: text}) as stored, or None if never stored.
+SourceLoader = Callable[[str], "tuple[datetime, dict[str, str]] | None"]
+# Builds a Policy from stored sources (validation included).
+Builder = Callable[[datetime, dict[str, str]], "Policy"]
+# Records a version and its sources so that later processes can rebuild it.
+Saver = Callable[["Policy"], None]
+
+
+# -- notifications and messages ---------------------------------------------------------
+
+
+class NotificationQueue(Protocol):
+    def schedule_due(self, at: datetime, limit: int, decide: Callable[[Item], Decision]) -> tuple[int, int]:
+        """Claim up to `limit` items with next_action_at <= at, write each decision in the
+        same transaction; returns (items claimed, notifications newly queued)."""
+        ...
+
+    def compose(self, at: datetime, limit: int,
+                build: Callable[[list[Pending]], list[Composed]]) -> tuple[int, int]:
+        """Turn up to `limit` pending notifications into messages; returns (notifications
+        taken, messages written)."""
+        ...
+
+    def add_message(self, message: Composed, at: datetime) -> int: ...
+
+
+class MessageOutbox(Protocol):
+    def claim_messages(self, at: datetime, limit: int, lease_until: datetime) -> list[Outgoing]:
+        ...
+
+    def mark_sent(self, message_id: int, at: datetime) -> None: ...
+
+    def mark_retry(self, message_id: int, attempts: int, next_at: datetime, error: str) -> None: ...
+
+    def mark_dead(self, message_id: int, attempts: int, error: str) -> None: ...
+
+    def release(self, message_ids: list[int], at: datetime) -> None: ...
+
+
+class Outbox(NotificationQueue, MessageOutbox, Protocol):
+    """What one scheduler tick needs."""
+
+    def previous_tick(self) -> datetime | None: ...
+
+
+class Heartbeats(Protocol):
+    def previous_tick(self) -> datetime | None: ...
+
+    def record_tick(self, name: str, started_at: datetime, wall: datetime, as_of: datetime,
+                    seconds: float | None, version: str, error: str | None) -> None: ...
+
+    def status(self, at: datetime) -> dict[str, Any]: ...
+
+
+class StageReportLog(Protocol):
+    def add_stage_report(self, name: str, period: str, at: datetime, recipients: list[str],
+                         composed: list[Composed]) -> bool:
+        """Record the report as sent for its period and queue its messages, in one
+        transaction; False (and nothing queued) when it was recorded already."""
+        ...
+
+    def stage_report_sent(self, name: str, period: str) -> datetime | None: ...
+
+
+class Rewriter(Protocol):
+    def rewrite(self, item_id: int, decide: Callable[[Item], Rewrite | None]) -> Item | None:
+        """In one write transaction holding the item: read it, let `decide` return its new
+        version, ledger entry and messages, and write them all; nothing when `decide`
+        returns None. Returns the item as written (or None); ConcurrentUpdate when
+        another writer changed it meanwhile."""
+        ...
+
+
+class SiteOutbox(Outbox, Heartbeats, StageReportLog, Rewriter, Protocol):
+    """Everything the application's outbox does (App.outbox)."""
+
+    def retry_dead(self, message_ids: list[int] | None, at: datetime) -> int: ...
+
+    def list_messages(self, statuses: tuple[str, ...], limit: int = 200) -> list[Any]: ...
+
+
+# -- mail ------------------------------------------------------------------------------
+
+
+class Mailer(Protocol):
+    def send(self, message: OutgoingMessage) -> None:
+        """Hand the message over, or raise TemporaryFailure / PermanentFailure."""
+        ...
+
+
+DigestRender = Callable[["Digest"], Any]  # → an object with subject, text, html
+ChangeRender = Callable[["DeadlineChange"], Any]  # → an object with subject, text, html
+
+
+# -- locks -----------------------------------------------------------------------------
+
+
+class LeaderLock(Protocol):
+    """Who may do the once-per-site work now."""
+
+    def held(self) -> bool:
+        """True when this process holds the site's lock now; never raises."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class DaemonLock(Protocol):
+    """At most one daemon per database, where the database needs that."""
+
+    def acquire(self) -> None:
+        """Take the lock or raise AlreadyRunning naming the holder."""
+        ...
+
+    def release(self) -> None: ...
