@@ -89,22 +89,9 @@ class Reader:
             if only_sheet is not None and table.name != only_sheet:
                 continue
             sheets_seen += 1
-            rows = iter(table.rows)
-            head = []
-            for pair in rows:
-                head.append(pair)
-                if len(head) >= HEADER_SCAN:
-                    break
-            header, why = find_header(head, self.kind)
+            header, body = self._header(table, only_sheet, skipped)
             if header is None:
-                if only_sheet is not None:
-                    self.problem(table.name, None, None, why)
-                else:
-                    skipped.append((table.name, why))
                 continue
-            if header.unused:
-                self.warnings.append(f"工作表“{table.name}”中这些列不导入：{'、'.join(header.unused)}")
-            body = _chain((p for p in head if p[0] > header.row), rows)
             read_rows = self._task_rows if header.kind == "task" else self._hazard_rows
             for plan in read_rows(table.name, header, body):
                 taken = seen.get(plan.key)
@@ -124,6 +111,27 @@ class Reader:
             self.warnings += [f"工作表“{name}”不是任务清单或隐患清单，已跳过" for name, _ in skipped]
         if self.stripped > MAX_PROBLEMS:
             self.warnings.append(f"另有 {self.stripped - MAX_PROBLEMS} 个单元格删除了不可见的控制字符（只列出前 {MAX_PROBLEMS} 个）")
+
+    def _header(self, table: Table, only_sheet: str | None, skipped: list[tuple[str, str]]
+                ) -> tuple[Header | None, Iterator[tuple[int, Sequence[Any]]]]:
+        """The sheet's header and the rows below it; (None, …) for a sheet without one,
+        reported (the sheet asked for) or added to `skipped` with the reason."""
+        rows = iter(table.rows)
+        head = []
+        for pair in rows:
+            head.append(pair)
+            if len(head) >= HEADER_SCAN:
+                break
+        header, why = find_header(head, self.kind)
+        if header is None:
+            if only_sheet is not None:
+                self.problem(table.name, None, None, why)
+            else:
+                skipped.append((table.name, why))
+            return None, rows
+        if header.unused:
+            self.warnings.append(f"工作表“{table.name}”中这些列不导入：{'、'.join(header.unused)}")
+        return header, _chain((p for p in head if p[0] > header.row), rows)
 
     def _count_row(self, sheet: str, number: int) -> bool:
         self.rows_read += 1
