@@ -1,8 +1,9 @@
-"""Time comes from a Clock so that tests move time instead of sleeping."""
+"""Time comes from a Clock so that tests move time instead of sleeping; the wall clock
+(SystemClock) is an adapter, adapters/clock.py."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 
@@ -10,11 +11,6 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """The current instant, timezone-aware."""
         ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 class FakeClock:

@@ -18,7 +18,7 @@ import click
 
 from adapters.cli.base import Context, cli, echo_json, fail, handle_errors
 from adapters.cli.render import parse_time
-from engine.clock import SystemClock
+from adapters.sitefiles import load_config
 from engine.deadline.model import SHANGHAI
 from engine.errors import FileAccess, RectifyError
 from engine.sitecalendar import (
@@ -250,7 +250,7 @@ def calendar_check(ctx: Context, at: str | None, as_json: bool) -> None:
     有警告时退出码为 1。"""
     config, cal = ctx.site_calendar()
     zone = config.timezone if config else SHANGHAI
-    today = (parse_time(at, zone, "--at") if at else SystemClock().now()).astimezone(zone).date()
+    today = (parse_time(at, zone, "--at") if at else ctx.clock.now()).astimezone(zone).date()
     notes, warnings = calendar_findings(cal, today, has_site=config is not None)
     if as_json:
         echo_json({"at": today.isoformat(), "years": {str(y): cal.arrangement(y).value
@@ -338,9 +338,8 @@ def _term_findings(cal: SiteCalendar, today: date, campus: str | None) -> tuple[
 def calendar_init(ctx: Context) -> None:
     """为已有站点写入带说明的 calendar.yaml（示例学期为虚构，请改为本校校历）。"""
     from adapters.sitesetup import write_calendar
-    from engine import site as site_mod
 
-    config = site_mod.load(ctx.site_dir)
+    config = load_config(ctx.site_dir)
     try:
         path = write_calendar(config.root)
     except OSError as exc:
