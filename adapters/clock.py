@@ -8,4 +8,4 @@ from datetime import UTC, datetime
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(UTC)  # noqa: TID251 - the one wall-clock read
+        return datetime.now(UTC)  # the one wall-clock read
