@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from adapters.sitefiles import load_config, load_workflow
+from engine import site as site_mod
 from engine import workflow
 from engine.errors import ConfigError
 from tests.conftest import Cli
@@ -130,3 +131,16 @@ def test_every_mail_and_scheduler_setting_can_come_from_the_environment(
     monkeypatch.setenv("RECTIFY_TICK_SECONDS", "soon")
     with pytest.raises(ConfigError, match="RECTIFY_TICK_SECONDS"):
         load_config(tmp_path / "s")
+
+
+def test_the_engine_builds_the_config_from_text_and_the_overrides_it_is_given(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """engine.site reads no environment: the overrides are a mapping the adapter passes."""
+    monkeypatch.setenv("RECTIFY_SMTP_HOST", "from-the-environment")
+    text = 'site_name: "测试学校"\nmail:\n  host: "smtp.example.org"\n'
+    root = Path("/srv/site")
+    assert site_mod.parse(root, text, "rectify.yaml").mail.host == "smtp.example.org"
+    given = site_mod.parse(root, text, "rectify.yaml", {"RECTIFY_SMTP_HOST": "relay", "RECTIFY_SMTP_PORT": ""})
+    assert (given.mail.host, given.mail.port) == ("relay", 25)
+    with pytest.raises(ConfigError, match="RECTIFY_ADMIN_EMAIL"):
+        site_mod.parse(root, text, "rectify.yaml", {"RECTIFY_ADMIN_EMAIL": "not an address"})
