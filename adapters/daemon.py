@@ -30,8 +30,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from adapters.alerts import admin_alert
 from adapters.leader import SqliteDaemonLock, leadership_for, sqlite_path
 from adapters.outbox import daemon_name
+from adapters.sitefiles import load_site_files
 from adapters.templates import Templates
-from adapters.wiring import App, SiteFiles, load_policy, open_app
+from adapters.wiring import App, SiteFiles, open_app
 from engine.clock import Clock
 from engine.errors import AlreadyRunning, ConfigError, Problem
 from engine.provisional import RecountReport
@@ -100,7 +101,7 @@ class Daemon:
         with self._lock:
             old = self.version
             try:
-                files = load_policy(self.app.config, clock=self.clock)
+                files = load_site_files(self.app.config, clock=self.clock)
                 self._check_against_database(files)
                 Templates(self.app.config.templates_dir).check()
             except ConfigError as exc:
@@ -232,7 +233,7 @@ class Daemon:
         database = sqlite_path(self.app.database)
         if database is None or self._database_lock is not None:
             return
-        lock = SqliteDaemonLock(database)
+        lock = SqliteDaemonLock(database, self.clock)
         try:
             lock.acquire()
         except AlreadyRunning:
@@ -258,7 +259,7 @@ class Daemon:
         seconds = self.app.config.scheduler.tick_seconds
         jobs = BackgroundScheduler(timezone=tz)
         jobs.add_job(self.tick, IntervalTrigger(seconds=seconds, timezone=tz), id="tick",
-                     next_run_time=datetime.now(tz), coalesce=True, max_instances=1, misfire_grace_time=None)
+                     next_run_time=self.clock.now().astimezone(tz), coalesce=True, max_instances=1, misfire_grace_time=None)
         watcher = threading.Thread(target=self._watch, name="rectify-watch", daemon=True)
         log.info("daemon_started", name=self.name, version=self.version, tick_seconds=seconds,
                  database=self.app.database.url.render_as_string(hide_password=True),

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 
+from adapters.gcpause import gc_paused
 from adapters.sheets import open_tables
 from engine.clock import FakeClock
 from engine.importing import Importer
@@ -90,9 +91,10 @@ def import_task_list(app: App, path: Path) -> int:
     reader = importer.reader(str(path), kind="task", reference=ref, max_rows=1000,
                              sources={"task": campaign.name if campaign else path.stem, "hazard": path.stem})
     actor = app.policy.org.unit(app.policy.org.safety_office).head
-    with open_tables(path) as tables:
+    with gc_paused(), open_tables(path) as tables:
         plan = importer.plan(reader, reader.rows(tables), actor)
-    return importer.apply(plan).count("new")
+    with gc_paused():
+        return importer.apply(plan).count("new")
 
 
 def populate(app: App) -> int:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import fcntl
 import os
 import socket
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,6 +33,8 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
+from adapters.clock import SystemClock
+from engine.clock import Clock
 from engine.errors import AlreadyRunning
 
 log = structlog.get_logger("rectify.leader")
@@ -99,8 +100,9 @@ class AdvisoryLeadership(Leadership):
 class SqliteDaemonLock:
     """The one-daemon-per-SQLite-database rule: an exclusive flock on `<db>.daemon.lock`."""
 
-    def __init__(self, database: Path) -> None:
+    def __init__(self, database: Path, clock: Clock | None = None) -> None:
         self.path = database.with_name(database.name + ".daemon.lock")
+        self._clock = clock or SystemClock()
         self._file: IO[str] | None = None
 
     def acquire(self) -> None:
@@ -118,7 +120,7 @@ class SqliteDaemonLock:
                 f"锁文件：{self.path}") from None
         handle.seek(0)
         handle.truncate()
-        started = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+        started = self._clock.now().astimezone().isoformat(timespec="seconds")
         handle.write(f"{socket.gethostname()} 进程 {os.getpid()}，{started} 启动\n")
         handle.flush()
         self._file = handle

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import structlog
 
-from engine.clock import Clock, SystemClock
+from adapters.clock import SystemClock
+from engine.clock import Clock
 from engine.errors import ConfigError
 from engine.mail import (
     DeliveryError,

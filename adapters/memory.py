@@ -15,9 +15,10 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import NoReturn
 
+from adapters.clock import SystemClock
 from engine.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
 from engine.model import COLUMNS, Item, LedgerEntry
-from engine.ports import Query
+from engine.ports import Clock, Query
 
 # The columns the items table declares NOT NULL (adapters.schema) that an Item can hold
 # None in: a write leaving one empty fails as the database's would.
@@ -60,7 +61,8 @@ class _Taken(Exception):
 class MemoryStore:
     """Items, ledgers, policies and site facts in this process's memory."""
 
-    def __init__(self, meta: Mapping[str, str] | None = None) -> None:
+    def __init__(self, meta: Mapping[str, str] | None = None, clock: Clock | None = None) -> None:
+        self._clock = clock or SystemClock()
         self._lock = threading.RLock()
         self._items: dict[int, Item] = {}
         self._ledgers: dict[int, list[LedgerEntry]] = {}
@@ -130,7 +132,7 @@ class MemoryStore:
         raise AlreadyExists(shown if len(shown) <= 200 else shown[:200] + f"…（共 {len(taken)} 项）")
 
     def add(self, item: Item, entry: LedgerEntry) -> Item:
-        now = datetime.now(UTC)
+        now = self._clock.now().astimezone(UTC)
         with self._lock:
             staged: dict[int, Item] = {}
             ledgers: dict[int, list[LedgerEntry]] = {}
@@ -146,7 +148,7 @@ class MemoryStore:
 
     def add_batch(self, new: Sequence[tuple[Item, LedgerEntry]],
                   changed: Sequence[tuple[Item, int, LedgerEntry]]) -> list[int]:
-        now = datetime.now(UTC)
+        now = self._clock.now().astimezone(UTC)
         with self._lock:
             staged: dict[int, Item] = {}
             ledgers: dict[int, list[LedgerEntry]] = {}
@@ -179,7 +181,7 @@ class MemoryStore:
                 raise NotFound("事项", item_id)
             before = _copy(current)
             after, entry = decide(before)
-            stored, sealed = self._written(current, after, before.version, entry, datetime.now(UTC))
+            stored, sealed = self._written(current, after, before.version, entry, self._clock.now().astimezone(UTC))
             self._commit_write(stored, sealed)
         return before, after
 
@@ -193,7 +195,7 @@ class MemoryStore:
             if change is None:
                 return None
             after, entry = change
-            self._commit_write(*self._written(current, after, current.version, entry, datetime.now(UTC)))
+            self._commit_write(*self._written(current, after, current.version, entry, self._clock.now().astimezone(UTC)))
         return after
 
     def update(self, item: Item, expected_version: int, entry: LedgerEntry) -> Item:
@@ -202,7 +204,7 @@ class MemoryStore:
             if current is None:
                 raise NotFound("事项", item.id)
             item.ledger_seq, item.ledger_head = current.ledger_seq, current.ledger_head
-            self._commit_write(*self._written(current, item, expected_version, entry, datetime.now(UTC)))
+            self._commit_write(*self._written(current, item, expected_version, entry, self._clock.now().astimezone(UTC)))
         return item
 
     # -- reads -----------------------------------------------------------------------

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from adapters import database
 from adapters.resources import shipped, site_file
+from adapters.sitefiles import load_config
 from engine import site as site_mod
 from engine.errors import ConfigError, FileAccess
 from engine.site import SiteConfig
@@ -63,7 +64,7 @@ def _create_site(directory: Path, database_url: str | None) -> SiteConfig:
     # until the site puts a file of the same name here (`rectify templates copy NAME`).
     (directory / "templates").mkdir(exist_ok=True)
     (directory / "templates" / "README.md").write_text(TEMPLATES_README, encoding="utf-8")
-    config = site_mod.load(directory.resolve())
+    config = load_config(directory.resolve())
     engine = database.open_engine(config.database_url, must_exist=False)
     try:
         database.upgrade(engine)

@@ -26,7 +26,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from adapters import database
+from adapters.clock import SystemClock
 from adapters.schema import items, ledger, policies, site_meta
+from engine.clock import Clock
 from engine.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
 from engine.model import COLUMNS, PLAN_COLUMNS, Item, LedgerEntry, plan_changes
 from engine.store import Query
@@ -170,8 +172,9 @@ class _Translated:
 class SqlStore:
     """Items and ledger on one SQLAlchemy Engine. Writes take the database's write lock first."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
         self.engine = engine
+        self._clock = clock or SystemClock()
         self._writer = engine.execution_options(**{database.WRITE: True})
 
     def write(self) -> _Translated:
@@ -195,7 +198,7 @@ class SqlStore:
             raise
 
     def _add(self, item: Item, entry: LedgerEntry) -> Item:
-        now = datetime.now(UTC)
+        now = self._clock.now().astimezone(UTC)
         with self.write() as conn:
             [new_id] = _reserve_ids(conn, 1)
             sealed = entry.sealed(new_id, 1, "")
@@ -230,7 +233,7 @@ class SqlStore:
 
     def add_batch(self, new: Sequence[tuple[Item, LedgerEntry]],
                   changed: Sequence[tuple[Item, int, LedgerEntry]]) -> list[int]:
-        now = datetime.now(UTC)
+        now = self._clock.now().astimezone(UTC)
         ids: list[int] = []
         try:
             with self.write() as conn:
@@ -328,7 +331,7 @@ class SqlStore:
         if item.id is None:
             raise ValueError("cannot write an item that was never stored")
         sealed = entry.sealed(item.id, item.ledger_seq + 1, item.ledger_head)
-        now = datetime.now(UTC)
+        now = self._clock.now().astimezone(UTC)
         changed = frozenset(_ALWAYS) | {c for c in COLUMNS if c in entry.changes} | plan_columns
         values = {c: getattr(item, c) for c in changed
                   if c in COLUMNS or c in plan_columns or c in ("state", "fields")}

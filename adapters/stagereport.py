@@ -42,7 +42,7 @@ from engine.reports import (
     Period,
     StageReport,
     compile_report,
-    last_ended,
+    owed_reports,
     report_recipients,
 )
 from engine.scheduler import Composed
@@ -350,14 +350,9 @@ def periodic(app: App, templates: Templates) -> Callable[[datetime], int]:
     failing: dict[tuple[str, str], bool] = {}
 
     def run(at: datetime) -> int:
-        policy = app.engine.policies.current
-        today = at.astimezone(app.config.timezone).date()
         queued = 0
         owed: set[tuple[str, str]] = set()
-        for spec in policy.reports:
-            period = last_ended(spec, policy, today)
-            if period is None:
-                continue
+        for spec, period in owed_reports(app.engine.policies.current, at, app.config.timezone):
             key = (spec.name, period.key)
             owed.add(key)
             try:

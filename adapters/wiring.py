@@ -9,76 +9,27 @@ from pathlib import Path
 from sqlalchemy import Engine as SqlEngine
 
 from adapters import database, stagereport
+from adapters.clock import SystemClock
 from adapters.mail import mailer_for
 from adapters.outbox import SqlOutbox
+from adapters.sitefiles import SiteFiles, load_config, load_site_files
 from adapters.sqlstore import SqlStore
 from adapters.templates import Rendered, Templates
-from engine import org as org_mod
 from engine import plan as plan_mod
-from engine import site as site_mod
-from engine import sitecalendar
-from engine import workflow as workflow_mod
-from engine.clock import Clock, SystemClock
-from engine.errors import ConfigError, Problem
+from engine.clock import Clock
+from engine.errors import ConfigError
 from engine.mail import Mailer
 from engine.model import Item
 from engine.notices import DeadlineChange
-from engine.org import Org
 from engine.plan import Plan
-from engine.policy import Policy, unit_problems
+from engine.policy import Policy
 from engine.policybook import PolicyBook
 from engine.ports import ItemStore, SiteOutbox
 from engine.provisional import Recount
 from engine.scheduler import Scheduler
 from engine.service import Engine
 from engine.site import SiteConfig
-from engine.sitecalendar import SiteCalendar
 from engine.workcal import WorkCalendar
-from engine.workflow import Workflows
-
-
-@dataclass
-class SiteFiles:
-    """Everything a site's files define, loaded and cross-checked together."""
-
-    org: Org
-    workflows: Workflows
-    rules: Policy
-    calendar: SiteCalendar
-
-
-def load_policy(config: SiteConfig, rules_dir: Path | None = None, clock: Clock | None = None) -> SiteFiles:
-    """org.yaml, calendar.yaml, workflows/ and rules/, with every problem in any file
-    reported at once."""
-    problems: list[Problem] = []
-    org = workflows = rules = calendar = None
-    try:
-        org = org_mod.load(config.org_file)
-    except ConfigError as exc:
-        problems += exc.problems
-    try:
-        calendar = sitecalendar.load(config.calendar_file)
-    except ConfigError as exc:
-        problems += exc.problems
-    try:
-        workflows = workflow_mod.load_dir(config.workflows_dir)
-    except ConfigError as exc:
-        problems += exc.problems
-    states = sorted({s for wf in (workflows or {}).values() for s in wf.states})
-    try:
-        # Term words ("开学前", "每学期") are checked against the site's terms; with a
-        # broken calendar.yaml (already reported) they are taken as written.
-        rules = plan_mod.load_policy(rules_dir or config.rules_dir, (clock or SystemClock()).now(), states,
-                                     calendar.workcal if calendar is not None else None)
-    except ConfigError as exc:
-        problems += exc.problems
-    if org is not None and rules is not None:
-        problems += unit_problems(rules, org.unit_names())
-    if org is not None and calendar is not None:
-        problems += org.campus_problems(str(config.org_file), calendar.campuses)
-    if problems or org is None or workflows is None or rules is None or calendar is None:
-        raise ConfigError(problems)
-    return SiteFiles(org, workflows, rules, calendar)
 
 
 @dataclass
@@ -151,13 +102,14 @@ def policy_book(current: Policy, store: ItemStore, config: SiteConfig) -> Policy
 
 def open_app(site_dir: Path, clock: Clock | None = None, store: ItemStore | None = None) -> App:
     """The site's application on its database, or on `store` (a MemoryStore in tests)."""
-    config = site_mod.load(site_dir)
-    policy = load_policy(config, clock=clock)
+    clock = clock or SystemClock()
+    config = load_config(site_dir)
+    policy = load_site_files(config, clock=clock)
     if store is None:
         sql_engine = database.open_engine(config.database_url)
         database.require_current(sql_engine)
-        store = SqlStore(sql_engine)
-    engine = Engine(store, policy.workflows, policy.org, clock or SystemClock(),
+        store = SqlStore(sql_engine, clock)
+    engine = Engine(store, policy.workflows, policy.org, clock,
                     policy_book(policy.rules, store, config), tz=config.timezone,
                     calendar=policy.calendar.workcal, campus_calendar=policy.calendar.calendar_for)
     return App(config, policy, store, engine)

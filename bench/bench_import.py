@@ -52,6 +52,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from adapters.cli.sheets import _reference
+from adapters.gcpause import gc_paused
 from adapters.schema import items, ledger
 from adapters.sheets import open_tables
 from adapters.wiring import App, open_app
@@ -167,9 +168,10 @@ def import_file(app: App, path: Path) -> ImportPlan:
     sources = {"task": only.name if only else path.stem, "hazard": path.stem}
     importer = Importer(app.engine, org, rules)
     reader = importer.reader(str(path), kind=None, reference=ref, sources=sources, max_rows=MAX_ROWS)
-    with open_tables(path) as tables:
+    with gc_paused(), open_tables(path) as tables:
         plan = importer.plan(reader, reader.rows(tables, None), who, None)
-    importer.apply(plan)
+    with gc_paused():
+        importer.apply(plan)
     return plan
 
 

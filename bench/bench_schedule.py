@@ -94,12 +94,12 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import event, func, select
 
 from adapters.database import BUSY_TIMEOUT_MS
+from adapters.gcpause import without_gc
 from adapters.schema import items, ledger
 from adapters.sqlstore import _row_to_item
 from adapters.wiring import App, open_app
 from bench import sites
 from bench.common import Result
-from engine.importing import without_gc
 from engine.model import Item
 from engine.service import Report
 

@@ -35,12 +35,13 @@ from pathlib import Path
 from sqlalchemy import bindparam, func, insert, select, update
 
 from adapters import database, logs
+from adapters.clock import SystemClock
 from adapters.resources import shipped, site_file
 from adapters.schema import items, ledger
+from adapters.sitefiles import load_config
 from adapters.wiring import App, open_app
 from bench.common import Result, print_profile
 from engine import site as site_mod
-from engine.clock import SystemClock
 from engine.model import verify_chain
 from engine.service import Report
 
@@ -71,7 +72,7 @@ def _site() -> Iterator[Path]:
                 shutil.copyfile(site_file(name), root / name)
             for name in ("rules", "workflows", "templates"):
                 shutil.copytree(shipped(name), root / name, dirs_exist_ok=True)
-            config = site_mod.load(root.resolve())
+            config = load_config(root.resolve())
             assert config.database_url.startswith("sqlite:///"), config.database_url
             engine = database.open_engine(config.database_url, must_exist=False)
             database.upgrade(engine)

@@ -33,9 +33,9 @@ from sqlalchemy.engine import Dialect
 
 from adapters import logs
 from adapters.schema import items
+from adapters.sitefiles import load_config, load_site_files
 from adapters.sitesetup import create_site
-from adapters.wiring import App, load_policy, open_app
-from engine import site as site_mod
+from adapters.wiring import App, open_app
 from engine.clock import FakeClock
 from engine.model import Item
 from engine.plan import Plan
@@ -149,7 +149,7 @@ def make_site(directory: Path) -> Path:
     create_site(directory)
     (directory / "rules" / RULES_FILE).write_text(extra_rules(), encoding="utf-8")
     root = directory.resolve()
-    files = load_policy(site_mod.load(root))  # raises ConfigError with file:line on any problem
+    files = load_site_files(load_config(root))  # raises ConfigError with file:line on any problem
     assert len(files.rules.rules) == RULE_COUNT, len(files.rules.rules)
     return root
 

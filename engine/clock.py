@@ -1,17 +1,13 @@
-"""Time comes from a Clock so that tests move time instead of sleeping."""
+"""Time comes from a Clock so that tests move time instead of sleeping; the wall clock
+(SystemClock) is an adapter, adapters/clock.py."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from engine.ports import Clock
 
-__all__ = ["Clock", "FakeClock", "SystemClock"]
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
+__all__ = ["Clock", "FakeClock"]
 
 
 class FakeClock:

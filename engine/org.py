@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from engine import yamlfile
@@ -184,12 +183,13 @@ class Org:
         return frozenset(derived)
 
 
-def load(path: Path) -> Org:
-    data = yamlfile.load(path)
-    problems = check(data, SCHEMA, str(path))
+def parse(text: str, filename: str) -> Org:
+    """org.yaml's text: parsed, checked against the schema and built."""
+    data = yamlfile.loads(text, filename)
+    problems = check(data, SCHEMA, filename)
     if problems:
         raise ConfigError(problems)
-    return build(data, str(path))
+    return build(data, filename)
 
 
 def build(data: Any, filename: str) -> Org:

@@ -23,7 +23,7 @@ from engine.deadline.dates import FIRST_YEAR, LAST_YEAR
 from engine.deadline.school import NO_SITE
 from engine.errors import DeadlineError
 from engine.model import Item
-from engine.policy import Policy, Rule, fraction, read_sources
+from engine.policy import Policy, Rule, fraction
 from engine.policy import build as build_policy
 from engine.workcal import DEFAULT_CALENDAR, WorkCalendar
 
@@ -430,13 +430,9 @@ def validate_offset(text: str) -> datetime:
     return landed
 
 
-def load_policy(directory: Path, loaded_at: datetime, known_states: Sequence[str] = (),
-                calendar: WorkCalendar | None = None) -> Policy:
-    """The rules in `directory`; term words are checked against `calendar`'s terms when
-    given (the site's calendar.yaml), else taken as written."""
+def policy_from_sources(directory: Path, sources: dict[str, str], loaded_at: datetime,
+                        known_states: Sequence[str] = (), calendar: WorkCalendar | None = None) -> Policy:
+    """The rules from their texts (by file name in `directory`); term words are checked
+    against `calendar`'s terms when given (the site's calendar.yaml), else taken as written."""
     validate = validate_expression if calendar is None else partial(validate_expression, calendar=calendar)
-    return build_policy(directory, read_sources(directory), loaded_at, validate, validate_offset, known_states)
-
-
-def policy_from_sources(directory: Path, sources: dict[str, str], loaded_at: datetime) -> Policy:
-    return build_policy(directory, sources, loaded_at, validate_expression, validate_offset)
+    return build_policy(directory, sources, loaded_at, validate, validate_offset, known_states)

@@ -338,28 +338,6 @@ def version_of(sources: dict[str, str]) -> str:
     return digest[:12]
 
 
-def read_sources(directory: Path) -> dict[str, str]:
-    """The text of every rule file, by file name; refuses a directory with none."""
-    files = sorted(directory.glob("*.yaml"))
-    if not files:
-        raise ConfigError.single(str(directory), None, "规则目录中没有规则文件（*.yaml）")
-    sources: dict[str, str] = {}
-    problems: list[Problem] = []
-    for path in files:
-        try:
-            sources[path.name] = yamlfile.read_text(path)
-        except ConfigError as exc:
-            problems += exc.problems
-        except UnicodeDecodeError as exc:
-            line = exc.object[: exc.start].count(b"\n") + 1
-            problems.append(Problem(str(path), line, f"文件不是 UTF-8 编码的文本（第 {exc.start + 1} 个字节无法识别）"))
-        except OSError as exc:
-            problems.append(Problem(str(path), None, f"无法读取：{exc.strerror or exc}"))
-    if problems:
-        raise ConfigError(problems)
-    return sources
-
-
 def _strings(value: Any) -> frozenset[str]:
     return frozenset([value] if isinstance(value, str) else value)
 
@@ -612,10 +590,6 @@ def build(directory: Path, sources: dict[str, str], loaded_at: datetime,
 def schema_document() -> dict[str, Any]:
     """The JSON Schema shipped as rules/rule.schema.json, for editors to complete and check."""
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "rectify 规则文件", **SCHEMA}
-
-
-if __name__ == "__main__":  # python -m engine.policy > rules/rule.schema.json
-    print(json.dumps(schema_document(), ensure_ascii=False, indent=2))
 
 
 def check_category(policy: Policy, kind: str, category: str) -> None:

@@ -287,6 +287,18 @@ def last_ended(spec: StageReportSpec, policy: Policy, today: date) -> Period | N
     return period
 
 
+def owed_reports(policy: Policy, at: datetime, tz: ZoneInfo) -> list[tuple[StageReportSpec, Period]]:
+    """Each report of the rules owed at `at` (read in `tz`), with the period it is owed
+    for: the one that ended most recently, when within its campaign and phases."""
+    today = at.astimezone(tz).date()
+    found: list[tuple[StageReportSpec, Period]] = []
+    for spec in policy.reports:
+        period = last_ended(spec, policy, today)
+        if period is not None:
+            found.append((spec, period))
+    return found
+
+
 def report_recipients(spec: StageReportSpec, org: Org) -> list[tuple[str, str, str]]:
     """(role, name, email) for each recipient of the report that has an address."""
     found: list[tuple[str, str, str]] = []

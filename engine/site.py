@@ -1,9 +1,10 @@
 """The site: one directory holding rectify.yaml, org.yaml, calendar.yaml, rules/, workflows/ and
-templates/."""
+templates/. This module builds the configuration from rectify.yaml's parsed data and the
+`RECTIFY_*` overrides it is given; adapters/sitefiles.py reads the file and the environment."""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,11 +120,6 @@ def _database_url(raw: str, root: Path) -> str:
     return raw
 
 
-def _env(name: str, default: Any) -> Any:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
-
-
 def _number(name: str, value: Any) -> float:
     try:
         number = float(value)
@@ -134,71 +130,87 @@ def _number(name: str, value: Any) -> float:
     return number
 
 
-def load(root: Path) -> SiteConfig:
-    path = root / CONFIG_FILE
-    if not path.exists():
-        raise ConfigError.single(
-            str(path), None, f"这里不是 rectify 站点（缺少 {CONFIG_FILE}）；用 rectify init 目录 创建，"
-            "或用 --site / RECTIFY_SITE 指明站点目录"
-        )
-    data = yamlfile.load(path) or {}
-    problems = check(data, SCHEMA, str(path))
+def parse(root: Path, text: str, filename: str, overrides: Mapping[str, str] | None = None) -> SiteConfig:
+    """rectify.yaml's text: parsed, checked against the schema and built with the overrides."""
+    data = yamlfile.loads(text, filename) or {}
+    problems = check(data, SCHEMA, filename)
     if problems:
         raise ConfigError(problems)
-    return build(root, data, str(path))
+    return build(root, data, filename, overrides)
 
 
-def build(root: Path, data: Any, filename: str) -> SiteConfig:
+class _Overrides:
+    """The `RECTIFY_*` overrides: a set, non-empty value wins over the file's."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = values
+
+    def given(self, name: str) -> bool:
+        return bool(self._values.get(name))
+
+    def __call__(self, name: str, default: Any) -> Any:
+        value = self._values.get(name)
+        return value if value not in (None, "") else default
+
+
+def build(root: Path, data: Any, filename: str, overrides: Mapping[str, str] | None = None) -> SiteConfig:
+    """The configuration from rectify.yaml's (schema-checked) data and the `RECTIFY_*`
+    overrides (the environment, read by the caller)."""
+    env = _Overrides(overrides or {})
     zone_name = data.get("timezone", "Asia/Shanghai")
     try:
         zone = ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError.single(filename, data.line_of("timezone"), f"未知的时区“{zone_name}”") from None
-    mail = data.get("mail", {})
-    port = _env("RECTIFY_SMTP_PORT", mail.get("port", 25))
-    try:
-        port = int(port)
-    except ValueError:
-        raise ConfigError.single("RECTIFY_SMTP_PORT", None, f"端口应为整数：{port}") from None
-    transport = _env("RECTIFY_MAIL_TRANSPORT", mail.get("transport", "file"))
-    if transport not in ("smtp", "file"):
-        raise ConfigError.single("RECTIFY_MAIL_TRANSPORT", None, f"邮件方式应为 smtp 或 file：{transport}")
-    security = _env("RECTIFY_SMTP_SECURITY", mail.get("security", "none"))
-    if security not in ("none", "starttls", "ssl"):
-        raise ConfigError.single("RECTIFY_SMTP_SECURITY", None, f"加密方式应为 none、starttls 或 ssl：{security}")
-    admin_email = _env("RECTIFY_ADMIN_EMAIL", data.get("admin_email"))
+    mail = _mail(root, data.get("mail", {}), env)
+    admin_email = env("RECTIFY_ADMIN_EMAIL", data.get("admin_email"))
     if admin_email and not valid_addr_spec(admin_email):
-        from_env = bool(os.environ.get("RECTIFY_ADMIN_EMAIL"))
+        from_env = env.given("RECTIFY_ADMIN_EMAIL")
         raise ConfigError.single("RECTIFY_ADMIN_EMAIL" if from_env else filename,
                                  None if from_env else data.line_of("admin_email"),
                                  f"管理员邮箱 admin_email“{visible(admin_email)}”格式不正确"
                                  "（应形如 name@example.org，只写一个地址）")
     scheduler = data.get("scheduler", {})
-    tick = _number("RECTIFY_TICK_SECONDS", _env("RECTIFY_TICK_SECONDS", scheduler.get("tick_seconds", 60)))
+    tick = _number("RECTIFY_TICK_SECONDS", env("RECTIFY_TICK_SECONDS", scheduler.get("tick_seconds", 60)))
     return SiteConfig(
         root=root,
         name=data.get("site_name", root.name),
         database_url=_database_url(
-            _env("RECTIFY_DATABASE_URL", data.get("database", {}).get("url", "sqlite:///rectify.db")), root
+            env("RECTIFY_DATABASE_URL", data.get("database", {}).get("url", "sqlite:///rectify.db")), root
         ),
         timezone=zone,
         admin_email=admin_email,
-        mail=MailConfig(
-            transport=transport,
-            host=_env("RECTIFY_SMTP_HOST", mail.get("host", "localhost")),
-            port=port,
-            security=security,
-            username=_env("RECTIFY_SMTP_USERNAME", mail.get("username")),
-            password_env=_env("RECTIFY_SMTP_PASSWORD_ENV", mail.get("password_env")),
-            password_file=str(root / mail["password_file"]) if mail.get("password_file") else None,
-            sender=_env("RECTIFY_MAIL_FROM", mail.get("from", "rectify@example.org")),
-            outbox_dir=root / _env("RECTIFY_MAIL_OUTBOX_DIR", mail.get("outbox_dir", "mail")),
-            timeout_seconds=float(mail.get("timeout_seconds", 30)),
-            max_attempts=int(mail.get("max_attempts", 12)),
-        ),
+        mail=mail,
         scheduler=SchedulerConfig(
             tick_seconds=tick,
             claim_seconds=float(scheduler.get("claim_seconds", 300)),
             batch_size=int(scheduler.get("batch_size", 500)),
         ),
+    )
+
+
+def _mail(root: Path, mail: Any, env: _Overrides) -> MailConfig:
+    port = env("RECTIFY_SMTP_PORT", mail.get("port", 25))
+    try:
+        port = int(port)
+    except ValueError:
+        raise ConfigError.single("RECTIFY_SMTP_PORT", None, f"端口应为整数：{port}") from None
+    transport = env("RECTIFY_MAIL_TRANSPORT", mail.get("transport", "file"))
+    if transport not in ("smtp", "file"):
+        raise ConfigError.single("RECTIFY_MAIL_TRANSPORT", None, f"邮件方式应为 smtp 或 file：{transport}")
+    security = env("RECTIFY_SMTP_SECURITY", mail.get("security", "none"))
+    if security not in ("none", "starttls", "ssl"):
+        raise ConfigError.single("RECTIFY_SMTP_SECURITY", None, f"加密方式应为 none、starttls 或 ssl：{security}")
+    return MailConfig(
+        transport=transport,
+        host=env("RECTIFY_SMTP_HOST", mail.get("host", "localhost")),
+        port=port,
+        security=security,
+        username=env("RECTIFY_SMTP_USERNAME", mail.get("username")),
+        password_env=env("RECTIFY_SMTP_PASSWORD_ENV", mail.get("password_env")),
+        password_file=str(root / mail["password_file"]) if mail.get("password_file") else None,
+        sender=env("RECTIFY_MAIL_FROM", mail.get("from", "rectify@example.org")),
+        outbox_dir=root / env("RECTIFY_MAIL_OUTBOX_DIR", mail.get("outbox_dir", "mail")),
+        timeout_seconds=float(mail.get("timeout_seconds", 30)),
+        max_attempts=int(mail.get("max_attempts", 12)),
     )

@@ -45,13 +45,11 @@ Items carry no campus yet: deadlines use the site-wide calendar (`workcal`);
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from engine import yamlfile
@@ -349,20 +347,6 @@ def weekday_name(day: date) -> str:
 # -- loading ------------------------------------------------------------------------
 
 
-def load(path: Path) -> SiteCalendar:
-    """The site's calendar.yaml; a site without one has an empty calendar (the package's
-    arrangements, no terms)."""
-    if not path.exists():
-        return SiteCalendar()
-    try:
-        text = yamlfile.read_text(path)
-    except UnicodeDecodeError as exc:
-        raise ConfigError.single(str(path), None, "文件不是 UTF-8 编码的文本") from exc
-    except OSError as exc:
-        raise ConfigError.single(str(path), None, f"无法读取：{exc.strerror or exc}") from exc
-    return loads(text, str(path))
-
-
 def loads(text: str, filename: str) -> SiteCalendar:
     """Parse, validate and build; ConfigError with every problem, or the whole calendar."""
     data = yamlfile.loads(text, filename)
@@ -612,7 +596,3 @@ def schema_document() -> dict[str, Any]:
     """The JSON Schema shipped next to calendar.yaml, for editors to complete and check."""
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "rectify 站点日历",
             **SCHEMA}
-
-
-if __name__ == "__main__":  # python -m engine.sitecalendar > adapters/sitefiles/calendar.schema.json
-    print(json.dumps(schema_document(), ensure_ascii=False, indent=2))

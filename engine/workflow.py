@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from transitions import Machine
@@ -275,12 +274,18 @@ def _not_settable(t: Transition, refused: list[str]) -> str:
             "修改整改时限、等级或责任单位请用 rectify amend（须有权限，记入台账）")
 
 
-def load_file(path: Path) -> Workflow:
-    data = yamlfile.load(path)
-    problems = check(data, SCHEMA, str(path))
+def parse(text: str, filename: str) -> Workflow:
+    """One workflow file's text: parsed, checked against the schema and built."""
+    data = yamlfile.loads(text, filename)
+    problems = check(data, SCHEMA, filename)
     if problems:
         raise ConfigError(problems)
-    return build(data, str(path))
+    return build(data, filename)
+
+
+def misnamed(stem: str, wf: Workflow, filename: str) -> Problem | None:
+    """A workflow file is named after the workflow it defines."""
+    return Problem(filename, 1, f"文件名应与流程名一致：{wf.name}.yaml") if stem != wf.name else None
 
 
 def _problems(data: Any, filename: str) -> list[Problem]:
@@ -377,23 +382,3 @@ class Workflows(dict[str, Workflow]):
             return ""
         wf = self.get(workflow)
         return wf.states[state].title if wf and state in wf.states else state
-
-
-def load_dir(directory: Path) -> Workflows:
-    """Every workflows/*.yaml; any problem in any file means nothing is loaded."""
-    files = sorted(directory.glob("*.yaml"))
-    if not files:
-        raise ConfigError.single(str(directory), None, "目录中没有流程定义文件（*.yaml）")
-    result, problems = Workflows(), []
-    for path in files:
-        try:
-            wf = load_file(path)
-        except ConfigError as exc:
-            problems += exc.problems
-            continue
-        if path.stem != wf.name:
-            problems.append(Problem(str(path), 1, f"文件名应与流程名一致：{wf.name}.yaml"))
-        result[wf.name] = wf
-    if problems:
-        raise ConfigError(problems)
-    return result

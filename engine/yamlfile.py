@@ -8,15 +8,14 @@ Limits (README "Input limits"), each refused as a ConfigError at the file and li
 anchors and aliases (`&a`, `*a`) are refused while the document is composed, before
 anything is built, so an alias bomb never expands (PyYAML shares an aliased node, but
 schema validation and error messages walk the shared graph as a tree); a file is at
-most MAX_FILE_BYTES, checked before it is parsed; lists and mappings nest at most
+most MAX_FILE_BYTES, checked before it is parsed (adapters/sitefiles.py reads at most
+that many bytes of a file); lists and mappings nest at most
 MAX_DEPTH deep.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -170,31 +169,3 @@ def loads(text: str, filename: str) -> Any:
         raise ConfigError.single(filename, None, "YAML 格式错误：列表或键值表嵌套层次过深") from exc
     except yaml.YAMLError as exc:
         raise ConfigError([Problem(filename, None, f"YAML 格式错误：{exc}")]) from exc
-
-
-def read_text(path: Path) -> str:
-    """A site file's text as Path.read_text gives it (UTF-8, newlines translated), refused
-    unparsed when larger than MAX_FILE_BYTES: at most that many bytes are ever read,
-    whatever the file is. Raises FileNotFoundError, UnicodeDecodeError, OSError as
-    reading does."""
-    with path.open("rb") as f:
-        data = f.read(MAX_FILE_BYTES + 1)
-        if len(data) > MAX_FILE_BYTES:
-            try:
-                size = os.fstat(f.fileno()).st_size
-            except OSError:
-                size = len(data)
-            raise ConfigError.single(str(path), None, too_large(max(size, len(data))))
-    return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
-
-
-def load(path: Path) -> Any:
-    try:
-        text = read_text(path)
-    except FileNotFoundError as exc:
-        raise ConfigError.single(str(path), None, "文件不存在") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError.single(str(path), None, "文件不是 UTF-8 编码的文本") from exc
-    except OSError as exc:
-        raise ConfigError.single(str(path), None, f"无法读取：{exc.strerror or exc}") from exc
-    return loads(text, str(path))

@@ -21,7 +21,7 @@ from structlog.testing import capture_logs
 
 from adapters import database
 from adapters.schema import metadata
-from engine import site as site_mod
+from adapters.sitefiles import load_config
 from engine.errors import OutOfRange
 from tests.conftest import Cli
 from tests.sheetdata import hazard_list
@@ -33,7 +33,7 @@ RANGE = "超出可以计算的日期范围（1900年至2999年）"
 
 def rows(site: Path) -> dict[str, int]:
     """How many rows each table of the site's database holds."""
-    config = site_mod.load(site)
+    config = load_config(site)
     engine = database.open_engine(config.database_url)
     try:
         with engine.connect() as conn:

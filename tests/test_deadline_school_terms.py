@@ -17,8 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from adapters.cli.base import cli
-from adapters.wiring import load_policy
-from engine import site as site_mod
+from adapters.sitefiles import load_config, load_site_files
 from engine import sitecalendar
 from engine.deadline import Kind, parse_deadline
 from engine.errors import ConfigError, DeadlineError
@@ -179,7 +178,7 @@ def test_rule_files_are_checked_against_the_site_terms() -> None:
 
 
 def _site_rules(site: Path, expr: str) -> None:
-    path = site_mod.load(site).rules_dir / "policy.yaml"
+    path = load_config(site).rules_dir / "policy.yaml"
     text = path.read_text(encoding="utf-8")
     assert 'expr: "3个月内"' in text
     path.write_text(text.replace('expr: "3个月内"', f'expr: "{expr}"'), encoding="utf-8")
@@ -216,9 +215,9 @@ def test_rules_with_term_words_load_only_with_terms(run: Cli) -> None:
     rule named, when the site's calendar lists none."""
     _site_rules(run.site, "学期末")
     (run.site / "calendar.yaml").write_text(TERMS, encoding="utf-8")
-    config = site_mod.load(run.site)
-    assert load_policy(config).rules.rule_named("重大隐患") is not None
+    config = load_config(run.site)
+    assert load_site_files(config).rules.rule_named("重大隐患") is not None
     (run.site / "calendar.yaml").write_text("campuses: []\n", encoding="utf-8")
     with pytest.raises(ConfigError) as err:
-        load_policy(config)
+        load_site_files(config)
     assert any("学期末" in str(p) and "学期" in p.message for p in err.value.problems)

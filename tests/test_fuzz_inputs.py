@@ -36,9 +36,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from adapters.sitefiles import load_config, load_site_files
 from adapters.sitesetup import create_site
-from adapters.wiring import load_policy
-from engine import site as site_mod
 from engine import yamlfile
 from engine.deadline import parse_deadline
 from engine.errors import ConfigError, DeadlineError
@@ -190,10 +189,10 @@ def _lines(path: Path) -> int:
 def assert_loaded_whole_or_refused(site: Path, broken: str) -> None:
     """Load the site's files as `rectify check` and the daemon do: either every rule file
     is in the policy, whole, or ConfigError names a rule file (and a line in it) for each problem."""
-    config = site_mod.load(site.resolve())
+    config = load_config(site.resolve())
     rules_dir = config.rules_dir
     try:
-        files = load_policy(config)
+        files = load_site_files(config)
     except ConfigError as err:
         assert err.problems, "ConfigError without a problem"
         for problem in err.problems:
@@ -312,7 +311,7 @@ def _write(path: Path, fmt: str, title: str, rows: list[list[Any]], encoding: st
 
 def stored(site: Path) -> tuple[dict[int, tuple[Any, ...]], int]:
     """Every item's (version, ledger head) by id, and the ledger's length, read from the database."""
-    url = site_mod.load(site.resolve()).database_url
+    url = load_config(site.resolve()).database_url
     with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as db:
         items = {row[0]: row[1:] for row in db.execute("SELECT id, version, ledger_head FROM items")}
         (ledger,) = db.execute("SELECT COUNT(*) FROM ledger").fetchone()

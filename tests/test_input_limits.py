@@ -216,7 +216,7 @@ def test_an_unexpected_failure_while_reloading_is_logged_by_type_and_alerted(
         def fail(*args: Any, **kwargs: Any) -> Any:
             raise exc
 
-        monkeypatch.setattr(daemon_mod, "load_policy", fail)
+        monkeypatch.setattr(daemon_mod, "load_site_files", fail)
         with capture_logs() as logs:
             assert daemon.reload("test") is False
         assert daemon.version == version

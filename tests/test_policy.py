@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from adapters.sitefiles import load_rules
 from engine.errors import ConfigError
 from engine.model import Item
-from engine.plan import bind, load_policy, paused_spell, plan_item
+from engine.plan import bind, paused_spell, plan_item
 
 SHIPPED = Path(__file__).resolve().parents[1] / "rules"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -27,7 +28,7 @@ def _rules(tmp_path: Path, text: str, name: str = "extra.yaml") -> Path:
 
 
 def _policy(directory: Path = SHIPPED):  # type: ignore[no-untyped-def]
-    return load_policy(directory, NOW, ["reported", "assigned", "awaiting_funds", "rectifying", "closed"])
+    return load_rules(directory, NOW, ["reported", "assigned", "awaiting_funds", "rectifying", "closed"])
 
 
 def _item(**kw: object) -> Item:

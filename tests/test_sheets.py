@@ -14,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from adapters.daemon import Daemon
+from adapters.sitefiles import load_org
 from engine.clock import FakeClock
 from engine.reports import parse_period
 from engine.service import Report
@@ -88,9 +89,8 @@ def test_phrases_naming_no_single_unit_are_read_as_the_rules_say(run: Cli, tmp_p
 
 def test_demo_org_knows_every_unit_named_in_seed_000() -> None:
     from adapters.resources import site_file
-    from engine import org as org_mod
 
-    org = org_mod.load(site_file("org.yaml"))
+    org = load_org(site_file("org.yaml"))
     named = ["人事处", "保卫处", "学校网络中心", "综治办", "学工处", "总务处", "基建办", "宿管办", "教务处",
              "党政办", "车管组"]
     for name in named:

@@ -19,8 +19,8 @@ from click.testing import CliRunner
 from adapters.cli.base import cli
 from adapters.daemon import Daemon
 from adapters.resources import site_file
-from adapters.wiring import load_policy, open_app
-from engine import site as site_mod
+from adapters.sitefiles import load_calendar, load_config, load_site_files
+from adapters.wiring import open_app
 from engine import sitecalendar
 from engine.clock import FakeClock
 from engine.errors import ConfigError
@@ -91,7 +91,7 @@ def test_a_declared_year_makes_its_counts_exact() -> None:
 
 def test_the_shipped_calendar_loads_with_its_demo_terms() -> None:
     """What `rectify init` writes loads as is: two campuses, the demo school's terms."""
-    cal = sitecalendar.load(site_file("calendar.yaml"))
+    cal = load_calendar(site_file("calendar.yaml"))
     assert cal.campuses == ("本部", "东校区")
     assert [t.name for t in cal.terms_for()] == ["2026-2027学年第一学期", "2026-2027学年第二学期"]
     assert cal.years == {}
@@ -99,10 +99,10 @@ def test_the_shipped_calendar_loads_with_its_demo_terms() -> None:
 
 def test_an_empty_or_missing_file_is_the_package_calendar(tmp_path: Path) -> None:
     """A site without calendar.yaml keeps working on the package's arrangements alone."""
-    missing = sitecalendar.load(tmp_path / "calendar.yaml")
+    missing = load_calendar(tmp_path / "calendar.yaml")
     assert missing.source is None and missing.terms == () and not missing.workcal.knows(2027)
     (tmp_path / "calendar.yaml").write_text("# 只有注释\n", encoding="utf-8")
-    assert sitecalendar.load(tmp_path / "calendar.yaml").terms == ()
+    assert load_calendar(tmp_path / "calendar.yaml").terms == ()
     assert _loads("years:\nlocal:\nterms:\ncampuses:\n").terms == ()
 
 
@@ -229,7 +229,7 @@ def test_a_broken_calendar_stops_the_site_with_file_and_line(run: Cli) -> None:
     assert "org.yaml:" in out.stderr and "发现 2 个问题" in out.stderr
     assert "calendar.yaml" in run("list", code=1).stderr
     with pytest.raises(ConfigError):
-        load_policy(site_mod.load(run.site))
+        load_site_files(load_config(run.site))
 
 
 def test_a_site_without_calendar_yaml_keeps_working(run: Cli) -> None:

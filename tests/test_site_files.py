@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from adapters.sitefiles import load_config, load_workflow
+from engine import site as site_mod
 from engine import workflow
 from engine.errors import ConfigError
 from tests.conftest import Cli
@@ -17,7 +19,7 @@ GOOD = Path(__file__).resolve().parents[1] / "workflows" / "hazard.yaml"
 def _load(tmp_path: Path, text: str) -> workflow.Workflow:
     path = tmp_path / "hazard.yaml"
     path.write_text(text, encoding="utf-8")
-    return workflow.load_file(path)
+    return load_workflow(path)
 
 
 def test_a_transition_to_an_undefined_state_is_named_with_its_line(tmp_path: Path) -> None:
@@ -114,7 +116,6 @@ def test_init_refuses_an_existing_site(run: Cli) -> None:
 def test_every_mail_and_scheduler_setting_can_come_from_the_environment(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from adapters.sitesetup import create_site
-    from engine import site as site_mod
 
     create_site(tmp_path / "s")
     for name, value in {"RECTIFY_SMTP_SECURITY": "starttls", "RECTIFY_SMTP_USERNAME": "anquan",
@@ -122,11 +123,24 @@ def test_every_mail_and_scheduler_setting_can_come_from_the_environment(
                         "RECTIFY_ADMIN_EMAIL": "ops@example.org", "RECTIFY_TICK_SECONDS": "15",
                         "RECTIFY_MAIL_OUTBOX_DIR": "out"}.items():
         monkeypatch.setenv(name, value)
-    config = site_mod.load(tmp_path / "s")
+    config = load_config(tmp_path / "s")
     assert (config.mail.security, config.mail.username, config.mail.password_env, config.mail.sender) == (
         "starttls", "anquan", "MY_PASS", "noreply@example.org")
     assert config.admin_email == "ops@example.org" and config.scheduler.tick_seconds == 15
     assert config.mail.outbox_dir == tmp_path / "s" / "out"
     monkeypatch.setenv("RECTIFY_TICK_SECONDS", "soon")
     with pytest.raises(ConfigError, match="RECTIFY_TICK_SECONDS"):
-        site_mod.load(tmp_path / "s")
+        load_config(tmp_path / "s")
+
+
+def test_the_engine_builds_the_config_from_text_and_the_overrides_it_is_given(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """engine.site reads no environment: the overrides are a mapping the adapter passes."""
+    monkeypatch.setenv("RECTIFY_SMTP_HOST", "from-the-environment")
+    text = 'site_name: "测试学校"\nmail:\n  host: "smtp.example.org"\n'
+    root = Path("/srv/site")
+    assert site_mod.parse(root, text, "rectify.yaml").mail.host == "smtp.example.org"
+    given = site_mod.parse(root, text, "rectify.yaml", {"RECTIFY_SMTP_HOST": "relay", "RECTIFY_SMTP_PORT": ""})
+    assert (given.mail.host, given.mail.port) == ("relay", 25)
+    with pytest.raises(ConfigError, match="RECTIFY_ADMIN_EMAIL"):
+        site_mod.parse(root, text, "rectify.yaml", {"RECTIFY_ADMIN_EMAIL": "not an address"})

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from adapters.sitefiles import load_config
 from adapters.sqlstore import SqlStore
-from engine import site as site_mod
 from engine.model import LedgerEntry
 from tests.conftest import Cli
 
@@ -223,7 +223,7 @@ def test_org_yaml_refuses_two_people_who_look_the_same(sqlite_site: Path, twin: 
 def _db(site: Path, cli: Cli):  # type: ignore[no-untyped-def]
     """A raw connection to the site's database with the ledger's append-only triggers
     dropped: what an attacker with the database password can do."""
-    engine = create_engine(site_mod.load(site).database_url)
+    engine = create_engine(load_config(site).database_url)
     with engine.begin() as conn:
         if engine.dialect.name == "sqlite":
             conn.execute(text("DROP TRIGGER IF EXISTS ledger_no_update"))

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 import structlog
 
+from adapters.clock import SystemClock
+from engine.clock import Clock
 from engine.errors import FileAccess, RectifyError
 
 if TYPE_CHECKING:
@@ -25,9 +27,10 @@ log = structlog.get_logger("rectify.cli")
 class Context:
     """What every command needs, built once and only when asked for."""
 
-    def __init__(self, site_dir: Path, explicit: bool = True) -> None:
+    def __init__(self, site_dir: Path, explicit: bool = True, clock: Clock | None = None) -> None:
         self.site_dir = site_dir
         self.explicit = explicit  # named by --site or RECTIFY_SITE, not just the current directory
+        self.clock: Clock = clock or SystemClock()
         self._app: App | None = None
 
     @property
@@ -35,18 +38,19 @@ class Context:
         if self._app is None:
             from adapters.wiring import open_app
 
-            self._app = open_app(self.site_dir)
+            self._app = open_app(self.site_dir, self.clock)
         return self._app
 
     def site_calendar(self) -> tuple[Any, Any]:
         """(SiteConfig, SiteCalendar) without opening the database. Outside any site, when
         none was named, (None, an empty calendar): the package's arrangements only."""
+        from adapters.sitefiles import load_calendar, load_config
         from engine import site as site_mod
         from engine import sitecalendar
 
         if self.explicit or (self.site_dir / site_mod.CONFIG_FILE).exists():
-            config = site_mod.load(self.site_dir)
-            return config, sitecalendar.load(config.calendar_file)
+            config = load_config(self.site_dir)
+            return config, load_calendar(config.calendar_file)
         return None, sitecalendar.SiteCalendar()
 
     def close(self) -> None:

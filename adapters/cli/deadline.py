@@ -18,7 +18,7 @@ import click
 
 from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import in_range
-from engine.clock import SystemClock
+from engine.clock import Clock
 from engine.deadline import parse_deadline, zone_of
 
 
@@ -29,10 +29,10 @@ def _zone(name: str) -> tzinfo:
         raise click.BadParameter(f"未知时区：{name}", param_hint="--tz") from exc
 
 
-def _reference(text: str | None, zone: tzinfo) -> datetime:
+def _reference(text: str | None, zone: tzinfo, clock: Clock) -> datetime:
     """--ref as a date or a date and time in the site's zone; now when not given."""
     if text is None:
-        return SystemClock().now().astimezone(zone)
+        return clock.now().astimezone(zone)
     try:
         when = datetime.fromisoformat(text) if "T" in text or " " in text else None
         if when is None:
@@ -59,5 +59,5 @@ def deadline_command(ctx: Context, expression: str, ref: str | None, count: int,
     跨入尚无节假日安排的年份时标记 provisional。"""
     config, calendar = ctx.site_calendar()
     zone = _zone(tz) if tz else (config.timezone if config else _zone("Asia/Shanghai"))
-    result = parse_deadline(expression, _reference(ref, zone), zone, calendar=calendar.workcal, count=count)
+    result = parse_deadline(expression, _reference(ref, zone, ctx.clock), zone, calendar=calendar.workcal, count=count)
     echo_json(result.to_json())

@@ -12,7 +12,8 @@ from rich.table import Table
 
 from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import console, instant, parse_time
-from adapters.wiring import App, load_policy
+from adapters.sitefiles import load_site_files
+from adapters.wiring import App
 from engine.notices import unknown_years
 from engine.obligations import current_reports
 from engine.plan import Plan, Step, facts
@@ -132,7 +133,7 @@ def simulate(ctx: Context, start: str, end: str, rules_dir: Path | None, as_json
     t0, t1 = parse_time(start, tz, "--from"), parse_time(end, tz, "--to")
     if t1 <= t0:
         raise click.BadParameter("--to 应晚于 --from", param_hint="--to")
-    rules = load_policy(app.config, rules_dir).rules if rules_dir else app.policy.rules
+    rules = load_site_files(app.config, rules_dir, clock=app.engine.clock).rules if rules_dir else app.policy.rules
     rows: list[dict[str, Any]] = []
     found = app.store.query(Query())
     for item, plan in zip(found, app.plans_for(found, rules), strict=True):

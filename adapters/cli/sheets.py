@@ -18,6 +18,7 @@ from rich.text import Text
 from adapters.cli.base import Context, cli, echo_json, existing_directory, handle_errors
 from adapters.cli.render import console, instant, parse_time
 from adapters.export import LedgerExport, write
+from adapters.gcpause import gc_paused
 from adapters.sheets import open_tables
 from engine.access import require_office
 from engine.errors import FileAccess, NotFound
@@ -99,10 +100,11 @@ def import_file(ctx: Context, file: Path, kind: str | None, dry_run: bool, as_js
     sources = {"task": source or campaign or (only.name if only else file.stem), "hazard": source or file.stem}
     importer = Importer(app.engine, org, rules)
     reader = importer.reader(str(file), kind=kind, reference=ref, sources=sources, max_rows=max_rows)
-    with progress(not as_json) as bar, open_tables(file) as tables:
+    with gc_paused(), progress(not as_json) as bar, open_tables(file) as tables:
         plan = importer.plan(reader, reader.rows(_tracked(tables, bar), sheet), who, note)
     if not dry_run:
-        importer.apply(plan)
+        with gc_paused():
+            importer.apply(plan)
     if as_json:
         echo_json({"file": str(file), "dry_run": dry_run, "summary": {a: plan.count(a) for a in ACTIONS},
                    "warnings": plan.warnings, "rows": [o.to_json() for o in plan.outcomes]})

@@ -12,10 +12,10 @@ from rich.table import Table
 from adapters import database, demo
 from adapters.cli.base import Context, cli, echo_json, fail, handle_errors
 from adapters.cli.render import console
+from adapters.sitefiles import load_config, load_site_files
 from adapters.sitesetup import create_site
 from adapters.templates import Templates
-from adapters.wiring import load_policy, open_app
-from engine import site as site_mod
+from adapters.wiring import open_app
 from engine.errors import ConfigError, FileAccess, Problem, RectifyError
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -50,7 +50,7 @@ def templates_group() -> None:
 @handle_errors
 def templates_list(ctx: Context, as_json: bool) -> None:
     """列出全部模板，以及各自从站点还是随程序提供的目录加载。"""
-    site_dir = site_mod.load(ctx.site_dir).templates_dir
+    site_dir = load_config(ctx.site_dir).templates_dir
     templates = Templates(site_dir)
     shipped, own = templates.shipped_names(), set(templates.overrides())
     rows = [{"name": n, "source": "site" if n in own else "shipped",
@@ -71,7 +71,7 @@ def templates_list(ctx: Context, as_json: bool) -> None:
 @handle_errors
 def templates_copy(ctx: Context, names: tuple[str, ...], copy_all: bool) -> None:
     """把随程序提供的模板复制到站点 templates/，以便修改；已有的站点文件不会被覆盖。"""
-    config = site_mod.load(ctx.site_dir)
+    config = load_config(ctx.site_dir)
     target = config.templates_dir
     templates = Templates(target)
     shipped = templates.shipped_names()
@@ -135,13 +135,13 @@ def check(ctx: Context) -> None:
     """校验站点文件（含 calendar.yaml）；每个问题以 文件:行号: 说明 列出。"""
     problems: list[Problem] = []
     try:
-        config = site_mod.load(ctx.site_dir)
+        config = load_config(ctx.site_dir)
     except ConfigError as exc:
         problems = exc.problems
     except RectifyError as exc:
         fail(str(exc))
     if not problems:
-        for checker in (lambda: load_policy(config), lambda: Templates(config.templates_dir).check()):
+        for checker in (lambda: load_site_files(config, clock=ctx.clock), lambda: Templates(config.templates_dir).check()):
             try:
                 checker()
             except ConfigError as exc:
@@ -162,7 +162,7 @@ def check(ctx: Context) -> None:
 @handle_errors
 def org(ctx: Context, as_json: bool) -> None:
     """列出责任单位和人员。"""
-    organisation = load_policy(site_mod.load(ctx.site_dir)).org
+    organisation = load_site_files(load_config(ctx.site_dir), clock=ctx.clock).org
     units: list[dict[str, Any]] = [
         {"name": u.name, "head": u.head, "leader": u.leader, "email": u.email, "aliases": list(u.aliases),
          "safety_office": u.name == organisation.safety_office}
@@ -203,7 +203,7 @@ def workflow() -> None:
 @handle_errors
 def workflow_show(ctx: Context, name: str) -> None:
     """以 Mermaid 状态图输出流程。"""
-    workflows = load_policy(site_mod.load(ctx.site_dir)).workflows
+    workflows = load_site_files(load_config(ctx.site_dir), clock=ctx.clock).workflows
     click.echo(workflows.get_or_fail(name).mermaid())
 
 
@@ -217,7 +217,7 @@ def db() -> None:
 @handle_errors
 def db_upgrade(ctx: Context) -> None:
     """创建或升级数据库结构到最新版本。"""
-    config = site_mod.load(ctx.site_dir)
+    config = load_config(ctx.site_dir)
     engine = database.open_engine(config.database_url, must_exist=False)
     try:
         database.upgrade(engine)

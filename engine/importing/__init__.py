@@ -33,7 +33,7 @@ from engine.importing.formats import (
     find_header,
     normalise_header,
 )
-from engine.importing.importer import ACTIONS, PLAN_BATCH, Importer, ImportPlan, Outcome, without_gc
+from engine.importing.importer import ACTIONS, PLAN_BATCH, Importer, ImportPlan, Outcome
 from engine.importing.rows import MAX_PROBLEMS, MAX_ROWS, Reader, RowPlan
 from engine.importing.units import UnitReader, Units
 
@@ -62,5 +62,4 @@ __all__ = [
     "find_header",
     "normalise_header",
     "parse_instant",
-    "without_gc",
 ]

@@ -46,7 +46,7 @@ _DATE_PATTERNS = (
     re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?"),
     re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日(?:\s*(\d{1,2})[:时](\d{2})?分?)?"),
 )
-EXCEL_EPOCH = datetime(1899, 12, 30)
+EXCEL_EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001  (serial numbers carry no zone)
 
 
 def parse_instant(value: Any, tz: ZoneInfo) -> datetime:
