@@ -132,18 +132,7 @@ class MemoryStore:
         raise AlreadyExists(shown if len(shown) <= 200 else shown[:200] + f"…（共 {len(taken)} 项）")
 
     def add(self, item: Item, entry: LedgerEntry) -> Item:
-        now = self._clock.now().astimezone(UTC)
-        with self._lock:
-            staged: dict[int, Item] = {}
-            ledgers: dict[int, list[LedgerEntry]] = {}
-            origins: dict[str, int] = {}
-            try:
-                new_id = self._insert(staged, ledgers, origins, item, entry, now)
-            except _Taken:
-                self._raise_taken([item])
-            self._items.update(staged)
-            self._ledgers.update(ledgers)
-            self._by_origin.update(origins)
+        [new_id] = self.add_batch([(item, entry)], [])
         return self.get(new_id)
 
     def add_batch(self, new: Sequence[tuple[Item, LedgerEntry]],

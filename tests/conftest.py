@@ -50,13 +50,14 @@ def pg_server() -> Iterator[PgServer]:
     server.stop()
 
 
-def _fresh_pg_database(server: PgServer) -> str:
-    """A new, empty database on the test server, so tests never see each other's rows."""
+def _fresh_pg_database(server: PgServer, template: str | None = None) -> str:
+    """A new database on the test server (empty, or a copy of `template`), so tests never
+    see each other's rows."""
     assert server.url
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     admin.dispose()
     return server.url.rsplit("/", 1)[0] + "/" + name
 

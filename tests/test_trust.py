@@ -233,6 +233,16 @@ def _db(site: Path, cli: Cli):  # type: ignore[no-untyped-def]
     return engine
 
 
+def _delete_item(site: Path, cli: Cli, item_id: int) -> None:
+    """The item with its ledger and notifications deleted behind rectify's back."""
+    engine = _db(site, cli)
+    with engine.begin() as conn:
+        for table in ("notifications", "ledger"):
+            conn.execute(text(f"DELETE FROM {table} WHERE item_id = :i"), {"i": item_id})
+        conn.execute(text("DELETE FROM items WHERE id = :i"), {"i": item_id})
+    engine.dispose()
+
+
 def _three_items(cli: Cli) -> list[int]:
     ids = [_rectifying(cli) for _ in range(3)]
     assert "全部完好" in cli("audit").stdout
@@ -273,12 +283,7 @@ def test_audit_notices_a_forged_verifier(site: Path, cli: Cli) -> None:
 
 def test_audit_notices_an_item_deleted_with_its_ledger(site: Path, cli: Cli) -> None:
     ids = _three_items(cli)
-    engine = _db(site, cli)
-    with engine.begin() as conn:
-        for table in ("notifications", "ledger"):
-            conn.execute(text(f"DELETE FROM {table} WHERE item_id = :i"), {"i": ids[1]})
-        conn.execute(text("DELETE FROM items WHERE id = :i"), {"i": ids[1]})
-    engine.dispose()
+    _delete_item(site, cli, ids[1])
     out = cli("audit", code=1)
     assert f"事项 {ids[1]}：编号缺失" in out.stderr
 
@@ -343,12 +348,7 @@ def test_an_anchor_notices_items_deleted_after_it(site: Path, cli: Cli, tmp_path
     ids = _three_items(cli)
     heads = tmp_path / "heads.txt"
     cli("audit", "--export-head", str(heads))
-    engine = _db(site, cli)
-    with engine.begin() as conn:
-        for table in ("notifications", "ledger"):
-            conn.execute(text(f"DELETE FROM {table} WHERE item_id = :i"), {"i": ids[2]})
-        conn.execute(text("DELETE FROM items WHERE id = :i"), {"i": ids[2]})
-    engine.dispose()
+    _delete_item(site, cli, ids[2])
     out = cli("audit", "--against", str(heads), code=1)
     assert f"事项 {ids[2]}：记录链尾时" in out.stderr and "事项被删除" in out.stderr
 

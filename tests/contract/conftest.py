@@ -16,6 +16,7 @@ from adapters import database
 from adapters.memory import MemoryStore
 from adapters.sqlstore import SqlStore
 from engine.ports import ItemStore
+from tests.conftest import _fresh_pg_database
 from tests.pgserver import PgServer
 
 
@@ -60,12 +61,6 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ItemStore]
     else:
         template = request.getfixturevalue("pg_template")
         server: PgServer = request.getfixturevalue("pg_server")
-        assert server.url
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-        admin.dispose()
-        found = SqlStore(database.open_engine(server.url.rsplit("/", 1)[0] + "/" + name))
+        found = SqlStore(database.open_engine(_fresh_pg_database(server, template)))
     yield found
     found.close()
