@@ -11,7 +11,7 @@ fresh chain: only heads kept elsewhere (`Anchor`) prove that nothing before them
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -116,21 +116,6 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:40] + "…"
 
 
-def missing_ids(ids: Iterable[int]) -> list[int]:
-    """Numbers missing below the highest item id: ids are handed out without gaps, so
-    each is an item deleted (its ledger with it)."""
-    present = sorted(ids)
-    if not present:
-        return []
-    have = set(present)
-    return [i for i in range(1, present[-1] + 1) if i not in have]
-
-
-def orphans(ledger_items: Iterable[int], ids: Iterable[int]) -> list[int]:
-    """Item ids that ledger rows name but no item has (the item row was deleted)."""
-    return sorted(set(ledger_items) - set(ids))
-
-
 # --- anchors: heads kept outside the database -------------------------------------------
 
 ANCHOR_HEADER = "# rectify 台账链尾"
@@ -202,3 +187,48 @@ def against_anchor(anchor: Anchor, items: Mapping[int, Item],
         if item_id <= newest and item_id not in anchor.heads:
             found.append(Finding(item_id, None, "编号早于记录链尾时的事项，却不在当时的记录中：事项是后来插入的"))
     return found
+
+
+@dataclass
+class Audit:
+    """What one audit found, how many items it checked, and (when asked) their heads."""
+
+    findings: list[Finding]
+    checked: int
+    heads: dict[int, tuple[int, str]]
+
+
+def audit_store(store: Any, item_id: int | None = None, anchor: Anchor | None = None,
+                keep_heads: bool = False) -> Audit:
+    """Every item of an item store (or one) checked as `check_item` does, plus ids missing
+    below the highest (ids have no gaps), ledger rows without an item and, with an
+    anchor, everything the anchor recorded. Reads the store a batch at a time."""
+    basis_from = int(store.meta("ledger_basis_from") or 1)
+    result = Audit([], 0, {})
+    found = result.findings
+    expected = 1
+    seen: set[int] = set()
+    batches = [[(store.get(item_id), store.history(item_id))]] if item_id else store.chains()
+    for batch in batches:
+        for item, entries in batch:
+            number = int(item.id)
+            if item_id is None:
+                found += [Finding(missing, None, "编号缺失：该事项连同其台账记录被删除")
+                          for missing in range(expected, number)]
+                expected = number + 1
+            found += check_item(item, entries, basis=number >= basis_from)
+            result.checked += 1
+            if keep_heads:
+                result.heads[number] = (item.ledger_seq, item.ledger_head)
+        if anchor is not None:
+            items = {int(i.id): i for i, _ in batch}
+            seen.update(items)
+            part = Anchor(anchor.taken_at, {k: v for k, v in anchor.heads.items() if k in items})
+            found += against_anchor(part, items, {int(i.id): e for i, e in batch})
+    if item_id is None:
+        found += [Finding(i, None, "台账中有该事项的记录，事项本身却已不存在：事项被删除")
+                  for i in store.ledger_orphans()]
+        if anchor is not None:
+            gone = {k: v for k, v in anchor.heads.items() if k not in seen}
+            found += against_anchor(Anchor(anchor.taken_at, gone), {}, {})
+    return result

@@ -16,7 +16,7 @@ from adapters.cli.base import cli
 from adapters.logs import configure
 from adapters.sitesetup import create_site
 from adapters.wiring import App, open_app
-from engine.audit import check_item
+from engine.audit import audit_store
 from engine.clock import FakeClock
 from tests.pgserver import PgServer
 from tests.smtpserver import serve  # noqa: F401  (a fixture: real SMTP servers on loopback)
@@ -96,9 +96,7 @@ def clock() -> FakeClock:
 
 def audit_findings(application: App) -> list[str]:
     """What `rectify audit` would report on the application's database."""
-    basis_from = int(application.store.meta("ledger_basis_from") or 1)
-    return [str(f) for batch in application.store.chains()
-            for item, entries in batch for f in check_item(item, entries, basis=(item.id or 0) >= basis_from)]
+    return [str(f) for f in audit_store(application.store).findings]
 
 
 @pytest.fixture

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from adapters.cli.base import Context, cli, handle_errors
-from engine.audit import Anchor, AnchorError, Finding, against_anchor, check_item, parse_anchor
-from engine.model import Item
-
-if TYPE_CHECKING:
-    from adapters.wiring import App
+from engine.audit import Anchor, AnchorError, audit_store, parse_anchor
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -29,7 +24,8 @@ def audit(ctx: Context, item_id: int | None, export_to: str | None, against: str
     """校验台账：哈希链是否完整、与事项记录是否一致、事项是否缺失，发现篡改即报告。"""
     app = ctx.app
     anchor = _read_anchor(against) if against else None
-    findings, heads, checked = _check_all(app, item_id, anchor)
+    result = audit_store(app.store, item_id, anchor, keep_heads=bool(export_to))
+    findings, heads, checked = result.findings, result.heads, result.checked
     for finding in findings:
         click.echo(str(finding), err=True)
     if findings:
@@ -46,41 +42,6 @@ def audit(ctx: Context, item_id: int | None, export_to: str | None, against: str
                    err=export_to == "-")
         return
     click.echo(summary)
-
-
-def _stored_id(item: Item) -> int:
-    """The id of an item read from the store, which always has one."""
-    assert item.id is not None
-    return item.id
-
-
-def _check_all(app: App, item_id: int | None, anchor: Anchor | None) -> tuple[list[Finding], dict[int, tuple[int, str]], int]:
-    store = app.store
-    basis_from = int(store.meta("ledger_basis_from") or 1)
-    findings: list[Finding] = []
-    heads: dict[int, tuple[int, str]] = {}
-    expected = 1
-    batches = [[(store.get(item_id), store.history(item_id))]] if item_id else store.chains()
-    for batch in batches:
-        for item, entries in batch:
-            number = _stored_id(item)
-            if item_id is None:
-                findings += [Finding(missing, None, "编号缺失：该事项连同其台账记录被删除")
-                             for missing in range(expected, number)]
-                expected = number + 1
-            findings += check_item(item, entries, basis=number >= basis_from)
-            heads[number] = (item.ledger_seq, item.ledger_head)
-        if anchor is not None:
-            items = {_stored_id(i): i for i, _ in batch}
-            part = Anchor(anchor.taken_at, {k: v for k, v in anchor.heads.items() if k in items})
-            findings += against_anchor(part, items, {_stored_id(i): e for i, e in batch})
-    if item_id is None:
-        findings += [Finding(i, None, "台账中有该事项的记录，事项本身却已不存在：事项被删除")
-                     for i in store.ledger_orphans()]
-        if anchor is not None:
-            gone = {k: v for k, v in anchor.heads.items() if k not in heads}
-            findings += against_anchor(Anchor(anchor.taken_at, gone), {}, {})
-    return findings, heads, len(heads)
 
 
 def _read_anchor(path: str) -> Anchor:
