@@ -46,7 +46,7 @@ class Daemon:
     def __init__(self, site_dir: Path, clock: Clock | None = None, app: App | None = None,
                  on_tick: Callable[[TickReport], None] | None = None, name: str | None = None) -> None:
         self.app = app or open_app(site_dir, clock)
-        self.clock = self.app.engine.clock
+        self.clock = self.app.service.clock
         self.name = name or daemon_name()
         self.started_at = self.clock.now()
         self.leadership = leadership_for(self.app.database, self.name)
@@ -170,7 +170,7 @@ class Daemon:
             raise ConfigError(problems)
 
     def _swap(self, files: SiteFiles) -> None:
-        engine = self.app.engine
+        engine = self.app.service
         self.app.policy = files
         engine.workflows, engine.org = files.workflows, files.org
         # A new calendar object: plan.py's memos are keyed by the calendar, so counts made

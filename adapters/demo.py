@@ -84,10 +84,10 @@ SAMPLE_TASK_LIST = "示例-任务清单.xlsx"
 
 def import_task_list(app: App, path: Path) -> int:
     """Import a task list as `rectify import` does; returns how many items it created."""
-    rules = app.engine.policies.current
+    rules = app.service.policies.current
     campaign = rules.campaign()
     ref = datetime.combine(campaign.reference, time(), app.config.timezone) if campaign and campaign.reference else None
-    importer = Importer(app.engine, app.policy.org, rules)
+    importer = Importer(app.service, app.policy.org, rules)
     reader = importer.reader(str(path), kind="task", reference=ref, max_rows=1000,
                              sources={"task": campaign.name if campaign else path.stem, "hazard": path.stem})
     actor = app.policy.org.unit(app.policy.org.safety_office).head
@@ -99,7 +99,7 @@ def import_task_list(app: App, path: Path) -> int:
 
 def populate(app: App) -> int:
     """Record the campaign tasks and a handful of hazards walked to different stages."""
-    eng = app.engine
+    eng = app.service
     real_clock = eng.clock
     now = real_clock.now()
     clock = eng.clock = FakeClock(now)

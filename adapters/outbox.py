@@ -33,7 +33,7 @@ def daemon_name() -> str:
 class SqlOutbox:
     def __init__(self, store: SqlStore) -> None:
         self.store = store
-        self.dialect = store.engine.dialect.name
+        self.dialect = store.db.dialect.name
 
     def _locking(self, stmt: Any, *of: Any) -> Any:
         if self.dialect == "postgresql":

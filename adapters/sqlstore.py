@@ -173,22 +173,22 @@ class SqlStore:
     """Items and ledger on one SQLAlchemy Engine. Writes take the database's write lock first."""
 
     def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
-        self.engine = engine
+        self.db = engine
         self._clock = clock or SystemClock()
         self._writer = engine.execution_options(**{database.WRITE: True})
 
     def write(self) -> _Translated:
         """A write transaction (the database's write lock taken first); driver errors
         come out as StoreErrors that name the database."""
-        return _Translated(self._writer.begin(), self.engine.url)
+        return _Translated(self._writer.begin(), self.db.url)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         try:
-            with self.engine.connect() as conn:
+            with self.db.connect() as conn:
                 yield conn
         except StatementError as exc:
-            raise database.translate(exc, self.engine.url) from exc
+            raise database.translate(exc, self.db.url) from exc
 
     def add(self, item: Item, entry: LedgerEntry) -> Item:
         try:
@@ -452,4 +452,4 @@ class SqlStore:
             return [(r[0], r[1], int(r[2])) for r in conn.execute(stmt)]
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.db.dispose()

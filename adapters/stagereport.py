@@ -310,7 +310,7 @@ def render_email(
 def produce(app: App, period: Period, at: datetime) -> StageReport:
     """The period's report from the site's ledger."""
     org = app.policy.org
-    return compile_report(app.engine, period, organisation=org.name or app.config.name,
+    return compile_report(app.service, period, organisation=org.name or app.config.name,
                           unit_order=list(org.units), produced_at=at)
 
 
@@ -352,7 +352,7 @@ def periodic(app: App, templates: Templates) -> Callable[[datetime], int]:
     def run(at: datetime) -> int:
         queued = 0
         owed: set[tuple[str, str]] = set()
-        for spec, period in owed_reports(app.engine.policies.current, at, app.config.timezone):
+        for spec, period in owed_reports(app.service.policies.current, at, app.config.timezone):
             key = (spec.name, period.key)
             owed.add(key)
             try:

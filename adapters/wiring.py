@@ -27,7 +27,7 @@ from engine.policybook import PolicyBook
 from engine.ports import ItemStore, SiteOutbox
 from engine.provisional import Recount
 from engine.scheduler import Scheduler
-from engine.service import Engine
+from engine.service import Service
 from engine.site import SiteConfig
 from engine.workcal import WorkCalendar
 
@@ -37,7 +37,7 @@ class App:
     config: SiteConfig
     policy: SiteFiles
     store: ItemStore
-    engine: Engine
+    service: Service
 
     def close(self) -> None:
         self.store.close()
@@ -53,7 +53,7 @@ class App:
         """The SQL database behind the store (the daemon's locks are taken on it)."""
         if not isinstance(self.store, SqlStore):
             raise TypeError("no SQL database behind this store")
-        return self.store.engine
+        return self.store.db
 
     def scheduler(self, mailer: Mailer | None = None, site_wide: Callable[[], bool] | None = None) -> Scheduler:
         """The tick: schedule, compose with the site's templates, deliver by the site's mailer;
@@ -62,8 +62,8 @@ class App:
         sched = self.config.scheduler
         mail = self.config.mail
         return Scheduler(
-            self.engine, self.outbox, templates.digest,
-            mailer or mailer_for(mail, clock=self.engine.clock, sender_name=self.config.name),
+            self.service, self.outbox, templates.digest,
+            mailer or mailer_for(mail, clock=self.service.clock, sender_name=self.config.name),
             site_name=self.config.name, tick_seconds=sched.tick_seconds, batch_size=sched.batch_size,
             claim_seconds=sched.claim_seconds, max_attempts=mail.max_attempts,
             periodic=stagereport.periodic(self, templates), site_wide=site_wide)
@@ -80,14 +80,14 @@ class App:
             except ConfigError:  # a broken site template must not keep the deadline wrong
                 return Templates(None).deadline_changed(change)
 
-        return Recount(self.engine, self.outbox, render, self.config.name, previous, terms_changed)
+        return Recount(self.service, self.outbox, render, self.config.name, previous, terms_changed)
 
     def plan_for(self, item: Item, rules: Policy | None = None) -> Plan:
         """The item's plan under the version it is bound to (or under a draft policy)."""
-        return self.engine.plan(item, rules)
+        return self.service.plan(item, rules)
 
     def plans_for(self, items: list[Item], rules: Policy | None = None) -> list[Plan]:
-        return [self.engine.plan(i, rules) for i in items]
+        return [self.service.plan(i, rules) for i in items]
 
 
 def policy_book(current: Policy, store: ItemStore, config: SiteConfig) -> PolicyBook:
@@ -109,7 +109,7 @@ def open_app(site_dir: Path, clock: Clock | None = None, store: ItemStore | None
         sql_engine = database.open_engine(config.database_url)
         database.require_current(sql_engine)
         store = SqlStore(sql_engine, clock)
-    engine = Engine(store, policy.workflows, policy.org, clock,
+    service = Service(store, policy.workflows, policy.org, clock,
                     policy_book(policy.rules, store, config), tz=config.timezone,
                     calendar=policy.calendar.workcal, campus_calendar=policy.calendar.calendar_for)
-    return App(config, policy, store, engine)
+    return App(config, policy, store, service)

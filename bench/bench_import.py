@@ -14,7 +14,7 @@ Baseline: `openpyxl.load_workbook(path, read_only=True)` iterating every row's v
 (`iter_rows(values_only=True)`), nothing else: the cost of merely reading the file.
 
 Measured: the import as `rectify import FILE` does it
-(`adapters.cli.sheets.import_file`): `Importer(app.engine, org, rules)`,
+(`adapters.cli.sheets.import_file`): `Importer(app.service, org, rules)`,
 `importer.reader(...)`, `open_tables(file)` + `importer.plan(reader, reader.rows(tables))`
 (rows planned in batches as they are read) and `importer.apply(plan)`, one real transaction writing N items and N ledger rows.
 Each round imports into a fresh SQLite site made by `bench.sites.make_site` (as
@@ -162,11 +162,11 @@ def import_file(app: App, path: Path) -> ImportPlan:
     progress bar (stderr is not a terminal) and without printing the result."""
     org = app.policy.org
     who = org.unit(org.safety_office).head
-    rules = app.engine.policies.current
+    rules = app.service.policies.current
     ref = _reference(app, None, None)
     only = rules.campaign()
     sources = {"task": only.name if only else path.stem, "hazard": path.stem}
-    importer = Importer(app.engine, org, rules)
+    importer = Importer(app.service, org, rules)
     reader = importer.reader(str(path), kind=None, reference=ref, sources=sources, max_rows=MAX_ROWS)
     with gc_paused(), open_tables(path) as tables:
         plan = importer.plan(reader, reader.rows(tables, None), who, None)
@@ -260,7 +260,7 @@ def measure(quick: bool, profile: bool = False) -> Measured:
     with sites.workdir("rectify-bench-import-") as tmp:
         made = Sites(tmp)
         with made.fresh() as app:  # the site's rules and org give the workbook its words
-            path = write_workbook(tmp / "hazards.xlsx", count, app.engine.policies.current.categories,
+            path = write_workbook(tmp / "hazards.xlsx", count, app.service.policies.current.categories,
                                   org_units(app))
         import_times: list[float] = []
         read_times: list[float] = []

@@ -2,13 +2,13 @@
 
 The site is built by `bench.sites`: `rectify init` files plus a generated rule file
 (50 rules in all, checked as `rectify check` checks them), 600 template items reported
-and moved through their workflows by the real Engine, and N copies of their rows
+and moved through their workflows by the real Service, and N copies of their rows
 (N = 1,000,000; 100,000 with --quick) in a SQLite database that also stores the policy
 version they are bound to.
 
 Both loops stream every open item in one read transaction (`yield_per=10_000`) and
 turn each row into an Item with the store's own `_row_to_item`. The baseline stops
-there; the measured loop also calls `Engine.plan(item)` and `Plan.next_step(now)` for
+there; the measured loop also calls `Service.plan(item)` and `Plan.next_step(now)` for
 each item, as the scheduler and `simulate` do. The two loops alternate (order swapped
 every round) and the fastest round of each counts. The figure is what planning adds
 (read+plan − read); the target is that it costs no more than the read itself.
@@ -42,7 +42,7 @@ NOW = datetime(2021, 6, 15, 9, 0, tzinfo=sites.SHANGHAI)
 
 
 def _open_items(app: App) -> object:
-    finals = sorted({s.name for wf in app.engine.workflows.values() for s in wf.states.values() if s.final})
+    finals = sorted({s.name for wf in app.service.workflows.values() for s in wf.states.values() if s.final})
     return select(items).where(items.c.state.notin_(finals)).order_by(items.c.id)
 
 
@@ -61,7 +61,7 @@ def read_only(app: App, limit: int | None = None) -> int:
 def read_and_plan(app: App, now: datetime, limit: int | None = None) -> tuple[int, int]:
     """(items read, items with a step after `now`)."""
     stmt = _open_items(app)
-    plan = app.engine.plan
+    plan = app.service.plan
     count = upcoming = 0
     with app.store.read() as conn:
         for row in conn.execution_options(yield_per=YIELD_PER).execute(stmt):  # type: ignore[call-overload]
@@ -94,8 +94,8 @@ def measure(quick: bool, profile: bool = False) -> tuple[float, float, int]:
         finally:
             templates.app.close()
         try:
-            assert app.engine.policies.current.version == templates.policy_version
-            assert len(app.engine.policies.current.rules) == sites.RULE_COUNT
+            assert app.service.policies.current.version == templates.policy_version
+            assert len(app.service.policies.current.rules) == sites.RULE_COUNT
             plan_times: list[float] = []
             read_times: list[float] = []
             for r in range(rounds):

@@ -21,7 +21,7 @@ report gets a deadline, reminders and an escalation ladder, and a next action:
   their latest escalation, due at `at` (the first tick sends it). They are picked by
   calling prepare on candidates beforehand, which warms the engine's memos for these 1 %.
 
-Engine (figure): the engine's bulk path, as an import uses it. `Engine.prepare(report,
+Service (figure): the engine's bulk path, as an import uses it. `Service.prepare(report,
 at=at)` for every report (bind it to its rule and policy version, its deadline, plan,
 catch-up and `next_action_at`, its first ledger entry), then `SqlStore.add_batch(new,
 [])`: one transaction writing N items and N hash-chained ledger rows, with the cyclic GC
@@ -54,7 +54,7 @@ The job store is measured twice:
   every 10th instant only (10,000 jobs) and compared per item with the engine's full
   run. Target: <= 0.25.
 
-Finding the due work at T = `at` (1,000 due). Engine: the tick's condition
+Finding the due work at T = `at` (1,000 due). Service: the tick's condition
 (`SqlOutbox.schedule_due`: next_action_at <= T through the index, in next_action_at
 order), read-only, without its lock or batch limit, returning (id, next_action_at): which
 items are due and when, what a job holds. APScheduler: `SQLAlchemyJobStore.get_due_jobs(T)`
@@ -130,10 +130,10 @@ def _schedulable(app: App, at: datetime) -> list[tuple[str, str, str, str]]:
     org = app.policy.org
     found = at - timedelta(days=1)
     out = []
-    for category in app.engine.policies.current.categories:
+    for category in app.service.policies.current.categories:
         for level in ("一般", "重大"):
             for unit in org.units.values():
-                item, _ = app.engine.prepare(Report(title="探测", category=category, level=level, unit=unit.name,
+                item, _ = app.service.prepare(Report(title="探测", category=category, level=level, unit=unit.name,
                                                     responsible=unit.head, found_at=found), at=at)
                 if item.next_action_at is not None:
                     out.append((category, level, unit.name, unit.head))
@@ -162,7 +162,7 @@ def invent_reports(app: App, at: datetime, count: int, overdue: int, seed: int =
     reports: list[Report] = []
     while len(reports) < overdue:
         candidate = report(BACKLOG_DAYS, sites.HAZARD_DEADLINES)
-        item, _ = app.engine.prepare(candidate, at=at)
+        item, _ = app.service.prepare(candidate, at=at)
         if item.next_action_at is not None and item.next_action_at <= at:
             reports.append(candidate)
     reports += [report((0, FRESH_DAYS), fresh_deadlines) for _ in range(count - overdue)]
@@ -185,7 +185,7 @@ class Scheduled:
 @without_gc
 def _plan_and_persist(app: App, reports: Sequence[Report], at: datetime,
                       ) -> tuple[list[tuple[Item, Any]], list[int], float]:
-    new = [app.engine.prepare(r, at=at) for r in reports]
+    new = [app.service.prepare(r, at=at) for r in reports]
     planned = time.perf_counter()
     return new, app.store.add_batch(new, []), planned
 
@@ -234,7 +234,7 @@ def job_scheduler(path: Path, like_engine: bool) -> Iterator[tuple[BackgroundSch
     store = SQLAlchemyJobStore(url=f"sqlite:///{path}")
     if like_engine:  # the pragmas adapters.database sets on the engine's own connections
 
-        @event.listens_for(store.engine, "connect")
+        @event.listens_for(store.db, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -259,7 +259,7 @@ def aps_schedule(scheduler: BackgroundScheduler, store: SQLAlchemyJobStore, ids:
         scheduler.add_job(act_on_item, DateTrigger(run_date=when), args=(item_id,), id=f"item-{item_id}",
                           misfire_grace_time=None, replace_existing=False)
     seconds = time.perf_counter() - start
-    with store.engine.connect() as conn:
+    with store.db.connect() as conn:
         jobs = conn.execute(select(func.count()).select_from(store.jobs_t)).scalar_one()
     if jobs != len(ids):
         raise RuntimeError(f"job store holds {jobs} jobs, wanted {len(ids)}")

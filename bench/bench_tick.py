@@ -3,7 +3,7 @@
 
 Two SQLite sites are built by `bench.sites` (`rectify init` files plus a generated
 rule file: 50 rules) from the same 600 template items, reported and moved through
-their workflows by the real Engine: 10,000 items in one, N in the other (N =
+their workflows by the real Service: 10,000 items in one, N in the other (N =
 1,000,000; 100,000 with --quick). In both exactly 1,000 items, spread evenly over the
 table, are due: their cursor stands just before the last step of their plan that fell
 due by the tick's instant `at` (real now, to the minute), and next_action_at is that
@@ -102,7 +102,7 @@ def _variants(templates: sites.Templates, at: datetime) -> tuple[dict[int, tuple
 def _build(tmp: Path, name: str, size: int, templates: sites.Templates, at: datetime) -> Site:
     root = sites.make_site(tmp / name)
     app = open_app(root, FakeClock(at))
-    dialect = app.store.engine.dialect
+    dialect = app.store.db.dialect
     due_v, quiet_v = _variants(templates, at)
     due_keys, quiet_keys = sorted(due_v), sorted(quiet_v)
 

@@ -1,4 +1,4 @@
-"""Transitions per second through Engine.fire against raw SQLAlchemy Core (issue 2).
+"""Transitions per second through Service.fire against raw SQLAlchemy Core (issue 2).
 
 Both sides run in the same process, on the same SQLite file of a site created the way
 `rectify init` creates one, through the same SQLAlchemy Engine with the same write
@@ -12,7 +12,7 @@ once through two transitions of the real cycle: `start` (first round) or `reject
 周安宁 of 综治办), then `verify` (by 郭晓明, inspector, with measures and evidence). The
 raw side has its own items in the same tables and does, per transition, one
 `UPDATE items ... version = version + 1 ... WHERE id = ?` and one `INSERT INTO ledger`
-with values of the same shape, one transaction each. Engine and raw rounds alternate
+with values of the same shape, one transaction each. Service and raw rounds alternate
 (order swapped every round), the raw side has twice the items so that its rounds last
 as long as the engine's, and the best round of each counts.
 
@@ -86,19 +86,19 @@ def _site() -> Iterator[Path]:
 def _assigned_items(app: App, count: int, label: str) -> list[int]:
     ids = []
     for i in range(count):
-        item = app.engine.report(Report(
+        item = app.service.report(Report(
             title=f"{label} 第{i}号 配电箱线路老化", category="其他", unit=UNIT,
             location="第二教学楼 3 楼配电间", reporter=REPORTER, responsible=RESPONSIBLE,
             deadline="7天内",
         ))
         assert item.id is not None
-        app.engine.fire(item.id, "assign", HEAD)
+        app.service.fire(item.id, "assign", HEAD)
         ids.append(item.id)
     return ids
 
 
 def _engine_round(app: App, ids: list[int], first: bool) -> int:
-    fire = app.engine.fire
+    fire = app.service.fire
     for item_id in ids:
         if first:
             fire(item_id, "start", RESPONSIBLE)
@@ -175,7 +175,7 @@ def _check(app: App, engine_ids: list[int], raw_ids: list[int], rounds: int) -> 
                                  .where(ledger.c.item_id.in_(ids))).scalar_one()
             assert count == len(ids) * (2 + 2 * rounds), (count, len(ids), rounds)
     for item_id in (engine_ids[0], engine_ids[-1]):
-        assert app.engine.store.get(item_id).state == "verified"
+        assert app.service.store.get(item_id).state == "verified"
         assert verify_chain(app.store.history(item_id)) is None
 
 

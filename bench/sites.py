@@ -3,13 +3,13 @@
 A site is created the way `rectify init` creates one, plus a generated rule file that
 brings the policy to 50 rules (distinct (category, level, unit) triples, one rule per
 unit for tasks and three campaign-phase rules, so no two rules tie). A few hundred
-item *templates* are reported and moved through their workflows by the real Engine
+item *templates* are reported and moved through their workflows by the real Service
 (FakeClock, scratch site), so every plan column (rule, policy version, started_at,
 due, overdue_at, assigned/entered/paused time, cursor) is what the engine itself
 records. The large databases are then filled with copies of those rows (new id and
 title) by plain executemany of the stored column values, in big transactions with
 `synchronous=OFF`; the policy version is saved in each database with
-`SqlStore.save_policy`, so Engine.plan uses the very version the items are bound to.
+`SqlStore.save_policy`, so Service.plan uses the very version the items are bound to.
 
 Every name, unit and address is invented (the shipped demo org.yaml).
 """
@@ -158,7 +158,7 @@ def make_site(directory: Path) -> Path:
 
 
 def _fire(app: App, item_id: int, event: str, actor: str, at: datetime, **sets: str) -> None:
-    app.engine.fire(item_id, event, actor, sets=sets or None, at=at)
+    app.service.fire(item_id, event, actor, sets=sets or None, at=at)
 
 
 def report_templates(app: App, clock: FakeClock, ref: datetime, count: int, seed: int) -> list[Item]:
@@ -188,7 +188,7 @@ def report_templates(app: App, clock: FakeClock, ref: datetime, count: int, seed
         problem = rng.choice(PROBLEMS)
         title = f"整治任务：{category}专项排查（{unit}）" if kind == "task" else f"{category}：{problem}"
         clock.set(found + timedelta(minutes=rng.randint(5, 90)))
-        item = app.engine.report(Report(
+        item = app.service.report(Report(
             title=title, kind=kind, category=category, level=level, unit=unit,
             location=rng.choice(LOCATIONS), reporter=rng.choice(INSPECTORS), responsible=UNITS[unit],
             found_at=found, deadline=deadline))
@@ -221,7 +221,7 @@ class Templates:
     app: App  # the scratch site's app (closed by the caller)
 
     def plan(self, index: int) -> Plan:
-        return self.app.engine.plan(self.items[index])
+        return self.app.service.plan(self.items[index])
 
 
 def make_templates(root: Path, ref: datetime, count: int, seed: int = 7) -> Templates:
@@ -259,9 +259,9 @@ def bulk_fill(app: App, templates: Templates, count: int, choose: Callable[[int]
     assert at_id == 0
     sql = f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     # save_policy: the version the copies are bound to is stored in this database too.
-    policy = templates.app.engine.policies.get(templates.policy_version)
+    policy = templates.app.service.policies.get(templates.policy_version)
     app.store.save_policy(policy.version, policy.loaded_at, policy.sources)
-    with app.store.engine.connect() as conn:
+    with app.store.db.connect() as conn:
         pragma = conn.connection.driver_connection.execute  # outside any transaction
         pragma("PRAGMA synchronous=OFF")
         pragma("PRAGMA cache_size=-262144")  # 256 MiB: the five indexes are built as rows arrive

@@ -39,7 +39,7 @@ from engine.policy import Policy
 from engine.ports import ChangeRender, Rewriter  # Rewriter re-exported for older imports
 from engine.recipients import resolve
 from engine.scheduler import Composed
-from engine.service import BASIS_FIELDS, SYSTEM_ACTOR, Engine, _basis_changes, retrying
+from engine.service import BASIS_FIELDS, SYSTEM_ACTOR, Service, _basis_changes, retrying
 from engine.workcal import WorkCalendar
 
 log = structlog.get_logger("rectify.calendar")
@@ -132,19 +132,19 @@ class Recount:
     `previous` is the calendar the items were counted with, when known (a reload): the
     ledger note then names exactly the years it lacked."""
 
-    def __init__(self, engine: Engine, rewriter: Rewriter, render: Render, site_name: str,
+    def __init__(self, engine: Service, rewriter: Rewriter, render: Render, site_name: str,
                  previous: WorkCalendar | None = None, terms_changed: bool | None = None) -> None:
-        self.engine, self.rewriter, self.render = engine, rewriter, render
+        self.service, self.rewriter, self.render = engine, rewriter, render
         self.site_name, self.previous = site_name, previous
         # Whether the school terms (any campus's) changed since the deadlines were counted;
         # None when unknown (at start, by hand), which means looking.
         self.terms_changed = terms_changed
 
     def run(self, reason: str, *, dry_run: bool = False) -> RecountReport:
-        engine = self.engine
+        service = self.service
         report = RecountReport(reason, dry_run)
-        finals = {name: engine.final_states(name) for name in engine.workflows}
-        provisional = engine.store.provisional_open(finals)
+        finals = {name: service.final_states(name) for name in service.workflows}
+        provisional = service.store.provisional_open(finals)
         known = set(provisional)
         for item_id in provisional + [i for i in self._term_items(finals) if i not in known]:
             report.checked += 1
@@ -169,15 +169,15 @@ class Recount:
         """Open items whose own deadline, or whose rule's, may be read against the terms;
         none when the site has no calendar file (no such deadline can have been counted)
         or the terms are known unchanged (a reload that changed only holidays or local days)."""
-        engine = self.engine
-        if engine.calendar.terms is None or self.terms_changed is False:
+        service = self.service
+        if service.calendar.terms is None or self.terms_changed is False:
             return []
-        rules = [(version, name) for version, name in engine.store.rule_bindings_open(finals)
-                 if _rule_reads_terms(engine.policies.get(version), name)]
-        return engine.store.deadlines_open(finals, TERM_WORDS, rules)
+        rules = [(version, name) for version, name in service.store.rule_bindings_open(finals)
+                 if _rule_reads_terms(service.policies.get(version), name)]
+        return service.store.deadlines_open(finals, TERM_WORDS, rules)
 
     def _dry(self, item_id: int) -> Recounted | None:
-        decided = self.decide(self.engine.store.get(item_id), self.engine.clock.now(), mail=False)
+        decided = self.decide(self.service.store.get(item_id), self.service.clock.now(), mail=False)
         return decided[1] if decided else None
 
     def _write(self, item_id: int) -> Recounted | None:
@@ -186,7 +186,7 @@ class Recount:
 
         def decide(before: Item) -> Rewrite | None:
             found.clear()
-            decided = self.decide(before, self.engine.clock.now())
+            decided = self.decide(before, self.service.clock.now())
             if decided is None:
                 return None
             found.append(decided[1])
@@ -205,27 +205,27 @@ class Recount:
         """The item counted again under its own policy version with the current calendar,
         its ledger entry and (if the deadline moved) its notice; None when there is
         nothing to record: no longer provisional, closed, or nothing learnt."""
-        engine = self.engine
-        if not before.policy_version or before.state in engine.final_states(before.workflow):
+        service = self.service
+        if not before.policy_version or before.state in service.final_states(before.workflow):
             return None
-        policy = engine.policies.get(before.policy_version)
+        policy = service.policies.get(before.policy_version)
         if not before.provisional and not _reads_terms(before, policy):
             return None
         if policy.version != before.policy_version:
             # Rebinding would move the item to another version: that is `policy apply`'s job.
             log.warning("provisional_recount_skipped", item=before.id, policy_version=before.policy_version)
             return None
-        old_plan = engine.plan(before)
+        old_plan = service.plan(before)
         draft = before.copy()
-        new_plan = engine.rebind(draft, policy)
-        engine.reschedule(before, draft, new_plan, at)
+        new_plan = service.rebind(draft, policy)
+        service.reschedule(before, draft, new_plan, at)
         if all(getattr(before, name) == getattr(draft, name) for name in _BASIS):
             return None
         note = self.note(before, draft)
         entry = LedgerEntry(before.id, 0, EVENT, before.state, draft.state, SYSTEM_ACTOR, at, note,
-                            changes=_basis_changes(_zoned(before, engine.tz), _zoned(draft, engine.tz), RECORDED))
+                            changes=_basis_changes(_zoned(before, service.tz), _zoned(draft, service.tz), RECORDED))
         moved = (before.due, before.overdue_at) != (draft.due, draft.overdue_at)
-        told = [a for a in resolve(("responsible",), draft, engine.org) if a.email] if moved else []
+        told = [a for a in resolve(("responsible",), draft, service.org) if a.email] if moved else []
         if moved and not told:
             log.warning("no_recipient_address", item=before.id, event=EVENT, roles=["responsible"])
         done = Recounted(before.id or 0, before.title, old_plan.due, new_plan.due, before.overdue_with_pauses(),
@@ -236,7 +236,7 @@ class Recount:
 
     def note(self, before: Item, after: Item) -> str:
         """The ledger note, in Chinese: which years the calendar learnt and what it did."""
-        calendar, tz = self.engine.calendar, self.engine.tz
+        calendar, tz = self.service.calendar, self.service.tz
         if not before.provisional:  # counted again because the terms changed
             body = "学期安排已更新（calendar.yaml 的 terms），期限按新的学期重新计算"
             if after.provisional:
@@ -263,19 +263,19 @@ class Recount:
         if before.due != after.due:
             return f"，最后期限由{_cn(before.due)}改为{_cn(after.due)}"
         if before.overdue_at != after.overdue_at:
-            tz = self.engine.tz
+            tz = self.service.tz
             return f"，逾期时间由{_cn_time(before.overdue_at, tz)}改为{_cn_time(after.overdue_at, tz)}"
         return "，最后期限不变"
 
     def _message(self, done: Recounted, item: Item, role: str, name: str, email: str | None,
                  at: datetime) -> Composed:
-        engine = self.engine
-        missing = unknown_years(item.started_at, item.due, engine.calendar, engine.tz) if item.provisional else []
+        service = self.service
+        missing = unknown_years(item.started_at, item.due, service.calendar, service.tz) if item.provisional else []
         change = DeadlineChange(
             self.site_name, name, email or "", role, done.item_id, item.title, item.kind, item.category,
-            item.level, item.unit, item.location, engine.workflows.state_title(item.workflow, item.state),
+            item.level, item.unit, item.location, service.workflows.state_title(item.workflow, item.state),
             done.old_due, done.new_due, done.old_overdue_at, done.new_overdue_at, item.provisional,
-            done.note, provisional_note(missing) if item.provisional else "", at, engine.tz,
+            done.note, provisional_note(missing) if item.provisional else "", at, service.tz,
             was_provisional=done.was_provisional)
         rendered = self.render(change)
         return Composed(name, email or "", rendered.subject, rendered.text, rendered.html, ())

@@ -19,7 +19,7 @@ from engine.errors import OutOfRange
 from engine.model import Item, LedgerEntry
 from engine.org import Org
 from engine.policy import Policy, StageReportSpec
-from engine.service import BadValue, Engine
+from engine.service import BadValue, Service
 from engine.store import Query
 
 _QUARTERS = "一二三四"
@@ -209,7 +209,7 @@ def ordered(groups: list[tuple[str, Count]], order: Mapping[str, int]) -> list[t
     return sorted(groups, key=lambda g: (order.get(g[0], len(order)), g[0]))
 
 
-def compile_report(engine: Engine, period: Period, *, organisation: str, unit_order: Sequence[str],
+def compile_report(engine: Service, period: Period, *, organisation: str, unit_order: Sequence[str],
                    produced_at: datetime) -> StageReport:
     """The period's report from the stored items and their ledgers."""
     tz = engine.tz
@@ -252,7 +252,7 @@ def compile_report(engine: Engine, period: Period, *, organisation: str, unit_or
         tasks, overdue_rows)
 
 
-def _overdue_row(engine: Engine, at_end: ItemAtEnd, period: Period, end: datetime) -> OverdueRow | None:
+def _overdue_row(engine: Service, at_end: ItemAtEnd, period: Period, end: datetime) -> OverdueRow | None:
     """The item as an overdue row at `end`, or None if it was not overdue then."""
     item = at_end.item.copy()
     item.state, item.entered_at = at_end.state, at_end.entered_at

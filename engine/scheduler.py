@@ -42,7 +42,7 @@ from engine.obligations import current_reports
 from engine.plan import Step
 from engine.ports import DigestRender, Outbox  # Outbox re-exported for older imports
 from engine.recipients import Addressee, resolve
-from engine.service import Engine
+from engine.service import Service
 
 log = structlog.get_logger("rectify.scheduler")
 
@@ -149,13 +149,13 @@ Render = DigestRender
 
 
 class Scheduler:
-    def __init__(self, engine: Engine, outbox: Outbox, render: Render, mailer: Mailer, *,
+    def __init__(self, engine: Service, outbox: Outbox, render: Render, mailer: Mailer, *,
                  site_name: str, tick_seconds: float = 60, batch_size: int = 500,
                  claim_seconds: float = 300, max_attempts: int = 12,
                  rng: random.Random | None = None,
                  periodic: Callable[[datetime], int] | None = None,
                  site_wide: Callable[[], bool] | None = None) -> None:
-        self.engine, self.outbox, self.render, self.mailer = engine, outbox, render, mailer
+        self.service, self.outbox, self.render, self.mailer = engine, outbox, render, mailer
         # Site-wide work once per period (stage reports); returns how many it queued.
         self.periodic = periodic
         # Whether this process may do the site-wide work now (it holds the site lock);
@@ -190,10 +190,10 @@ class Scheduler:
         """Create this period's report tasks that do not exist yet (idempotent by origin).
         An obligation that cannot be worked out is logged when it starts failing (or its
         reason changes) and when it recovers, not at every tick; the others go ahead."""
-        engine = self.engine
+        service = self.service
         try:
-            due, failures = current_reports(engine.policies.current, engine.org, at, engine.tz, engine.calendar)
-            created = len(engine.open_reports(due, at))
+            due, failures = current_reports(service.policies.current, service.org, at, service.tz, service.calendar)
+            created = len(service.open_reports(due, at))
         except RectifyError as exc:
             log.error("obligations_failed", error=str(exc))
             return 0
@@ -221,10 +221,10 @@ class Scheduler:
         A step is late when it fell due after the previous tick and is older than two
         ticks: the daemon was down when it fell due."""
         try:
-            plan = self.engine.plan(item)
+            plan = self.service.plan(item)
             steps = list(plan.steps(item.planned_until, at))
             grace = timedelta(seconds=2 * self.tick_seconds)
-            org = self.engine.org
+            org = self.service.org
             # Late (补发) only if the step fell due after the previous tick and long ago:
             # no tick ran in between. A step older than the previous tick did not exist
             # then (the deadline changed since), so it was not missed by downtime.
@@ -258,7 +258,7 @@ class Scheduler:
                     by_address[r["email"].lower()].append((p, r))
                     names.setdefault(r["email"].lower(), r["name"])
         composed = []
-        tz = self.engine.tz
+        tz = self.service.tz
         for address, entries in by_address.items():
             entries.sort(key=lambda e: (e[0].step_at, e[0].item.id or 0))
             notices = _collapse_repeats([self._notice(p, r, at) for p, r in entries],
@@ -272,13 +272,13 @@ class Scheduler:
 
     def _notice(self, p: Pending, recipient: dict[str, Any], at: datetime) -> Notice:
         item = p.item
-        state = self.engine.workflows.state_title(item.workflow, item.state)
+        state = self.service.workflows.state_title(item.workflow, item.state)
         overdue = item.overdue_with_pauses()
         # Days overdue as the recipient reads the mail, not when the step fell due.
         days = max(0, (at - overdue).days) if overdue and p.kind == "escalate" else 0
         others = tuple(r["name"] for r in p.recipients if r["name"] != recipient["name"])
-        note = provisional_note(unknown_years(item.started_at, item.due, self.engine.calendar,
-                                              self.engine.tz)) if item.provisional else ""
+        note = provisional_note(unknown_years(item.started_at, item.due, self.service.calendar,
+                                              self.service.tz)) if item.provisional else ""
         return Notice(item.id or 0, item.title, item.kind, item.category, item.level, item.unit, item.location,
                       state, item.due, overdue, p.kind, p.action, p.label, p.step_at, days, p.late,
                       recipient["role"], others, item.provisional, note)

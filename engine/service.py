@@ -106,7 +106,7 @@ class Report:
     origin: str | None = None
 
 
-class Engine:
+class Service:
     def __init__(self, store: Store, workflows: Workflows, org: Org, clock: Clock, policies: PolicyBook,
                  *, tz: ZoneInfo = SHANGHAI, calendar: WorkCalendar = DEFAULT_CALENDAR,
                  campus_calendar: Callable[[str], WorkCalendar] | None = None) -> None:

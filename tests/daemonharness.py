@@ -23,7 +23,7 @@ class DaemonHarness:
         self.daemon.scheduler.rng = random.Random(7)
         self.daemon.scheduler.tick_seconds = 86400
         self.app = self.daemon.app
-        self.engine = self.app.engine
+        self.service = self.app.service
 
     def tick_at(self, at: datetime) -> list[tuple[str, str]]:
         """Tick as of `at`; (recipient, subject) of every message that arrived."""

@@ -60,7 +60,7 @@ def local(text: str) -> datetime:
 def _report(app: App, title: str, **kw: object) -> int:
     """An item recorded as an import records it (a hazard list may carry measures)."""
     values = {"category": "消防", "unit": "保卫处", "reporter": "郭晓明", "found_at": FOUND, "deadline": "3日内", **kw}
-    prepared, entry = app.engine.prepare(Report(title=title, **values), allowed=IMPORT_FIELDS)  # type: ignore[arg-type]
+    prepared, entry = app.service.prepare(Report(title=title, **values), allowed=IMPORT_FIELDS)  # type: ignore[arg-type]
     item = app.store.add(prepared, entry)
     assert item.id is not None
     return item.id
@@ -69,7 +69,7 @@ def _report(app: App, title: str, **kw: object) -> int:
 def _smuggle(app: App, title: str, location: str, note: str, found_at: datetime = FOUND) -> int:
     """An item whose text holds control characters, stored behind the engine's back (as
     data from before the rule, or written by another tool): `report` now refuses it."""
-    item, entry = app.engine.prepare(Report(title="占位", category="消防", unit="保卫处", reporter="郭晓明",
+    item, entry = app.service.prepare(Report(title="占位", category="消防", unit="保卫处", reporter="郭晓明",
                                             found_at=found_at, deadline="3日内"), at=found_at)
     item.title, item.location = title, location
     item.fields["measures"] = note
@@ -283,7 +283,7 @@ def test_a_csv_export_neutralises_formulas_and_imports_back_unchanged(app: App, 
 def test_the_stage_report_workbook_holds_no_formula(app: App, tricky_ledger: dict, tmp_path: Path) -> None:
     """The workbook mailed to the higher authority lists the overdue items by title: each
     is text as stored, and no cell of any sheet is a formula."""
-    app.engine.clock.set(local("2021-04-02T09:00"))
+    app.service.clock.set(local("2021-04-02T09:00"))
     run = Cli(app.config.root)
     out = json.loads(run("stage-report", "--period", "2021Q1", "--out", str(tmp_path), "--json").stdout)
     workbook = Path(out["files"][0])
@@ -311,7 +311,7 @@ def test_writers_drop_control_characters_that_slipped_in_before(app: App, tmp_pa
         encoding="utf-8-sig")
     assert "消防通道堵塞" in text and not [c for c in text if ord(c) < 0x20 and c not in "\r\n"]
 
-    app.engine.clock.set(local("2021-04-02T09:00"))
+    app.service.clock.set(local("2021-04-02T09:00"))
     out = json.loads(run("stage-report", "--period", "2021Q1", "--out", str(tmp_path / "r"), "--json").stdout)
     overdue = {r["编号"]: r["标题"] for r in _sheet_rows(Path(out["files"][0]), "逾期事项")}
     assert overdue[item] == "消防通道堵塞"
@@ -364,7 +364,7 @@ Q4_RECIPIENTS = ["anquan-chu@example.org", "lin.zhengdao@example.org", "zongzhib
 def _reminded_hazard(s: Site) -> int:
     """A 3-day hazard assigned to 马建军: its reminders fall due on 3 March."""
     item = _report(s.app, "消防通道堆放杂物")
-    s.app.engine.fire(item, "assign", "赵卫东", {"responsible": "马建军"}, at=FOUND + timedelta(hours=1))
+    s.app.service.fire(item, "assign", "赵卫东", {"responsible": "马建军"}, at=FOUND + timedelta(hours=1))
     return item
 
 

@@ -182,10 +182,10 @@ def test_a_database_error_never_shows_its_statement_or_parameters() -> None:
 def test_the_engine_refuses_a_year_beyond_9999_in_utc(app: Any) -> None:
     """Below the CLI, an instant that is past year 9999 in UTC is refused by the engine
     (it stores and hashes UTC) in Chinese, before the database sees it."""
-    item = app.engine.report(_report()).id
+    item = app.service.report(_report()).id
     when = datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-5)))
     with pytest.raises(OutOfRange, match="超出可以计算的日期范围") as refused:
-        app.engine.fire(item, "assign", "赵卫东", {"responsible": "马建军"}, at=when)
+        app.service.fire(item, "assign", "赵卫东", {"responsible": "马建军"}, at=when)
     assert not any(word in str(refused.value) for word in SQL)
     assert app.store.get(item).state == "reported"
 

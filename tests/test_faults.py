@@ -4,7 +4,7 @@ with SIGKILL, PostgreSQL restarted under a daemon and not there yet when it star
 Daemons run as `python -m adapters.cli --site SITE daemon` on the real clock (ticking
 every second) and mail a real SMTP server (aiosmtpd on loopback). Items are made due
 now: found days ago with a three-day deadline, reported through the engine's bulk path
-(`Engine.prepare` + `Store.add_batch`), which leaves each with its latest escalation
+(`Service.prepare` + `Store.add_batch`), which leaves each with its latest escalation
 due at once. Every wait is bounded.
 
 What "exactly once" is checked against, independently of the daemons:
@@ -129,8 +129,8 @@ def daemons() -> Iterator[list[DaemonProcess]]:
 
 def add_due_items(app: App, count: int, rng: random.Random, wave: int) -> dict[int, datetime]:
     """`count` hazards due now (their latest escalation); returns id → cursor when reported."""
-    now = app.engine.clock.now()
-    rules = app.engine.policies.current
+    now = app.service.clock.now()
+    rules = app.service.policies.current
     units = sorted(app.policy.org.units)
     categories = list(rules.categories)
     new = []
@@ -138,7 +138,7 @@ def add_due_items(app: App, count: int, rng: random.Random, wave: int) -> dict[i
         report = Report(title=f"第{wave}批测试隐患{i + 1}号：安全出口指示灯不亮", category=rng.choice(categories),
                         unit=rng.choice(units), found_at=now - timedelta(days=rng.randint(5, 30), hours=rng.randint(0, 8)),
                         deadline="3日内", location="实训楼")
-        new.append(app.engine.prepare(report, at=now))
+        new.append(app.service.prepare(report, at=now))
     ids = app.store.add_batch(new, [])
     assert all(item.next_action_at is not None and item.next_action_at <= now for item, _ in new)
     return {i: item.planned_until for i, (item, _) in zip(ids, new, strict=True)}
@@ -146,7 +146,7 @@ def add_due_items(app: App, count: int, rng: random.Random, wave: int) -> dict[i
 
 def settled(app: App) -> bool:
     """Nothing due, nothing left to compose, nothing waiting to be sent."""
-    now = app.engine.clock.now()
+    now = app.service.clock.now()
     count = func.count()
     with app.store.read() as conn:
         due = conn.execute(select(count).select_from(items).where(items.c.next_action_at <= now)).scalar()
@@ -180,7 +180,7 @@ def check_exactly_once(app: App, cursors: dict[int, datetime], server: Server) -
         sent = list(conn.execute(select(messages)))
     for item_id, cursor in cursors.items():
         item = app.store.get(item_id)
-        plan = app.engine.plan(item)
+        plan = app.service.plan(item)
         expected = sorted((s.key, s.at) for s in plan.steps(cursor, item.planned_until))
         assert expected, f"item {item_id} had nothing due"
         assert sorted(queued[item_id]) == expected, f"item {item_id}: queued {queued[item_id]} != plan {expected}"

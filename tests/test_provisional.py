@@ -66,18 +66,18 @@ class Harness(DaemonHarness):
 
     def hazard(self, title: str, deadline: str = "10个工作日内", responsible: str | None = "马建军") -> int:
         self.clock.set(FOUND)
-        item = self.engine.report(Report(title=title, category="消防", unit="保卫处", reporter="郭晓明",
+        item = self.service.report(Report(title=title, category="消防", unit="保卫处", reporter="郭晓明",
                                          deadline=deadline))
         assert item.id is not None
         if responsible:
-            self.engine.fire(item.id, "assign", "赵卫东", {"responsible": responsible}, at=FOUND + timedelta(hours=1))
+            self.service.fire(item.id, "assign", "赵卫东", {"responsible": responsible}, at=FOUND + timedelta(hours=1))
         return item.id
 
     def close(self, item_id: int) -> None:
         at = FOUND + timedelta(hours=2)
-        self.engine.fire(item_id, "start", "马建军", at=at)
-        self.engine.fire(item_id, "verify", "郭晓明", {"measures": "更换应急灯", "evidence": "照片"}, at=at)
-        self.engine.fire(item_id, "close", "周安宁", at=at)
+        self.service.fire(item_id, "start", "马建军", at=at)
+        self.service.fire(item_id, "verify", "郭晓明", {"measures": "更换应急灯", "evidence": "照片"}, at=at)
+        self.service.fire(item_id, "close", "周安宁", at=at)
 
     def declare(self, text: str) -> bool:
         """calendar.yaml gains 2027 and the daemon reloads it."""

@@ -48,7 +48,7 @@ class Harness(DaemonHarness):
     def hazard(self, title: str = "消防通道堆放杂物", deadline: str | None = "3日内", **kw: object) -> int:
         self.clock.set(FOUND)
         values = {"category": "消防", "unit": "保卫处", "reporter": "郭晓明", "deadline": deadline, **kw}
-        item = self.engine.report(Report(title=title, **values))  # type: ignore[arg-type]
+        item = self.service.report(Report(title=title, **values))  # type: ignore[arg-type]
         assert item.id is not None
         return item.id
 
@@ -89,7 +89,7 @@ def test_a_3_day_hazard_is_reminded_then_climbs_the_ladder(harness: Harness) -> 
     """Reminder before the deadline, the unit head after it, then the leader and the safety office."""
     h = harness
     i = h.hazard()
-    h.engine.fire(i, "assign", "赵卫东", {"responsible": "马建军"}, at=FOUND + timedelta(hours=1))
+    h.service.fire(i, "assign", "赵卫东", {"responsible": "马建军"}, at=FOUND + timedelta(hours=1))
     assert h.tick("2021-03-01T12:00") == []
     reminders = h.tick("2021-03-03T09:00")  # 50% and "3个工作日前" both fell due
     assert [to for to, _ in reminders] == [MA] and "补发" not in reminders[0][1]
@@ -110,7 +110,7 @@ def test_a_deadline_moved_into_the_past_sends_the_escalation_reached(harness: Ha
     h = harness
     i = h.hazard(deadline="15个工作日内")
     h.tick("2021-03-10T09:00")
-    h.engine.fire(i, "assign", "赵卫东", {"responsible": "马建军", "deadline": "3日内"},
+    h.service.fire(i, "assign", "赵卫东", {"responsible": "马建军", "deadline": "3日内"},
                   at=local("2021-03-10T10:00"))  # due 4 March: overdue since the 5th
     arrived = dict(h.tick("2021-03-10T11:00"))
     assert set(arrived) == {HEAD, LEADER} and "通报" in arrived[LEADER]
@@ -118,7 +118,7 @@ def test_a_deadline_moved_into_the_past_sends_the_escalation_reached(harness: Ha
     assert [key for _, key, _ in h.queued()] == ["escalate1.0"]
     assert h.tick("2021-03-10T12:00") == []
     # Moved later: no longer overdue, nothing owed until the new plan's own steps.
-    h.engine.amend(i, "周安宁", {"deadline": "2021年4月30日前"}, note="经研究同意延期",
+    h.service.amend(i, "周安宁", {"deadline": "2021年4月30日前"}, note="经研究同意延期",
                    at=local("2021-03-10T13:00"))
     assert h.tick("2021-03-10T14:00") == []
 
@@ -126,7 +126,7 @@ def test_a_deadline_moved_into_the_past_sends_the_escalation_reached(harness: Ha
 def test_a_shortened_deadline_does_not_send_reminders_it_puts_in_the_past(harness: Harness) -> None:
     h = harness
     i = h.hazard(deadline="15个工作日内")
-    h.engine.fire(i, "assign", "赵卫东", {"responsible": "马建军", "deadline": "5日内"},
+    h.service.fire(i, "assign", "赵卫东", {"responsible": "马建军", "deadline": "5日内"},
                   at=local("2021-03-04T10:00"))  # due 6 March: its reminders fell on the 3rd and 4th
     assert h.tick("2021-03-04T11:00") == []
     overdue = dict(h.tick("2021-03-07T09:00"))
@@ -136,7 +136,7 @@ def test_a_shortened_deadline_does_not_send_reminders_it_puts_in_the_past(harnes
 def test_simulate_lists_exactly_what_the_ticks_queue(harness: Harness) -> None:
     h = harness
     i = h.hazard()
-    h.engine.fire(i, "assign", "赵卫东", {"responsible": "马建军"}, at=FOUND + timedelta(hours=1))
+    h.service.fire(i, "assign", "赵卫东", {"responsible": "马建军"}, at=FOUND + timedelta(hours=1))
     h.hazard("配电室门锁损坏", deadline=None, category="其他")  # the rule's 15 working days
     rows = json.loads(Cli(h.site)("simulate", "--from", "2021-03-01T09:00", "--to", "2021-04-30",
                                   "--json").stdout)
@@ -237,10 +237,10 @@ def test_closing_an_item_stops_its_ladder(harness: Harness) -> None:
     i = h.hazard()
     assert h.tick("2021-03-05T09:00")
     h.clock.set(local("2021-03-05T10:00"))
-    h.engine.fire(i, "assign", "赵卫东", {"responsible": "马建军"})
-    h.engine.fire(i, "start", "马建军")
-    h.engine.fire(i, "verify", "郭晓明", {"measures": "清理通道", "evidence": "照片"})
-    h.engine.fire(i, "close", "周安宁")
+    h.service.fire(i, "assign", "赵卫东", {"responsible": "马建军"})
+    h.service.fire(i, "start", "马建军")
+    h.service.fire(i, "verify", "郭晓明", {"measures": "清理通道", "evidence": "照片"})
+    h.service.fire(i, "close", "周安宁")
     assert h.app.store.get(i).next_action_at is None
     assert h.tick("2021-04-30T09:00") == []
 
@@ -267,7 +267,7 @@ def test_a_broken_rule_edit_keeps_the_old_policy_and_emails_the_administrator(ha
 def test_a_reload_that_would_strand_stored_items_is_refused(harness: Harness) -> None:
     h = harness
     i = h.hazard()
-    h.engine.fire(i, "assign", "赵卫东", {"responsible": "马建军"})
+    h.service.fire(i, "assign", "赵卫东", {"responsible": "马建军"})
     path = h.site / "workflows" / "hazard.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("assigned", "handed_over"), encoding="utf-8")
     assert h.daemon.reload("test") is False

@@ -228,7 +228,7 @@ def test_export_as_csv_and_filters(run: Cli, tmp_path: Path) -> None:
 
 def _quarter_of_history(app) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Hazards over 2021Q1 and after: closed inside and after the quarter, overdue, major."""
-    eng = app.engine
+    eng = app.service
     clock: FakeClock = eng.clock
 
     def report(title: str, day: str, **kw: object) -> int:
@@ -260,8 +260,8 @@ def test_stage_report_numbers_match_the_ledger(app, tmp_path: Path) -> None:  # 
     from adapters import stagereport
 
     ids = _quarter_of_history(app)
-    app.engine.clock.set(local("2021-05-01T09:00"))
-    report = stagereport.produce(app, parse_period("2021Q1"), app.engine.clock.now())
+    app.service.clock.set(local("2021-05-01T09:00"))
+    report = stagereport.produce(app, parse_period("2021Q1"), app.service.clock.now())
 
     # Counted independently from the ledger: items found before 1 April, closed before it.
     end = local("2021-04-01T00:00")

@@ -385,7 +385,7 @@ def test_the_daemon_reloads_calendar_yaml_and_refuses_a_broken_edit(sqlite_site:
     one, with calendar.yaml:line in the refusal."""
     daemon = Daemon(sqlite_site, FakeClock(datetime(2026, 12, 1, 1, 0, tzinfo=UTC)))
     try:
-        engine = daemon.app.engine
+        engine = daemon.app.service
         old = engine.calendar
         assert not old.knows(2027)
         path = sqlite_site / "calendar.yaml"
@@ -410,6 +410,6 @@ def test_open_app_gives_the_engine_the_site_calendar(sqlite_site: Path) -> None:
     (sqlite_site / "calendar.yaml").write_text(INVENTED_2027, encoding="utf-8")
     app = open_app(sqlite_site)
     try:
-        assert app.engine.calendar is app.policy.calendar.workcal and app.engine.calendar.knows(2027)
+        assert app.service.calendar is app.policy.calendar.workcal and app.service.calendar.knows(2027)
     finally:
         app.close()

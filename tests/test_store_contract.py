@@ -20,17 +20,17 @@ from engine.service import Report
 
 
 def _assigned(app: App) -> int:
-    i = app.engine.report(Report(title="楼梯扶手松动", category="建筑与施工", unit="总务处")).id
-    app.engine.fire(i, "assign", "王建国", {"responsible": "张海峰"})
+    i = app.service.report(Report(title="楼梯扶手松动", category="建筑与施工", unit="总务处")).id
+    app.service.fire(i, "assign", "王建国", {"responsible": "张海峰"})
     return i
 
 
 def test_every_state_change_has_exactly_one_ledger_row(app: App) -> None:
     i = _assigned(app)
-    app.engine.fire(i, "start", "张海峰")
+    app.service.fire(i, "start", "张海峰")
     with pytest.raises(Refused):
-        app.engine.fire(i, "close", "周安宁")
-    app.engine.fire(i, "verify", "郭晓明", {"measures": "紧固", "evidence": "照片"})
+        app.service.fire(i, "close", "周安宁")
+    app.service.fire(i, "verify", "郭晓明", {"measures": "紧固", "evidence": "照片"})
     history = app.store.history(i)
     assert [e.seq for e in history] == [1, 2, 3, 4]
     for prev, entry in zip(history, history[1:], strict=False):
@@ -72,7 +72,7 @@ def test_the_database_refuses_to_rewrite_the_ledger(app: App) -> None:
 
 def test_unknown_item_is_not_found(app: App) -> None:
     with pytest.raises(NotFound, match="12345"):
-        app.engine.fire(12345, "start", "张海峰")
+        app.service.fire(12345, "start", "张海峰")
 
 
 def _hammer(site: str, item_id: int, event: str, actor: str, wanted: int, start: Any,
@@ -87,7 +87,7 @@ def _hammer(site: str, item_id: int, event: str, actor: str, wanted: int, start:
     deadline = time.monotonic() + 20
     while done < wanted and time.monotonic() < deadline:
         try:
-            app.engine.fire(item_id, event, actor, sets)
+            app.service.fire(item_id, event, actor, sets)
             done += 1
         except Refused:
             pass
@@ -99,7 +99,7 @@ def _hammer(site: str, item_id: int, event: str, actor: str, wanted: int, start:
 def test_two_processes_firing_on_one_item_lose_no_update(app: App, site: Path) -> None:
     """verify and reject race on one item; every success is in the ledger, in a valid chain."""
     i = _assigned(app)
-    app.engine.fire(i, "start", "张海峰")
+    app.service.fire(i, "start", "张海峰")
     ctx = multiprocessing.get_context("spawn")
     results: multiprocessing.Queue = ctx.Queue()
     start = ctx.Barrier(2)

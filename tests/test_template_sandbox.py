@@ -75,7 +75,7 @@ def test_the_daemon_does_not_run_a_site_template_and_alerts_with_the_shipped_one
     clock = FakeClock(START)
     daemon = Daemon(sqlite_site, clock)
     try:
-        daemon.app.engine.report(Report(title="消防通道堆放杂物", category="消防", unit="保卫处",
+        daemon.app.service.report(Report(title="消防通道堆放杂物", category="消防", unit="保卫处",
                                         reporter="郭晓明", deadline="3日内"))
         for name in ("digest.subject.j2", "admin_alert.subject.j2", "admin_alert.txt.j2"):
             (sqlite_site / "templates" / name).write_text("【督办】" + _payload(marker) + "\n", encoding="utf-8")

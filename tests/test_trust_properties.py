@@ -97,7 +97,7 @@ def _concerned(app: App, item: Item) -> list[str]:
        data=st.data())
 def test_no_command_sequence_breaks_duties_or_scope(app: App, level: str, unit: str, reporter: str,
                                                      data: st.DataObject) -> None:
-    item_id = app.engine.report(Report(title="楼道灭火器过期", category="消防", level=level, unit=unit,
+    item_id = app.service.report(Report(title="楼道灭火器过期", category="消防", level=level, unit=unit,
                                        reporter=reporter)).id
     assert item_id is not None
     for _ in range(data.draw(st.integers(1, 16))):
@@ -105,9 +105,9 @@ def test_no_command_sequence_breaks_duties_or_scope(app: App, level: str, unit: 
         event, actor, sets = _command(data, app, before)
         try:
             if event == "amend":
-                after = app.engine.amend(item_id, actor, sets, note="调整")
+                after = app.service.amend(item_id, actor, sets, note="调整")
             else:
-                after = app.engine.fire(item_id, event, actor, sets)
+                after = app.service.fire(item_id, event, actor, sets)
         except RectifyError:
             assert app.store.get(item_id).version == before.version  # refused: nothing written
             continue

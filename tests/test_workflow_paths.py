@@ -39,7 +39,7 @@ VERIFY = {"measures": "更换灭火器", "evidence": "更换后照片"}
 
 
 def _hazard(app: App, level: str = "一般", **kw: object) -> int:
-    return app.engine.report(Report(title="灭火器过期", category="消防", level=level, unit="保卫处",
+    return app.service.report(Report(title="灭火器过期", category="消防", level=level, unit="保卫处",
                                     reporter="郭晓明", **kw)).id
 
 
@@ -50,10 +50,10 @@ def _states(app: App, item_id: int) -> list[str]:
 def test_general_hazard_runs_from_report_to_closure(app: App) -> None:
     """reported → assigned → rectifying → verified → closed, one ledger row per step."""
     i = _hazard(app)
-    app.engine.fire(i, "assign", "赵卫东", {"responsible": "马建军"})
-    app.engine.fire(i, "start", "马建军")
-    app.engine.fire(i, "verify", "郭晓明", VERIFY)
-    item = app.engine.fire(i, "close", "周安宁")
+    app.service.fire(i, "assign", "赵卫东", {"responsible": "马建军"})
+    app.service.fire(i, "start", "马建军")
+    app.service.fire(i, "verify", "郭晓明", VERIFY)
+    item = app.service.fire(i, "close", "周安宁")
     assert item.state == "closed"
     assert item.fields["verifier"] == "郭晓明" and item.fields["approver"] == "周安宁"
     assert _states(app, i) == ["reported", "assigned", "rectifying", "verified", "closed"]
@@ -62,14 +62,14 @@ def test_general_hazard_runs_from_report_to_closure(app: App) -> None:
 def test_reject_sends_a_verified_hazard_back_and_it_can_loop(app: App) -> None:
     """A closure review that finds it unfixed rejects it; it is verified again later."""
     i = _hazard(app)
-    app.engine.fire(i, "assign", "赵卫东", {"responsible": "马建军"})
-    app.engine.fire(i, "start", "马建军")
+    app.service.fire(i, "assign", "赵卫东", {"responsible": "马建军"})
+    app.service.fire(i, "start", "马建军")
     for _ in range(2):
-        app.engine.fire(i, "verify", "郭晓明", VERIFY)
-        item = app.engine.fire(i, "reject", "周安宁", note="仍有两具未更换")
+        app.service.fire(i, "verify", "郭晓明", VERIFY)
+        item = app.service.fire(i, "reject", "周安宁", note="仍有两具未更换")
         assert item.state == "rectifying" and "verifier" not in item.fields
-    app.engine.fire(i, "verify", "罗静")
-    item = app.engine.fire(i, "close", "周安宁")
+    app.service.fire(i, "verify", "罗静")
+    item = app.service.fire(i, "close", "周安宁")
     assert item.state == "closed" and item.fields["rejections"] == 2
     assert [e.event for e in app.store.history(i)][-3:] == ["reject", "verify", "close"]
 
@@ -77,36 +77,36 @@ def test_reject_sends_a_verified_hazard_back_and_it_can_loop(app: App) -> None:
 def test_fix_on_spot_goes_straight_to_verified(app: App) -> None:
     """立查立改: the reporter fixes it on the spot; someone else closes it."""
     i = _hazard(app)
-    item = app.engine.fire(i, "fix_on_spot", "郭晓明", {"measures": "当场清理"})
+    item = app.service.fire(i, "fix_on_spot", "郭晓明", {"measures": "当场清理"})
     assert item.state == "verified"
     with pytest.raises(Refused, match="实施整改的人"):
-        app.engine.fire(i, "close", "郭晓明")
-    assert app.engine.fire(i, "close", "周安宁").state == "closed"
+        app.service.fire(i, "close", "郭晓明")
+    assert app.service.fire(i, "close", "周安宁").state == "closed"
 
 
 def test_fix_on_spot_needs_measures(app: App) -> None:
     i = _hazard(app)
     with pytest.raises(Refused, match="measures"):
-        app.engine.fire(i, "fix_on_spot", "郭晓明")
+        app.service.fire(i, "fix_on_spot", "郭晓明")
     assert app.store.get(i).state == "reported"
 
 
 def test_the_responsible_person_cannot_verify_their_own_work(app: App) -> None:
     """Separation of duties: the responsible person may not verify."""
     i = _hazard(app)
-    app.engine.fire(i, "assign", "周安宁", {"responsible": "赵卫东"})
-    app.engine.fire(i, "start", "马建军")
+    app.service.fire(i, "assign", "周安宁", {"responsible": "赵卫东"})
+    app.service.fire(i, "start", "马建军")
     with pytest.raises(Refused, match="责任人本人"):
-        app.engine.fire(i, "verify", "赵卫东", VERIFY)
+        app.service.fire(i, "verify", "赵卫东", VERIFY)
     assert app.store.get(i).state == "rectifying"
 
 
 def test_whoever_started_the_rectification_cannot_verify_it(app: App) -> None:
     i = _hazard(app)
-    app.engine.fire(i, "assign", "周安宁", {"responsible": "马建军"})
-    app.engine.fire(i, "start", "赵卫东")  # the unit head started it himself
+    app.service.fire(i, "assign", "周安宁", {"responsible": "马建军"})
+    app.service.fire(i, "start", "赵卫东")  # the unit head started it himself
     with pytest.raises(Refused, match="实施整改的人"):
-        app.engine.fire(i, "verify", "赵卫东", VERIFY)
+        app.service.fire(i, "verify", "赵卫东", VERIFY)
 
 
 def test_major_hazard_is_chosen_by_level_unless_the_caller_says_otherwise(app: App) -> None:
@@ -117,12 +117,12 @@ def test_major_hazard_is_chosen_by_level_unless_the_caller_says_otherwise(app: A
 def test_major_hazard_needs_the_five_in_place_before_planning(app: App) -> None:
     """五落实: responsible, measures, funds, deadline and contingency plan."""
     i = _hazard(app, level="重大")
-    app.engine.fire(i, "assign", "陈立德", {"responsible": "马建军", "deadline": "2021年6月底前"})
+    app.service.fire(i, "assign", "陈立德", {"responsible": "马建军", "deadline": "2021年6月底前"})
     with pytest.raises(Refused) as refused:
-        app.engine.fire(i, "plan", "马建军", {"measures": "加装报警联网模块"})
+        app.service.fire(i, "plan", "马建军", {"measures": "加装报警联网模块"})
     assert "资金落实" in refused.value.reason and "预案落实" in refused.value.reason
     assert "责任落实" not in refused.value.reason and "时限落实" not in refused.value.reason
-    item = app.engine.fire(i, "plan", "马建军", {
+    item = app.service.fire(i, "plan", "马建军", {
         "measures": "加装报警联网模块", "funds": "3.5万元", "contingency_plan": "保安24小时值守"})
     assert item.state == "planned"
 
@@ -131,9 +131,9 @@ def test_the_plan_cannot_move_the_deadline_it_is_given(app: App) -> None:
     """时限落实 is the deadline set at assignment (or the rule's): the unit's plan may not
     push it back; the refusal names the field and points to `amend`."""
     i = _hazard(app, level="重大")
-    app.engine.fire(i, "assign", "陈立德", {"responsible": "马建军", "deadline": "2021年6月底前"})
+    app.service.fire(i, "assign", "陈立德", {"responsible": "马建军", "deadline": "2021年6月底前"})
     with pytest.raises(Refused, match="整改时限") as refused:
-        app.engine.fire(i, "plan", "马建军", {"measures": "加装模块", "funds": "3万元",
+        app.service.fire(i, "plan", "马建军", {"measures": "加装模块", "funds": "3万元",
                                              "contingency_plan": "值守", "deadline": "2099年底前"})
     assert "amend" in refused.value.reason
     assert app.store.get(i).deadline == "2021年6月底前" and app.store.get(i).state == "assigned"
@@ -141,7 +141,7 @@ def test_the_plan_cannot_move_the_deadline_it_is_given(app: App) -> None:
 
 def test_major_hazard_full_path_with_funds_watcher_and_safety_office_closure(app: App) -> None:
     i = _hazard(app, level="重大")
-    e = app.engine
+    e = app.service
     e.fire(i, "assign", "陈立德", {"responsible": "马建军", "deadline": "2021年6月底前"})
     e.fire(i, "request_funds", "马建军")
     e.fire(i, "approve_funds", "周安宁", {"funds": "3.5万元"})
@@ -158,9 +158,9 @@ def test_major_hazard_full_path_with_funds_watcher_and_safety_office_closure(app
 
 
 def test_task_workflow_submit_return_accept(app: App) -> None:
-    t = app.engine.report(Report(title="每季度末报送阶段整治情况", kind="task", unit="总务处",
+    t = app.service.report(Report(title="每季度末报送阶段整治情况", kind="task", unit="总务处",
                                  responsible="张海峰")).id
-    e = app.engine
+    e = app.service
     e.fire(t, "submit", "张海峰", {"progress": "已完成第一季度排查"})
     e.fire(t, "return", "周安宁", note="请补充照片")
     e.fire(t, "submit", "张海峰", {"progress": "已补充"})
@@ -170,17 +170,17 @@ def test_task_workflow_submit_return_accept(app: App) -> None:
 
 
 def test_a_safety_officer_cannot_accept_their_own_report(app: App) -> None:
-    t = app.engine.report(Report(title="每月1日前上传隐患清单", kind="task", unit="综治办")).id
-    app.engine.fire(t, "submit", "郭晓明", {"progress": "已上传"})
+    t = app.service.report(Report(title="每月1日前上传隐患清单", kind="task", unit="综治办")).id
+    app.service.fire(t, "submit", "郭晓明", {"progress": "已上传"})
     with pytest.raises(Refused, match="报送人本人"):
-        app.engine.fire(t, "accept", "郭晓明")
-    assert app.engine.fire(t, "accept", "罗静").state == "done"
+        app.service.fire(t, "accept", "郭晓明")
+    assert app.service.fire(t, "accept", "罗静").state == "done"
 
 
 def test_an_event_not_allowed_names_the_allowed_ones(app: App) -> None:
     i = _hazard(app)
     with pytest.raises(Refused) as refused:
-        app.engine.fire(i, "close", "周安宁")
+        app.service.fire(i, "close", "周安宁")
     assert "已上报" in refused.value.reason and "assign" in refused.value.reason
     assert "fix_on_spot" in refused.value.reason
 
@@ -188,4 +188,4 @@ def test_an_event_not_allowed_names_the_allowed_ones(app: App) -> None:
 def test_roles_decide_who_may_fire(app: App) -> None:
     i = _hazard(app)
     with pytest.raises(Refused, match="无权"):
-        app.engine.fire(i, "assign", "杨晨", {"responsible": "马建军"})
+        app.service.fire(i, "assign", "杨晨", {"responsible": "马建军"})

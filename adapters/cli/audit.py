@@ -35,7 +35,7 @@ def audit(ctx: Context, item_id: int | None, export_to: str | None, against: str
     if anchor is not None:
         summary += f"；与 {anchor.taken_at} 的链尾记录（校验码 {anchor.digest[:16]}…）一致"
     if export_to:
-        taken = Anchor(app.engine.clock.now().astimezone(app.config.timezone).isoformat(timespec="seconds"), heads)
+        taken = Anchor(app.service.clock.now().astimezone(app.config.timezone).isoformat(timespec="seconds"), heads)
         _write_anchor(export_to, taken.text(app.config.name))
         click.echo(summary, err=export_to == "-")
         click.echo(f"链尾校验码：{taken.digest}（请与链尾文件一起保存在别处，如随阶段报告报送上级）",

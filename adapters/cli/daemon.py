@@ -115,7 +115,7 @@ def status(ctx: Context, as_json: bool) -> None:
     """守护进程的运行状况：上次调度、到期事项、待发邮件、死信、规则版本。"""
     app = ctx.app
     tz = app.config.timezone
-    now = app.engine.clock.now()
+    now = app.service.clock.now()
     data = app.outbox.status(now)
     data["policy_version"] = app.policy.rules.version
     beats = data.pop("daemons")
@@ -191,5 +191,5 @@ def outbox(click_ctx: click.Context, show_all: bool, as_json: bool) -> None:
 def outbox_retry(ctx: Context, ids: tuple[int, ...]) -> None:
     """把死信（全部，或指定编号）放回待发队列，下一轮调度时重新发送。"""
     app = ctx.app
-    count = app.outbox.retry_dead(list(ids) or None, app.engine.clock.now())
+    count = app.outbox.retry_dead(list(ids) or None, app.service.clock.now())
     click.echo(f"已放回待发队列 {count} 封" if count else "没有可重试的死信")

@@ -49,7 +49,7 @@ def report(ctx: Context, title: str, category: str, level: str, unit: str | None
     extra = parse_sets(sets)
     app = ctx.app
     tz = app.config.timezone
-    item = app.engine.report(Report(
+    item = app.service.report(Report(
         title=title, category=category, level=level, unit=unit, location=location,
         reporter=reporter, responsible=responsible, kind=kind, workflow=workflow,
         found_at=parse_time(found_at, tz, "--found-at") if found_at else None,
@@ -79,7 +79,7 @@ def fire(ctx: Context, item_id: int, event: str, actor: str, sets: tuple[str, ..
     tz = app.config.timezone
     values = parse_sets(sets)
     when = parse_time(at, tz, "--at") if at else None
-    item = app.engine.fire(item_id, event, actor, values, note, when)
+    item = app.service.fire(item_id, event, actor, values, note, when)
     data = item_json(item, app.policy.workflows, tz)
     if as_json:
         echo_json(data)
@@ -103,7 +103,7 @@ def amend(ctx: Context, item_id: int, actor: str, sets: tuple[str, ...], note: s
     app = ctx.app
     tz = app.config.timezone
     when = parse_time(at, tz, "--at") if at else None
-    item = app.engine.amend(item_id, actor, parse_sets(sets), note, when)
+    item = app.service.amend(item_id, actor, parse_sets(sets), note, when)
     data = item_json(item, app.policy.workflows, tz)
     if as_json:
         echo_json(data)
@@ -127,7 +127,7 @@ def show(ctx: Context, item_id: int, viewer: str | None, as_json: bool) -> None:
         raise NotFound("事项", item_id, f"或 {app.policy.org.person(viewer).name} 无权查看")
     data = item_json(item, app.policy.workflows, tz)
     entries = app.store.history(item_id)
-    data.update(plan_json(app.plan_for(item), item, app, app.engine.clock.now()))
+    data.update(plan_json(app.plan_for(item), item, app, app.service.clock.now()))
     history = history_json(entries, tz)
     if as_json:
         echo_json({**data, "history": history})

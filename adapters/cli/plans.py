@@ -56,7 +56,7 @@ def _provisional_note(plan: Plan, item: Any, app: App) -> str:
     and where to add it (empty when it is exact)."""
     if not plan.provisional:
         return ""
-    calendar = app.engine.calendar
+    calendar = app.service.calendar
     years = unknown_years(item.started_at, plan.due, calendar, app.config.timezone)
     return "；".join(calendar.provisional_warning(y) for y in years) or "期限跨入节假日安排尚未公布的年份，结果为暂定"
 
@@ -74,7 +74,7 @@ def explain(ctx: Context, item_id: int, at: str | None, as_json: bool) -> None:
     now = instant(at, app)
     item = app.store.get(item_id)
     plan = app.plan_for(item)
-    bound = app.engine.policies.get(item.policy_version)  # the version the item is bound to
+    bound = app.service.policies.get(item.policy_version)  # the version the item is bound to
     item_facts = facts(item, bound, tz)
     candidates = [
         {"rule": r.name, "file": f"{Path(r.where.file).name}:{r.where.line}", "matches": ok,
@@ -133,7 +133,7 @@ def simulate(ctx: Context, start: str, end: str, rules_dir: Path | None, as_json
     t0, t1 = parse_time(start, tz, "--from"), parse_time(end, tz, "--to")
     if t1 <= t0:
         raise click.BadParameter("--to 应晚于 --from", param_hint="--to")
-    rules = load_site_files(app.config, rules_dir, clock=app.engine.clock).rules if rules_dir else app.policy.rules
+    rules = load_site_files(app.config, rules_dir, clock=app.service.clock).rules if rules_dir else app.policy.rules
     rows: list[dict[str, Any]] = []
     found = app.store.query(Query())
     for item, plan in zip(found, app.plans_for(found, rules), strict=True):
@@ -170,7 +170,7 @@ def obligations(ctx: Context, at: str | None, dry_run: bool, as_json: bool) -> N
     app = ctx.app
     tz = app.config.timezone
     now = instant(at, app)
-    due, failures = current_reports(app.policy.rules, app.policy.org, now, tz, app.engine.calendar)
+    due, failures = current_reports(app.policy.rules, app.policy.org, now, tz, app.service.calendar)
     taken = app.store.origins([r.origin for r in due])
     if dry_run:
         rows = [{"origin": r.origin, "unit": r.unit, "title": r.title, "due": r.due.isoformat(),
@@ -180,7 +180,7 @@ def obligations(ctx: Context, at: str | None, dry_run: bool, as_json: bool) -> N
         for x in [] if as_json else rows:
             click.echo(f"{'已存在' if x['exists'] else '将生成'}：{x['unit']} {x['title']}")
     else:
-        created = app.engine.open_reports(due, now)
+        created = app.service.open_reports(due, now)
         if as_json:
             echo_json([{"id": i.id, "unit": i.unit, "title": i.title, "origin": i.origin} for i in created])
         else:

@@ -47,8 +47,8 @@ def versions(ctx: Context, as_json: bool) -> None:
 
 def _changes(app: App, now: datetime) -> list[PlanChange]:
     new_policy = app.policy.rules
-    found = in_flight(app.store.query(Query()), new_policy.version, app.engine.final_states)
-    return [compare(i, app.engine.plan(i), app.engine.plan(i, new_policy), now) for i in found]
+    found = in_flight(app.store.query(Query()), new_policy.version, app.service.final_states)
+    return [compare(i, app.service.plan(i), app.service.plan(i, new_policy), now) for i in found]
 
 
 def _value(value: Any, tz: Any) -> Any:
@@ -119,13 +119,13 @@ def apply(ctx: Context, actor: str, dry_run: bool, note: str | None, as_json: bo
     app = ctx.app
     tz = app.config.timezone
     actor = require_office(app.policy.org, actor, "迁移在办事项的规则版本")
-    now = app.engine.clock.now()
+    now = app.service.clock.now()
     changes = _changes(app, now)
     rows = [_row(c, tz) for c in changes]
     if not dry_run:
         for change in changes:
             assert change.item.id is not None
-            app.engine.migrate(change.item.id, actor, note=note)
+            app.service.migrate(change.item.id, actor, note=note)
     if as_json:
         echo_json({"version": app.policy.rules.version, "dry_run": dry_run, "items": rows})
         return

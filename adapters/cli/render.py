@@ -47,7 +47,7 @@ def in_range(value: datetime, tz: tzinfo, option: str, text: str) -> datetime:
 
 def instant(text: str | None, app: App, option: str = "--at") -> datetime:
     """An --at style option in the site's zone, or the application's now."""
-    return parse_time(text, app.config.timezone, option) if text else app.engine.clock.now()
+    return parse_time(text, app.config.timezone, option) if text else app.service.clock.now()
 
 
 def item_json(item: Item, workflows: Workflows, tz: ZoneInfo) -> dict[str, Any]:

@@ -63,7 +63,7 @@ def _reference(app: App, campaign: str | None, reference: str | None) -> datetim
     tz = app.config.timezone
     if reference:
         return parse_time(reference, tz, "--reference")
-    rules = app.engine.policies.current
+    rules = app.service.policies.current
     found = rules.campaign(campaign)
     if campaign and found is None:
         known = "、".join(c.name for c in rules.campaigns) or "（规则文件中没有专项行动）"
@@ -94,11 +94,11 @@ def import_file(ctx: Context, file: Path, kind: str | None, dry_run: bool, as_js
     app = ctx.app
     org = app.policy.org
     who = require_office(org, actor, "导入清单") if actor else org.unit(org.safety_office).head
-    rules = app.engine.policies.current
+    rules = app.service.policies.current
     ref = _reference(app, campaign, reference)
     only = rules.campaign()
     sources = {"task": source or campaign or (only.name if only else file.stem), "hazard": source or file.stem}
-    importer = Importer(app.engine, org, rules)
+    importer = Importer(app.service, org, rules)
     reader = importer.reader(str(file), kind=kind, reference=ref, sources=sources, max_rows=max_rows)
     with gc_paused(), progress(not as_json) as bar, open_tables(file) as tables:
         plan = importer.plan(reader, reader.rows(_tracked(tables, bar), sheet), who, note)
@@ -159,7 +159,7 @@ def export_file(ctx: Context, file: Path, state: tuple[str, ...], unit: tuple[st
     org = app.policy.org
     units = tuple(org.unit(u).name for u in unit)
     found = app.store.query(Query(state=state, unit=units, kind=kind))
-    eng = app.engine
+    eng = app.service
     workflows = app.policy.workflows
     flags: list[tuple[Item, bool, bool]] = []
 
@@ -205,8 +205,8 @@ def stage_report(ctx: Context, period: str, out_dir: Path, send: bool, report_na
 
     app = ctx.app
     p = parse_period(period)
-    now = app.engine.clock.now()
-    rules = app.engine.policies.current
+    now = app.service.clock.now()
+    rules = app.service.policies.current
     spec = next((s for s in rules.reports if report_name in (None, s.name)), None)
     if report_name and spec is None:
         raise NotFound("阶段报告", report_name, "已定义：" + ("、".join(s.name for s in rules.reports) or "无"))

@@ -15,7 +15,7 @@ from engine.model import IMPORT_FIELDS, Item, LedgerEntry, check_lengths
 from engine.org import Org
 from engine.plan import read_deadline
 from engine.policy import Policy
-from engine.service import Engine, Report
+from engine.service import Report, Service
 from engine.text import clean as clean_text
 
 # Rows planned together: one store lookup each, and few enough that a row's deadline,
@@ -62,12 +62,12 @@ class ImportPlan:
 class Importer:
     """Plans an import against the store and applies it in one transaction."""
 
-    def __init__(self, engine: Engine, org: Org, policy: Policy) -> None:
-        self.engine, self.org, self.policy = engine, org, policy
+    def __init__(self, engine: Service, org: Org, policy: Policy) -> None:
+        self.service, self.org, self.policy = engine, org, policy
 
     def describe_deadline(self, expr: str, ref: datetime) -> str:
         """How a deadline expression reads at `ref` ("2020-12-31", "立即", "长期坚持")."""
-        d = read_deadline(expr, ref, self.engine.tz, self.engine.calendar)
+        d = read_deadline(expr, ref, self.service.tz, self.service.calendar)
         parts = []
         if d.kind.value == "immediate":
             parts.append("立即整改")
@@ -82,7 +82,7 @@ class Importer:
     def reader(self, file: str, *, kind: str | None = None, reference: datetime | None = None,
                sources: dict[str, str], max_rows: int) -> Reader:
         """`sources` names each list kind's key scope: {"task": campaign, "hazard": list name}."""
-        return Reader(file, self.org, self.policy, self.engine.tz, kind=kind, reference=reference,
+        return Reader(file, self.org, self.policy, self.service.tz, kind=kind, reference=reference,
                       sources=sources, check_deadline=self.describe_deadline, max_rows=max_rows)
 
     def plan(self, reader: Reader, rows: Iterable[RowPlan], actor: str, note: str | None = None) -> ImportPlan:
@@ -91,7 +91,7 @@ class Importer:
         check_lengths({"note": note})
         outcomes: list[Outcome] = []
         result = ImportPlan(reader.file, outcomes, reader.warnings)
-        at = self.engine.clock.now()
+        at = self.service.clock.now()
         source = iter(rows)
         while batch := list(itertools.islice(source, PLAN_BATCH)):
             self._plan_batch(reader, batch, actor, note, at, result)
@@ -103,8 +103,8 @@ class Importer:
 
     def _plan_batch(self, reader: Reader, rows: list[RowPlan], actor: str, note: str | None, at: datetime,
                     result: ImportPlan) -> None:
-        stored_by_id = self.engine.store.get_many([r.item_id for r in rows if r.item_id is not None])
-        stored_by_origin = self.engine.store.by_origins([r.key for r in rows if r.item_id is None])
+        stored_by_id = self.service.store.get_many([r.item_id for r in rows if r.item_id is not None])
+        stored_by_origin = self.service.store.by_origins([r.key for r in rows if r.item_id is None])
         outcomes = result.outcomes
         for row in rows:
             if row.item_id is not None:
@@ -116,7 +116,7 @@ class Importer:
                 stored = stored_by_origin.get(row.key)
             try:
                 if stored is None:
-                    item, entry = self.engine.prepare(self._report(row, actor, note), at=at, allowed=IMPORT_FIELDS)
+                    item, entry = self.service.prepare(self._report(row, actor, note), at=at, allowed=IMPORT_FIELDS)
                     result.new.append((item, entry))
                     outcomes.append(Outcome(row, "new", note=_plan_note(item)))
                 else:
@@ -151,16 +151,16 @@ class Importer:
                 sets[name] = value
         if not sets:
             return Outcome(row, "unchanged", stored.id)
-        if stored.state in self.engine.final_states(stored.workflow):
+        if stored.state in self.service.final_states(stored.workflow):
             return Outcome(row, "kept", stored.id, note="事项已销号，表中的改动未导入")
-        draft, entry = self.engine.revise(stored, sets, actor, "import",
+        draft, entry = self.service.revise(stored, sets, actor, "import",
                                          note or f"按 {row.sheet} 第{row.row}行更新", at=at)
         result.changed.append((draft, stored.version, entry))
         return Outcome(row, "changed", stored.id, {k: v for k, v in entry.changes.items()})
 
     def apply(self, plan: ImportPlan) -> ImportPlan:
         """Write every new and changed item in one transaction."""
-        ids = self.engine.store.add_batch(plan.new, plan.changed)
+        ids = self.service.store.add_batch(plan.new, plan.changed)
         new_outcomes = (o for o in plan.outcomes if o.action == "new")
         for outcome, item_id in zip(new_outcomes, ids, strict=True):
             outcome.item_id = item_id
