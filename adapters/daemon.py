@@ -31,12 +31,12 @@ from adapters.alerts import admin_alert
 from adapters.leader import SqliteDaemonLock, leadership_for, sqlite_path
 from adapters.outbox import daemon_name
 from adapters.sitefiles import load_site_files
-from adapters.templates import Templates
-from adapters.wiring import App, SiteFiles, open_app
+from adapters.wiring import App, open_app
 from engine.clock import Clock
 from engine.errors import AlreadyRunning, ConfigError, Problem
 from engine.provisional import RecountReport
 from engine.scheduler import Scheduler, TickReport
+from engine.snapshot import Snapshot
 from engine.workcal import WorkCalendar
 
 log = structlog.get_logger("rectify.daemon")
@@ -63,7 +63,7 @@ class Daemon:
 
     @property
     def version(self) -> str:
-        return self.app.policy.rules.version
+        return self.app.site.rules.version
 
     # -- the tick --------------------------------------------------------------------
 
@@ -103,7 +103,7 @@ class Daemon:
             try:
                 files = load_site_files(self.app.config, clock=self.clock)
                 self._check_against_database(files)
-                Templates(self.app.config.templates_dir).check()
+                files.templates.check()
             except ConfigError as exc:
                 problems = tuple(str(p) for p in exc.problems)
                 log.error("reload_refused", reason=reason, keeping=old, problems=list(problems))
@@ -115,8 +115,8 @@ class Daemon:
                 log.error("reload_failed", reason=reason, keeping=old, error=error, exc_info=True)
                 self._alert_admin((f"重新加载站点文件时出错（{error}）",), old)
                 return False
-            old_calendar = self.app.policy.calendar
-            self._swap(files)
+            old_calendar = self.app.site.calendar
+            self.app.service.swap(files)  # one reference: ticks after this see only the new site
             self._last_alert = None
             changed = files.calendar.digest != old_calendar.digest
             log.info("policy_reloaded", reason=reason, old=old, new=self.version,
@@ -155,7 +155,7 @@ class Daemon:
                 log.error("deliver_failed", error=str(exc))
         return report
 
-    def _check_against_database(self, files: SiteFiles) -> None:
+    def _check_against_database(self, files: Snapshot) -> None:
         """Every (workflow, state) stored items are in must still exist."""
         problems = []
         for workflow, state, count in self.app.store.states_in_use():
@@ -168,17 +168,6 @@ class Daemon:
                                         f"流程“{workflow}”删除了状态“{state}”，但数据库中仍有 {count} 项事项处于该状态"))
         if problems:
             raise ConfigError(problems)
-
-    def _swap(self, files: SiteFiles) -> None:
-        engine = self.app.service
-        self.app.policy = files
-        engine.workflows, engine.org = files.workflows, files.org
-        # A new calendar object: plan.py's memos are keyed by the calendar, so counts made
-        # with the old one are never reused.
-        engine.calendar = files.calendar.workcal
-        engine.campus_calendar = files.calendar.calendar_for
-        engine.reset_caches()
-        engine.policies.swap(files.rules)
 
     def _alert_admin(self, problems: tuple[str, ...], version: str) -> None:
         config = self.app.config

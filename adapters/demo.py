@@ -87,10 +87,10 @@ def import_task_list(app: App, path: Path) -> int:
     rules = app.service.policies.current
     campaign = rules.campaign()
     ref = datetime.combine(campaign.reference, time(), app.config.timezone) if campaign and campaign.reference else None
-    importer = Importer(app.service, app.policy.org, rules)
+    importer = Importer(app.service, app.site.org, rules)
     reader = importer.reader(str(path), kind="task", reference=ref, max_rows=1000,
                              sources={"task": campaign.name if campaign else path.stem, "hazard": path.stem})
-    actor = app.policy.org.unit(app.policy.org.safety_office).head
+    actor = app.site.org.unit(app.site.org.safety_office).head
     with gc_paused(), open_tables(path) as tables:
         plan = importer.plan(reader, reader.rows(tables), actor)
     with gc_paused():

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from adapters.clock import SystemClock
+from adapters.templates import Templates
 from engine import org as org_mod
 from engine import site as site_mod
 from engine import sitecalendar
@@ -29,6 +29,7 @@ from engine.plan import policy_from_sources
 from engine.policy import Policy, unit_problems
 from engine.site import SiteConfig
 from engine.sitecalendar import SiteCalendar
+from engine.snapshot import Snapshot
 from engine.workcal import WorkCalendar
 from engine.workflow import Workflow, Workflows
 from engine.yamlfile import MAX_FILE_BYTES, too_large
@@ -153,20 +154,10 @@ def load_rules(directory: Path, loaded_at: datetime, known_states: Any = (),
     return policy_from_sources(directory, read_rule_sources(directory), loaded_at, known_states, calendar)
 
 
-@dataclass
-class SiteFiles:
-    """Everything a site's files define, loaded and cross-checked together."""
-
-    org: Org
-    workflows: Workflows
-    rules: Policy
-    calendar: SiteCalendar
-
-
-def load_site_files(config: SiteConfig, rules_dir: Path | None = None, clock: Clock | None = None) -> SiteFiles:
-    """org.yaml, calendar.yaml, workflows/ and rules/, with every problem in any file
-    reported at once; the rules are stamped as loaded at the clock's now (the system
-    clock's unless given)."""
+def load_site_files(config: SiteConfig, rules_dir: Path | None = None, clock: Clock | None = None) -> Snapshot:
+    """The site's snapshot: org.yaml, calendar.yaml, workflows/, rules/ and templates/,
+    with every problem in any file reported at once; the rules are stamped as loaded at
+    the clock's now (the system clock's unless given)."""
     problems: list[Problem] = []
     org = workflows = rules = calendar = None
     try:
@@ -195,4 +186,4 @@ def load_site_files(config: SiteConfig, rules_dir: Path | None = None, clock: Cl
         problems += org.campus_problems(str(config.org_file), calendar.campuses)
     if problems or org is None or workflows is None or rules is None or calendar is None:
         raise ConfigError(problems)
-    return SiteFiles(org, workflows, rules, calendar)
+    return Snapshot(org, workflows, rules, calendar, config.timezone, Templates(config.templates_dir))

@@ -309,7 +309,7 @@ def render_email(
 
 def produce(app: App, period: Period, at: datetime) -> StageReport:
     """The period's report from the site's ledger."""
-    org = app.policy.org
+    org = app.site.org
     return compile_report(app.service, period, organisation=org.name or app.config.name,
                           unit_order=list(org.units), produced_at=at)
 
@@ -329,7 +329,7 @@ def queue(app: App, templates: Templates, spec: StageReportSpec, period: Period,
     outbox = app.outbox
     if outbox.stage_report_sent(spec.name, period.key) is not None:
         return 0
-    recipients = report_recipients(spec, app.policy.org)
+    recipients = report_recipients(spec, app.site.org)
     if not recipients:
         log.warning("stage_report_without_recipients", report=spec.name, period=period.key)
     report = produce(app, period, at)
@@ -340,7 +340,7 @@ def queue(app: App, templates: Templates, spec: StageReportSpec, period: Period,
     return len(composed)
 
 
-def periodic(app: App, templates: Templates) -> Callable[[datetime], int]:
+def periodic(app: App) -> Callable[[datetime], int]:
     """The scheduler's once-per-period work: each report of the rules whose period ended.
 
     Each report is produced on its own: one that fails (whatever raises) is logged with
@@ -356,7 +356,7 @@ def periodic(app: App, templates: Templates) -> Callable[[datetime], int]:
             key = (spec.name, period.key)
             owed.add(key)
             try:
-                queued += queue(app, templates, spec, period, at)
+                queued += queue(app, app.templates, spec, period, at)
             except Exception as exc:  # noqa: BLE001 - one report must not stop the tick
                 error = clean(f"{type(exc).__name__}: {exc}")[:500]
                 log.error("stage_report_failed", report=spec.name, period=period.key, error=error, exc_info=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine as SqlEngine
 
@@ -12,7 +13,7 @@ from adapters import database, stagereport
 from adapters.clock import SystemClock
 from adapters.mail import mailer_for
 from adapters.outbox import SqlOutbox
-from adapters.sitefiles import SiteFiles, load_config, load_site_files
+from adapters.sitefiles import load_config, load_site_files
 from adapters.sqlstore import SqlStore
 from adapters.templates import Rendered, Templates
 from engine import plan as plan_mod
@@ -23,21 +24,32 @@ from engine.model import Item
 from engine.notices import DeadlineChange
 from engine.plan import Plan
 from engine.policy import Policy
-from engine.policybook import PolicyBook
 from engine.ports import ItemStore, SiteOutbox
 from engine.provisional import Recount
 from engine.scheduler import Scheduler
 from engine.service import Service
 from engine.site import SiteConfig
+from engine.snapshot import Snapshot
 from engine.workcal import WorkCalendar
 
 
 @dataclass
 class App:
+    """A site's configuration, its store and the application service over them. The
+    site's files live in one place: the service's snapshot (`app.site`)."""
+
     config: SiteConfig
-    policy: SiteFiles
     store: ItemStore
     service: Service
+
+    @property
+    def site(self) -> Snapshot:
+        return self.service.site
+
+    @property
+    def templates(self) -> Templates:
+        found = self.site.templates
+        return found if isinstance(found, Templates) else Templates(self.config.templates_dir)
 
     def close(self) -> None:
         self.store.close()
@@ -58,21 +70,20 @@ class App:
     def scheduler(self, mailer: Mailer | None = None, site_wide: Callable[[], bool] | None = None) -> Scheduler:
         """The tick: schedule, compose with the site's templates, deliver by the site's mailer;
         `site_wide` says whether this process may do the once-per-site work now."""
-        templates = Templates(self.config.templates_dir)
         sched = self.config.scheduler
         mail = self.config.mail
         return Scheduler(
-            self.service, self.outbox, templates.digest,
+            self.service, self.outbox, lambda digest: self.templates.digest(digest),
             mailer or mailer_for(mail, clock=self.service.clock, sender_name=self.config.name),
             site_name=self.config.name, tick_seconds=sched.tick_seconds, batch_size=sched.batch_size,
             claim_seconds=sched.claim_seconds, max_attempts=mail.max_attempts,
-            periodic=stagereport.periodic(self, templates), site_wide=site_wide)
+            periodic=stagereport.periodic(self), site_wide=site_wide)
 
     def recount(self, previous: WorkCalendar | None = None, terms_changed: bool | None = None) -> Recount:
         """Counts open provisional deadlines again with the current calendar (`previous`:
         the calendar they were counted with, when known), and those read against the
         terms unless the terms are known unchanged; tells people by mail."""
-        templates = Templates(self.config.templates_dir)
+        templates = self.templates
 
         def render(change: DeadlineChange) -> Rendered:
             try:
@@ -90,26 +101,22 @@ class App:
         return [self.service.plan(i, rules) for i in items]
 
 
-def policy_book(current: Policy, store: ItemStore, config: SiteConfig) -> PolicyBook:
-    """The current policy, and older versions rebuilt from the texts the store kept."""
-    return PolicyBook(
-        current,
-        load=store.policy_sources,
-        build=lambda loaded_at, sources: plan_mod.policy_from_sources(config.rules_dir, sources, loaded_at),
-        save=lambda p: store.save_policy(p.version, p.loaded_at, p.sources),
-    )
+def _archive(store: ItemStore, config: SiteConfig) -> dict[str, Any]:
+    """Where the service finds older policy versions: the texts the store kept."""
+    return {
+        "load": store.policy_sources,
+        "build": lambda loaded_at, sources: plan_mod.policy_from_sources(config.rules_dir, sources, loaded_at),
+        "save": lambda p: store.save_policy(p.version, p.loaded_at, p.sources),
+    }
 
 
 def open_app(site_dir: Path, clock: Clock | None = None, store: ItemStore | None = None) -> App:
     """The site's application on its database, or on `store` (a MemoryStore in tests)."""
     clock = clock or SystemClock()
     config = load_config(site_dir)
-    policy = load_site_files(config, clock=clock)
+    site = load_site_files(config, clock=clock)
     if store is None:
         sql_engine = database.open_engine(config.database_url)
         database.require_current(sql_engine)
         store = SqlStore(sql_engine, clock)
-    service = Service(store, policy.workflows, policy.org, clock,
-                    policy_book(policy.rules, store, config), tz=config.timezone,
-                    calendar=policy.calendar.workcal, campus_calendar=policy.calendar.calendar_for)
-    return App(config, policy, store, service)
+    return App(config, store, Service(store, site, clock, **_archive(store, config)))

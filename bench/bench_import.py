@@ -138,7 +138,7 @@ def write_workbook(path: Path, count: int, categories: Sequence[str],
 
 
 def org_units(app: App) -> list[tuple[str, tuple[str, ...]]]:
-    return [(u.name, u.aliases) for u in app.policy.org.units.values()]
+    return [(u.name, u.aliases) for u in app.site.org.units.values()]
 
 
 # -- the two sides -------------------------------------------------------------------
@@ -160,7 +160,7 @@ def read_only(path: Path) -> int:
 def import_file(app: App, path: Path) -> ImportPlan:
     """What `rectify import PATH` (no options) does once the site is open, without the
     progress bar (stderr is not a terminal) and without printing the result."""
-    org = app.policy.org
+    org = app.site.org
     who = org.unit(org.safety_office).head
     rules = app.service.policies.current
     ref = _reference(app, None, None)

@@ -127,7 +127,7 @@ def act_on_item(item_id: int) -> None:
 def _schedulable(app: App, at: datetime) -> list[tuple[str, str, str, str]]:
     """(category, level, unit, head) triples whose reported item gets a next action at
     once (not those whose rule counts from assignment). Probed with prepare, not stored."""
-    org = app.policy.org
+    org = app.site.org
     found = at - timedelta(days=1)
     out = []
     for category in app.service.policies.current.categories:

@@ -7,6 +7,8 @@ older ones on demand from the rule texts the store kept for them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import structlog
 
 from engine.errors import ConfigError
@@ -19,21 +21,29 @@ log = structlog.get_logger("rectify.policy")
 
 
 class PolicyBook:
-    def __init__(self, current: Policy, *, load: SourceLoader | None = None,
+    """`current` gives the policy new items are bound to: the site snapshot's rules, so a
+    reload that swaps the snapshot swaps the current policy with it."""
+
+    def __init__(self, current: Callable[[], Policy], *, load: SourceLoader | None = None,
                  build: Builder | None = None, save: Saver | None = None) -> None:
-        self._current = current
+        self._now = current
         self._load, self._build, self._save = load, build, save
-        self._versions: dict[str, Policy] = {current.version: current}
+        self._versions: dict[str, Policy] = {}
         self._saved: set[str] = set()
 
     @property
-    def current(self) -> Policy:
-        return self._current
+    def _current(self) -> Policy:
+        return self._now()
 
-    def swap(self, policy: Policy) -> None:
-        """Make `policy` the one new items are bound to (a reload)."""
-        self._versions[policy.version] = policy
-        self._current = policy
+    @property
+    def current(self) -> Policy:
+        return self._now()
+
+    def pinned(self, policy: Policy) -> PolicyBook:
+        """The same archive with `policy` as its current version, whatever a reload does."""
+        view = PolicyBook(lambda: policy, load=self._load, build=self._build, save=self._save)
+        view._versions, view._saved = self._versions, self._saved
+        return view
 
     def for_binding(self) -> Policy:
         """The current policy, recorded in the store before the first item is bound to it."""
@@ -48,8 +58,9 @@ class PolicyBook:
 
         A version the store does not know (a database restored without its policies)
         falls back to the current policy, with a warning."""
-        if not version:
-            return self._current
+        current = self._current
+        if not version or version == current.version:
+            return current
         found = self._versions.get(version)
         if found is not None:
             return found

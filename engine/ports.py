@@ -268,6 +268,18 @@ DigestRender = Callable[["Digest"], Any]  # → an object with subject, text, ht
 ChangeRender = Callable[["DeadlineChange"], Any]  # → an object with subject, text, html
 
 
+class Renderer(Protocol):
+    """What a message says, as the site's templates put it (adapters.templates.Templates)."""
+
+    def digest(self, d: Digest) -> Any: ...
+
+    def deadline_changed(self, d: DeadlineChange) -> Any: ...
+
+    def check(self) -> None:
+        """Raise ConfigError naming every template that does not compile or render."""
+        ...
+
+
 # -- locks -----------------------------------------------------------------------------
 
 

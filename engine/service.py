@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -33,12 +34,14 @@ from engine.model import (
 )
 from engine.obligations import DueReport
 from engine.org import Org
-from engine.plan import SHANGHAI, Plan, bind, paused_spell, plan_item
+from engine.plan import Plan, bind, paused_spell, plan_item
 from engine.policy import Policy, check_category
 from engine.policybook import PolicyBook
+from engine.ports import Builder, Saver, SourceLoader
+from engine.snapshot import Snapshot
 from engine.store import Store
 from engine.text import refuse
-from engine.workcal import DEFAULT_CALENDAR, WorkCalendar
+from engine.workcal import WorkCalendar
 from engine.workflow import Workflow, Workflows, check_roles
 
 log = structlog.get_logger("rectify.engine")
@@ -107,33 +110,51 @@ class Report:
 
 
 class Service:
-    def __init__(self, store: Store, workflows: Workflows, org: Org, clock: Clock, policies: PolicyBook,
-                 *, tz: ZoneInfo = SHANGHAI, calendar: WorkCalendar = DEFAULT_CALENDAR,
-                 campus_calendar: Callable[[str], WorkCalendar] | None = None) -> None:
-        self.store, self.workflows, self.org, self.clock = store, workflows, org, clock
-        self.policies, self.tz, self.calendar = policies, tz, calendar
-        # A campus's calendar (the site's plus its own terms and local days), for the
-        # items of units on that campus (org.yaml `campus`).
-        self.campus_calendar = campus_calendar
-        self._finals: dict[str, frozenset[str]] = {}
+    """The only way an item changes: report, fire, amend, revise, migrate, open reports.
+
+    It works on one Snapshot of the site (`site`), the one reference a reload swaps."""
+
+    def __init__(self, store: Store, site: Snapshot, clock: Clock, *, load: SourceLoader | None = None,
+                 build: Builder | None = None, save: Saver | None = None) -> None:
+        self.store, self.clock = store, clock
+        self.site = site
+        # Older policy versions, rebuilt from the texts the store kept; the current one is
+        # always the snapshot's.
+        self.policies = PolicyBook(lambda: self.site.rules, load=load, build=build, save=save)
+
+    def swap(self, site: Snapshot) -> None:
+        """A reload: every later tick, command and request works on `site`."""
+        self.site = site
+
+    def pinned(self) -> Service:
+        """A view of this service that keeps the current snapshot even when a reload swaps
+        it (for a web request, which may run beside a reload)."""
+        view = copy.copy(self)
+        view.policies = self.policies.pinned(self.site.rules)
+        return view
+
+    @property
+    def org(self) -> Org:
+        return self.site.org
+
+    @property
+    def workflows(self) -> Workflows:
+        return self.site.workflows
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        return self.site.workcal
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.site.tz
 
     def calendar_of(self, item: Item) -> WorkCalendar:
         """The calendar the item's deadline counts with: its unit's campus's, else the site's."""
-        unit = self.org.units.get(item.unit) if item.unit else None
-        if unit is None or unit.campus is None or self.campus_calendar is None:
-            return self.calendar
-        return self.campus_calendar(unit.campus)
-
-    def reset_caches(self) -> None:
-        """After workflows were swapped by a reload."""
-        self._finals.clear()
+        return self.site.calendar_of_unit(item.unit)
 
     def final_states(self, workflow: str) -> frozenset[str]:
-        found = self._finals.get(workflow)
-        if found is None:
-            wf = self.workflows.get_or_fail(workflow)
-            found = self._finals[workflow] = frozenset(s.name for s in wf.states.values() if s.final)
-        return found
+        return self.site.final_states(workflow)
 
     def plan(self, item: Item, policy: Policy | None = None) -> Plan:
         """The item's plan under the version it is bound to, or under `policy` (a draft, a

@@ -131,7 +131,7 @@ def add_due_items(app: App, count: int, rng: random.Random, wave: int) -> dict[i
     """`count` hazards due now (their latest escalation); returns id → cursor when reported."""
     now = app.service.clock.now()
     rules = app.service.policies.current
-    units = sorted(app.policy.org.units)
+    units = sorted(app.site.org.units)
     categories = list(rules.categories)
     new = []
     for i in range(count):

@@ -393,7 +393,7 @@ def test_the_daemon_reloads_calendar_yaml_and_refuses_a_broken_edit(sqlite_site:
         path.write_text(INVENTED_2027 + TERMS, encoding="utf-8")
         assert daemon.reload("test") is True
         assert engine.calendar is not old and engine.calendar.knows(2027)
-        assert engine.calendar is daemon.app.policy.calendar.workcal
+        assert engine.calendar is daemon.app.site.calendar.workcal
         good = engine.calendar
         path.write_text(INVENTED_2027.replace('"2027-02-20"', '"2027-02-19"') + TERMS, encoding="utf-8")
         assert daemon.reload("test") is False
@@ -410,6 +410,6 @@ def test_open_app_gives_the_engine_the_site_calendar(sqlite_site: Path) -> None:
     (sqlite_site / "calendar.yaml").write_text(INVENTED_2027, encoding="utf-8")
     app = open_app(sqlite_site)
     try:
-        assert app.service.calendar is app.policy.calendar.workcal and app.service.calendar.knows(2027)
+        assert app.service.calendar is app.site.calendar.workcal and app.service.calendar.knows(2027)
     finally:
         app.close()

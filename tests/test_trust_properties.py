@@ -50,7 +50,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
 
 def in_scope(app: App, actor: str, item: Item) -> bool:
     """Who may touch an item, as the README states it."""
-    org = app.policy.org
+    org = app.site.org
     person = org.people[actor]
     unit = org.units.get(item.unit) if item.unit else None
     site_wide = (person.unit == org.safety_office or actor == org.principal
@@ -67,7 +67,7 @@ def duties_apart(item: Item) -> bool:
 def _command(data: st.DataObject, app: App, item: Item) -> tuple[str, str, dict[str, str]]:
     """Mostly an event the item's state allows with the fields it may set (so that many
     commands go through), sometimes anything at all."""
-    wf = app.policy.workflows[item.workflow]
+    wf = app.site.workflows[item.workflow]
     possible = wf.allowed_from(item.state)
     if possible and data.draw(st.integers(0, 3)) > 0:
         t = data.draw(st.sampled_from(possible))
@@ -84,7 +84,7 @@ def _command(data: st.DataObject, app: App, item: Item) -> tuple[str, str, dict[
 
 def _concerned(app: App, item: Item) -> list[str]:
     """People with some tie to the item, so that commands often get past the role check."""
-    org = app.policy.org
+    org = app.site.org
     unit = org.units.get(item.unit) if item.unit else None
     named = [item.responsible, item.reporter, item.fields.get("rectifier"), "周安宁", "郭晓明", "林正道"]
     if unit:
@@ -116,7 +116,7 @@ def test_no_command_sequence_breaks_duties_or_scope(app: App, level: str, unit: 
         assert duties_apart(after), (event, actor, after.responsible, after.fields)
         if event != "amend":
             # Only the fields the event may set changed besides what the workflow records.
-            wf = app.policy.workflows[before.workflow]
+            wf = app.site.workflows[before.workflow]
             allowed = set(next(t for t in wf.transitions if t.event == event and before.state in t.sources).settable)
             recorded = {"rectifier", "verifier", "verified_at", "submitter", "approver", "closed_at", "rejections"}
             changed = {k for k in {*before.snapshot(), *after.snapshot()}

@@ -49,7 +49,7 @@ def daemon(ctx: Context) -> None:
     runner = Daemon(ctx.site_dir, app=app, on_tick=tell)
     ctx._app = None  # the daemon closes it
     runner.lock_database()  # a second daemon on a SQLite database stops here
-    click.echo(f"rectify 守护进程启动：站点“{config.name}”，规则版本 {app.policy.rules.version}，"
+    click.echo(f"rectify 守护进程启动：站点“{config.name}”，规则版本 {app.site.rules.version}，"
                f"每 {config.scheduler.tick_seconds:g} 秒检查一次；邮件{'写入' if config.mail.transport == 'file' else '发往'} {where}",
                err=True)
     runner.run()
@@ -117,7 +117,7 @@ def status(ctx: Context, as_json: bool) -> None:
     tz = app.config.timezone
     now = app.service.clock.now()
     data = app.outbox.status(now)
-    data["policy_version"] = app.policy.rules.version
+    data["policy_version"] = app.site.rules.version
     beats = data.pop("daemons")
     last = beats[0] if beats else None
     data["stale"] = None  # unknown until a tick has run

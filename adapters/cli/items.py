@@ -55,7 +55,7 @@ def report(ctx: Context, title: str, category: str, level: str, unit: str | None
         found_at=parse_time(found_at, tz, "--found-at") if found_at else None,
         deadline=deadline, fields=extra, note=note,
     ))
-    data = item_json(item, app.policy.workflows, tz)
+    data = item_json(item, app.site.workflows, tz)
     if as_json:
         echo_json(data)
     else:
@@ -80,7 +80,7 @@ def fire(ctx: Context, item_id: int, event: str, actor: str, sets: tuple[str, ..
     values = parse_sets(sets)
     when = parse_time(at, tz, "--at") if at else None
     item = app.service.fire(item_id, event, actor, values, note, when)
-    data = item_json(item, app.policy.workflows, tz)
+    data = item_json(item, app.site.workflows, tz)
     if as_json:
         echo_json(data)
     else:
@@ -104,7 +104,7 @@ def amend(ctx: Context, item_id: int, actor: str, sets: tuple[str, ...], note: s
     tz = app.config.timezone
     when = parse_time(at, tz, "--at") if at else None
     item = app.service.amend(item_id, actor, parse_sets(sets), note, when)
-    data = item_json(item, app.policy.workflows, tz)
+    data = item_json(item, app.site.workflows, tz)
     if as_json:
         echo_json(data)
     else:
@@ -123,9 +123,9 @@ def show(ctx: Context, item_id: int, viewer: str | None, as_json: bool) -> None:
     app = ctx.app
     tz = app.config.timezone
     item = app.store.get(item_id)
-    if viewer and not may_see(app.policy.org, viewer, item):
-        raise NotFound("事项", item_id, f"或 {app.policy.org.person(viewer).name} 无权查看")
-    data = item_json(item, app.policy.workflows, tz)
+    if viewer and not may_see(app.site.org, viewer, item):
+        raise NotFound("事项", item_id, f"或 {app.site.org.person(viewer).name} 无权查看")
+    data = item_json(item, app.site.workflows, tz)
     entries = app.store.history(item_id)
     data.update(plan_json(app.plan_for(item), item, app, app.service.clock.now()))
     history = history_json(entries, tz)
@@ -153,7 +153,7 @@ def list_items(ctx: Context, state: tuple[str, ...], unit: tuple[str, ...],
     app = ctx.app
     tz = app.config.timezone
     now = instant(at, app)
-    org = app.policy.org
+    org = app.site.org
     units = tuple(org.unit(u).name for u in unit)
     found = app.store.query(Query(state=state, unit=units, category=category, kind=kind))
     if viewer:
@@ -161,7 +161,7 @@ def list_items(ctx: Context, state: tuple[str, ...], unit: tuple[str, ...],
         found = [i for i in found if may_see(org, name, i)]
     rows = []
     for i, plan in zip(found, app.plans_for(found), strict=True):
-        row = item_json(i, app.policy.workflows, tz)
+        row = item_json(i, app.site.workflows, tz)
         row["due"] = plan.due.isoformat() if plan.due else None
         row["overdue_at"] = plan.overdue_at.astimezone(tz).isoformat() if plan.overdue_at else None
         late = plan.overdue_at is not None and plan.overdue_at <= now

@@ -26,7 +26,7 @@ MAX_SHOWN = 20
 
 
 def recipients(step: Step, item: Any, app: App) -> list[str]:
-    return [a.name for a in resolve(step.recipients, item, app.policy.org)]
+    return [a.name for a in resolve(step.recipients, item, app.site.org)]
 
 
 def plan_json(plan: Plan, item: Any, app: App, now: datetime) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def explain(ctx: Context, item_id: int, at: str | None, as_json: bool) -> None:
             "candidates": candidates, **plan_json(plan, item, app, now)}
     data["deadline_expr"] = item.deadline or (plan.rule.deadline if plan.rule else None)
     data["deadline_source"] = "事项自带" if item.deadline else ("规则" if plan.rule else None)
-    data["current_policy_version"] = app.policy.rules.version
+    data["current_policy_version"] = app.site.rules.version
     if as_json:
         echo_json(data)
         return
@@ -133,7 +133,7 @@ def simulate(ctx: Context, start: str, end: str, rules_dir: Path | None, as_json
     t0, t1 = parse_time(start, tz, "--from"), parse_time(end, tz, "--to")
     if t1 <= t0:
         raise click.BadParameter("--to 应晚于 --from", param_hint="--to")
-    rules = load_site_files(app.config, rules_dir, clock=app.service.clock).rules if rules_dir else app.policy.rules
+    rules = load_site_files(app.config, rules_dir, clock=app.service.clock).rules if rules_dir else app.site.rules
     rows: list[dict[str, Any]] = []
     found = app.store.query(Query())
     for item, plan in zip(found, app.plans_for(found, rules), strict=True):
@@ -170,7 +170,7 @@ def obligations(ctx: Context, at: str | None, dry_run: bool, as_json: bool) -> N
     app = ctx.app
     tz = app.config.timezone
     now = instant(at, app)
-    due, failures = current_reports(app.policy.rules, app.policy.org, now, tz, app.service.calendar)
+    due, failures = current_reports(app.site.rules, app.site.org, now, tz, app.service.calendar)
     taken = app.store.origins([r.origin for r in due])
     if dry_run:
         rows = [{"origin": r.origin, "unit": r.unit, "title": r.title, "due": r.due.isoformat(),

@@ -33,7 +33,7 @@ def versions(ctx: Context, as_json: bool) -> None:
     """列出数据库中记录的规则版本及各自约束的事项数。"""
     app = ctx.app
     tz = app.config.timezone
-    current = app.policy.rules.version
+    current = app.site.rules.version
     rows = [{"version": v, "loaded_at": at.astimezone(tz).isoformat(), "items": n, "current": v == current}
             for v, at, n in app.store.policy_versions()]
     if as_json:
@@ -46,7 +46,7 @@ def versions(ctx: Context, as_json: bool) -> None:
 
 
 def _changes(app: App, now: datetime) -> list[PlanChange]:
-    new_policy = app.policy.rules
+    new_policy = app.site.rules
     found = in_flight(app.store.query(Query()), new_policy.version, app.service.final_states)
     return [compare(i, app.service.plan(i), app.service.plan(i, new_policy), now) for i in found]
 
@@ -102,9 +102,9 @@ def diff(ctx: Context, at: str | None, as_json: bool) -> None:
     now = instant(at, app)
     rows = [_row(c, tz) for c in _changes(app, now)]
     if as_json:
-        echo_json({"version": app.policy.rules.version, "items": rows})
+        echo_json({"version": app.site.rules.version, "items": rows})
         return
-    _print(rows, app.policy.rules.version)
+    _print(rows, app.site.rules.version)
 
 
 @policy.command("apply")
@@ -118,7 +118,7 @@ def apply(ctx: Context, actor: str, dry_run: bool, note: str | None, as_json: bo
     """把受旧版本约束的在办事项迁移到当前规则，每项在台账中留下记录。"""
     app = ctx.app
     tz = app.config.timezone
-    actor = require_office(app.policy.org, actor, "迁移在办事项的规则版本")
+    actor = require_office(app.site.org, actor, "迁移在办事项的规则版本")
     now = app.service.clock.now()
     changes = _changes(app, now)
     rows = [_row(c, tz) for c in changes]
@@ -127,10 +127,10 @@ def apply(ctx: Context, actor: str, dry_run: bool, note: str | None, as_json: bo
             assert change.item.id is not None
             app.service.migrate(change.item.id, actor, note=note)
     if as_json:
-        echo_json({"version": app.policy.rules.version, "dry_run": dry_run, "items": rows})
+        echo_json({"version": app.site.rules.version, "dry_run": dry_run, "items": rows})
         return
-    _print(rows, app.policy.rules.version)
+    _print(rows, app.site.rules.version)
     if dry_run:
         click.echo(f"（预演）将迁移 {len(rows)} 项；去掉 --dry-run 执行")
     else:
-        click.echo(f"已迁移 {len(rows)} 项到规则版本 {app.policy.rules.version}，已记入台账")
+        click.echo(f"已迁移 {len(rows)} 项到规则版本 {app.site.rules.version}，已记入台账")

@@ -92,7 +92,7 @@ def import_file(ctx: Context, file: Path, kind: str | None, dry_run: bool, as_js
                 max_rows: int, note: str | None) -> None:
     """从 .xlsx 或 .csv 导入任务清单或隐患清单（全部成功才写入，重复导入不会重复创建）。"""
     app = ctx.app
-    org = app.policy.org
+    org = app.site.org
     who = require_office(org, actor, "导入清单") if actor else org.unit(org.safety_office).head
     rules = app.service.policies.current
     ref = _reference(app, campaign, reference)
@@ -156,11 +156,11 @@ def export_file(ctx: Context, file: Path, state: tuple[str, ...], unit: tuple[st
     existing_directory(file.absolute().parent, "导出到", file)
     app = ctx.app
     now = instant(at, app)
-    org = app.policy.org
+    org = app.site.org
     units = tuple(org.unit(u).name for u in unit)
     found = app.store.query(Query(state=state, unit=units, kind=kind))
     eng = app.service
-    workflows = app.policy.workflows
+    workflows = app.site.workflows
     flags: list[tuple[Item, bool, bool]] = []
 
     def rows() -> Iterator[list[Any]]:
@@ -237,7 +237,7 @@ def _write_stage_report(app: Any, templates: Any, report: Any, spec: Any, p: Any
     rendered, chart, workbook = stagereport.render_email(templates, report, app.config.timezone)
     xlsx = out_dir / workbook.filename
     png = out_dir / (chart.filename or f"整改率-{p.key}.png")
-    recipients = report_recipients(spec, app.policy.org) if spec else []
+    recipients = report_recipients(spec, app.site.org) if spec else []
     to = tuple(Recipient(name, email) for _r, name, email in recipients) or (Recipient("综治办", app.config.mail.sender),)
     message = OutgoingMessage(f"stage-report-{p.key}", rendered.subject, rendered.text, rendered.html, to,
                               attachments=(workbook,), inline_images=(chart,))
