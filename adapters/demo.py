@@ -17,7 +17,7 @@ from adapters.gcpause import gc_paused
 from adapters.sheets import open_tables
 from engine.clock import FakeClock
 from engine.importing import Importer
-from engine.service import Report
+from engine.service import NewItem
 
 if TYPE_CHECKING:
     from adapters.wiring import App
@@ -113,7 +113,7 @@ def populate(app: App) -> int:
         nonlocal count
         count += 1
         found = at(days_ago)
-        item = eng.report(Report(title=title, category=category, level=level, unit=unit,
+        item = eng.report(NewItem(title=title, category=category, level=level, unit=unit,
                                  reporter="郭晓明", found_at=found, **kw))
         assert item.id is not None  # a stored item has its id
         return item.id

@@ -101,7 +101,7 @@ from adapters.wiring import App, open_app
 from bench import sites
 from bench.common import Result
 from engine.model import Item
-from engine.service import Report
+from engine.service import NewItem
 
 QUICK_ITEMS, FULL_ITEMS = 10_000, 100_000
 QUICK_ROUNDS, FULL_ROUNDS = 3, 2
@@ -133,14 +133,14 @@ def _schedulable(app: App, at: datetime) -> list[tuple[str, str, str, str]]:
     for category in app.service.policies.current.categories:
         for level in ("一般", "重大"):
             for unit in org.units.values():
-                item, _ = app.service.prepare(Report(title="探测", category=category, level=level, unit=unit.name,
+                item, _ = app.service.prepare(NewItem(title="探测", category=category, level=level, unit=unit.name,
                                                     responsible=unit.head, found_at=found), at=at)
                 if item.next_action_at is not None:
                     out.append((category, level, unit.name, unit.head))
     return out
 
 
-def invent_reports(app: App, at: datetime, count: int, overdue: int, seed: int = 5) -> list[Report]:
+def invent_reports(app: App, at: datetime, count: int, overdue: int, seed: int = 5) -> list[NewItem]:
     """`count` reports as of `at`: `overdue` of them from the backlog (found 20-60 days
     before, overdue already: their latest escalation is due at `at`), the others found in
     the last FRESH_DAYS days (none overdue before `at`: their next action is a reminder or
@@ -151,15 +151,15 @@ def invent_reports(app: App, at: datetime, count: int, overdue: int, seed: int =
     fresh_deadlines = [d for d in sites.HAZARD_DEADLINES if d != "立整立改"]  # that one is overdue at once
     rng = random.Random(seed)
 
-    def report(days: tuple[float, float], deadlines: Sequence[str]) -> Report:
+    def report(days: tuple[float, float], deadlines: Sequence[str]) -> NewItem:
         category, level, unit, head = rng.choice(major if rng.random() < MAJOR_SHARE else general)
         found = (at - timedelta(days=rng.uniform(*days))).replace(second=0, microsecond=0)
-        return Report(
+        return NewItem(
             title=f"{category}：{rng.choice(sites.PROBLEMS)}", category=category, level=level, unit=unit,
             location=rng.choice(sites.LOCATIONS), reporter=rng.choice(sites.INSPECTORS), responsible=head,
             found_at=found, deadline=rng.choice(deadlines) if rng.random() < OWN_DEADLINE_SHARE else None)
 
-    reports: list[Report] = []
+    reports: list[NewItem] = []
     while len(reports) < overdue:
         candidate = report(BACKLOG_DAYS, sites.HAZARD_DEADLINES)
         item, _ = app.service.prepare(candidate, at=at)
@@ -183,14 +183,14 @@ class Scheduled:
 
 
 @without_gc
-def _plan_and_persist(app: App, reports: Sequence[Report], at: datetime,
+def _plan_and_persist(app: App, reports: Sequence[NewItem], at: datetime,
                       ) -> tuple[list[tuple[Item, Any]], list[int], float]:
     new = [app.service.prepare(r, at=at) for r in reports]
     planned = time.perf_counter()
     return new, app.store.add_batch(new, []), planned
 
 
-def engine_schedule(app: App, reports: Sequence[Report], at: datetime) -> Scheduled:
+def engine_schedule(app: App, reports: Sequence[NewItem], at: datetime) -> Scheduled:
     start = time.perf_counter()
     new, ids, planned = _plan_and_persist(app, reports, at)
     seconds = time.perf_counter() - start

@@ -43,7 +43,7 @@ from adapters.wiring import App, open_app
 from bench.common import Result, print_profile
 from engine import site as site_mod
 from engine.model import verify_chain
-from engine.service import Report
+from engine.service import NewItem
 
 UNIT = "总务处"
 RESPONSIBLE = "张海峰"   # responsible, 总务处: item_responsible for `start`
@@ -86,7 +86,7 @@ def _site() -> Iterator[Path]:
 def _assigned_items(app: App, count: int, label: str) -> list[int]:
     ids = []
     for i in range(count):
-        item = app.service.report(Report(
+        item = app.service.report(NewItem(
             title=f"{label} 第{i}号 配电箱线路老化", category="其他", unit=UNIT,
             location="第二教学楼 3 楼配电间", reporter=REPORTER, responsible=RESPONSIBLE,
             deadline="7天内",

@@ -39,7 +39,7 @@ from adapters.wiring import App, open_app
 from engine.clock import FakeClock
 from engine.model import Item
 from engine.plan import Plan
-from engine.service import Report
+from engine.service import NewItem
 from engine.store import Query
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -188,7 +188,7 @@ def report_templates(app: App, clock: FakeClock, ref: datetime, count: int, seed
         problem = rng.choice(PROBLEMS)
         title = f"整治任务：{category}专项排查（{unit}）" if kind == "task" else f"{category}：{problem}"
         clock.set(found + timedelta(minutes=rng.randint(5, 90)))
-        item = app.service.report(Report(
+        item = app.service.report(NewItem(
             title=title, kind=kind, category=category, level=level, unit=unit,
             location=rng.choice(LOCATIONS), reporter=rng.choice(INSPECTORS), responsible=UNITS[unit],
             found_at=found, deadline=deadline))

@@ -90,7 +90,7 @@ def utc(at: datetime, what: str = "时间") -> datetime:
 
 
 @dataclass
-class Report:
+class NewItem:
     """What `report` needs to record a new item."""
 
     title: str
@@ -196,13 +196,13 @@ class Service:
             raise BadValue("workflow", wf.name, f"流程“{wf.title}”用于{KINDS[wf.kind]}，不能用于{KINDS[kind]}")
         return wf
 
-    def report(self, r: Report) -> Item:
+    def report(self, r: NewItem) -> Item:
         item, entry = self.prepare(r)
         saved = self.store.add(item, entry)
         _log_transition(saved.id, "report", None, saved.state, entry.actor)
         return saved
 
-    def prepare(self, r: Report, at: datetime | None = None,
+    def prepare(self, r: NewItem, at: datetime | None = None,
                 allowed: Collection[str] = REPORT_FIELDS) -> tuple[Item, LedgerEntry]:
         """The new item `r` describes, bound to its rule and planned, with its first ledger
         entry; nothing is stored (report stores one, an import stores many at once). Only
@@ -306,7 +306,7 @@ class Service:
                 continue
             try:
                 unit = self.org.unit(r.unit)
-                created.append(self.report(Report(
+                created.append(self.report(NewItem(
                     title=r.title, kind="task", unit=unit.name, responsible=unit.head, found_at=at,
                     deadline=r.due.isoformat(), origin=r.origin, fields={"requirement": r.obligation})))
             except AlreadyExists:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.service import Report
+from engine.service import NewItem
 from tests.conftest import Cli
 from tests.smtpserver import Server
 from tests.test_provisional import FOUND, Harness, _prepare
@@ -40,7 +40,7 @@ def harness(site: Path, serve: Callable[..., Server]) -> Iterator[Harness]:
 
 def _report(h: Harness, unit: str, deadline: str) -> int:
     h.clock.set(FOUND)
-    item = h.service.report(Report(title=f"{unit}实训室电闸外露", category="消防", unit=unit,
+    item = h.service.report(NewItem(title=f"{unit}实训室电闸外露", category="消防", unit=unit,
                                   reporter="郭晓明", deadline=deadline))
     assert item.id is not None
     return item.id

@@ -29,7 +29,7 @@ from adapters.wiring import App
 from engine.clock import FakeClock
 from engine.errors import InvalidCharacter
 from engine.model import IMPORT_FIELDS
-from engine.service import Report
+from engine.service import NewItem
 from engine.text import clean, refuse, strip
 from tests.conftest import Cli
 from tests.sheetdata import hazard_list
@@ -60,7 +60,7 @@ def local(text: str) -> datetime:
 def _report(app: App, title: str, **kw: object) -> int:
     """An item recorded as an import records it (a hazard list may carry measures)."""
     values = {"category": "消防", "unit": "保卫处", "reporter": "郭晓明", "found_at": FOUND, "deadline": "3日内", **kw}
-    prepared, entry = app.service.prepare(Report(title=title, **values), allowed=IMPORT_FIELDS)  # type: ignore[arg-type]
+    prepared, entry = app.service.prepare(NewItem(title=title, **values), allowed=IMPORT_FIELDS)  # type: ignore[arg-type]
     item = app.store.add(prepared, entry)
     assert item.id is not None
     return item.id
@@ -69,7 +69,7 @@ def _report(app: App, title: str, **kw: object) -> int:
 def _smuggle(app: App, title: str, location: str, note: str, found_at: datetime = FOUND) -> int:
     """An item whose text holds control characters, stored behind the engine's back (as
     data from before the rule, or written by another tool): `report` now refuses it."""
-    item, entry = app.service.prepare(Report(title="占位", category="消防", unit="保卫处", reporter="郭晓明",
+    item, entry = app.service.prepare(NewItem(title="占位", category="消防", unit="保卫处", reporter="郭晓明",
                                             found_at=found_at, deadline="3日内"), at=found_at)
     item.title, item.location = title, location
     item.fields["measures"] = note

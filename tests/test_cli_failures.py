@@ -191,9 +191,9 @@ def test_the_engine_refuses_a_year_beyond_9999_in_utc(app: Any) -> None:
 
 
 def _report() -> Any:
-    from engine.service import Report
+    from engine.service import NewItem
 
-    return Report(title="消防通道堆放杂物", category="消防", unit="保卫处", reporter="郭晓明")
+    return NewItem(title="消防通道堆放杂物", category="消防", unit="保卫处", reporter="郭晓明")
 
 
 # -- files and directories ------------------------------------------------------------

@@ -38,7 +38,7 @@ from sqlalchemy import func, select
 from adapters.schema import items, messages, notifications, stage_reports
 from adapters.sitesetup import create_site
 from adapters.wiring import App, open_app
-from engine.service import Report
+from engine.service import NewItem
 from tests.conftest import _fresh_pg_database
 from tests.pgserver import PgServer
 from tests.smtpserver import Recorder, Server, use_smtp
@@ -135,7 +135,7 @@ def add_due_items(app: App, count: int, rng: random.Random, wave: int) -> dict[i
     categories = list(rules.categories)
     new = []
     for i in range(count):
-        report = Report(title=f"第{wave}批测试隐患{i + 1}号：安全出口指示灯不亮", category=rng.choice(categories),
+        report = NewItem(title=f"第{wave}批测试隐患{i + 1}号：安全出口指示灯不亮", category=rng.choice(categories),
                         unit=rng.choice(units), found_at=now - timedelta(days=rng.randint(5, 30), hours=rng.randint(0, 8)),
                         deadline="3日内", location="实训楼")
         new.append(app.service.prepare(report, at=now))

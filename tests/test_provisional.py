@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
 from adapters.schema import messages
-from engine.service import Report
+from engine.service import NewItem
 from tests.conftest import Cli
 from tests.daemonharness import DaemonHarness
 from tests.smtpserver import Server, use_smtp
@@ -66,7 +66,7 @@ class Harness(DaemonHarness):
 
     def hazard(self, title: str, deadline: str = "10个工作日内", responsible: str | None = "马建军") -> int:
         self.clock.set(FOUND)
-        item = self.service.report(Report(title=title, category="消防", unit="保卫处", reporter="郭晓明",
+        item = self.service.report(NewItem(title=title, category="消防", unit="保卫处", reporter="郭晓明",
                                          deadline=deadline))
         assert item.id is not None
         if responsible:

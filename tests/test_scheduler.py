@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from structlog.testing import capture_logs
 
 from adapters.schema import items, notifications
-from engine.service import Report
+from engine.service import NewItem
 from engine.store import Query
 from tests.conftest import Cli
 from tests.daemonharness import DaemonHarness
@@ -48,7 +48,7 @@ class Harness(DaemonHarness):
     def hazard(self, title: str = "消防通道堆放杂物", deadline: str | None = "3日内", **kw: object) -> int:
         self.clock.set(FOUND)
         values = {"category": "消防", "unit": "保卫处", "reporter": "郭晓明", "deadline": deadline, **kw}
-        item = self.service.report(Report(title=title, **values))  # type: ignore[arg-type]
+        item = self.service.report(NewItem(title=title, **values))  # type: ignore[arg-type]
         assert item.id is not None
         return item.id
 

@@ -17,7 +17,7 @@ from adapters.daemon import Daemon
 from adapters.sitefiles import load_org
 from engine.clock import FakeClock
 from engine.reports import parse_period
-from engine.service import Report
+from engine.service import NewItem
 from engine.store import Query
 from tests.conftest import Cli
 from tests.sheetdata import TASK_ROWS, hazard_list, task_list
@@ -234,7 +234,7 @@ def _quarter_of_history(app) -> dict[str, int]:  # type: ignore[no-untyped-def]
     def report(title: str, day: str, **kw: object) -> int:
         clock.set(local(day))
         values = {"category": "消防", "unit": "保卫处", "reporter": "郭晓明", **kw}
-        item = eng.report(Report(title=title, found_at=local(day), **values))  # type: ignore[arg-type]
+        item = eng.report(NewItem(title=title, found_at=local(day), **values))  # type: ignore[arg-type]
         return int(item.id)
 
     def walk(item: int, day: str, *events: tuple[str, str, dict[str, str] | None]) -> None:

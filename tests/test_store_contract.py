@@ -16,11 +16,11 @@ from sqlalchemy import text
 from adapters.wiring import App, open_app
 from engine.errors import NotFound, Refused, StoreError
 from engine.model import LedgerEntry, verify_chain
-from engine.service import Report
+from engine.service import NewItem
 
 
 def _assigned(app: App) -> int:
-    i = app.service.report(Report(title="楼梯扶手松动", category="建筑与施工", unit="总务处")).id
+    i = app.service.report(NewItem(title="楼梯扶手松动", category="建筑与施工", unit="总务处")).id
     app.service.fire(i, "assign", "王建国", {"responsible": "张海峰"})
     return i
 

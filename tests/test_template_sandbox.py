@@ -15,7 +15,7 @@ from structlog.testing import capture_logs
 
 from adapters.daemon import Daemon
 from engine.clock import FakeClock
-from engine.service import Report
+from engine.service import NewItem
 from tests.conftest import Cli
 
 START = datetime(2021, 3, 1, 1, 0, tzinfo=UTC)
@@ -75,7 +75,7 @@ def test_the_daemon_does_not_run_a_site_template_and_alerts_with_the_shipped_one
     clock = FakeClock(START)
     daemon = Daemon(sqlite_site, clock)
     try:
-        daemon.app.service.report(Report(title="消防通道堆放杂物", category="消防", unit="保卫处",
+        daemon.app.service.report(NewItem(title="消防通道堆放杂物", category="消防", unit="保卫处",
                                         reporter="郭晓明", deadline="3日内"))
         for name in ("digest.subject.j2", "admin_alert.subject.j2", "admin_alert.txt.j2"):
             (sqlite_site / "templates" / name).write_text("【督办】" + _payload(marker) + "\n", encoding="utf-8")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from engine.service import Report
+from engine.service import NewItem
 from tests.smtpserver import Server
 from tests.test_provisional import FOUND, MA, Harness, _prepare
 
@@ -47,7 +47,7 @@ def test_an_earlier_term_end_moves_term_deadlines_records_and_tells_once(harness
     h = harness
     own = h.hazard("实训室电闸外露", deadline="寒假前")
     h.clock.set(FOUND)
-    by_rule = h.service.report(Report(title="危化品柜未上锁", category="实验室及危化品", unit="保卫处",
+    by_rule = h.service.report(NewItem(title="危化品柜未上锁", category="实验室及危化品", unit="保卫处",
                                      reporter="郭晓明", responsible="马建军")).id
     other = h.hazard("楼道应急灯损坏", deadline="3日内")
     assert by_rule is not None

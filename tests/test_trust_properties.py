@@ -23,7 +23,7 @@ from adapters.wiring import App, open_app
 from engine.clock import FakeClock
 from engine.errors import RectifyError
 from engine.model import Item
-from engine.service import Report
+from engine.service import NewItem
 from tests.conftest import START
 
 PEOPLE = ["郭晓明", "罗静", "周安宁", "赵卫东", "马建军", "孙文博", "黄丽萍", "钱晓燕", "杨晨",
@@ -97,7 +97,7 @@ def _concerned(app: App, item: Item) -> list[str]:
        data=st.data())
 def test_no_command_sequence_breaks_duties_or_scope(app: App, level: str, unit: str, reporter: str,
                                                      data: st.DataObject) -> None:
-    item_id = app.service.report(Report(title="楼道灭火器过期", category="消防", level=level, unit=unit,
+    item_id = app.service.report(NewItem(title="楼道灭火器过期", category="消防", level=level, unit=unit,
                                        reporter=reporter)).id
     assert item_id is not None
     for _ in range(data.draw(st.integers(1, 16))):

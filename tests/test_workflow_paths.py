@@ -13,7 +13,7 @@ from adapters.sitesetup import create_site
 from adapters.wiring import App, open_app
 from engine.clock import FakeClock
 from engine.errors import Refused
-from engine.service import Report
+from engine.service import NewItem
 from tests.conftest import audit_findings
 
 
@@ -39,7 +39,7 @@ VERIFY = {"measures": "更换灭火器", "evidence": "更换后照片"}
 
 
 def _hazard(app: App, level: str = "一般", **kw: object) -> int:
-    return app.service.report(Report(title="灭火器过期", category="消防", level=level, unit="保卫处",
+    return app.service.report(NewItem(title="灭火器过期", category="消防", level=level, unit="保卫处",
                                     reporter="郭晓明", **kw)).id
 
 
@@ -158,7 +158,7 @@ def test_major_hazard_full_path_with_funds_watcher_and_safety_office_closure(app
 
 
 def test_task_workflow_submit_return_accept(app: App) -> None:
-    t = app.service.report(Report(title="每季度末报送阶段整治情况", kind="task", unit="总务处",
+    t = app.service.report(NewItem(title="每季度末报送阶段整治情况", kind="task", unit="总务处",
                                  responsible="张海峰")).id
     e = app.service
     e.fire(t, "submit", "张海峰", {"progress": "已完成第一季度排查"})
@@ -170,7 +170,7 @@ def test_task_workflow_submit_return_accept(app: App) -> None:
 
 
 def test_a_safety_officer_cannot_accept_their_own_report(app: App) -> None:
-    t = app.service.report(Report(title="每月1日前上传隐患清单", kind="task", unit="综治办")).id
+    t = app.service.report(NewItem(title="每月1日前上传隐患清单", kind="task", unit="综治办")).id
     app.service.fire(t, "submit", "郭晓明", {"progress": "已上传"})
     with pytest.raises(Refused, match="报送人本人"):
         app.service.fire(t, "accept", "郭晓明")

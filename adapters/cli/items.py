@@ -18,7 +18,7 @@ from adapters.cli.render import (
 )
 from engine.access import may_see
 from engine.errors import NotFound
-from engine.service import Report
+from engine.service import NewItem
 from engine.store import Query
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -49,7 +49,7 @@ def report(ctx: Context, title: str, category: str, level: str, unit: str | None
     extra = parse_sets(sets)
     app = ctx.app
     tz = app.config.timezone
-    item = app.service.report(Report(
+    item = app.service.report(NewItem(
         title=title, category=category, level=level, unit=unit, location=location,
         reporter=reporter, responsible=responsible, kind=kind, workflow=workflow,
         found_at=parse_time(found_at, tz, "--found-at") if found_at else None,

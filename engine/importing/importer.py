@@ -15,7 +15,7 @@ from engine.model import IMPORT_FIELDS, Item, LedgerEntry, check_lengths
 from engine.org import Org
 from engine.plan import read_deadline
 from engine.policy import Policy
-from engine.service import Report, Service
+from engine.service import NewItem, Service
 from engine.text import clean as clean_text
 
 # Rows planned together: one store lookup each, and few enough that a row's deadline,
@@ -124,7 +124,7 @@ class Importer:
             except RectifyError as exc:
                 reader.problem(row.sheet, row.row, None, str(exc))
 
-    def _report(self, row: RowPlan, actor: str, note: str | None) -> Report:
+    def _report(self, row: RowPlan, actor: str, note: str | None) -> NewItem:
         f = dict(row.fields)
         title, unit = f.pop("title"), f.pop("unit")
         level = f.pop("level", None) or "一般"
@@ -135,7 +135,7 @@ class Importer:
         if row.kind == "task" and responsible is None:
             responsible = self.org.unit(unit).head
         fields = {k: v for k, v in f.items() if v is not None}
-        return Report(title=title, kind=row.kind, category=category, level=level, unit=unit,
+        return NewItem(title=title, kind=row.kind, category=category, level=level, unit=unit,
                       location=location, reporter=reporter, found_at=row.found_at, responsible=responsible,
                       deadline=deadline, fields=fields, note=note or clean_text(f"导入自 {row.sheet} 第{row.row}行"),
                       origin=None if row.item_id is not None else row.key)
