@@ -38,6 +38,23 @@ DEFAULT_CATEGORIES = (
 )
 MATCH_KEYS = ("kind", "category", "level", "unit", "phase", "tags")
 
+# Who may answer an extension request (延期申请): roles held on the item (engine.access)
+# that a digest can also reach (engine.recipients).
+EXTENSION_APPROVERS = {
+    "safety_office": "综治办",
+    "unit_head": "责任单位负责人",
+    "leader": "分管校领导",
+    "principal": "校长",
+}
+_EXTENSION = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "approvers": {"type": "array", "minItems": 1, "items": {"enum": sorted(EXTENSION_APPROVERS)}},
+        "max_count": {"type": "integer", "minimum": 0},
+        "max_days": {"type": "integer", "minimum": 1},
+    },
+}
 _STRINGS = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]}
 _ROLES = {"type": "array", "minItems": 1, "items": {"enum": sorted(RECIPIENT_ROLES)}}
 _STEP = {
@@ -78,6 +95,7 @@ _RULE = {
         "remind": {"type": "array", "items": {"type": "string"}},
         "escalate": {"anyOf": [{"type": "string"}, _LADDER]},
         "pause_in": {"type": "array", "items": {"type": "string"}},
+        "extension": _EXTENSION,
     },
 }
 _PHASE = {
@@ -156,6 +174,7 @@ SCHEMA: dict[str, Any] = {
         "obligations": {"type": "array", "items": _OBLIGATION},
         "unit_phrases": {"type": "array", "items": _UNIT_PHRASE},
         "reports": {"type": "array", "items": _REPORT},
+        "extension": _EXTENSION,
     },
 }
 
@@ -209,6 +228,24 @@ class LadderStep:
 
 
 @dataclass(frozen=True)
+class ExtensionRules:
+    """How an item's deadline may be extended on request (延期申请): who answers, how many
+    extensions it may have, and by how many calendar days (自然日) at most each one moves
+    the deadline."""
+
+    approvers: tuple[str, ...] = ("safety_office",)
+    max_count: int = 2
+    max_days: int = 30
+
+    def merged(self, overrides: Mapping[str, Any]) -> ExtensionRules:
+        """These rules with the keys a rule file gives replaced."""
+        return ExtensionRules(
+            tuple(dict.fromkeys(overrides.get("approvers", self.approvers))),
+            int(overrides.get("max_count", self.max_count)),
+            int(overrides.get("max_days", self.max_days)))
+
+
+@dataclass(frozen=True)
 class Rule:
     name: str
     where: Where
@@ -219,6 +256,8 @@ class Rule:
     remind: tuple[str, ...] = ()
     escalate: tuple[LadderStep, ...] = ()
     pause_in: frozenset[str] = frozenset()
+    # The keys of the rule's own `extension` entry; the rest come from the site-wide one.
+    extension: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -283,6 +322,12 @@ class Policy:
     sources: dict[str, str] = field(default_factory=dict)
     unit_phrases: tuple[UnitPhrase, ...] = ()
     reports: tuple[StageReportSpec, ...] = ()
+    extension: ExtensionRules = ExtensionRules()
+
+    def extension_for(self, rule_name: str | None) -> ExtensionRules:
+        """The extension rules for items bound to this rule: its own keys over the site-wide default."""
+        rule = self.rule_named(rule_name)
+        return self.extension.merged(dict(rule.extension)) if rule and rule.extension else self.extension
 
     def campaign(self, name: str | None = None) -> Campaign | None:
         """The named campaign, or the only one when no name is given."""
@@ -355,6 +400,7 @@ class _Builder:
         self.obligations: list[Obligation] = []
         self.unit_phrases: list[UnitPhrase] = []
         self.reports: list[StageReportSpec] = []
+        self.extension: tuple[ExtensionRules, Where] | None = None
         self.validate_expr = validate_expr
         self.validate_offset = validate_offset
 
@@ -388,6 +434,8 @@ class _Builder:
             if any(u.phrase == p["phrase"] for u in self.unit_phrases):
                 self.problems.append(where.problem(f"单位说法“{p['phrase']}”重复定义"))
             self.unit_phrases.append(UnitPhrase(p["phrase"].strip(), p["means"]))
+        if "extension" in data:
+            self._extension(data["extension"], Where(filename, data.line_of("extension")))
         for i, r in enumerate(data.get("reports", [])):
             where = Where(filename, data["reports"].line_of(i))
             if any(x.name == r["name"] for x in self.reports):
@@ -395,6 +443,13 @@ class _Builder:
             self.reports.append(StageReportSpec(
                 r["name"], r.get("title", r["name"]), r["period"], tuple(dict.fromkeys(r["send_to"])),
                 r.get("campaign"), _strings(r["phase"]) if r.get("phase") else frozenset(), where))
+
+    def _extension(self, data: Any, where: Where) -> None:
+        if self.extension is not None:
+            first = self.extension[1]
+            self.problems.append(where.problem(f"全校延期规则 extension 重复定义（另见 {first.file}:{first.line}）"))
+            return
+        self.extension = (ExtensionRules().merged(data), where)
 
     def _ladder(self, steps: Any, filename: str) -> tuple[LadderStep, ...]:
         result = []
@@ -508,6 +563,7 @@ class _Builder:
             deadline_from=deadline.get("from", "found") if deadline else "found",
             remind=tuple(data.get("remind", [])), escalate=ladder,
             pause_in=frozenset(data.get("pause_in", [])),
+            extension=tuple(sorted(data.get("extension", {}).items())),
         )
 
     def _check_rule_set(self, rules: list[Rule]) -> None:
@@ -584,7 +640,8 @@ def build(directory: Path, sources: dict[str, str], loaded_at: datetime,
         raise ConfigError(builder.problems)
     return Policy(version_of(sources), loaded_at, tuple(dict.fromkeys(builder.categories)), tuple(rules),
                   tuple(builder.campaigns), tuple(builder.obligations), dict(sources),
-                  tuple(builder.unit_phrases), tuple(builder.reports))
+                  tuple(builder.unit_phrases), tuple(builder.reports),
+                  builder.extension[0] if builder.extension else ExtensionRules())
 
 
 def schema_document() -> dict[str, Any]:
