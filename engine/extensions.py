@@ -163,7 +163,8 @@ class Extensions:
     def _open_item(self, item: Item, event: str) -> None:
         wf = self.service.workflows.get_or_fail(item.workflow)
         if item.state in self.service.final_states(item.workflow):
-            raise Refused(item.id, ACTS[event], f"事项已{wf.states[item.state].title}，不能再延期")
+            title = wf.states[item.state].title
+            raise Refused(item.id, ACTS[event], f"事项{'' if title.startswith('已') else '已'}{title}，不能再延期")
 
     def _decide_request(self, before: Item, existing: Sequence[Extension], name: str, text: str,
                         reason: str, at: datetime) -> ExtensionWrite:
