@@ -279,6 +279,26 @@ class Extensions:
 
     # -- reading ---------------------------------------------------------------------
 
+    def actions(self, item: Item, actor: str) -> frozenset[str]:
+        """What `actor` may do about extensions on the item as stored: "request" and/or
+        "approve" and "refuse" (the new deadline's limits are checked when it is given)."""
+        service = self.service
+        name = service.org.person(actor).name
+        existing = service.store.extensions(item.id or 0)
+        rules = self.rules_for(item)
+        pending = next((e for e in existing if e.status == PENDING), None)
+        closed = item.state in service.final_states(item.workflow)
+        found: set[str] = set()
+        if pending is not None and self.may_answer(name, item, pending, rules):
+            found.add("refuse")
+            if not closed:
+                found.add("approve")
+        approved = sum(e.status == APPROVED for e in existing)
+        if (pending is None and not closed and approved < rules.max_count
+                and roles_on(service.org, name, item) & set(REQUESTER_ROLES)):
+            found.add("request")
+        return frozenset(found)
+
     def pending(self, actor: str | None = None) -> list[PendingExtension]:
         """Pending requests on open items, oldest first; with `actor`, only those they may answer."""
         service = self.service

@@ -563,7 +563,8 @@ class _Builder:
             deadline_from=deadline.get("from", "found") if deadline else "found",
             remind=tuple(data.get("remind", [])), escalate=ladder,
             pause_in=frozenset(data.get("pause_in", [])),
-            extension=tuple(sorted(data.get("extension", {}).items())),
+            extension=tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
+                                   for k, v in data.get("extension", {}).items())),
         )
 
     def _check_rule_set(self, rules: list[Rule]) -> None:

@@ -322,6 +322,11 @@ class Service:
         """Every request made for the item, oldest first."""
         return self.store.extensions(item_id)
 
+    def extension_actions(self, item: Item, actor: str) -> frozenset[str]:
+        """What `actor` may do about the item's extensions now: "request", "approve",
+        "refuse" (for showing buttons; the commands check everything again)."""
+        return Extensions(self).actions(item, actor)
+
     def extension_rules(self, item: Item) -> ExtensionRules:
         """Who answers the item's requests, how many it may have, how long each may be."""
         return Extensions(self).rules_for(item)

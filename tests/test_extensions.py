@@ -378,3 +378,21 @@ def test_the_command_line_refuses_in_chinese_and_writes_nothing(site: Path) -> N
     cli("fire", str(i), "close", "--actor", "周安宁")
     assert "事项已销号，不能再延期" in refused(cli, *ask, "--actor", "马建军", code=1)
     assert "全部完好" in cli("audit").stdout
+
+
+def test_what_each_person_may_do_about_an_items_extensions(app: App) -> None:
+    """The buttons a page may show: asking for the responsible person and the unit head
+    while nothing is pending, answering for the approvers but not the requester."""
+    i = _hazard(app)
+    item = app.store.get(i)
+    acts = app.service.extension_actions
+    assert (acts(item, "马建军"), acts(item, "赵卫东")) == ({"request"}, {"request"})
+    assert acts(item, "周安宁") == acts(item, "张海峰") == frozenset()
+    app.service.request_extension(i, "马建军", "2021年4月2日前", "理由")
+    item = app.store.get(i)
+    assert acts(item, "马建军") == acts(item, "赵卫东") == frozenset()
+    assert acts(item, "周安宁") == acts(item, "郭晓明") == {"approve", "refuse"}
+    app.service.answer_extension(i, "周安宁", True)
+    app.service.request_extension(i, "马建军", "2021年4月9日前", "理由")
+    app.service.answer_extension(i, "周安宁", True)
+    assert acts(app.store.get(i), "马建军") == frozenset()  # max_count 2 reached
