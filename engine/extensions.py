@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from engine.access import roles_on
@@ -70,9 +70,9 @@ class Extension:
     def status_title(self) -> str:
         return STATUS_TITLES.get(self.status, self.status)
 
-    def to_json(self, tz: object = None) -> dict[str, object]:
+    def to_json(self, tz: tzinfo | None = None) -> dict[str, object]:
         def instant(value: datetime | None) -> str | None:
-            return (value.astimezone(tz) if tz else value).isoformat() if value else None  # type: ignore[arg-type]
+            return (value.astimezone(tz) if tz else value).isoformat() if value else None
 
         return {"id": self.id, "item_id": self.item_id, "status": self.status, "status_title": self.status_title,
                 "requested_by": self.requested_by, "requested_at": instant(self.requested_at),

@@ -396,3 +396,23 @@ def test_what_each_person_may_do_about_an_items_extensions(app: App) -> None:
     app.service.request_extension(i, "马建军", "2021年4月9日前", "理由")
     app.service.answer_extension(i, "周安宁", True)
     assert acts(app.store.get(i), "马建军") == frozenset()  # max_count 2 reached
+
+
+def test_the_database_itself_keeps_one_pending_request_per_item(app: App) -> None:
+    """Behind the store's check, the partial unique index of migration 0009: a second
+    pending row for one item is refused by the database; answered rows are not limited."""
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from adapters.schema import extensions
+
+    i = _hazard(app)
+    app.service.request_extension(i, "马建军", "2021年4月2日前", "理由")
+    row = {"item_id": i, "status": PENDING, "requested_by": "赵卫东", "requested_at": app.service.clock.now(),
+           "deadline": "2021年4月1日前", "new_due": date(2021, 4, 1), "old_due": DUE, "reason": "绕过服务"}
+    with pytest.raises(IntegrityError), app.database.begin() as conn:
+        conn.execute(insert(extensions), row)
+    with app.database.begin() as conn:
+        conn.execute(insert(extensions), {**row, "status": REFUSED})
+        conn.execute(insert(extensions), {**row, "status": APPROVED})
+    assert [e.status for e in app.store.extensions(i)] == [PENDING, REFUSED, APPROVED]
