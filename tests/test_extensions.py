@@ -416,3 +416,28 @@ def test_the_database_itself_keeps_one_pending_request_per_item(app: App) -> Non
         conn.execute(insert(extensions), {**row, "status": REFUSED})
         conn.execute(insert(extensions), {**row, "status": APPROVED})
     assert [e.status for e in app.store.extensions(i)] == [PENDING, REFUSED, APPROVED]
+
+
+def test_migration_0009_adds_the_table_to_a_database_in_use(db_url: str) -> None:
+    """A database at 0006 holding items is upgraded: its items can then be extended."""
+    from sqlalchemy import inspect
+
+    from adapters import database
+    from adapters.sqlstore import SqlStore
+    from tests.contract.test_extension_store import ask
+    from tests.contract.test_item_store import _add
+
+    engine = database.open_engine(db_url, must_exist=False)
+    try:
+        database.upgrade(engine, "0006")
+        assert "extensions" not in inspect(engine).get_table_names()
+        store = SqlStore(engine)
+        _add(store)
+        database.upgrade(engine)
+        assert database.current_revision(engine) == database.head_revision() == "0009"
+        indexes = {i["name"]: i["unique"] for i in inspect(engine).get_indexes("extensions")}
+        assert indexes["uq_extensions_pending"] and not indexes["ix_extensions_item"]
+        _, written = store.extend(1, ask())
+        assert store.pending_extensions() == [written]
+    finally:
+        engine.dispose()
