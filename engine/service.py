@@ -296,6 +296,12 @@ class Service:
         log.info("amended", item=item_id, actor=name, fields=sorted(cleaned))
         return saved
 
+    def write_batch(self, new: Sequence[tuple[Item, LedgerEntry]],
+                    changed: Sequence[tuple[Item, int, LedgerEntry]]) -> list[int]:
+        """Write items prepared by `prepare` and corrections decided by `revise` (an import)
+        in one transaction, everything or nothing; the new items' ids in order."""
+        return self.store.add_batch(new, changed)
+
     def open_reports(self, reports: Sequence[DueReport], at: datetime) -> list[Item]:
         """Create the report tasks not created yet; another writer's duplicate is skipped,
         and a task that cannot be created is logged without holding up the others."""

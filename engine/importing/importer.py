@@ -160,7 +160,7 @@ class Importer:
 
     def apply(self, plan: ImportPlan) -> ImportPlan:
         """Write every new and changed item in one transaction."""
-        ids = self.service.store.add_batch(plan.new, plan.changed)
+        ids = self.service.write_batch(plan.new, plan.changed)
         new_outcomes = (o for o in plan.outcomes if o.action == "new")
         for outcome, item_id in zip(new_outcomes, ids, strict=True):
             outcome.item_id = item_id
