@@ -127,14 +127,14 @@ class RecountReport:
 
 
 class Recount:
-    """Counts every open provisional item again with the engine's current calendar.
+    """Counts every open provisional item again with the service's current calendar.
 
     `previous` is the calendar the items were counted with, when known (a reload): the
     ledger note then names exactly the years it lacked."""
 
-    def __init__(self, engine: Service, rewriter: Rewriter, render: Render, site_name: str,
+    def __init__(self, service: Service, rewriter: Rewriter, render: Render, site_name: str,
                  previous: WorkCalendar | None = None, terms_changed: bool | None = None) -> None:
-        self.service, self.rewriter, self.render = engine, rewriter, render
+        self.service, self.rewriter, self.render = service, rewriter, render
         self.site_name, self.previous = site_name, previous
         # Whether the school terms (any campus's) changed since the deadlines were counted;
         # None when unknown (at start, by hand), which means looking.

@@ -149,13 +149,13 @@ Render = DigestRender
 
 
 class Scheduler:
-    def __init__(self, engine: Service, outbox: Outbox, render: Render, mailer: Mailer, *,
+    def __init__(self, service: Service, outbox: Outbox, render: Render, mailer: Mailer, *,
                  site_name: str, tick_seconds: float = 60, batch_size: int = 500,
                  claim_seconds: float = 300, max_attempts: int = 12,
                  rng: random.Random | None = None,
                  periodic: Callable[[datetime], int] | None = None,
                  site_wide: Callable[[], bool] | None = None) -> None:
-        self.service, self.outbox, self.render, self.mailer = engine, outbox, render, mailer
+        self.service, self.outbox, self.render, self.mailer = service, outbox, render, mailer
         # Site-wide work once per period (stage reports); returns how many it queued.
         self.periodic = periodic
         # Whether this process may do the site-wide work now (it holds the site lock);
