@@ -32,8 +32,8 @@ from adapters.leader import SqliteDaemonLock, leadership_for, sqlite_path
 from adapters.outbox import daemon_name
 from adapters.sitefiles import load_site_files
 from adapters.wiring import App, open_app
-from engine.clock import Clock
 from engine.errors import AlreadyRunning, ConfigError, Problem
+from engine.ports import Clock
 from engine.provisional import RecountReport
 from engine.scheduler import Scheduler, TickReport
 from engine.snapshot import Snapshot

@@ -16,14 +16,12 @@ from adapters.outbox import SqlOutbox
 from adapters.sitefiles import load_config, load_site_files
 from adapters.sqlstore import SqlStore
 from adapters.templates import Rendered, Templates
-from engine.clock import Clock
 from engine.errors import ConfigError
-from engine.mail import Mailer
 from engine.model import Item
 from engine.notices import DeadlineChange
 from engine.plan import Plan
 from engine.policy import Policy, policy_from_sources
-from engine.ports import ItemStore, SiteOutbox
+from engine.ports import Clock, ItemStore, Mailer, SiteOutbox
 from engine.provisional import Recount
 from engine.scheduler import Scheduler
 from engine.service import Service

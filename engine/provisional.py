@@ -36,7 +36,7 @@ from engine.errors import StoreError
 from engine.model import Item, LedgerEntry
 from engine.notices import DeadlineChange, provisional_note, unknown_years, years_text
 from engine.policy import Policy
-from engine.ports import ChangeRender, Rewriter  # Rewriter re-exported for older imports
+from engine.ports import ChangeRender, Rewriter
 from engine.recipients import resolve
 from engine.scheduler import Composed
 from engine.service import BASIS_FIELDS, SYSTEM_ACTOR, Service, _basis_changes, retrying

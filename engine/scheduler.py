@@ -29,7 +29,6 @@ from engine.errors import RectifyError
 from engine.mail import (
     Attachment,
     InlineImage,
-    Mailer,
     OutgoingMessage,
     PermanentFailure,
     Recipient,
@@ -40,7 +39,7 @@ from engine.model import Item
 from engine.notices import Digest, Notice, provisional_note, unknown_years
 from engine.obligations import current_reports
 from engine.plan import Step
-from engine.ports import DigestRender, Outbox  # Outbox re-exported for older imports
+from engine.ports import DigestRender, Mailer, Outbox
 from engine.recipients import Addressee, resolve
 from engine.service import Service
 

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from engine.access import roles_on
-from engine.clock import Clock
 from engine.errors import (
     AlreadyExists,
     ConcurrentUpdate,
@@ -37,9 +36,8 @@ from engine.org import Org
 from engine.plan import Plan, bind, paused_spell, plan_item
 from engine.policy import Policy, check_category
 from engine.policybook import PolicyBook
-from engine.ports import Builder, Saver, SourceLoader
+from engine.ports import Builder, Clock, ItemStore, Saver, SourceLoader
 from engine.snapshot import Snapshot
-from engine.store import Store
 from engine.text import refuse
 from engine.workcal import WorkCalendar
 from engine.workflow import Workflow, Workflows, check_roles
@@ -114,7 +112,7 @@ class Service:
 
     It works on one Snapshot of the site (`site`), the one reference a reload swaps."""
 
-    def __init__(self, store: Store, site: Snapshot, clock: Clock, *, load: SourceLoader | None = None,
+    def __init__(self, store: ItemStore, site: Snapshot, clock: Clock, *, load: SourceLoader | None = None,
                  build: Builder | None = None, save: Saver | None = None) -> None:
         self.store, self.clock = store, clock
         self.site = site

@@ -17,8 +17,8 @@ from adapters.wiring import App
 from engine.notices import unknown_years
 from engine.obligations import current_reports
 from engine.plan import Plan, Step, facts
+from engine.ports import Query
 from engine.recipients import resolve
-from engine.store import Query
 
 pass_ctx = click.make_pass_decorator(Context)
 HORIZON = timedelta(days=366)

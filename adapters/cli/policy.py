@@ -12,7 +12,7 @@ from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import console, instant
 from engine.access import require_office
 from engine.migration import PlanChange, compare, in_flight
-from engine.store import Query
+from engine.ports import Query
 
 if TYPE_CHECKING:
     from adapters.wiring import App
