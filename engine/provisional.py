@@ -95,7 +95,7 @@ class Recounted:
 
 
 @dataclass
-class RecountReport:
+class RecountSummary:
     """What one run did: items looked at, and what became of them."""
 
     reason: str
@@ -119,7 +119,7 @@ class RecountReport:
     def still_provisional(self) -> int:
         return self.unchanged + sum(r.provisional for r in self.items)
 
-    def summary(self) -> dict[str, Any]:
+    def counts(self) -> dict[str, Any]:
         return {"reason": self.reason, "dry_run": self.dry_run, "checked": self.checked,
                 "moved": self.moved, "confirmed": self.confirmed,
                 "still_provisional": self.still_provisional, "terms_unchanged": self.terms_unchanged,
@@ -140,30 +140,30 @@ class Recount:
         # None when unknown (at start, by hand), which means looking.
         self.terms_changed = terms_changed
 
-    def run(self, reason: str, *, dry_run: bool = False) -> RecountReport:
+    def run(self, reason: str, *, dry_run: bool = False) -> RecountSummary:
         service = self.service
-        report = RecountReport(reason, dry_run)
+        summary = RecountSummary(reason, dry_run)
         finals = {name: service.final_states(name) for name in service.workflows}
         provisional = service.store.provisional_open(finals)
         known = set(provisional)
         for item_id in provisional + [i for i in self._term_items(finals) if i not in known]:
-            report.checked += 1
+            summary.checked += 1
             try:
                 done = self._dry(item_id) if dry_run else self._write(item_id)
             except StoreError:
                 raise  # the database is gone: the whole run is retried later
             except Exception as exc:  # noqa: BLE001 - one broken item must not stop the others
-                report.failed += 1
+                summary.failed += 1
                 log.error("provisional_recount_failed", item=item_id, error=str(exc), exc_info=True)
                 continue
             if done is not None:
-                report.items.append(done)
+                summary.items.append(done)
             elif item_id in known:
-                report.unchanged += 1
+                summary.unchanged += 1
             else:
-                report.terms_unchanged += 1
-        log.info("provisional_recomputed", **report.summary())
-        return report
+                summary.terms_unchanged += 1
+        log.info("provisional_recomputed", **summary.counts())
+        return summary
 
     def _term_items(self, finals: dict[str, frozenset[str]]) -> list[int]:
         """Open items whose own deadline, or whose rule's, may be read against the terms;

@@ -31,7 +31,7 @@ from engine.model import (
     changed_fields,
     check_lengths,
 )
-from engine.obligations import DueReport
+from engine.obligations import DueFiling
 from engine.org import Org
 from engine.plan import Plan, bind, paused_spell, plan_item
 from engine.policy import Policy, check_category
@@ -108,7 +108,7 @@ class NewItem:
 
 
 class Service:
-    """The only way an item changes: report, fire, amend, revise, migrate, open reports.
+    """The only way an item changes: report, fire, amend, revise, apply_policy, open_filings.
 
     It works on one Snapshot of the site (`site`), the one reference a reload swaps."""
 
@@ -294,12 +294,12 @@ class Service:
         log.info("amended", item=item_id, actor=name, fields=sorted(cleaned))
         return saved
 
-    def open_reports(self, reports: Sequence[DueReport], at: datetime) -> list[Item]:
-        """Create the report tasks not created yet; another writer's duplicate is skipped,
+    def open_filings(self, filings: Sequence[DueFiling], at: datetime) -> list[Item]:
+        """Create the filing tasks not created yet; another writer's duplicate is skipped,
         and a task that cannot be created is logged without holding up the others."""
-        taken = self.store.origins([r.origin for r in reports])
+        taken = self.store.origins([r.origin for r in filings])
         created = []
-        for r in reports:
+        for r in filings:
             if r.origin in taken:
                 continue
             try:
@@ -404,7 +404,7 @@ class Service:
         elif clock_changed:
             self.schedule(draft, self.plan(draft, policy))
 
-    def migrate(self, item_id: int, actor: str, policy: Policy | None = None,
+    def apply_policy(self, item_id: int, actor: str, policy: Policy | None = None,
                 note: str | None = None) -> tuple[Item, Item]:
         """Bind an item in flight to `policy` (the current one by default), recorded in its
         ledger; steps already queued are not repeated, later ones follow the new plan."""
