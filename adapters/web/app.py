@@ -117,9 +117,10 @@ class Web:
         return self.templates.TemplateResponse(request, "error.html", context, status_code=status)
 
 
-def status_of(exc: RectifyError) -> tuple[int, str]:
-    """The HTTP status and page title for an engine refusal."""
-    if isinstance(exc, NotFound):
+def status_of(exc: RectifyError, method: str = "GET") -> tuple[int, str]:
+    """The HTTP status and page title for an engine refusal (an unknown person or unit
+    in a form is bad input, not a missing page)."""
+    if isinstance(exc, NotFound) and method != "POST":
         return 404, "找不到"
     if isinstance(exc, Refused | Forbidden):
         return 403, "不能执行此操作"
@@ -179,8 +180,9 @@ def _run(web: Web, handler: Handler, request: Request, form: FormData | None, lo
     except LoginRefused as exc:
         return web.error_page(request, 400, "登录链接不可用", str(exc))
     except RectifyError as exc:
-        status, title = status_of(exc)
-        return web.error_page(request, status, title, plain_message(str(exc)))
+        status, title = status_of(exc, request.method)
+        events = {t.event: t.title for wf in web.app.service.workflows.values() for t in wf.transitions}
+        return web.error_page(request, status, title, plain_message(str(exc), events))
     except Exception as exc:  # noqa: BLE001 - the last resort: a page, the traceback in the log
         log.error("web_internal_error", path=request.url.path, error=f"{type(exc).__name__}: {exc}"[:2000],
                   exc_info=True)
