@@ -408,3 +408,11 @@ def test_sessions_last_the_configured_hours(app: App) -> None:
     assert browser.get("/").status_code == 200
     advance(app, hours=2)
     assert browser.get("/").status_code == 303
+
+
+def test_a_state_final_in_one_workflow_and_open_in_another_is_matched_with_its_workflow() -> None:
+    from adapters.web.queries import _open_states
+
+    sql = str(_open_states({"a": frozenset({"x", "y"}), "b": frozenset({"y"})}, {"b": frozenset({"x"})})
+              .compile(compile_kwargs={"literal_binds": True}))
+    assert "items.state IN ('y')" in sql and "items.workflow = 'a' AND items.state IN ('x')" in sql

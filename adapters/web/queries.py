@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 
 from adapters.schema import items
 from adapters.sqlstore import SqlStore
@@ -52,9 +52,17 @@ class Page:
         return max(1, -(-self.total // PAGE))
 
 
-def _open_states(open_by_workflow: Mapping[str, frozenset[str]]) -> Any:
-    return or_(*[and_(items.c.workflow == wf, items.c.state.in_(sorted(states)))
-                 for wf, states in sorted(open_by_workflow.items()) if states])
+def _open_states(open_by_workflow: Mapping[str, frozenset[str]], finals: Mapping[str, frozenset[str]]) -> Any:
+    """Items in a state that is not final in their workflow. A state name open in every
+    workflow that has it is matched by name alone (one IN over the state index); only a
+    name final in one workflow and open in another needs its workflow."""
+    everywhere = set().union(*open_by_workflow.values()) if open_by_workflow else set()
+    mixed = everywhere & set().union(*finals.values()) if finals else set()
+    plain = sorted(everywhere - mixed)
+    terms: list[Any] = [items.c.state.in_(plain)] if plain else []
+    terms += [and_(items.c.workflow == wf, items.c.state.in_(sorted(states & mixed)))
+              for wf, states in sorted(open_by_workflow.items()) if states & mixed]
+    return or_(*terms) if terms else false()
 
 
 def _scoped(scope: Scope) -> Any:
@@ -69,8 +77,11 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def conditions(scope: Scope, open_by_workflow: Mapping[str, frozenset[str]], f: Filters) -> list[Any]:
-    where = [_open_states(open_by_workflow)]
+Workflows = Mapping[str, tuple[frozenset[str], frozenset[str]]]  # workflow -> (open states, final states)
+
+
+def conditions(scope: Scope, workflows: Workflows, f: Filters) -> list[Any]:
+    where = [_open_states({w: o for w, (o, _) in workflows.items()}, {w: c for w, (_, c) in workflows.items()})]
     scoped = _scoped(scope)
     if scoped is not None:
         where.append(scoped)
@@ -88,14 +99,16 @@ def conditions(scope: Scope, open_by_workflow: Mapping[str, frozenset[str]], f: 
     return where
 
 
-def todo(store: SqlStore, scope: Scope, open_by_workflow: Mapping[str, frozenset[str]], f: Filters) -> Page:
-    """One page of the person's open items and how many there are in all."""
-    where = conditions(scope, open_by_workflow, f)
+def todo(store: SqlStore, scope: Scope, workflows: Workflows, f: Filters) -> Page:
+    """One page of the person's open items and how many there are in all. The page's
+    ids are sorted first (narrow rows), then its twenty rows are read."""
+    where = conditions(scope, workflows, f)
     page = max(1, f.page)
-    stmt = (select(items).where(*where)
-            .order_by(items.c.overdue_at.is_(None), items.c.overdue_at, items.c.id)
-            .limit(PAGE).offset((page - 1) * PAGE))
+    ids = (select(items.c.id).where(*where)
+           .order_by(items.c.overdue_at.is_(None), items.c.overdue_at, items.c.id)
+           .limit(PAGE).offset((page - 1) * PAGE))
     with store.read() as conn:
         total = int(conn.execute(select(func.count()).select_from(items).where(*where)).scalar_one())
-        rows = conn.execute(stmt).all()
-    return Page([SqlStore.item_from_row(r) for r in rows], total, page)
+        order = [int(r[0]) for r in conn.execute(ids)]
+        rows = {int(r.id): r for r in conn.execute(select(items).where(items.c.id.in_(order)))} if order else {}
+    return Page([SqlStore.item_from_row(rows[i]) for i in order if i in rows], total, page)

@@ -109,9 +109,9 @@ def todo_page(ctx: Ctx) -> Response:
     svc = ctx.app.service
     f = _filters(ctx)
     scope = scope_of(svc.org, ctx.person)
-    open_states = {name: frozenset(s for s in wf.states if s not in svc.final_states(name))
-                   for name, wf in svc.workflows.items()}
-    found = todo(ctx.app.store, scope, open_states, f)  # type: ignore[arg-type]
+    states = {name: (frozenset(s for s in wf.states if s not in svc.final_states(name)), svc.final_states(name))
+              for name, wf in svc.workflows.items()}
+    found = todo(ctx.app.store, scope, states, f)  # type: ignore[arg-type]
     rows = views.todo_rows(ctx.app, ctx.person, found.items, ctx.now)
     data: dict[str, Any] = {"rows": rows, "found": found, "filters": f}
     if ctx.request.headers.get("hx-request"):
