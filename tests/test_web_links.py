@@ -55,7 +55,7 @@ def test_every_digest_carries_a_link_per_item_that_opens_it_for_its_recipient(
     assert page.status_code == 200 and "退出（马建军）" in text_of(page.text)
     # This browser already holds 马建军's session: the used link just goes on.
     again = browser.client.post(path, data={"csrf": Browser.token(browser.get(path).text)})
-    assert again.status_code == 303
+    assert again.status_code == 303 and again.headers["location"] == f"/items/{item_id}"
     other = Browser(app)  # type: ignore[arg-type]
     refused = other.client.post(path, data={"csrf": Browser.token(other.get(path).text)})
     assert refused.status_code == 400 and "已经使用过" in text_of(refused.text)

@@ -169,6 +169,8 @@ def _run(web: Web, handler: Handler, request: Request, form: FormData | None, lo
     try:
         session = web.sessions.find(request.cookies.get(COOKIE), now)
         app = App(web.app.config, web.app.store, web.app.service.pinned())
+        if session is not None and session.person not in app.service.org.people:
+            session = None  # removed from org.yaml since: no longer anyone here
         ctx = Ctx(request, form, session, app, now, web)
         if login and session is None:
             return _login_needed(web, ctx)

@@ -71,9 +71,9 @@ class LoginRefused(Exception):
     """A link that is unknown, tampered with, used or expired: the message says which
     in Chinese; `person` is whom it named, when known."""
 
-    def __init__(self, message: str, person: str | None = None) -> None:
+    def __init__(self, message: str, person: str | None = None, next_path: str = "/") -> None:
         super().__init__(message)
-        self.person = person
+        self.person, self.next_path = person, next_path
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,8 @@ class LinkProver:
             if row is None:
                 raise LoginRefused("登录链接无效：链接不完整或已被改动，请重新获取登录链接")
             if row.used_at is not None:
-                raise LoginRefused("此登录链接已经使用过（每个链接只能使用一次），请重新获取登录链接", row.person)
+                raise LoginRefused("此登录链接已经使用过（每个链接只能使用一次），请重新获取登录链接", row.person,
+                                   safe_next(row.next_path))
             if row.expires_at <= at:
                 raise LoginRefused("此登录链接已过期，请重新获取登录链接", row.person)
             conn.execute(update(web_logins).where(web_logins.c.id == row.id).values(used_at=at))
@@ -157,7 +158,7 @@ class LinkProver:
         except Exception as exc:  # the unique hash: this link was used before
             if isinstance(exc.__cause__, IntegrityError) or isinstance(exc, IntegrityError):
                 raise LoginRefused("此链接已经使用过（每个链接只能使用一次），请重新获取登录链接",
-                                   str(person)) from None
+                                   str(person), f"/items/{item}") from None
             raise
         return Proof(str(person), f"/items/{item}")
 

@@ -67,7 +67,7 @@ def login_link(ctx: Ctx) -> Response:
         proof = web.links.redeem(token, ctx.now)
     except LoginRefused as exc:
         if ctx.session is not None and exc.person == ctx.session.person:
-            return RedirectResponse("/", status_code=303)
+            return RedirectResponse(exc.next_path, status_code=303)
         raise
     ctx.app.service.org.person(proof.person)  # still in org.yaml
     cookie = web.sessions.start(proof.person, ctx.now)
