@@ -376,6 +376,12 @@ def test_a_report_lands_as_a_reported_item_with_the_logged_in_reporter(app: App)
     assert (item.state, item.unit, item.reporter, item.fields["description"]) == ("reported", None, "杨晨", "一楼消防栓无水")
     assert app.store.history(item_id)[0].actor == "杨晨"
     assert "已登记。" in text_of(staff.get(made.headers["location"]).text)
+    # The safety office is told: its people with a link that opens the item, its mailbox with the address.
+    with app.store.read() as conn:  # type: ignore[attr-defined]
+        told = {m.recipient_name: m for m in conn.execute(select(messages)).all()}
+    assert {"周安宁", "综治办"} <= set(told) and "杨晨通过随手拍上报" in told["周安宁"].body_text
+    assert re.search(re.escape(BASE) + r"/login/d\.", told["周安宁"].body_text)
+    assert f"{BASE}/items/{item_id}" in told["综治办"].body_text
     office = text_of(as_(app, "周安宁").get("/").text)
     assert "宿舍楼消防栓无水" in office and "未指定单位" in office
     for bad in ({"title": ""}, {"title": "x", "category": "天气"}, {"title": "x", "category": "消防", "level": "超大"},

@@ -13,6 +13,7 @@ from adapters.web import views
 from adapters.web.app import Ctx, WebError, page, pre_csrf, set_pre_csrf, web_of
 from adapters.web.auth import COOKIE, LoginRefused, safe_next
 from adapters.web.login import ask_link
+from adapters.web.notify import tell_safety_office
 from adapters.web.queries import Filters, todo
 from engine.access import may_see, scope_of
 from engine.errors import NotFound
@@ -230,6 +231,7 @@ def report_page(ctx: Ctx) -> Response:
             title=given["title"], category=given["category"], level=given["level"] or "一般",
             unit=unit, location=given["location"] or None, reporter=ctx.person,
             fields={"description": given["description"]} if given["description"] else None))
+        tell_safety_office(ctx, item)
         return RedirectResponse(f"/items/{item.id}?done=report", status_code=303)
     return ctx.web.render(ctx, "report.html", categories=list(svc.policies.current.categories),
                           levels=list(LEVELS), units=list(svc.org.units), unsure=UNSURE)
