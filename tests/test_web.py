@@ -229,7 +229,8 @@ def test_the_item_page_shows_fields_deadline_plan_and_history_in_chinese(app: Ap
     assert page.status_code == 200 and '<meta name="viewport"' in page.text
     for text in ("实训楼消防通道堵塞", "整改中", "责任单位 保卫处", "责任人 马建军", "位置 实训楼二楼",
                  "最后期限", "适用规则 一般隐患", "15个工作日内（规则）", "今后的提醒与督办",
-                 "登记（已上报）", "交办（已上报 → 已交办）", "开始整改（已交办 → 整改中）", "郭晓明", "验收"):
+                 "登记（已上报）", "交办（已上报 → 已交办）", "开始整改（已交办 → 整改中）", "郭晓明", "验收",
+                 "为什么适用这条规则", "✓ 一般隐患（条件：类型=隐患，等级=一般） ← 生效", "✗ 重大隐患"):
         assert text in shown, text
     # No internal names: events, states, fields or Python values.
     assert not re.search(r"\b(reported|assigned|rectifying|responsible|None|True|False|item_unit)\b", shown)

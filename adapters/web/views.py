@@ -190,6 +190,26 @@ def history(entries: list[LedgerEntry], wf: Workflow, tz: ZoneInfo) -> list[Entr
     return shown
 
 
+MATCH_TITLES = {"kind": "类型", "category": "类别", "level": "等级", "unit": "责任单位", "phase": "阶段",
+                "tags": "标签"}
+
+
+def conditions_text(conditions: tuple[tuple[str, frozenset[str]], ...]) -> str:
+    """A rule's `match` as people read it: 类型=隐患，等级=重大."""
+    if not conditions:
+        return "所有事项"
+    return "，".join(f"{MATCH_TITLES.get(k, '其他条件')}={'/'.join(sorted(KINDS.get(v, v) for v in vs))}"
+                     for k, vs in conditions)
+
+
+@dataclass
+class Candidate:
+    rule: str
+    matches: bool
+    chosen: bool
+    conditions: str
+
+
 @dataclass
 class Explained:
     rule: str
@@ -200,6 +220,7 @@ class Explained:
     note: str
     provisional: str
     steps: list[dict[str, str]]
+    candidates: list[Candidate] = field(default_factory=list)
 
 
 def explained(app: App, item: Item, now: datetime) -> Explained:
@@ -208,9 +229,14 @@ def explained(app: App, item: Item, now: datetime) -> Explained:
     steps = [{"at": local(datetime.fromisoformat(s["at"]), tz), "kind": "提醒" if s["kind"] == "remind" else "升级",
               "step": s["step"], "who": "、".join(s["recipients"]), "why": s["rule_text"]} for s in data["plan"]]
     overdue = datetime.fromisoformat(data["overdue_at"]) if data["overdue_at"] else None
+    bound = app.service.policies.get(item.policy_version)
+    rules = {r.name: r for r in bound.rules}
+    candidates = [Candidate(c["rule"], c["matches"], c["rule"] == data["rule"],
+                            conditions_text(rules[c["rule"]].match.conditions) if c["rule"] in rules else "")
+                  for c in data["candidates"]]
     return Explained(data["rule"] or "", data["deadline_expr"] or "", data["deadline_source"] or "",
                      data["due"] or "", local(overdue, tz), data["plan_note"] or "",
-                     data["provisional_note"] if data["provisional"] else "", steps)
+                     data["provisional_note"] if data["provisional"] else "", steps, candidates)
 
 
 @dataclass
