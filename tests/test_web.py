@@ -423,3 +423,20 @@ def test_a_state_final_in_one_workflow_and_open_in_another_is_matched_with_its_w
     sql = str(_open_states({"a": frozenset({"x", "y"}), "b": frozenset({"y"})}, {"b": frozenset({"x"})})
               .compile(compile_kwargs={"literal_binds": True}))
     assert "items.state IN ('y')" in sql and "items.workflow = 'a' AND items.state IN ('x')" in sql
+
+
+def test_the_workbench_follows_edits_of_the_site_files_and_keeps_the_last_good_ones(
+        app: App, sqlite_site: Path) -> None:
+    from adapters.web.reload import reload_site
+
+    item = hazard(app)
+    office = as_(app, "周安宁")
+    path = sqlite_site / "workflows" / "hazard.yaml"
+    good = path.read_text(encoding="utf-8")
+    path.write_text(good.replace('title: "交办"', 'title: "交办整改"'), encoding="utf-8")
+    assert reload_site(app)
+    assert "交办整改" in text_of(office.get(f"/items/{item.id}").text)
+    path.write_text(good.replace('- {name: "reported",   title: "已上报"}', ""), encoding="utf-8")
+    assert not reload_site(app)  # items are in "reported": refused, the last good files stay
+    assert "交办整改" in text_of(office.get(f"/items/{item.id}").text)
+    path.write_text(good, encoding="utf-8")

@@ -27,14 +27,23 @@ def web(click_ctx: click.Context, host: str, port: int) -> None:
 
 @handle_errors
 def _serve(ctx: Context, host: str, port: int) -> None:
+    import threading
+
     import uvicorn
 
     from adapters.web import build
+    from adapters.web.reload import watch_site
 
     app = ctx.app
     asgi = build(app, app.config.web.base_url or listen_url(host, port))
-    click.echo(f"网页工作台：{app.config.web.base_url or listen_url(host, port)}（按 Ctrl-C 停止）")
-    uvicorn.run(asgi, host=host, port=port, log_level="warning", proxy_headers=True)
+    click.echo(f"网页工作台：{app.config.web.base_url or listen_url(host, port)}"
+               f"（监听 {listen_url(host, port)}，按 Ctrl-C 停止）")
+    stop = threading.Event()
+    watch_site(app, stop)
+    try:
+        uvicorn.run(asgi, host=host, port=port, log_level="warning", proxy_headers=True)
+    finally:
+        stop.set()
 
 
 @web.command("link")
