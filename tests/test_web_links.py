@@ -114,3 +114,25 @@ def test_the_web_section_is_checked(sqlite_site: Path) -> None:
     with pytest.raises(ConfigError) as err:
         open_app(sqlite_site)
     assert "rectify.yaml" in str(err.value)
+
+
+def test_a_link_asked_for_on_the_login_page_is_delivered_by_the_sites_mailer(
+        sqlite_site: Path, serve: Callable[..., Server]) -> None:
+    server = serve()
+    use_smtp(sqlite_site, server)
+    enable_web(sqlite_site)
+    app = open_app(sqlite_site, FakeClock(START))
+    try:
+        browser = Browser(app)
+        token = Browser.token(browser.get("/login").text)
+        assert browser.client.post("/login", data={"csrf": token, "who": "赵卫东"}).status_code == 200
+        app.scheduler().deliver(app.service.clock.now())
+        [received] = server.handler.received
+        assert received.rcpt_tos == ["zhao.weidong@example.org"]
+        body = received.message.get_body(("plain",)).get_content()
+        path = re.search(re.escape(BASE) + r"(/login/[A-Za-z0-9_-]+)", body)
+        assert path and "30 分钟" in body
+        answer = browser.client.post(path.group(1), data={"csrf": Browser.token(browser.get(path.group(1)).text)})
+        assert answer.status_code == 303 and "退出（赵卫东）" in text_of(browser.get("/").text)
+    finally:
+        app.close()
