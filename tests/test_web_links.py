@@ -53,6 +53,9 @@ def test_every_digest_carries_a_link_per_item_that_opens_it_for_its_recipient(
     assert answer.status_code == 303 and answer.headers["location"] == f"/items/{item_id}"
     page = browser.get(answer.headers["location"])
     assert page.status_code == 200 and "退出（马建军）" in text_of(page.text)
+    # A logged-in person may use the login page too (its form carries the session's token).
+    page = browser.get("/login")
+    assert browser.client.post("/login", data={"csrf": Browser.token(page.text), "who": "马建军"}).status_code == 200
     # This browser already holds 马建军's session: the used link just goes on.
     again = browser.client.post(path, data={"csrf": Browser.token(browser.get(path).text)})
     assert again.status_code == 303 and again.headers["location"] == f"/items/{item_id}"

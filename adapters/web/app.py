@@ -209,12 +209,16 @@ def _check_csrf(ctx: Ctx) -> None:
 
 
 def pre_csrf(ctx: Ctx) -> str:
-    """The login forms' CSRF token before anyone is logged in: a random value in a
-    cookie that the form must repeat."""
+    """The login forms' CSRF token: the session's when someone is logged in, else a
+    random value in a cookie that the form must repeat."""
+    if ctx.session is not None:
+        return ctx.session.csrf
     return ctx.request.cookies.get(PRE_CSRF) or secrets.token_urlsafe(24)
 
 
 def set_pre_csrf(web: Web, response: Response, token: str) -> Response:
+    if web.sessions.csrf_shape(token):
+        return response  # the session's own token: no cookie needed
     response.set_cookie(PRE_CSRF, token, httponly=True, samesite="lax", secure=web.secure, path="/")
     return response
 

@@ -201,6 +201,12 @@ class Sessions:
             return None
         return Session(row.person, id_hash, self.csrf_for(id_hash))
 
+    @staticmethod
+    def csrf_shape(token: str) -> bool:
+        """Whether `token` looks like a session's CSRF token (64 hex digits) rather than
+        a login form's random one."""
+        return len(token) == 64 and all(c in "0123456789abcdef" for c in token)
+
     def csrf_for(self, id_hash: str) -> str:
         return hmac.new(self._secret, b"csrf:" + id_hash.encode(), hashlib.sha256).hexdigest()
 
