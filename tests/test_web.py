@@ -391,6 +391,14 @@ def test_a_report_lands_as_a_reported_item_with_the_logged_in_reporter(app: App)
     assert len(app.store.query(Query())) == 1
 
 
+def test_pages_carry_security_headers_and_are_not_cached(app: App) -> None:
+    page = as_(app, "周安宁").get("/")
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["cache-control"] == "no-store" and page.headers["x-content-type-options"] == "nosniff"
+    assert "cache-control" not in Browser(app).get("/static/app.css").headers
+
+
 def test_static_assets_ship_with_the_package(app: App) -> None:
     browser = Browser(app)
     js = browser.get("/static/htmx.min.js")

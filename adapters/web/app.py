@@ -23,11 +23,13 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.sqlstore import SqlStore
 from adapters.web.auth import (
@@ -238,9 +240,40 @@ def build(app: App, base_url: str | None = None) -> Starlette:
               Sessions(app.store, secret, timedelta(hours=config.session_hours)), AskLimit(app.store, app.service.clock))
     asgi = Starlette(routes=[*routes.routes(), Mount("/static", StaticFiles(directory=str(HERE / "static")),
                                                        name="static")],
-                     exception_handlers={HTTPException: _http_error, Exception: _internal_error})
+                     exception_handlers={HTTPException: _http_error, Exception: _internal_error},
+                     middleware=[Middleware(SecurityHeaders)])
     asgi.state.web = web
     return asgi
+
+
+# Pages come only from this site, are never framed, never cached, and never tell another
+# site which page (a login link's path) they were opened from.
+HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                                 b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = str(scope.get("path", "")).startswith("/static/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = HEADERS + ([] if static else [(b"cache-control", b"no-store")])
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def web_of(request: Request) -> Web:

@@ -44,7 +44,7 @@ def plain_message(text: str, events: dict[str, str] | None = None) -> str:
     internal field or event names (`events`: event name -> its title)."""
     for name, title in sorted((events or {}).items(), key=lambda kv: -len(kv[0])):
         text = text.replace(f"“{name}”", f"“{title}”").replace(f"{name}（{title}）", title)
-    text = re.sub(r"\b[a-z_]+（([^）]*)）", r"\1", text)
+    text = re.sub(r"(?<![A-Za-z])[a-z_]+（([^）]*)）", r"\1", text)
     text = re.sub(r"，?请用 --set 字段=值 提供", "，请在表单中填写", text)
     text = re.sub(r"，?请用 --note 填写", "，请在“理由”中填写", text)
     text = re.sub(r"[，,]?(请)?用 --set [^，。；]*", "", text)
