@@ -32,7 +32,7 @@ run: $(STAMP)
 	  $(BIN)/rectify --site $(SITE) web --port $(WEB_PORT)
 
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 # The edit loop: SQLite only, no real processes, faults or fuzzing, on both cores.
 test-quick: $(STAMP)

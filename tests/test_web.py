@@ -15,7 +15,7 @@ from adapters.web.auth import sha256
 from adapters.wiring import App, open_app
 from engine.clock import FakeClock
 from engine.errors import ConcurrentUpdate
-from engine.store import Query
+from engine.ports import Query
 from tests.conftest import START, audit_findings
 from tests.webclient import BASE, Browser, advance, hazard, text_of
 

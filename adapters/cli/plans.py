@@ -13,8 +13,8 @@ from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import console, instant, parse_time
 from adapters.present import explain_json, recipients
 from adapters.sitefiles import load_site_files
-from engine.obligations import current_reports
-from engine.store import Query
+from engine.obligations import current_filings
+from engine.ports import Query
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -114,7 +114,7 @@ def obligations(ctx: Context, at: str | None, dry_run: bool, as_json: bool) -> N
     app = ctx.app
     tz = app.config.timezone
     now = instant(at, app)
-    due, failures = current_reports(app.site.rules, app.site.org, now, tz, app.service.calendar)
+    due, failures = current_filings(app.site.rules, app.site.org, now, tz, app.service.calendar)
     taken = app.store.origins([r.origin for r in due])
     if dry_run:
         rows = [{"origin": r.origin, "unit": r.unit, "title": r.title, "due": r.due.isoformat(),
@@ -124,7 +124,7 @@ def obligations(ctx: Context, at: str | None, dry_run: bool, as_json: bool) -> N
         for x in [] if as_json else rows:
             click.echo(f"{'已存在' if x['exists'] else '将生成'}：{x['unit']} {x['title']}")
     else:
-        created = app.service.open_reports(due, now)
+        created = app.service.open_filings(due, now)
         if as_json:
             echo_json([{"id": i.id, "unit": i.unit, "title": i.title, "origin": i.origin} for i in created])
         else:

@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.schema import web_asks, web_logins, web_sessions
 from adapters.sqlstore import SqlStore
-from engine.clock import Clock
+from engine.ports import Clock
 
 COOKIE = "rectify_session"
 SECRET_BYTES = 32
