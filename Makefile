@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SITE ?= demo
+WEB_PORT ?= 8080
 
 .PHONY: run test test-quick bench lint clean
 
@@ -13,13 +14,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The daemon (in the background) and the web workbench (in the foreground) on the demo
+# site; Ctrl-C stops both.
 run: $(STAMP)
 	@test -f $(SITE)/rectify.yaml || $(BIN)/rectify init $(SITE) --demo
+	@$(BIN)/rectify --site $(SITE) db upgrade >/dev/null
+	@grep -q '^web:' $(SITE)/rectify.yaml || printf '\nweb:\n  base_url: "http://127.0.0.1:$(WEB_PORT)"\n' >> $(SITE)/rectify.yaml
 	@echo "演示站点：$(SITE)/（rectify.yaml、org.yaml、calendar.yaml、rules/、workflows/、templates/）"
-	@echo "提醒和督办邮件写入 $(SITE)/mail/*.eml；另开终端试试：$(BIN)/rectify --site $(SITE) status"
-	@echo "或：$(BIN)/rectify --site $(SITE) calendar check；$(BIN)/rectify --site $(SITE) export 台账.xlsx；$(BIN)/rectify --site $(SITE) import $(SITE)/示例-任务清单.xlsx --dry-run"
+	@echo "提醒和督办邮件写入 $(SITE)/mail/*.eml（每个事项附登录链接）；另开终端试试：$(BIN)/rectify --site $(SITE) status"
+	@echo "网页工作台：http://127.0.0.1:$(WEB_PORT)  （以下登录链接各只能使用一次，$(BIN)/rectify --site $(SITE) web link 姓名 可再生成）"
+	@echo "  综治办主任 周安宁：$$($(BIN)/rectify --site $(SITE) web --port $(WEB_PORT) link 周安宁)"
+	@echo "  保卫处处长 赵卫东：$$($(BIN)/rectify --site $(SITE) web --port $(WEB_PORT) link 赵卫东)"
+	@echo "  保卫处消防专干（整改责任人）马建军：$$($(BIN)/rectify --site $(SITE) web --port $(WEB_PORT) link 马建军)"
 	@echo "按 Ctrl-C 停止"
-	$(BIN)/rectify --site $(SITE) daemon
+	@$(BIN)/rectify --site $(SITE) daemon & daemon=$$!; \
+	  trap 'kill $$daemon 2>/dev/null; wait $$daemon' EXIT INT TERM; \
+	  $(BIN)/rectify --site $(SITE) web --port $(WEB_PORT)
 
 test: $(STAMP)
 	$(BIN)/pytest -q -n 2

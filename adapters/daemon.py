@@ -156,18 +156,7 @@ class Daemon:
         return summary
 
     def _check_against_database(self, files: Snapshot) -> None:
-        """Every (workflow, state) stored items are in must still exist."""
-        problems = []
-        for workflow, state, count in self.app.store.states_in_use():
-            wf = files.workflows.get(workflow)
-            if wf is None:
-                problems.append(Problem(str(self.app.config.workflows_dir), None,
-                                        f"流程“{workflow}”被删除，但数据库中仍有 {count} 项事项使用它"))
-            elif state not in wf.states:
-                problems.append(Problem(wf.source or workflow, None,
-                                        f"流程“{workflow}”删除了状态“{state}”，但数据库中仍有 {count} 项事项处于该状态"))
-        if problems:
-            raise ConfigError(problems)
+        check_against_database(self.app, files)
 
     def _alert_admin(self, problems: tuple[str, ...], version: str) -> None:
         config = self.app.config
@@ -266,3 +255,18 @@ class Daemon:
             jobs.shutdown(wait=True)  # the running tick finishes
             self.close()
             log.info("daemon_stopped", name=self.name)
+
+
+def check_against_database(app: App, files: Snapshot) -> None:
+    """Every (workflow, state) stored items are in must still exist in `files`."""
+    problems = []
+    for workflow, state, count in app.store.states_in_use():
+        wf = files.workflows.get(workflow)
+        if wf is None:
+            problems.append(Problem(str(app.config.workflows_dir), None,
+                                    f"流程“{workflow}”被删除，但数据库中仍有 {count} 项事项使用它"))
+        elif state not in wf.states:
+            problems.append(Problem(wf.source or workflow, None,
+                                    f"流程“{workflow}”删除了状态“{state}”，但数据库中仍有 {count} 项事项处于该状态"))
+    if problems:
+        raise ConfigError(problems)

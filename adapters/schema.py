@@ -266,3 +266,46 @@ extensions = Table(
     Index("uq_extensions_pending", "item_id", unique=True,
           postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
 )
+
+# The web workbench (migration 0007). Login links: a random token (asked for on the login
+# page, or printed by `rectify web link`) is kept only as its SHA-256; a digest's signed
+# link is recorded here when it is used. `used_at` makes every link single-use.
+web_logins = Table(
+    "web_logins",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("person", String(128), nullable=False),
+    Column("purpose", String(16), nullable=False),  # link | asked | digest
+    Column("next_path", String(255)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+)
+
+# Sessions: the cookie carries a random session id signed with the site's key; the row
+# (by the id's SHA-256) says whose it is and until when, so logout and expiry hold in
+# every web process.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("person", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+)
+
+# Login links asked for on the login page, for the rate limit per person and per client.
+web_asks = Table(
+    "web_asks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("person", String(128)),
+    Column("client", String(64), nullable=False),
+    Index("ix_web_asks_at", "at"),
+)
+
+# 我的待办 orders open items by their overdue instant.
+Index("ix_items_state_overdue_at", items.c.state, items.c.overdue_at)

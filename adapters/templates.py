@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -93,8 +93,11 @@ class Templates:
         # lipsum(n=10**6) writes megabytes of filler: no message needs it.
         self.env.globals.pop("lipsum", None)
 
-    def digest(self, d: Digest) -> Rendered:
-        return self._render("digest", _digest_context(d))
+    def digest(self, d: Digest, links: Mapping[int, str] | None = None, link_days: float = 7) -> Rendered:
+        """The digest; `links` (item id -> URL) open each item for the recipient on the
+        web workbench, when it has a public address."""
+        return self._render("digest", _digest_context(d) | {"links": dict(links or {}),
+                                                            "link_days": f"{link_days:g}"})
 
     def deadline_changed(self, d: DeadlineChange) -> Rendered:
         return self._render("deadline_changed", _fields(d) | {"change": d})
@@ -367,15 +370,14 @@ def _samples(templates: Templates) -> Iterator[Callable[[], Rendered]]:
         role="unit_head", others=("示例分管校领导", "安全办"),
     )
 
-    def digest(*notices: Notice) -> Callable[[], Rendered]:
-        return lambda: templates.digest(
-            Digest("示例学校", "示例老师", "teacher@example.org", notices, now, tz)
-        )
+    def digest(*notices: Notice, links: dict[int, str] | None = None) -> Callable[[], Rendered]:
+        return lambda: templates.digest(Digest("示例学校", "示例老师", "teacher@example.org", notices, now, tz), links)
 
     provisional = dataclasses.replace(remind, due=date(2027, 1, 8), provisional=True,
                                       provisional_note=provisional_note([2027]))
     yield from (digest(remind), digest(escalate), digest(remind, escalate), digest(provisional),
                 *(digest(extension, escalate) for extension in _sample_extensions(remind)))
+    yield digest(remind, escalate, links={1: "https://example.org/login/d.1", 2: "https://example.org/login/d.2"})
 
     def changed(still: bool) -> Callable[[], Rendered]:
         return lambda: templates.deadline_changed(DeadlineChange(

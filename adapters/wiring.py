@@ -18,7 +18,7 @@ from adapters.sqlstore import SqlStore
 from adapters.templates import Rendered, Templates
 from engine.errors import ConfigError
 from engine.model import Item
-from engine.notices import DeadlineChange
+from engine.notices import DeadlineChange, Digest
 from engine.plan import Plan
 from engine.policy import Policy, policy_from_sources
 from engine.ports import Clock, ItemStore, Mailer, SiteOutbox
@@ -70,11 +70,21 @@ class App:
         sched = self.config.scheduler
         mail = self.config.mail
         return Scheduler(
-            self.service, self.outbox, lambda digest: self.templates.digest(digest),
+            self.service, self.outbox, self.render_digest,
             mailer or mailer_for(mail, clock=self.service.clock, sender_name=self.config.name),
             site_name=self.config.name, tick_seconds=sched.tick_seconds, batch_size=sched.batch_size,
             claim_seconds=sched.claim_seconds, max_attempts=mail.max_attempts,
             periodic=stagereport.periodic(self), site_wide=site_wide)
+
+    def render_digest(self, digest: Digest) -> Rendered:
+        """A digest with, for each item, a link that opens it for the recipient (when
+        the web workbench has a public address, `web.base_url`)."""
+        from adapters.web.links import DigestLinks
+
+        links: dict[int, str] = {}
+        if self.config.web.configured and isinstance(self.store, SqlStore):
+            links = DigestLinks(self.config.web, self.store)(digest, self.site.org)
+        return self.templates.digest(digest, links, self.config.web.link_days)
 
     def recount(self, previous: WorkCalendar | None = None, terms_changed: bool | None = None) -> Recount:
         """Counts open provisional deadlines again with the current calendar (`previous`:

@@ -58,7 +58,7 @@ def retrying(item_id: int, event: str, write: Callable[[], T]) -> T:
         try:
             return write()
         except ConcurrentUpdate:
-            log.info("retry_after_concurrent_update", item=item_id, event=event, attempt=attempt + 1)
+            log.info("retry_after_concurrent_update", item=item_id, _event=event, attempt=attempt + 1)
     raise ConcurrentUpdate(item_id)
 
 

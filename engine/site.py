@@ -46,6 +46,17 @@ SCHEMA: dict[str, Any] = {
                 "max_attempts": {"type": "integer", "minimum": 1},
             },
         },
+        "web": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "base_url": {"type": "string", "pattern": "^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},
+                "link_days": {"type": "number", "exclusiveMinimum": 0},
+                "ask_minutes": {"type": "number", "exclusiveMinimum": 0},
+                "session_hours": {"type": "number", "exclusiveMinimum": 0},
+                "secret_file": {"type": "string", "minLength": 1},
+            },
+        },
         "scheduler": {
             "type": "object",
             "additionalProperties": False,
@@ -82,6 +93,24 @@ class SchedulerConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """The web workbench (`rectify web`): its public address, how long login links and
+    sessions last, and the file holding the key that signs cookies and digest links.
+    `base_url` None: not configured; `rectify web` then uses the address it listens on,
+    and digests carry no links."""
+
+    base_url: str | None = None
+    link_days: float = 7.0
+    ask_minutes: float = 30.0
+    session_hours: float = 12.0
+    secret_file: Path = Path("web-secret")
+
+    @property
+    def configured(self) -> bool:
+        return self.base_url is not None
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     root: Path
     name: str
@@ -90,6 +119,7 @@ class SiteConfig:
     admin_email: str | None
     mail: MailConfig
     scheduler: SchedulerConfig
+    web: WebConfig = WebConfig()
 
     @property
     def org_file(self) -> Path:
@@ -186,6 +216,18 @@ def build(root: Path, data: Any, filename: str, overrides: Mapping[str, str] | N
             claim_seconds=float(scheduler.get("claim_seconds", 300)),
             batch_size=int(scheduler.get("batch_size", 500)),
         ),
+        web=_web(root, data.get("web", {}), env),
+    )
+
+
+def _web(root: Path, web: Any, env: _Overrides) -> WebConfig:
+    base = env("RECTIFY_WEB_BASE_URL", web.get("base_url"))
+    return WebConfig(
+        base_url=base.rstrip("/") if base else None,
+        link_days=float(web.get("link_days", 7)),
+        ask_minutes=float(web.get("ask_minutes", 30)),
+        session_hours=float(web.get("session_hours", 12)),
+        secret_file=root / env("RECTIFY_WEB_SECRET_FILE", web.get("secret_file", "web-secret")),
     )
 
 

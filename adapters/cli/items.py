@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from adapters.cli.base import Context, cli, echo_json, handle_errors
-from adapters.cli.plans import plan_json
 from adapters.cli.render import (
     console,
     history_json,
@@ -16,6 +15,7 @@ from adapters.cli.render import (
     parse_time,
     show_item,
 )
+from adapters.present import plan_json
 from engine.access import may_see
 from engine.errors import NotFound
 from engine.ports import Query

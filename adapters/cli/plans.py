@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,53 +11,12 @@ from rich.table import Table
 
 from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import console, instant, parse_time
+from adapters.present import explain_json, recipients
 from adapters.sitefiles import load_site_files
-from adapters.wiring import App
-from engine.notices import unknown_years
 from engine.obligations import current_filings
-from engine.plan import Plan, Step, facts
 from engine.ports import Query
-from engine.recipients import resolve
 
 pass_ctx = click.make_pass_decorator(Context)
-HORIZON = timedelta(days=366)
-MAX_SHOWN = 20
-
-
-def recipients(step: Step, item: Any, app: App) -> list[str]:
-    return [a.name for a in resolve(step.recipients, item, app.site.org)]
-
-
-def plan_json(plan: Plan, item: Any, app: App, now: datetime) -> dict[str, Any]:
-    """The plan fields `show --json` and `explain --json` add to an item."""
-    tz = app.config.timezone
-    ahead = []
-    for step in plan.steps(now, now + HORIZON):
-        ahead.append({**step.to_json(tz), "recipients": recipients(step, item, app)})
-        if len(ahead) >= MAX_SHOWN:
-            break
-    return {
-        "due": plan.due.isoformat() if plan.due else None,
-        "overdue_at": plan.overdue_at.astimezone(tz).isoformat() if plan.overdue_at else None,
-        "rule": plan.rule.name if plan.rule else None,
-        "policy_version": plan.policy_version,
-        "paused": plan.paused,
-        "provisional": plan.provisional,
-        "provisional_note": _provisional_note(plan, item, app),
-        "ongoing": plan.ongoing,
-        "plan_note": plan.note,
-        "plan": ahead,
-    }
-
-
-def _provisional_note(plan: Plan, item: Any, app: App) -> str:
-    """Why the deadline is provisional: each year it reaches whose arrangement is unknown,
-    and where to add it (empty when it is exact)."""
-    if not plan.provisional:
-        return ""
-    calendar = app.service.calendar
-    years = unknown_years(item.started_at, plan.due, calendar, app.config.timezone)
-    return "；".join(calendar.provisional_warning(y) for y in years) or "期限跨入节假日安排尚未公布的年份，结果为暂定"
 
 
 @cli.command()
@@ -70,22 +28,8 @@ def _provisional_note(plan: Plan, item: Any, app: App) -> str:
 def explain(ctx: Context, item_id: int, at: str | None, as_json: bool) -> None:
     """说明事项适用哪条规则、为什么、期限是哪天，以及全部提醒和升级安排。"""
     app = ctx.app
-    tz = app.config.timezone
     now = instant(at, app)
-    item = app.store.get(item_id)
-    plan = app.plan_for(item)
-    bound = app.service.policies.get(item.policy_version)  # the version the item is bound to
-    item_facts = facts(item, bound, tz)
-    candidates = [
-        {"rule": r.name, "file": f"{Path(r.where.file).name}:{r.where.line}", "matches": ok,
-         "specificity": r.match.specificity, "priority": r.priority, "match": r.match.describe()}
-        for r, ok in bound.why(item_facts)
-    ]
-    data = {"id": item.id, "facts": {k: v for k, v in item_facts.items() if v not in (None, ())},
-            "candidates": candidates, **plan_json(plan, item, app, now)}
-    data["deadline_expr"] = item.deadline or (plan.rule.deadline if plan.rule else None)
-    data["deadline_source"] = "事项自带" if item.deadline else ("规则" if plan.rule else None)
-    data["current_policy_version"] = app.site.rules.version
+    data = explain_json(app, app.store.get(item_id), now)
     if as_json:
         echo_json(data)
         return

@@ -1,0 +1,303 @@
+"""What the pages show, as plain data: an item's facts, its time left, its history in
+Chinese, its deadline explained (as `rectify explain` says it) and the forms for the
+events and amendments a person may use. No request, no HTML here."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from adapters.present import explain_json
+from adapters.wiring import App
+from engine.ledgerview import days_overdue
+from engine.model import FIELDS, KINDS, LEVELS, Item, LedgerEntry
+from engine.offer import amendments_for, events_for
+from engine.plan import Plan
+from engine.workcal import WorkCalendar
+from engine.workflow import Transition, Workflow
+
+# Ledger rows that are not workflow events.
+EVENT_TITLES = {
+    "report": "登记", "amend": "修改", "import": "导入清单更正", "policy_apply": "按新规则重新计算期限",
+    "calendar_update": "按新日历重新计算期限",
+}
+# Keys of a ledger row's changes that are not item fields.
+CHANGE_TITLES = {
+    "policy_version": "规则版本", "rule": "适用规则", "due": "最后期限", "overdue_at": "逾期时间",
+    "verified_at": "验收时间", "submitter": "提交人", "rejections": "退回次数", "kind": "事项类型",
+    "workflow": "流程", "origin": "来源编号", "tags": "标签",
+}
+# The fields the item page lists, in this order (others follow), and those it leaves out.
+SHOWN_FIRST = ("kind", "level", "category", "unit", "responsible", "location", "reporter", "found_at",
+               "deadline", "description", "measures", "interim_controls", "watcher", "funds",
+               "contingency_plan", "evidence", "progress", "requirement", "rectifier", "verifier",
+               "approver", "closed_at")
+MAX_COUNTED_DAYS = 3660
+LONG_TEXT = 200
+
+
+def plain_message(text: str, events: dict[str, str] | None = None) -> str:
+    """An engine message as a person on the web reads it: no command-line hints, no
+    internal field or event names (`events`: event name -> its title)."""
+    for name, title in sorted((events or {}).items(), key=lambda kv: -len(kv[0])):
+        text = text.replace(f"“{name}”", f"“{title}”").replace(f"{name}（{title}）", title)
+    text = re.sub(r"(?<![A-Za-z])[a-z_]+（([^）]*)）", r"\1", text)
+    text = re.sub(r"，?请用 --set 字段=值 提供", "，请在表单中填写", text)
+    text = re.sub(r"，?请用 --note 填写", "，请在“理由”中填写", text)
+    text = re.sub(r"[，,]?(请)?用 --set [^，。；]*", "", text)
+    text = re.sub(r"（[a-z_]+）", "", text)
+    text = re.sub(r"“([a-z_]+)”", lambda m: f"“{_event_or_field(m.group(1))}”", text)
+    return text
+
+
+def _event_or_field(name: str) -> str:
+    spec = FIELDS.get(name)
+    return spec.title if spec else CHANGE_TITLES.get(name, "该操作")
+
+
+def local(value: datetime | None, tz: ZoneInfo) -> str:
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def workdays_left(calendar: WorkCalendar, today: date, due: date) -> int:
+    """Working days from today to the last allowed day, both included."""
+    count, day = 0, today
+    for _ in range(MAX_COUNTED_DAYS):
+        if day > due:
+            break
+        count += calendar.is_workday(day)
+        day = date.fromordinal(day.toordinal() + 1)
+    return count
+
+
+def time_left(item: Item, plan: Plan, now: datetime, calendar: WorkCalendar, tz: ZoneInfo) -> tuple[str, bool]:
+    """("逾期N天" | "剩余N个工作日" | "暂停计时" | "未设期限", overdue?)."""
+    if plan.paused:
+        return "暂停计时", False
+    if plan.overdue_at is not None and plan.overdue_at <= now:
+        return f"逾期{days_overdue(plan, now)}天", True
+    if plan.due is None:
+        return ("长期坚持" if plan.ongoing else "未设期限"), False
+    left = workdays_left(calendar, now.astimezone(tz).date(), plan.due)
+    return (f"剩余{left}个工作日" if left else "今天到期"), False
+
+
+def rung(plan: Plan, now: datetime) -> str:
+    """The highest escalation the item has reached (通报, 约谈 …), or ""."""
+    reached = [s for s in plan.reached(now) if s.kind == "escalate"]
+    return reached[-1].action if reached else ""
+
+
+@dataclass
+class Row:
+    """One line of 我的待办."""
+
+    item: Item
+    state_title: str
+    due: str
+    left: str
+    overdue: bool
+    rung: str
+    actions: list[str]
+
+
+def todo_rows(app: App, person: str, found: list[Item], now: datetime) -> list[Row]:
+    svc, tz = app.service, app.config.timezone
+    rows = []
+    for item in found:
+        plan = svc.plan(item)
+        left, overdue = time_left(item, plan, now, svc.calendar_of(item), tz)
+        wf = svc.workflows.get_or_fail(item.workflow)
+        offered = events_for(svc.org, wf, person, item, now, svc.final_states(item.workflow))
+        rows.append(Row(item, wf.states[item.state].title if item.state in wf.states else "未知状态",
+                        plan.due.isoformat() if plan.due else "", left, overdue, rung(plan, now),
+                        [t.title for t in offered]))
+    return rows
+
+
+def _value(name: str, value: Any, tz: ZoneInfo) -> str:
+    if value is None or value == "":
+        return ""
+    if name in ("found_at", "closed_at", "verified_at", "overdue_at") and value:
+        try:
+            instant = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+            return local(instant, tz)
+        except ValueError:
+            return str(value)
+    if name == "kind":
+        return KINDS.get(str(value), str(value))
+    if name == "level":
+        return LEVELS.get(str(value), str(value))
+    return "" if value is None else str(value)
+
+
+def item_fields(item: Item, tz: ZoneInfo) -> list[tuple[str, str, bool]]:
+    """(label, value, long text?) for every field the item carries."""
+    values: dict[str, Any] = {"kind": item.kind, "level": item.level if item.kind == "hazard" else None,
+                              "category": item.category,
+                              "unit": item.unit, "responsible": item.responsible, "location": item.location,
+                              "reporter": item.reporter, "found_at": item.found_at, "deadline": item.deadline}
+    values.update({k: v for k, v in item.fields.items() if k in FIELDS})
+    order = [n for n in SHOWN_FIRST if n in values] + sorted(n for n in values if n not in SHOWN_FIRST)
+    shown = []
+    for name in order:
+        text = _value(name, values[name], tz)
+        if text:
+            title = FIELDS[name].title if name in FIELDS else CHANGE_TITLES.get(name, "类型")
+            shown.append((title, text, len(text) > 60 or "\n" in text))
+    return shown
+
+
+@dataclass
+class Change:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class Entry:
+    at: str
+    actor: str
+    title: str
+    moved: str
+    note: str
+    changes: list[Change] = field(default_factory=list)
+
+
+def history(entries: list[LedgerEntry], wf: Workflow, tz: ZoneInfo) -> list[Entry]:
+    """The ledger as a timeline: who, when, what, from which state to which, what changed."""
+    titles = {t.event: t.title for t in wf.transitions}
+    shown = []
+    for e in entries:
+        state = wf.states.get(e.to_state)
+        before = wf.states.get(e.from_state) if e.from_state else None
+        moved = f"{before.title} → {state.title}" if before and state and before != state else (
+            state.title if state and not before else "")
+        changes = []
+        for key, pair in e.changes.items():
+            label = FIELDS[key].title if key in FIELDS else CHANGE_TITLES.get(key)
+            if label is None or not isinstance(pair, list) or len(pair) != 2:
+                continue
+            old, new = _value(key, pair[0], tz), _value(key, pair[1], tz)
+            if old or new:
+                changes.append(Change(label, old, new))
+        shown.append(Entry(local(e.at, tz), e.actor, titles.get(e.event) or EVENT_TITLES.get(e.event, "系统记录"),
+                           moved, e.note or "", changes))
+    return shown
+
+
+MATCH_TITLES = {"kind": "类型", "category": "类别", "level": "等级", "unit": "责任单位", "phase": "阶段",
+                "tags": "标签"}
+
+
+def conditions_text(conditions: tuple[tuple[str, frozenset[str]], ...]) -> str:
+    """A rule's `match` as people read it: 类型=隐患，等级=重大."""
+    if not conditions:
+        return "所有事项"
+    return "，".join(f"{MATCH_TITLES.get(k, '其他条件')}={'/'.join(sorted(KINDS.get(v, v) for v in vs))}"
+                     for k, vs in conditions)
+
+
+@dataclass
+class Candidate:
+    rule: str
+    matches: bool
+    chosen: bool
+    conditions: str
+
+
+@dataclass
+class Explained:
+    rule: str
+    expr: str
+    source: str
+    due: str
+    overdue_at: str
+    note: str
+    provisional: str
+    steps: list[dict[str, str]]
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+def explained(app: App, item: Item, now: datetime) -> Explained:
+    data = explain_json(app, item, now)
+    tz = app.config.timezone
+    steps = [{"at": local(datetime.fromisoformat(s["at"]), tz), "kind": "提醒" if s["kind"] == "remind" else "升级",
+              "step": s["step"], "who": "、".join(s["recipients"]), "why": s["rule_text"]} for s in data["plan"]]
+    overdue = datetime.fromisoformat(data["overdue_at"]) if data["overdue_at"] else None
+    bound = app.service.policies.get(item.policy_version)
+    rules = {r.name: r for r in bound.rules}
+    candidates = [Candidate(c["rule"], c["matches"], c["rule"] == data["rule"],
+                            conditions_text(rules[c["rule"]].match.conditions) if c["rule"] in rules else "")
+                  for c in data["candidates"]]
+    return Explained(data["rule"] or "", data["deadline_expr"] or "", data["deadline_source"] or "",
+                     data["due"] or "", local(overdue, tz), data["plan_note"] or "",
+                     data["provisional_note"] if data["provisional"] else "", steps, candidates)
+
+
+@dataclass
+class Input:
+    """One field of a form: its name, label, how it is entered and its choices."""
+
+    name: str
+    label: str
+    widget: str  # text | textarea | select
+    required: bool
+    value: str = ""
+    choices: list[tuple[str, list[str]]] = field(default_factory=list)  # (group, options)
+    hint: str = ""
+
+
+def _choices(app: App, kind: str, name: str) -> list[tuple[str, list[str]]]:
+    org = app.service.org
+    if kind == "unit":
+        return [("", list(org.units))]
+    if kind == "person":
+        groups: dict[str, list[str]] = {}
+        for person in org.people.values():
+            groups.setdefault(person.unit or "其他人员", []).append(person.name)
+        return list(groups.items())
+    if name == "level":
+        return [("", list(LEVELS))]
+    if name == "category":
+        return [("", list(app.service.policies.current.categories))]
+    return []
+
+
+HINTS = {"deadline": "如：7个工作日内、2026年12月31日前", "funds": "如：2万元", "co_units": "多个单位用顿号分隔"}
+
+
+def inputs(app: App, names: tuple[str, ...], required: tuple[str, ...], item: Item | None) -> list[Input]:
+    shown = []
+    for name in names:
+        spec = FIELDS[name]
+        choices = _choices(app, spec.kind, name)
+        widget = "select" if choices else ("textarea" if spec.max_length > LONG_TEXT else "text")
+        current = item.get(name) if item is not None else None
+        shown.append(Input(name, spec.title, widget, name in required, "" if current is None else str(current),
+                           choices, HINTS.get(name, "")))
+    return shown
+
+
+def event_inputs(app: App, t: Transition, item: Item) -> list[Input]:
+    return inputs(app, t.settable, t.requires, item)
+
+
+def amend_inputs(app: App, person: str, item: Item) -> tuple[list[Input], bool]:
+    """The fields `person` may amend on the item (from every entry they may use), and
+    whether a reason is needed for any of them."""
+    svc = app.service
+    wf = svc.workflows.get_or_fail(item.workflow)
+    entries = amendments_for(svc.org, wf, person, item, svc.final_states(item.workflow))
+    names = tuple(dict.fromkeys(f for a in entries for f in a.fields))
+    return inputs(app, names, (), item), any(a.note_required for a in entries)
+
+
+def offered(app: App, person: str, item: Item, now: datetime) -> list[Transition]:
+    svc = app.service
+    wf = svc.workflows.get_or_fail(item.workflow)
+    return events_for(svc.org, wf, person, item, now, svc.final_states(item.workflow))

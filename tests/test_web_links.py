@@ -1,0 +1,141 @@
+"""Digest emails link each item for their recipient; `rectify web link` prints a login
+link; the web section of rectify.yaml."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from adapters.cli.base import cli
+from adapters.wiring import open_app
+from engine.clock import FakeClock
+from engine.errors import ConfigError
+from tests.conftest import START
+from tests.smtpserver import Server, use_smtp
+from tests.webclient import BASE, Browser, enable_web, hazard, text_of
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def _tick_mail(site: Path, mailer: object | None = None) -> tuple[object, list[int]]:
+    app = open_app(site, FakeClock(START))
+    ids = [hazard(app, "实训楼消防通道堵塞", state="assigned").id or 0, hazard(app, "灭火器过期").id or 0]
+    app.service.clock.advance(timedelta(days=40))  # type: ignore[attr-defined]
+    app.scheduler().tick(app.service.clock.now())
+    return app, ids
+
+
+def test_every_digest_carries_a_link_per_item_that_opens_it_for_its_recipient(
+        sqlite_site: Path, serve: Callable[..., Server]) -> None:
+    server = serve()
+    use_smtp(sqlite_site, server)
+    enable_web(sqlite_site)
+    app, ids = _tick_mail(sqlite_site)
+    received = {r.message["To"].addresses[0].display_name: r.message for r in server.handler.received}
+    mail = received["马建军"]
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    assert "请登录系统查看详情" not in text + html
+    links = re.findall(re.escape(BASE) + r"/login/(d\.[A-Za-z0-9_.-]+)", text)
+    assert len(set(links)) == len(set(re.findall(r"事项编号：#(\d+)", text))) >= 1
+    assert all(f'href="{BASE}/login/{token}"' in html for token in links)
+    assert "7天内有效" in text and "只能使用一次" in text
+    # The link logs 马建军 in and opens the item; a second use is refused.
+    item_id = int(re.findall(r"事项编号：#(\d+)", text)[0])
+    path = f"/login/{links[0]}"
+    browser = Browser(app)  # type: ignore[arg-type]
+    answer = browser.client.post(path, data={"csrf": Browser.token(browser.get(path).text)})
+    assert answer.status_code == 303 and answer.headers["location"] == f"/items/{item_id}"
+    page = browser.get(answer.headers["location"])
+    assert page.status_code == 200 and "退出（马建军）" in text_of(page.text)
+    # A logged-in person may use the login page too (its form carries the session's token).
+    page = browser.get("/login")
+    assert browser.client.post("/login", data={"csrf": Browser.token(page.text), "who": "马建军"}).status_code == 200
+    # This browser already holds 马建军's session: the used link just goes on.
+    again = browser.client.post(path, data={"csrf": Browser.token(browser.get(path).text)})
+    assert again.status_code == 303 and again.headers["location"] == f"/items/{item_id}"
+    other = Browser(app)  # type: ignore[arg-type]
+    refused = other.client.post(path, data={"csrf": Browser.token(other.get(path).text)})
+    assert refused.status_code == 400 and "已经使用过" in text_of(refused.text)
+    # A unit's own mailbox (not a person who can log in) gets no links, and is told honestly.
+    units = [m for name, m in received.items() if name not in app.site.org.people]  # type: ignore[attr-defined]
+    for m in units:
+        assert "/login/" not in m.get_body(("plain",)).get_content()
+    app.close()  # type: ignore[attr-defined]
+    assert ids
+
+
+def test_a_digest_link_expires_after_link_days(sqlite_site: Path, serve: Callable[..., Server]) -> None:
+    server = serve()
+    use_smtp(sqlite_site, server)
+    enable_web(sqlite_site, link_days=2)
+    app, _ = _tick_mail(sqlite_site)
+    [mail] = [r.message for r in server.handler.received if r.message["To"].addresses[0].display_name == "马建军"]
+    text = mail.get_body(("plain",)).get_content()
+    assert "2天内有效" in text
+    path = "/login/" + re.findall(r"/login/(d\.[A-Za-z0-9_.-]+)", text)[0]
+    app.service.clock.advance(timedelta(days=3))  # type: ignore[attr-defined]
+    browser = Browser(app)  # type: ignore[arg-type]
+    late = browser.client.post(path, data={"csrf": Browser.token(browser.get(path).text)})
+    assert late.status_code == 400 and "已过期" in text_of(late.text)
+    tampered = browser.client.post(path[:-4] + "AAAA", data={"csrf": Browser.token(browser.get(path).text)})
+    assert tampered.status_code == 400 and "无效" in text_of(tampered.text)
+    app.close()  # type: ignore[attr-defined]
+
+
+def test_without_a_web_address_digests_have_no_links_and_say_so_honestly(sqlite_site: Path) -> None:
+    app, _ = _tick_mail(sqlite_site)
+    mails = list((sqlite_site / "mail").glob("*.eml"))
+    assert mails
+    for path in mails:
+        body = path.read_text(encoding="utf-8")
+        assert "/login/" not in body and "请登录系统查看详情" not in body
+    assert not (sqlite_site / "web-secret").exists()  # nothing signed, no key made
+    app.close()  # type: ignore[attr-defined]
+
+
+def test_rectify_web_link_prints_a_single_use_url_at_the_public_address(sqlite_site: Path) -> None:
+    runner = CliRunner()
+    out = runner.invoke(cli, ["--site", str(sqlite_site), "web", "link", "赵卫东"], catch_exceptions=False)
+    assert out.exit_code == 0 and re.fullmatch(r"http://127\.0\.0\.1:8080/login/[A-Za-z0-9_-]{40,}\n", out.stdout)
+    out = runner.invoke(cli, ["--site", str(sqlite_site), "web", "--port", "9000", "link", "赵卫东", "--item", "1"])
+    assert out.exit_code == 1 and "找不到事项" in out.stderr
+    enable_web(sqlite_site, "https://anquan.example.edu.cn/")
+    out = runner.invoke(cli, ["--site", str(sqlite_site), "web", "link", "赵卫东"], catch_exceptions=False)
+    assert out.stdout.startswith("https://anquan.example.edu.cn/login/")
+    out = runner.invoke(cli, ["--site", str(sqlite_site), "web", "link", "查无此人"])
+    assert out.exit_code == 1 and "找不到人员" in out.stderr
+
+
+def test_the_web_section_is_checked(sqlite_site: Path) -> None:
+    enable_web(sqlite_site, "ftp://x", link_days=0)
+    with pytest.raises(ConfigError) as err:
+        open_app(sqlite_site)
+    assert "rectify.yaml" in str(err.value)
+
+
+def test_a_link_asked_for_on_the_login_page_is_delivered_by_the_sites_mailer(
+        sqlite_site: Path, serve: Callable[..., Server]) -> None:
+    server = serve()
+    use_smtp(sqlite_site, server)
+    enable_web(sqlite_site)
+    app = open_app(sqlite_site, FakeClock(START))
+    try:
+        browser = Browser(app)
+        token = Browser.token(browser.get("/login").text)
+        assert browser.client.post("/login", data={"csrf": token, "who": "赵卫东"}).status_code == 200
+        app.scheduler().deliver(app.service.clock.now())
+        [received] = server.handler.received
+        assert received.rcpt_tos == ["zhao.weidong@example.org"]
+        body = received.message.get_body(("plain",)).get_content()
+        path = re.search(re.escape(BASE) + r"(/login/[A-Za-z0-9_-]+)", body)
+        assert path and "30 分钟" in body
+        answer = browser.client.post(path.group(1), data={"csrf": Browser.token(browser.get(path.group(1)).text)})
+        assert answer.status_code == 303 and "退出（赵卫东）" in text_of(browser.get("/").text)
+    finally:
+        app.close()
