@@ -1,5 +1,5 @@
-"""The `store` fixture: every contract test runs on the in-memory store, on SQLite and
-on PostgreSQL (those variants carry the `postgres` marker, see tests/conftest.py)."""
+"""The `store` and `outbox` fixtures: every contract test runs on the in-memory store, on
+SQLite and on PostgreSQL (those variants carry the `postgres` marker, see tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from adapters import database
-from adapters.memory import MemoryStore
+from adapters.memory import MemoryOutbox, MemoryStore
+from adapters.outbox import SqlOutbox
 from adapters.sqlstore import SqlStore
-from engine.ports import ItemStore
+from engine.ports import ItemStore, SiteOutbox
 from tests.conftest import _fresh_pg_database
 from tests.pgserver import PgServer
 
@@ -64,3 +65,12 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ItemStore]
         found = SqlStore(database.open_engine(_fresh_pg_database(server, template)))
     yield found
     found.close()
+
+
+@pytest.fixture
+def outbox(store: ItemStore) -> SiteOutbox:
+    """Every outbox port over the store, on its backend."""
+    if isinstance(store, MemoryStore):
+        return MemoryOutbox(store)
+    assert isinstance(store, SqlStore)
+    return SqlOutbox(store)
