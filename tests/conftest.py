@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
+from adapters import database, wiring
 from adapters.cli.base import cli
 from adapters.logs import configure
 from adapters.sitesetup import create_site
 from adapters.wiring import App, open_app
 from engine.audit import audit_store
-from engine.clock import FakeClock
+from engine.clock import Clock, FakeClock
+from engine.ports import ItemStore
 from tests.pgserver import PgServer
 from tests.smtpserver import serve  # noqa: F401  (a fixture: real SMTP servers on loopback)
 
@@ -62,31 +67,61 @@ def _fresh_pg_database(server: PgServer, template: str | None = None) -> str:
     return server.url.rsplit("/", 1)[0] + "/" + name
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Each store test runs on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'rectify.db'}"
-    server: PgServer = request.getfixturevalue("pg_server")
-    if not server.url:
-        if os.environ.get("RECTIFY_REQUIRE_PG"):
-            pytest.fail(f"PostgreSQL 测试必须运行：{server.reason}")
-        pytest.skip(server.reason)
-    return _fresh_pg_database(server)
-
-
-@pytest.fixture
-def site(tmp_path: Path, db_url: str) -> Path:
-    directory = tmp_path / "site"
-    create_site(directory, db_url)
-    return directory
-
-
-@pytest.fixture
-def sqlite_site(tmp_path: Path) -> Path:
-    directory = tmp_path / "site"
+@pytest.fixture(scope="session")
+def site_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One site as `rectify init` makes it (files and a migrated SQLite database), copied
+    for every test that needs a site: creating and migrating each time is slow."""
+    directory = tmp_path_factory.mktemp("template") / "site"
     create_site(directory)
     return directory
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: PgServer) -> str:
+    """The name of a migrated PostgreSQL database that tests' databases are created from."""
+    if not pg_server.url:
+        if os.environ.get("RECTIFY_REQUIRE_PG"):
+            pytest.fail(f"PostgreSQL 测试必须运行：{pg_server.reason}")
+        pytest.skip(pg_server.reason)
+    url = _fresh_pg_database(pg_server)
+    engine = database.open_engine(url, must_exist=False)
+    database.upgrade(engine)
+    engine.dispose()
+    return url.rsplit("/", 1)[1]
+
+
+def copy_site(template: Path, directory: Path, database_url: str | None = None) -> Path:
+    """A copy of the template site in `directory`; on `database_url` (already migrated)
+    instead of its own SQLite file when given."""
+    shutil.copytree(template, directory)
+    if database_url is not None:
+        (directory / "rectify.db").unlink()
+        config = directory / "rectify.yaml"
+        text = config.read_text(encoding="utf-8")
+        assert 'url: "sqlite:///rectify.db"' in text
+        config.write_text(text.replace('url: "sqlite:///rectify.db"', f'url: "{database_url}"'), encoding="utf-8")
+    return directory
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def site(request: pytest.FixtureRequest, tmp_path: Path, site_template: Path) -> Path:
+    """A fresh site; each store test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return copy_site(site_template, tmp_path / "site")
+    server: PgServer = request.getfixturevalue("pg_server")
+    url = _fresh_pg_database(server, request.getfixturevalue("pg_template"))
+    return copy_site(site_template, tmp_path / "site", url)
+
+
+@pytest.fixture
+def sqlite_site(tmp_path: Path, site_template: Path) -> Path:
+    return copy_site(site_template, tmp_path / "site")
+
+
+@pytest.fixture
+def memory_site(tmp_path: Path, site_template: Path) -> Path:
+    """A fresh site's files, for tests whose items live in a MemoryStore."""
+    return copy_site(site_template, tmp_path / "site")
 
 
 @pytest.fixture
@@ -113,14 +148,27 @@ def app(request: pytest.FixtureRequest, site: Path, clock: FakeClock) -> Iterato
 
 
 class Cli:
-    """Runs `rectify --site SITE ...` in-process and keeps stdout and stderr apart."""
+    """Runs `rectify --site SITE ...` in-process and keeps stdout and stderr apart; on
+    `store` (a MemoryStore a test's daemon works on too) instead of the site's database."""
 
-    def __init__(self, site: Path) -> None:
+    def __init__(self, site: Path, store: ItemStore | None = None) -> None:
         self.site = site
+        self.store = store
         self.runner = CliRunner()
 
+    def _on_store(self) -> AbstractContextManager[object]:
+        if self.store is None:
+            return nullcontext()
+        store = self.store
+
+        def opened(site_dir: Path, clock: Clock | None = None, _: ItemStore | None = None) -> App:
+            return open_app(site_dir, clock, store)
+
+        return patch.object(wiring, "open_app", opened)
+
     def __call__(self, *args: str, code: int | None = 0):  # type: ignore[no-untyped-def]
-        result = self.runner.invoke(cli, ["--site", str(self.site), *args], catch_exceptions=False)
+        with self._on_store():
+            result = self.runner.invoke(cli, ["--site", str(self.site), *args], catch_exceptions=False)
         if code is not None:
             assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
         return result
