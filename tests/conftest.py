@@ -31,15 +31,6 @@ configure(level="WARNING")
 START = datetime(2021, 3, 1, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai, a Monday
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that runs on the PostgreSQL variant of a fixture carries the `postgres`
-    marker, so `make test-quick` can leave them out (`make test` runs them all)."""
-    for item in items:
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        if params.get("db_url") == "postgresql":
-            item.add_marker(pytest.mark.postgres)
-
-
 @pytest.fixture
 def info_logging() -> Iterator[None]:
     """INFO events logged during the test (the suite logs at WARNING), e.g. for capture_logs."""
@@ -103,9 +94,11 @@ def copy_site(template: Path, directory: Path, database_url: str | None = None) 
     return directory
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def site(request: pytest.FixtureRequest, tmp_path: Path, site_template: Path) -> Path:
-    """A fresh site; each store test runs on SQLite and on PostgreSQL."""
+    """A fresh site; each store test runs on SQLite and on PostgreSQL. Every test on the
+    PostgreSQL variant carries the `postgres` marker, so `make test-quick` can leave them
+    out (`make test` runs them all)."""
     if request.param == "sqlite":
         return copy_site(site_template, tmp_path / "site")
     server: PgServer = request.getfixturevalue("pg_server")
