@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import uuid
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from unittest.mock import patch
 
 import pytest
@@ -20,6 +22,7 @@ from adapters.cli.base import cli
 from adapters.logs import configure
 from adapters.sitesetup import create_site
 from adapters.wiring import App, open_app
+from engine import yamlfile
 from engine.audit import audit_store
 from engine.clock import Clock, FakeClock
 from engine.ports import ItemStore
@@ -29,6 +32,37 @@ from tests.smtpserver import serve  # noqa: F401  (a fixture: real SMTP servers 
 configure(level="WARNING")
 
 START = datetime(2021, 3, 1, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai, a Monday
+
+
+# Site files parsed once per text. Every command a test runs through the CLI, and every
+# App it opens, reads the same shipped site files again; parsing them was over a third
+# of the suite's time. engine.yamlfile.loads is a pure function of (text, file name), so
+# each distinct text is parsed once per test process (really: its errors and limits are
+# never cached, a failing text fails every time) and every caller gets its own deep copy.
+# tests/test_parse_once.py proves the copies are what a fresh parse gives.
+# RECTIFY_TEST_PARSE_EVERY_TIME=1 turns this off.
+PARSE_ONCE_MAX_CHARS = 64 * 1024  # the shipped files are a few KB; large test texts are parsed each time
+_PARSED: dict[tuple[str, str], Any] = {}
+_parse = yamlfile.loads
+
+
+def parse_once(text: str, filename: str) -> Any:
+    """yamlfile.loads, remembered per (text, file name) for small texts, as a deep copy."""
+    if len(text) > PARSE_ONCE_MAX_CHARS:
+        return _parse(text, filename)
+    key = (text, filename)
+    if key not in _PARSED:
+        _PARSED[key] = _parse(text, filename)
+    return copy.deepcopy(_PARSED[key])
+
+
+@pytest.fixture(autouse=True, scope="session")
+def site_files_parsed_once() -> Iterator[None]:
+    if os.environ.get("RECTIFY_TEST_PARSE_EVERY_TIME"):
+        yield
+        return
+    with patch.object(yamlfile, "loads", parse_once):
+        yield
 
 
 @pytest.fixture
