@@ -24,8 +24,8 @@ from adapters.sitesetup import create_site
 from adapters.wiring import App, open_app
 from engine import yamlfile
 from engine.audit import audit_store
-from engine.clock import Clock, FakeClock
-from engine.ports import ItemStore
+from engine.clock import FakeClock
+from engine.ports import Clock, ItemStore
 from tests.pgserver import PgServer
 from tests.smtpserver import serve  # noqa: F401  (a fixture: real SMTP servers on loopback)
 

@@ -23,8 +23,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from adapters.memory import MemoryStore
+from engine.ports import Query
 from engine.service import NewItem
-from engine.store import Query
 from tests.conftest import Cli
 from tests.daemonharness import DaemonHarness
 from tests.smtpserver import Server, use_smtp

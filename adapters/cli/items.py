@@ -18,8 +18,8 @@ from adapters.cli.render import (
 )
 from engine.access import may_see
 from engine.errors import NotFound
+from engine.ports import Query
 from engine.service import NewItem
-from engine.store import Query
 
 pass_ctx = click.make_pass_decorator(Context)
 
