@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 
 from adapters.clock import SystemClock
 from engine.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
+from engine.extensions import PENDING, Extension, ExtensionWrite
 from engine.mail import Attachment, InlineImage
 from engine.model import COLUMNS, Item, LedgerEntry
 from engine.ports import Clock, Query
@@ -73,6 +74,7 @@ class MemoryStore:
         self._ledgers: dict[int, list[LedgerEntry]] = {}
         self._by_origin: dict[str, int] = {}
         self._policies: dict[str, tuple[datetime, dict[str, str]]] = {}
+        self._extensions: dict[int, Extension] = {}
         # A freshly migrated database's facts (every ledger row carries the plan basis).
         self._meta: dict[str, str] = dict(meta if meta is not None else {"ledger_basis_from": "1"})
         # The outbox's tables (MemoryOutbox works over them), as the database holds them.
@@ -227,6 +229,45 @@ class MemoryStore:
             item.ledger_seq, item.ledger_head = current.ledger_seq, current.ledger_head
             self._commit_write(*self._written(current, item, expected_version, entry, self._clock.now().astimezone(UTC)))
         return item
+
+    def extend(self, item_id: int,
+               decide: Callable[[Item, Sequence[Extension]], ExtensionWrite]) -> tuple[Item, Extension]:
+        with self._lock:
+            current = self._items.get(item_id) if _storable(item_id) else None
+            if current is None:
+                raise NotFound("事项", item_id)
+            change = decide(_copy(current), self.extensions(item_id))
+            request = change.request
+            pending = [e for e in self._extensions.values() if e.item_id == item_id and e.status == PENDING]
+            if request.id is None:
+                if pending:
+                    raise ConcurrentUpdate(item_id)
+                request = replace(request, id=max([0, *self._extensions]) + 1)
+            elif not any(e.id == request.id for e in pending):
+                raise ConcurrentUpdate(item_id)
+            stored, sealed = self._written(current, change.item, current.version, change.entry,
+                                           self._clock.now().astimezone(UTC))
+            written = replace(request, requested_at=request.requested_at.astimezone(UTC),
+                              answered_at=_utc(request.answered_at))
+            self._commit_write(stored, sealed)
+            assert written.id is not None
+            self._extensions[written.id] = written
+            # The notifications about it, queued for the outbox's compose as SqlStore queues them.
+            for n in change.notices:
+                self.outbox_tables.insert_notification(NotificationRow(
+                    0, item_id, change.item.policy_version or "", f"ext{written.id}:{written.status}",
+                    _required_utc(n.at), "extension", n.action, n.label,
+                    [{"role": a.role, "name": a.name, "email": a.email} for a in n.recipients],
+                    False, _required_utc(n.at)))
+        return change.item, written
+
+    def extensions(self, item_id: int) -> list[Extension]:
+        with self._lock:
+            return [e for _, e in sorted(self._extensions.items()) if e.item_id == item_id]
+
+    def pending_extensions(self) -> list[Extension]:
+        with self._lock:
+            return [e for _, e in sorted(self._extensions.items()) if e.status == PENDING]
 
     # -- reads -----------------------------------------------------------------------
 
@@ -400,6 +441,18 @@ class OutboxTables:
     last_notification: int = 0
     last_message: int = 0
 
+    def insert_notification(self, row: NotificationRow) -> int:
+        """Insert unless the step's key (item, policy version, step key, instant) is
+        taken; 1 when it was new."""
+        key = (row.item_id, row.policy_version, row.step_key, row.step_at)
+        if key in self.keys:
+            return 0
+        self.keys.add(key)
+        self.last_notification += 1
+        row.id = self.last_notification
+        self.notifications[row.id] = row
+        return 1
+
 
 def _queued_rows(decision: Decision, at: datetime) -> list[NotificationRow]:
     """The decision's notifications as rows (ids given when they are inserted)."""
@@ -434,22 +487,11 @@ class MemoryOutbox:
             added = 0
             for _, decision in decisions:
                 for row in _queued_rows(decision, at):
-                    added += self._insert_notification(row)
+                    added += self.tables.insert_notification(row)
             for item, decision in decisions:
                 assert item.id is not None
                 self.store.move_cursor(item.id, decision.planned_until, decision.next_action_at)
         return len(claimed), added
-
-    def _insert_notification(self, row: NotificationRow) -> int:
-        """Insert unless the step's key is taken; 1 when it was new."""
-        key = (row.item_id, row.policy_version, row.step_key, row.step_at)
-        if key in self.tables.keys:
-            return 0
-        self.tables.keys.add(key)
-        self.tables.last_notification += 1
-        row.id = self.tables.last_notification
-        self.tables.notifications[row.id] = row
-        return 1
 
     def compose(self, at: datetime, limit: int,
                 build: Callable[[list[Pending]], list[Composed]]) -> tuple[int, int]:

@@ -92,6 +92,25 @@ def _fresh_pg_database(server: PgServer, template: str | None = None) -> str:
     return server.url.rsplit("/", 1)[0] + "/" + name
 
 
+def _running_pg(server: PgServer) -> str:
+    """The test server's URL; the test fails (RECTIFY_REQUIRE_PG) or is skipped without one."""
+    if not server.url:
+        if os.environ.get("RECTIFY_REQUIRE_PG"):
+            pytest.fail(f"PostgreSQL 测试必须运行：{server.reason}")
+        pytest.skip(server.reason)
+    return server.url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty (unmigrated) database, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'rectify.db'}"
+    server: PgServer = request.getfixturevalue("pg_server")
+    _running_pg(server)
+    return _fresh_pg_database(server)
+
+
 @pytest.fixture(scope="session")
 def site_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One site as `rectify init` makes it (files and a migrated SQLite database), copied
@@ -104,10 +123,7 @@ def site_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def pg_template(pg_server: PgServer) -> str:
     """The name of a migrated PostgreSQL database that tests' databases are created from."""
-    if not pg_server.url:
-        if os.environ.get("RECTIFY_REQUIRE_PG"):
-            pytest.fail(f"PostgreSQL 测试必须运行：{pg_server.reason}")
-        pytest.skip(pg_server.reason)
+    _running_pg(pg_server)
     url = _fresh_pg_database(pg_server)
     engine = database.open_engine(url, must_exist=False)
     database.upgrade(engine)

@@ -129,10 +129,11 @@ def show(ctx: Context, item_id: int, viewer: str | None, as_json: bool) -> None:
     entries = app.store.history(item_id)
     data.update(plan_json(app.plan_for(item), item, app, app.service.clock.now()))
     history = history_json(entries, tz)
+    requests = [e.to_json(tz) for e in app.service.extensions(item_id)]
     if as_json:
-        echo_json({**data, "history": history})
+        echo_json({**data, "history": history, "extensions": requests})
     else:
-        show_item(data, history)
+        show_item(data, history, requests)
 
 
 @cli.command("list")
