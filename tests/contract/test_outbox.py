@@ -328,3 +328,23 @@ def test_a_rewrite_decided_against_or_failing_writes_nothing(store: ItemStore, o
     assert outbox.list_messages(("pending",)) == []
     with pytest.raises(NotFound):
         outbox.rewrite(999, _recount("10日内"))
+
+
+# -- extension requests --------------------------------------------------------------
+
+
+def test_an_extension_requests_notices_are_composed_like_queued_steps(store: ItemStore, outbox: Outbox) -> None:
+    """The notices the store queues with a request (ExtensionStore.extend) are pending
+    notifications of kind "extension", composed with the item as it is now."""
+    from tests.contract.test_extension_store import ask
+
+    i = _add(store)
+    _, written = store.extend(i, ask(T0))  # type: ignore[attr-defined]
+    assert outbox.status(T0)["unsent_notifications"] == 1
+    assert outbox.queued() == [(i, f"ext{written.id}:pending", T0)]
+    given: list[Pending] = []
+    assert outbox.compose(T0, 10, lambda p: given.extend(p) or []) == (1, 0)
+    [pending] = given
+    assert (pending.kind, pending.action, pending.policy_version, pending.late) == ("extension", "延期申请", "v1", False)
+    assert pending.recipients == [{"role": "safety_office", "name": "综治办", "email": "z@x.org"}]
+    assert pending.item.version == 2 and outbox.status(T0)["unsent_notifications"] == 0
