@@ -28,7 +28,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from adapters.alerts import admin_alert
-from adapters.leader import SqliteDaemonLock, leadership_for, sqlite_path
+from adapters.leader import SqliteDaemonLock, sqlite_path
 from adapters.outbox import daemon_name
 from adapters.sitefiles import load_site_files
 from adapters.wiring import App, open_app
@@ -49,7 +49,7 @@ class Daemon:
         self.clock = self.app.service.clock
         self.name = name or daemon_name()
         self.started_at = self.clock.now()
-        self.leadership = leadership_for(self.app.database, self.name)
+        self.leadership = self.app.leadership(self.name)
         self._database_lock: SqliteDaemonLock | None = None
         self.scheduler: Scheduler = self.app.scheduler(site_wide=self.leadership.held)
         self._lock = threading.Lock()  # a reload never swaps files in the middle of a tick

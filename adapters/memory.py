@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import replace
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from adapters.clock import SystemClock
 from engine.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
 from engine.extensions import PENDING, Extension, ExtensionWrite
+from engine.mail import Attachment, InlineImage
 from engine.model import COLUMNS, Item, LedgerEntry
 from engine.ports import Clock, Query
+from engine.provisional import Rewrite
+from engine.scheduler import Composed, Decision, Outgoing, Pending
 
 # The columns the items table declares NOT NULL (adapters.schema) that an Item can hold
 # None in: a write leaving one empty fails as the database's would.
@@ -71,11 +75,10 @@ class MemoryStore:
         self._by_origin: dict[str, int] = {}
         self._policies: dict[str, tuple[datetime, dict[str, str]]] = {}
         self._extensions: dict[int, Extension] = {}
-        # Notifications about extension requests: there is no outbox in memory to compose
-        # them, so they are kept (as SqlStore's rows) for whoever wants to read them.
-        self.notifications: list[dict[str, Any]] = []
         # A freshly migrated database's facts (every ledger row carries the plan basis).
         self._meta: dict[str, str] = dict(meta if meta is not None else {"ledger_basis_from": "1"})
+        # The outbox's tables (MemoryOutbox works over them), as the database holds them.
+        self.outbox_tables = OutboxTables()
 
     # -- writes ----------------------------------------------------------------------
 
@@ -180,8 +183,10 @@ class MemoryStore:
             self._commit_write(stored, sealed)
         return before, after
 
-    def rewrite(self, item_id: int, decide: Callable[[Item], tuple[Item, LedgerEntry] | None]) -> Item | None:
-        """SqlStore.rewrite without the connection: read, decide, write, or nothing."""
+    def rewrite(self, item_id: int, decide: Callable[[Item], tuple[Item, LedgerEntry] | None],
+                then: Callable[[], None] | None = None) -> Item | None:
+        """SqlStore.rewrite without the connection: read, decide, write (and let `then`
+        write more under the same lock, before the item is committed), or nothing."""
         with self._lock:
             current = self._items.get(item_id)
             if current is None:
@@ -190,8 +195,31 @@ class MemoryStore:
             if change is None:
                 return None
             after, entry = change
-            self._commit_write(*self._written(current, after, current.version, entry, self._clock.now().astimezone(UTC)))
+            written = self._written(current, after, current.version, entry, self._clock.now().astimezone(UTC))
+            if then is not None:
+                then()
+            self._commit_write(*written)
         return after
+
+    # -- what the outbox needs (adapters.memory.MemoryOutbox) ------------------------
+
+    def transaction(self) -> AbstractContextManager[bool]:
+        """The store's one lock: what runs under it sees and writes the items and the
+        outbox's rows as one write transaction on the database would."""
+        return self._lock
+
+    def due(self, at: datetime, limit: int | None = None) -> list[Item]:
+        """Copies of the items whose next action time has come, in order of that time."""
+        with self._lock:
+            found = sorted((i for i in self._items.values() if i.next_action_at is not None
+                            and i.next_action_at <= at), key=lambda i: (i.next_action_at, i.id))
+            return [_copy(i) for i in found[:limit]]
+
+    def move_cursor(self, item_id: int, planned_until: datetime | None, next_action_at: datetime | None) -> None:
+        """Set an item's scheduling cursor; not a change of the item (no version, no ledger row)."""
+        with self._lock:
+            item = self._items[item_id]
+            item.planned_until, item.next_action_at = _utc(planned_until), _utc(next_action_at)
 
     def update(self, item: Item, expected_version: int, entry: LedgerEntry) -> Item:
         with self._lock:
@@ -224,10 +252,13 @@ class MemoryStore:
             self._commit_write(stored, sealed)
             assert written.id is not None
             self._extensions[written.id] = written
-            self.notifications += [{"item_id": item_id, "step_key": f"ext{written.id}:{written.status}",
-                                    "kind": "extension", "action": n.action, "label": n.label, "step_at": n.at,
-                                    "recipients": [{"role": a.role, "name": a.name, "email": a.email}
-                                                   for a in n.recipients]} for n in change.notices]
+            # The notifications about it, queued for the outbox's compose as SqlStore queues them.
+            for n in change.notices:
+                self.outbox_tables.insert_notification(NotificationRow(
+                    0, item_id, change.item.policy_version or "", f"ext{written.id}:{written.status}",
+                    _required_utc(n.at), "extension", n.action, n.label,
+                    [{"role": a.role, "name": a.name, "email": a.email} for a in n.recipients],
+                    False, _required_utc(n.at)))
         return change.item, written
 
     def extensions(self, item_id: int) -> list[Extension]:
@@ -354,3 +385,264 @@ class MemoryStore:
 
     def close(self) -> None:
         return None
+
+
+# -- the outbox in memory ------------------------------------------------------------
+
+
+@dataclass
+class NotificationRow:
+    """A queued step, as a row of the notifications table."""
+
+    id: int
+    item_id: int
+    policy_version: str
+    step_key: str
+    step_at: datetime
+    kind: str
+    action: str
+    label: str
+    recipients: list[dict[str, Any]]
+    late: bool
+    queued_at: datetime
+    composed: bool = False
+
+
+@dataclass
+class MessageRow:
+    """A message, as a row of the messages table (with its parts)."""
+
+    id: int
+    created_at: datetime
+    recipient_name: str
+    recipient_email: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    notifications: list[int]
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None = None
+    sent_at: datetime | None = None
+    attachments: tuple[Attachment, ...] = ()
+    inline_images: tuple[InlineImage, ...] = ()
+
+
+@dataclass
+class OutboxTables:
+    """The outbox's rows in a MemoryStore, guarded by the store's lock."""
+
+    notifications: dict[int, NotificationRow] = field(default_factory=dict)
+    keys: set[tuple[int, str, str, datetime]] = field(default_factory=set)
+    messages: dict[int, MessageRow] = field(default_factory=dict)
+    stage_reports: dict[tuple[str, str], tuple[datetime, list[str]]] = field(default_factory=dict)
+    daemons: dict[str, dict[str, Any]] = field(default_factory=dict)
+    last_notification: int = 0
+    last_message: int = 0
+
+    def insert_notification(self, row: NotificationRow) -> int:
+        """Insert unless the step's key (item, policy version, step key, instant) is
+        taken; 1 when it was new."""
+        key = (row.item_id, row.policy_version, row.step_key, row.step_at)
+        if key in self.keys:
+            return 0
+        self.keys.add(key)
+        self.last_notification += 1
+        row.id = self.last_notification
+        self.notifications[row.id] = row
+        return 1
+
+
+def _queued_rows(decision: Decision, at: datetime) -> list[NotificationRow]:
+    """The decision's notifications as rows (ids given when they are inserted)."""
+    return [NotificationRow(0, q.item_id, q.policy_version, q.step.key, _required_utc(q.step.at), q.step.kind,
+                            q.step.action, q.step.label,
+                            [{"role": a.role, "name": a.name, "email": a.email} for a in q.recipients],
+                            q.late, _required_utc(at)) for q in decision.notifications]
+
+
+def _required_utc(value: datetime) -> datetime:
+    found = _utc(value)
+    assert found is not None
+    return found
+
+
+class MemoryOutbox:
+    """Every outbox port (the SiteOutbox) over a MemoryStore: the same promises as
+    adapters.outbox.SqlOutbox (tests/contract/test_outbox.py). Each call is one critical
+    section under the store's lock, and writes only once everything it needs is decided,
+    so a failure leaves nothing behind, as a rolled-back transaction does."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self.tables = store.outbox_tables
+
+    # -- NotificationQueue -----------------------------------------------------------
+
+    def schedule_due(self, at: datetime, limit: int, decide: Callable[[Item], Decision]) -> tuple[int, int]:
+        with self.store.transaction():
+            claimed = self.store.due(at, limit)
+            decisions = [(item, decide(item)) for item in claimed]
+            added = 0
+            for _, decision in decisions:
+                for row in _queued_rows(decision, at):
+                    added += self.tables.insert_notification(row)
+            for item, decision in decisions:
+                assert item.id is not None
+                self.store.move_cursor(item.id, decision.planned_until, decision.next_action_at)
+        return len(claimed), added
+
+    def compose(self, at: datetime, limit: int,
+                build: Callable[[list[Pending]], list[Composed]]) -> tuple[int, int]:
+        with self.store.transaction():
+            rows = [n for _, n in sorted(self.tables.notifications.items()) if not n.composed][:limit]
+            if not rows:
+                return 0, 0
+            current = self.store.get_many([n.item_id for n in rows])
+            pending = [Pending(n.id, current[n.item_id], n.policy_version, n.step_key, n.step_at, n.kind,
+                               n.action, n.label, [dict(r) for r in n.recipients], n.late) for n in rows]
+            built = build(pending)
+            self._insert_messages(built, at)
+            for n in rows:
+                n.composed = True
+        return len(rows), len(built)
+
+    def _insert_messages(self, composed: Sequence[Composed], at: datetime) -> list[int]:
+        at = _required_utc(at)
+        rows = [MessageRow(0, at, m.recipient_name, m.recipient_email, m.subject, m.text, m.html,
+                           list(m.notification_ids), "pending", 0, at, attachments=tuple(m.attachments),
+                           # As the database keeps it: an image without a file name is named by its cid.
+                           inline_images=tuple(replace(i, filename=i.filename or i.cid) for i in m.inline_images))
+                for m in composed]
+        for row in rows:
+            self.tables.last_message += 1
+            row.id = self.tables.last_message
+            self.tables.messages[row.id] = row
+        return [row.id for row in rows]
+
+    def add_message(self, message: Composed, at: datetime) -> int:
+        with self.store.transaction():
+            [message_id] = self._insert_messages([message], at)
+        return message_id
+
+    def queued(self) -> list[tuple[int, str, datetime]]:
+        """(item, step key, instant) of every notification ever queued, in order."""
+        with self.store.transaction():
+            return [(n.item_id, n.step_key, n.step_at) for _, n in sorted(self.tables.notifications.items())]
+
+    # -- MessageOutbox ---------------------------------------------------------------
+
+    def claim_messages(self, at: datetime, limit: int, lease_until: datetime) -> list[Outgoing]:
+        with self.store.transaction():
+            rows = [m for _, m in sorted(self.tables.messages.items())
+                    if m.status == "pending" and m.next_attempt_at <= at][:limit]
+            for m in rows:
+                m.next_attempt_at = _required_utc(lease_until)
+            return [Outgoing(m.id, m.recipient_name, m.recipient_email, m.subject, m.body_text, m.body_html,
+                             m.attempts, m.attachments, m.inline_images) for m in rows]
+
+    def _set(self, message_id: int, **values: Any) -> None:
+        with self.store.transaction():
+            found = self.tables.messages.get(message_id)
+            for name, value in values.items():
+                if found is not None:
+                    setattr(found, name, _utc(value) if isinstance(value, datetime) else value)
+
+    def mark_sent(self, message_id: int, at: datetime) -> None:
+        with self.store.transaction():
+            found = self.tables.messages.get(message_id)
+            self._set(message_id, status="sent", sent_at=at, last_error=None,
+                      attempts=(found.attempts + 1) if found else 0)
+
+    def mark_retry(self, message_id: int, attempts: int, next_at: datetime, error: str) -> None:
+        self._set(message_id, attempts=attempts, next_attempt_at=next_at, last_error=error)
+
+    def mark_dead(self, message_id: int, attempts: int, error: str) -> None:
+        self._set(message_id, status="dead", attempts=attempts, last_error=error)
+
+    def release(self, message_ids: list[int], at: datetime) -> None:
+        with self.store.transaction():
+            for message_id in message_ids:
+                self._set(message_id, next_attempt_at=at)
+
+    def retry_dead(self, message_ids: list[int] | None, at: datetime) -> int:
+        """Put dead letters (all, or these) back in the queue with a fresh count of tries."""
+        wanted = set(message_ids) if message_ids else None
+        with self.store.transaction():
+            dead = [m for m in self.tables.messages.values()
+                    if m.status == "dead" and (wanted is None or m.id in wanted)]
+            for m in dead:
+                # Due at once: their creation time is in the past for any tick, real or replayed.
+                m.status, m.attempts, m.next_attempt_at = "pending", 0, m.created_at
+        return len(dead)
+
+    def list_messages(self, statuses: tuple[str, ...], limit: int = 200) -> list[Any]:
+        with self.store.transaction():
+            found = [replace(m, notifications=list(m.notifications))
+                     for _, m in sorted(self.tables.messages.items(), reverse=True) if m.status in statuses]
+        return found[:limit]
+
+    # -- Heartbeats ------------------------------------------------------------------
+
+    def previous_tick(self) -> datetime | None:
+        with self.store.transaction():
+            ticks = [d["last_tick_as_of"] for d in self.tables.daemons.values() if d["last_tick_as_of"] is not None]
+        return max(ticks) if ticks else None
+
+    def record_tick(self, name: str, started_at: datetime, wall: datetime, as_of: datetime,
+                    seconds: float | None, version: str, error: str | None) -> None:
+        with self.store.transaction():
+            self.tables.daemons[name] = {
+                "name": name, "started_at": _utc(started_at), "last_tick_at": _utc(wall),
+                "last_tick_as_of": _utc(as_of), "last_tick_seconds": seconds, "policy_version": version,
+                "last_error": error}
+
+    def status(self, at: datetime) -> dict[str, Any]:
+        with self.store.transaction():
+            statuses = [m.status for m in self.tables.messages.values()]
+            beats = sorted((dict(d) for d in self.tables.daemons.values()),
+                           key=lambda d: (d["last_tick_at"] is None, -(d["last_tick_at"] or _EPOCH).timestamp()))
+            return {"items_due": len(self.store.due(at)), "pending": statuses.count("pending"),
+                    "sent": statuses.count("sent"), "dead": statuses.count("dead"),
+                    "unsent_notifications": sum(not n.composed for n in self.tables.notifications.values()),
+                    "daemons": beats}
+
+    # -- StageReportLog --------------------------------------------------------------
+
+    def add_stage_report(self, name: str, period: str, at: datetime, recipients: list[str],
+                         composed: list[Composed]) -> bool:
+        """Record the report as sent for its period and queue its messages, in one
+        transaction; False (and nothing queued) when it was recorded already."""
+        with self.store.transaction():
+            if (name, period) in self.tables.stage_reports:
+                return False
+            self._insert_messages(composed, at)
+            self.tables.stage_reports[(name, period)] = (_required_utc(at), list(recipients))
+        return True
+
+    def stage_report_sent(self, name: str, period: str) -> datetime | None:
+        with self.store.transaction():
+            found = self.tables.stage_reports.get((name, period))
+        return found[0] if found else None
+
+    # -- Rewriter --------------------------------------------------------------------
+
+    def rewrite(self, item_id: int, decide: Callable[[Item], Rewrite | None]) -> Item | None:
+        decided: list[Rewrite] = []
+
+        def pick(before: Item) -> tuple[Item, LedgerEntry] | None:
+            change = decide(before)
+            if change is None:
+                return None
+            decided.append(change)
+            return change.item, change.entry
+
+        def queue_messages() -> None:
+            [change] = decided
+            self._insert_messages(change.messages, change.entry.at)
+
+        return self.store.rewrite(item_id, pick, queue_messages)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -1,7 +1,11 @@
-"""The scheduler's Outbox on SQL: claiming due items, notifications, messages, heartbeats.
+"""The outbox ports on SQL, one class per port: the notification queue (claiming due
+items, composing digests), the message outbox (delivery leases, retries, dead letters),
+the daemons' heartbeats, the stage-report log and the rewriter; SqlOutbox puts them
+together as the SiteOutbox that App.outbox gives.
 
 Claims take row locks with SKIP LOCKED on PostgreSQL so several daemons split the work;
-on SQLite every write transaction is BEGIN IMMEDIATE, which serialises them.
+on SQLite every write transaction is BEGIN IMMEDIATE, which serialises them. The same
+promises hold in memory (adapters.memory.MemoryOutbox): tests/contract/test_outbox.py.
 """
 
 from __future__ import annotations
@@ -30,29 +34,51 @@ def daemon_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class SqlOutbox:
+def _locking(store: SqlStore, stmt: Any, *of: Any) -> Any:
+    """`stmt` taking row locks that other daemons skip, where the database has them."""
+    if store.db.dialect.name == "postgresql":
+        return stmt.with_for_update(skip_locked=True, of=list(of) or None)
+    return stmt
+
+
+def _insert_ignoring_duplicates(store: SqlStore, table: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the first key column: a row comes back
+    only when it was inserted (rowcount is not reliable for this on every driver)."""
+    dialect = postgresql if store.db.dialect.name == "postgresql" else sqlite
+    first_key = list(table.primary_key.columns)[0]
+    return dialect.insert(table).on_conflict_do_nothing().returning(first_key)
+
+
+def insert_message(conn: Connection, message: Composed, at: datetime) -> int:
+    """Queue one composed message with its parts in the caller's transaction; its id."""
+    key = conn.execute(messages.insert(), {
+        "created_at": at, "recipient_name": message.recipient_name,
+        "recipient_email": message.recipient_email, "subject": message.subject,
+        "body_text": message.text, "body_html": message.html,
+        "notifications": list(message.notification_ids), "status": "pending", "attempts": 0,
+        "next_attempt_at": at,
+    }).inserted_primary_key
+    assert key is not None
+    message_id = int(key[0])
+    parts = [{"message_id": message_id, "kind": "inline", "filename": i.filename or i.cid,
+              "content_type": i.mime_type, "cid": i.cid, "data": i.content} for i in message.inline_images]
+    parts += [{"message_id": message_id, "kind": "attachment", "filename": a.filename,
+               "content_type": a.mime_type, "cid": None, "data": a.content} for a in message.attachments]
+    if parts:
+        conn.execute(message_parts.insert(), parts)
+    return message_id
+
+
+class SqlNotificationQueue:
+    """NotificationQueue: due items claimed and their steps queued, digests composed."""
+
     def __init__(self, store: SqlStore) -> None:
         self.store = store
-        self.dialect = store.db.dialect.name
 
-    def _locking(self, stmt: Any, *of: Any) -> Any:
-        if self.dialect == "postgresql":
-            return stmt.with_for_update(skip_locked=True, of=list(of) or None)
-        return stmt
-
-    def _insert_ignoring_duplicates(self, table: Any) -> Any:
-        """INSERT … ON CONFLICT DO NOTHING RETURNING the first key column: a row comes back
-        only when it was inserted (rowcount is not reliable for this on every driver)."""
-        dialect = postgresql if self.dialect == "postgresql" else sqlite
-        first_key = list(table.primary_key.columns)[0]
-        return dialect.insert(table).on_conflict_do_nothing().returning(first_key)
-
-    # -- schedule --------------------------------------------------------------------
-
-    def schedule_due(self, at: datetime, limit: int, decide: Callable[[Any], Decision]) -> tuple[int, int]:
-        stmt = self._locking(select(items).where(items.c.next_action_at <= at)
-                             .order_by(items.c.next_action_at).limit(limit))
-        insert = self._insert_ignoring_duplicates(notifications)
+    def schedule_due(self, at: datetime, limit: int, decide: Callable[[Item], Decision]) -> tuple[int, int]:
+        stmt = _locking(self.store, select(items).where(items.c.next_action_at <= at)
+                        .order_by(items.c.next_action_at).limit(limit))
+        insert = _insert_ignoring_duplicates(self.store, notifications)
         with self.store.write() as conn:
             rows = conn.execute(stmt).all()
             cursors, queued = [], []
@@ -80,11 +106,10 @@ class SqlOutbox:
             added += len(conn.execute(insert, row).all())
         return added
 
-    # -- compose ---------------------------------------------------------------------
-
     def compose(self, at: datetime, limit: int,
                 build: Callable[[list[Pending]], list[Composed]]) -> tuple[int, int]:
-        stmt = self._locking(
+        stmt = _locking(
+            self.store,
             select(notifications, items).join(items, items.c.id == notifications.c.item_id)
             .where(notifications.c.composed.is_(False)).order_by(notifications.c.id).limit(limit),
             notifications)
@@ -95,7 +120,7 @@ class SqlOutbox:
             pending = [self._pending(r) for r in rows]
             built = build(pending)
             for message in built:
-                self._insert_message(conn, message, at)
+                insert_message(conn, message, at)
             # Notifications nobody can be mailed (no address) are composed into nothing:
             # they stay recorded but never block the queue.
             conn.execute(update(notifications).where(notifications.c.id.in_([p.id for p in pending]))
@@ -106,76 +131,32 @@ class SqlOutbox:
     def _pending(row: Any) -> Pending:
         m = row._mapping
         n = notifications.c
-        return Pending(m[n.id], SqlStore.item_from_row([m[c] for c in items.c]), m[n.policy_version], m[n.step_key], m[n.step_at],
-                       m[n.kind], m[n.action], m[n.label], list(m[n.recipients]), m[n.late])
-
-    @staticmethod
-    def _insert_message(conn: Connection, message: Composed, at: datetime) -> int:
-        key = conn.execute(messages.insert(), {
-            "created_at": at, "recipient_name": message.recipient_name,
-            "recipient_email": message.recipient_email, "subject": message.subject,
-            "body_text": message.text, "body_html": message.html,
-            "notifications": list(message.notification_ids), "status": "pending", "attempts": 0,
-            "next_attempt_at": at,
-        }).inserted_primary_key
-        assert key is not None
-        message_id = int(key[0])
-        parts = [{"message_id": message_id, "kind": "inline", "filename": i.filename or i.cid,
-                  "content_type": i.mime_type, "cid": i.cid, "data": i.content} for i in message.inline_images]
-        parts += [{"message_id": message_id, "kind": "attachment", "filename": a.filename,
-                   "content_type": a.mime_type, "cid": None, "data": a.content} for a in message.attachments]
-        if parts:
-            conn.execute(message_parts.insert(), parts)
-        return message_id
-
-    def add_stage_report(self, name: str, period: str, at: datetime, recipients: list[str],
-                         composed: list[Composed]) -> bool:
-        """Record the report as sent for its period and queue its messages, in one
-        transaction; False (and nothing queued) when it was recorded already."""
-        insert = self._insert_ignoring_duplicates(stage_reports)
-        with self.store.write() as conn:
-            added = conn.execute(insert, {"name": name, "period": period, "produced_at": at,
-                                          "recipients": recipients}).all()
-            if not added:
-                return False
-            for message in composed:
-                self._insert_message(conn, message, at)
-        return True
-
-    def stage_report_sent(self, name: str, period: str) -> datetime | None:
-        with self.store.read() as conn:
-            return conn.execute(select(stage_reports.c.produced_at).where(
-                stage_reports.c.name == name, stage_reports.c.period == period)).scalar()
+        return Pending(m[n.id], SqlStore.item_from_row([m[c] for c in items.c]), m[n.policy_version],
+                       m[n.step_key], m[n.step_at], m[n.kind], m[n.action], m[n.label],
+                       list(m[n.recipients]), m[n.late])
 
     def add_message(self, message: Composed, at: datetime) -> int:
         with self.store.write() as conn:
-            return self._insert_message(conn, message, at)
+            return insert_message(conn, message, at)
 
-    def rewrite(self, item_id: int, decide: Callable[[Item], Rewrite | None]) -> Item | None:
-        """Write an item changed outside its workflow (a provisional deadline counted again),
-        its ledger row and the messages about it, in one transaction holding the item."""
-        decided: list[Rewrite] = []
+    def queued(self) -> list[tuple[int, str, datetime]]:
+        """(item, step key, instant) of every notification ever queued, in order."""
+        n = notifications.c
+        with self.store.read() as conn:
+            rows = conn.execute(select(n.item_id, n.step_key, n.step_at).order_by(n.id))
+            return [(int(r[0]), str(r[1]), r[2]) for r in rows]
 
-        def pick(before: Item) -> tuple[Item, LedgerEntry] | None:
-            change = decide(before)
-            if change is None:
-                return None
-            decided.append(change)
-            return change.item, change.entry
 
-        def messages(conn: Connection) -> None:
-            [change] = decided
-            for message in change.messages:
-                self._insert_message(conn, message, change.entry.at)
+class SqlMessageOutbox:
+    """MessageOutbox: messages leased for delivery, marked sent, retried or dead."""
 
-        return self.store.rewrite(item_id, pick, messages)
-
-    # -- deliver ---------------------------------------------------------------------
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
 
     def claim_messages(self, at: datetime, limit: int, lease_until: datetime) -> list[Outgoing]:
-        stmt = self._locking(select(messages).where(messages.c.status == "pending",
-                                                    messages.c.next_attempt_at <= at)
-                             .order_by(messages.c.id).limit(limit))
+        stmt = _locking(self.store, select(messages).where(messages.c.status == "pending",
+                                                           messages.c.next_attempt_at <= at)
+                        .order_by(messages.c.id).limit(limit))
         with self.store.write() as conn:
             rows = conn.execute(stmt).all()
             if rows:
@@ -231,7 +212,12 @@ class SqlOutbox:
         with self.store.read() as conn:
             return list(conn.execute(stmt))
 
-    # -- health ----------------------------------------------------------------------
+
+class SqlHeartbeats:
+    """Heartbeats: each daemon's last tick, and the queue's state for `rectify status`."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
 
     def previous_tick(self) -> datetime | None:
         with self.store.read() as conn:
@@ -257,3 +243,58 @@ class SqlOutbox:
         return {"items_due": int(due or 0), "pending": int(by_status.get("pending", 0)),
                 "sent": int(by_status.get("sent", 0)), "dead": int(by_status.get("dead", 0)),
                 "unsent_notifications": int(unsent or 0), "daemons": beats}
+
+
+class SqlStageReportLog:
+    """StageReportLog: each stage report sent once per period, with its messages."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    def add_stage_report(self, name: str, period: str, at: datetime, recipients: list[str],
+                         composed: list[Composed]) -> bool:
+        """Record the report as sent for its period and queue its messages, in one
+        transaction; False (and nothing queued) when it was recorded already."""
+        insert = _insert_ignoring_duplicates(self.store, stage_reports)
+        with self.store.write() as conn:
+            added = conn.execute(insert, {"name": name, "period": period, "produced_at": at,
+                                          "recipients": recipients}).all()
+            if not added:
+                return False
+            for message in composed:
+                insert_message(conn, message, at)
+        return True
+
+    def stage_report_sent(self, name: str, period: str) -> datetime | None:
+        with self.store.read() as conn:
+            return conn.execute(select(stage_reports.c.produced_at).where(
+                stage_reports.c.name == name, stage_reports.c.period == period)).scalar()
+
+
+class SqlRewriter:
+    """Rewriter: an item changed outside its workflow (a provisional deadline counted
+    again), its ledger row and the messages about it, in one transaction holding the item."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    def rewrite(self, item_id: int, decide: Callable[[Item], Rewrite | None]) -> Item | None:
+        decided: list[Rewrite] = []
+
+        def pick(before: Item) -> tuple[Item, LedgerEntry] | None:
+            change = decide(before)
+            if change is None:
+                return None
+            decided.append(change)
+            return change.item, change.entry
+
+        def queue_messages(conn: Connection) -> None:
+            [change] = decided
+            for message in change.messages:
+                insert_message(conn, message, change.entry.at)
+
+        return self.store.rewrite(item_id, pick, queue_messages)
+
+
+class SqlOutbox(SqlNotificationQueue, SqlMessageOutbox, SqlHeartbeats, SqlStageReportLog, SqlRewriter):
+    """The SiteOutbox on one SqlStore: every outbox port above, over the same store."""

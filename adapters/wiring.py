@@ -11,7 +11,9 @@ from sqlalchemy import Engine as SqlEngine
 
 from adapters import database, stagereport
 from adapters.clock import SystemClock
+from adapters.leader import Leadership, leadership_for
 from adapters.mail import mailer_for
+from adapters.memory import MemoryOutbox, MemoryStore
 from adapters.outbox import SqlOutbox
 from adapters.sitefiles import load_config, load_site_files
 from adapters.sqlstore import SqlStore
@@ -21,7 +23,7 @@ from engine.model import Item
 from engine.notices import DeadlineChange, Digest
 from engine.plan import Plan
 from engine.policy import Policy, policy_from_sources
-from engine.ports import Clock, ItemStore, Mailer, SiteOutbox
+from engine.ports import Clock, ItemStore, LeaderLock, Mailer, SiteOutbox
 from engine.provisional import Recount
 from engine.scheduler import Scheduler
 from engine.service import Service
@@ -53,9 +55,19 @@ class App:
 
     @property
     def outbox(self) -> SiteOutbox:
+        """Every outbox port over the store: in its database, or beside it in memory."""
+        if isinstance(self.store, MemoryStore):
+            return MemoryOutbox(self.store)
         if not isinstance(self.store, SqlStore):
-            raise TypeError("the outbox needs a SQL store")
+            raise TypeError(f"no outbox for a {type(self.store).__name__}")
         return SqlOutbox(self.store)
+
+    def leadership(self, name: str) -> LeaderLock:
+        """Who may do the once-per-site work: on PostgreSQL the daemon holding the site's
+        advisory lock; on SQLite (one daemon per database) and in memory, this process."""
+        if isinstance(self.store, SqlStore):
+            return leadership_for(self.store.db, name)
+        return Leadership()
 
     @property
     def database(self) -> SqlEngine:

@@ -7,7 +7,7 @@ and moved through their workflows by the real Service, and N copies of their row
 version they are bound to.
 
 Both loops stream every open item in one read transaction (`yield_per=10_000`) and
-turn each row into an Item with the store's own `_row_to_item`. The baseline stops
+turn each row into an Item with the store's own `SqlStore.item_from_row`. The baseline stops
 there; the measured loop also calls `Service.plan(item)` and `Plan.next_step(now)` for
 each item, as the scheduler and `simulate` do. The two loops alternate (order swapped
 every round) and the fastest round of each counts. The figure is what planning adds
@@ -27,7 +27,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from adapters.schema import items
-from adapters.sqlstore import _row_to_item
+from adapters.sqlstore import SqlStore
 from adapters.wiring import App, open_app
 from bench import sites
 from bench.common import Result, print_profile
@@ -51,7 +51,7 @@ def read_only(app: App, limit: int | None = None) -> int:
     count = 0
     with app.store.read() as conn:
         for row in conn.execution_options(yield_per=YIELD_PER).execute(stmt):  # type: ignore[call-overload]
-            item = _row_to_item(row)
+            item = SqlStore.item_from_row(row)
             count += item.id is not None
             if count == limit:
                 break
@@ -65,7 +65,7 @@ def read_and_plan(app: App, now: datetime, limit: int | None = None) -> tuple[in
     count = upcoming = 0
     with app.store.read() as conn:
         for row in conn.execution_options(yield_per=YIELD_PER).execute(stmt):  # type: ignore[call-overload]
-            item = _row_to_item(row)
+            item = SqlStore.item_from_row(row)
             count += 1
             if plan(item).next_step(now) is not None:
                 upcoming += 1

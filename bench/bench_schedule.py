@@ -96,7 +96,7 @@ from sqlalchemy import event, func, select
 from adapters.database import BUSY_TIMEOUT_MS
 from adapters.gcpause import without_gc
 from adapters.schema import items, ledger
-from adapters.sqlstore import _row_to_item
+from adapters.sqlstore import SqlStore
 from adapters.wiring import App, open_app
 from bench import sites
 from bench.common import Result
@@ -221,7 +221,7 @@ def engine_due(app: App, until: datetime) -> int:
 def engine_due_items(app: App, until: datetime) -> int:
     """The same, whole rows turned into Items, as the tick reads them to plan (information)."""
     with app.store.read() as conn:
-        found = [_row_to_item(row) for row in conn.execute(
+        found = [SqlStore.item_from_row(row) for row in conn.execute(
             select(items).where(items.c.next_action_at <= until).order_by(items.c.next_action_at))]
     return len(found)
 

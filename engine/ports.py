@@ -14,21 +14,25 @@ has an in-memory and a SQL implementation, and both pass one contract suite
     PolicyArchive       adapters.sqlstore.SqlStore, adapters.memory.MemoryStore
       (the rule texts of every policy version items were bound to; PolicyBook reaches
       it through the SourceLoader / Builder / Saver callables below)
-    NotificationQueue   adapters.outbox.SqlOutbox
+    NotificationQueue   adapters.outbox.SqlNotificationQueue, adapters.memory.MemoryOutbox
       (steps that came due queued as notifications, composed into digests)
-    MessageOutbox       adapters.outbox.SqlOutbox
+    MessageOutbox       adapters.outbox.SqlMessageOutbox, adapters.memory.MemoryOutbox
       (messages leased for delivery, marked sent / retried / dead)
-    Outbox              adapters.outbox.SqlOutbox
+    Outbox              adapters.outbox.SqlOutbox, adapters.memory.MemoryOutbox
       (what one scheduler tick needs: NotificationQueue + MessageOutbox + previous_tick)
-    Heartbeats          adapters.outbox.SqlOutbox (the daemons' last ticks, queue status)
-    StageReportLog      adapters.outbox.SqlOutbox (stage reports sent, once per period)
-    Rewriter            adapters.outbox.SqlOutbox
+    Heartbeats          adapters.outbox.SqlHeartbeats, adapters.memory.MemoryOutbox
+      (the daemons' last ticks, queue status)
+    StageReportLog      adapters.outbox.SqlStageReportLog, adapters.memory.MemoryOutbox
+      (stage reports sent, once per period)
+    Rewriter            adapters.outbox.SqlRewriter, adapters.memory.MemoryOutbox
       (an item rewritten outside its workflow, with its messages, in one transaction)
-    SiteOutbox          adapters.outbox.SqlOutbox (all of the above that App.outbox gives)
+    SiteOutbox          adapters.outbox.SqlOutbox (the five SQL classes over one SqlStore),
+                        adapters.memory.MemoryOutbox (over a MemoryStore); App.outbox gives
+                        the one for its store. Both pass tests/contract/test_outbox.py.
     Mailer              adapters.mail.SmtpMailer, adapters.mail.FileMailer
     DigestRender        adapters.templates.Templates.digest
     ChangeRender        adapters.templates.Templates.deadline_changed
-    LeaderLock          adapters.leader.Leadership (always leader: SQLite, tests),
+    LeaderLock          adapters.leader.Leadership (always leader: SQLite, memory, tests),
                         adapters.leader.AdvisoryLeadership (PostgreSQL advisory lock)
     DaemonLock          adapters.leader.SqliteDaemonLock (one daemon per SQLite file)
 

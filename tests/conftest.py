@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import copy
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
+from adapters import database, wiring
 from adapters.cli.base import cli
 from adapters.logs import configure
 from adapters.sitesetup import create_site
 from adapters.wiring import App, open_app
+from engine import yamlfile
 from engine.audit import audit_store
 from engine.clock import FakeClock
+from engine.ports import Clock, ItemStore
 from tests.pgserver import PgServer
 from tests.smtpserver import serve  # noqa: F401  (a fixture: real SMTP servers on loopback)
 
@@ -26,13 +34,35 @@ configure(level="WARNING")
 START = datetime(2021, 3, 1, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai, a Monday
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that runs on the PostgreSQL variant of a fixture carries the `postgres`
-    marker, so `make test-quick` can leave them out (`make test` runs them all)."""
-    for item in items:
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        if params.get("db_url") == "postgresql":
-            item.add_marker(pytest.mark.postgres)
+# Site files parsed once per text. Every command a test runs through the CLI, and every
+# App it opens, reads the same shipped site files again; parsing them was over a third
+# of the suite's time. engine.yamlfile.loads is a pure function of (text, file name), so
+# each distinct text is parsed once per test process (really: its errors and limits are
+# never cached, a failing text fails every time) and every caller gets its own deep copy.
+# tests/test_parse_once.py proves the copies are what a fresh parse gives.
+# RECTIFY_TEST_PARSE_EVERY_TIME=1 turns this off.
+PARSE_ONCE_MAX_CHARS = 64 * 1024  # the shipped files are a few KB; large test texts are parsed each time
+_PARSED: dict[tuple[str, str], Any] = {}
+_parse = yamlfile.loads
+
+
+def parse_once(text: str, filename: str) -> Any:
+    """yamlfile.loads, remembered per (text, file name) for small texts, as a deep copy."""
+    if len(text) > PARSE_ONCE_MAX_CHARS:
+        return _parse(text, filename)
+    key = (text, filename)
+    if key not in _PARSED:
+        _PARSED[key] = _parse(text, filename)
+    return copy.deepcopy(_PARSED[key])
+
+
+@pytest.fixture(autouse=True, scope="session")
+def site_files_parsed_once() -> Iterator[None]:
+    if os.environ.get("RECTIFY_TEST_PARSE_EVERY_TIME"):
+        yield
+        return
+    with patch.object(yamlfile, "loads", parse_once):
+        yield
 
 
 @pytest.fixture
@@ -62,31 +92,79 @@ def _fresh_pg_database(server: PgServer, template: str | None = None) -> str:
     return server.url.rsplit("/", 1)[0] + "/" + name
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Each store test runs on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'rectify.db'}"
-    server: PgServer = request.getfixturevalue("pg_server")
+def _running_pg(server: PgServer) -> str:
+    """The test server's URL; the test fails (RECTIFY_REQUIRE_PG) or is skipped without one."""
     if not server.url:
         if os.environ.get("RECTIFY_REQUIRE_PG"):
             pytest.fail(f"PostgreSQL 测试必须运行：{server.reason}")
         pytest.skip(server.reason)
+    return server.url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty (unmigrated) database, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'rectify.db'}"
+    server: PgServer = request.getfixturevalue("pg_server")
+    _running_pg(server)
     return _fresh_pg_database(server)
 
 
-@pytest.fixture
-def site(tmp_path: Path, db_url: str) -> Path:
-    directory = tmp_path / "site"
-    create_site(directory, db_url)
-    return directory
-
-
-@pytest.fixture
-def sqlite_site(tmp_path: Path) -> Path:
-    directory = tmp_path / "site"
+@pytest.fixture(scope="session")
+def site_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One site as `rectify init` makes it (files and a migrated SQLite database), copied
+    for every test that needs a site: creating and migrating each time is slow."""
+    directory = tmp_path_factory.mktemp("template") / "site"
     create_site(directory)
     return directory
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: PgServer) -> str:
+    """The name of a migrated PostgreSQL database that tests' databases are created from."""
+    _running_pg(pg_server)
+    url = _fresh_pg_database(pg_server)
+    engine = database.open_engine(url, must_exist=False)
+    database.upgrade(engine)
+    engine.dispose()
+    return url.rsplit("/", 1)[1]
+
+
+def copy_site(template: Path, directory: Path, database_url: str | None = None) -> Path:
+    """A copy of the template site in `directory`; on `database_url` (already migrated)
+    instead of its own SQLite file when given."""
+    shutil.copytree(template, directory)
+    if database_url is not None:
+        (directory / "rectify.db").unlink()
+        config = directory / "rectify.yaml"
+        text = config.read_text(encoding="utf-8")
+        assert 'url: "sqlite:///rectify.db"' in text
+        config.write_text(text.replace('url: "sqlite:///rectify.db"', f'url: "{database_url}"'), encoding="utf-8")
+    return directory
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def site(request: pytest.FixtureRequest, tmp_path: Path, site_template: Path) -> Path:
+    """A fresh site; each store test runs on SQLite and on PostgreSQL. Every test on the
+    PostgreSQL variant carries the `postgres` marker, so `make test-quick` can leave them
+    out (`make test` runs them all)."""
+    if request.param == "sqlite":
+        return copy_site(site_template, tmp_path / "site")
+    server: PgServer = request.getfixturevalue("pg_server")
+    url = _fresh_pg_database(server, request.getfixturevalue("pg_template"))
+    return copy_site(site_template, tmp_path / "site", url)
+
+
+@pytest.fixture
+def sqlite_site(tmp_path: Path, site_template: Path) -> Path:
+    return copy_site(site_template, tmp_path / "site")
+
+
+@pytest.fixture
+def memory_site(tmp_path: Path, site_template: Path) -> Path:
+    """A fresh site's files, for tests whose items live in a MemoryStore."""
+    return copy_site(site_template, tmp_path / "site")
 
 
 @pytest.fixture
@@ -113,14 +191,27 @@ def app(request: pytest.FixtureRequest, site: Path, clock: FakeClock) -> Iterato
 
 
 class Cli:
-    """Runs `rectify --site SITE ...` in-process and keeps stdout and stderr apart."""
+    """Runs `rectify --site SITE ...` in-process and keeps stdout and stderr apart; on
+    `store` (a MemoryStore a test's daemon works on too) instead of the site's database."""
 
-    def __init__(self, site: Path) -> None:
+    def __init__(self, site: Path, store: ItemStore | None = None) -> None:
         self.site = site
+        self.store = store
         self.runner = CliRunner()
 
+    def _on_store(self) -> AbstractContextManager[object]:
+        if self.store is None:
+            return nullcontext()
+        store = self.store
+
+        def opened(site_dir: Path, clock: Clock | None = None, _: ItemStore | None = None) -> App:
+            return open_app(site_dir, clock, store)
+
+        return patch.object(wiring, "open_app", opened)
+
     def __call__(self, *args: str, code: int | None = 0):  # type: ignore[no-untyped-def]
-        result = self.runner.invoke(cli, ["--site", str(self.site), *args], catch_exceptions=False)
+        with self._on_store():
+            result = self.runner.invoke(cli, ["--site", str(self.site), *args], catch_exceptions=False)
         if code is not None:
             assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
         return result

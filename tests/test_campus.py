@@ -28,7 +28,9 @@ def _on_east_campus(site: Path) -> None:
 
 
 @pytest.fixture
-def harness(site: Path, serve: Callable[..., Server]) -> Iterator[Harness]:
+def harness(memory_site: Path, serve: Callable[..., Server]) -> Iterator[Harness]:
+    """test_provisional's daemon (on a MemoryStore) on a fresh site."""
+    site = memory_site
     server = serve()
     _prepare(site, server)
     _on_east_campus(site)

@@ -90,6 +90,7 @@ def billion_laughs(key: str = "categories") -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.slow  # a real child process under a memory cap
 def test_a_billion_laughs_rules_file_fails_check_at_once_in_little_memory(sqlite_site: Path) -> None:
     """It once took 13.5 GB (schema validation walked the shared nodes as a tree): now
     `rectify check` names the first anchor's line and exits 1 within seconds, in a
@@ -288,6 +289,7 @@ def with_shared_strings(source: Path, path: Path, chunks: list[tuple[bytes, int]
 SST_HEAD = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>'
 
 
+@pytest.mark.slow  # a real child process under a memory cap
 def test_a_1_mb_workbook_whose_shared_strings_unpack_to_1_gib_is_refused_unopened(site: Path,
                                                                                    tmp_path: Path) -> None:
     """It once took 4.7 GB before failing: the zip directory says what each part unpacks

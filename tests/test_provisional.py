@@ -5,6 +5,9 @@ deadline moved, one email to the responsible person) once calendar.yaml gains th
 The 2027 arrangements below are invented for the tests (not the published ones). Without
 one, "10个工作日内" from Thursday 24 Dec 2026 counts 28 Dec–8 Jan with only 元旦 off:
 due 8 Jan 2027, provisional.
+
+The daemon works on a MemoryStore (with its MemoryOutbox; the SQL ones keep the same
+promises: tests/contract/); `calendar apply` by hand runs on SQLite.
 """
 
 from __future__ import annotations
@@ -16,10 +19,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
-from adapters.schema import messages
+from engine.ports import ItemStore
 from engine.service import NewItem
 from tests.conftest import Cli
 from tests.daemonharness import DaemonHarness
@@ -57,12 +59,11 @@ HEAD = "zhao.weidong@example.org"  # 赵卫东, head of 保卫处
 
 
 class Harness(DaemonHarness):
-    """A site whose daemon runs on a fake clock in late December 2026 and mails a
-    recording SMTP server."""
+    """A site whose daemon runs on a fake clock in late December 2026, on a MemoryStore
+    (a fresh one, or `store` for a daemon started again), and mails a recording SMTP server."""
 
-    def __init__(self, site: Path, server: Server) -> None:
-        super().__init__(site, server, FOUND)
-        self.run = Cli(site)
+    def __init__(self, site: Path, server: Server, store: ItemStore | None = None) -> None:
+        super().__init__(site, server, FOUND, store, memory=True)
 
     def hazard(self, title: str, deadline: str = "10个工作日内", responsible: str | None = "马建军") -> int:
         self.clock.set(FOUND)
@@ -94,8 +95,8 @@ class Harness(DaemonHarness):
 
 
     def queued_messages(self) -> int:
-        with self.app.store.read() as conn:
-            return int(conn.execute(select(func.count()).select_from(messages)).scalar_one())
+        status = self.app.outbox.status(self.clock.now())
+        return int(status["pending"] + status["sent"] + status["dead"])
 
 
 def _prepare(site: Path, server: Server) -> None:
@@ -107,7 +108,8 @@ def _prepare(site: Path, server: Server) -> None:
 
 
 @pytest.fixture
-def harness(site: Path, serve: Callable[..., Server]) -> Iterator[Harness]:
+def harness(memory_site: Path, serve: Callable[..., Server]) -> Iterator[Harness]:
+    site = memory_site
     server = serve()
     _prepare(site, server)
     h = Harness(site, server)
@@ -220,16 +222,16 @@ def test_a_count_reaching_a_year_still_unknown_stays_provisional(harness: Harnes
 
 
 def test_the_daemon_counts_again_at_start_and_retries_a_failed_run(
-        sqlite_site: Path, serve: Callable[..., Server], monkeypatch: pytest.MonkeyPatch) -> None:
+        memory_site: Path, serve: Callable[..., Server], monkeypatch: pytest.MonkeyPatch) -> None:
     """calendar.yaml changed while the daemon was down: the start counts again. A run that
     fails (the database gone) is retried by the next tick."""
     server = serve()
-    _prepare(sqlite_site, server)
-    h = Harness(sqlite_site, server)
+    _prepare(memory_site, server)
+    h = Harness(memory_site, server)
     i = h.hazard("楼道应急灯损坏")
     h.daemon.close()
-    (sqlite_site / "calendar.yaml").write_text(MOVES, encoding="utf-8")
-    h = Harness(sqlite_site, server)  # started again, with the new calendar
+    (memory_site / "calendar.yaml").write_text(MOVES, encoding="utf-8")
+    h = Harness(memory_site, server, h.app.store)  # started again on the same store, with the new calendar
     try:
         original = h.app.recount
         monkeypatch.setattr(h.app, "recount", lambda previous=None: _broken())

@@ -1,7 +1,9 @@
 """The daemon's tick against a real SMTP server (aiosmtpd on loopback) with a fake clock.
 
 No test sleeps: time moves only when a test moves the FakeClock, and each tick is run
-as of that instant.
+as of that instant. The daemon works on a MemoryStore (and its MemoryOutbox): these are
+the scheduler's decisions; that the SQL store and outbox keep the same promises is
+tests/contract/'s to prove. The command-line tests at the end run on SQLite.
 """
 
 from __future__ import annotations
@@ -18,10 +20,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
 from structlog.testing import capture_logs
 
-from adapters.schema import items, notifications
+from adapters.memory import MemoryStore
 from engine.ports import Query
 from engine.service import NewItem
 from tests.conftest import Cli
@@ -40,10 +41,11 @@ FOUND = local("2021-03-01T09:00")  # a Monday
 
 
 class Harness(DaemonHarness):
-    """A site whose daemon ticks on a fake clock from 1 March 2021 and mails a recording SMTP server."""
+    """A site whose daemon ticks on a fake clock from 1 March 2021, on a MemoryStore, and
+    mails a recording SMTP server."""
 
     def __init__(self, site: Path, server: Server) -> None:
-        super().__init__(site, server, FOUND)
+        super().__init__(site, server, FOUND, memory=True)
 
     def hazard(self, title: str = "消防通道堆放杂物", deadline: str | None = "3日内", **kw: object) -> int:
         self.clock.set(FOUND)
@@ -59,15 +61,10 @@ class Harness(DaemonHarness):
     def bodies(self) -> list[str]:
         return [body for _, _, body in self.mail()]
 
-    def queued(self) -> list[tuple[int, str, datetime]]:
-        with self.app.store.read() as conn:
-            rows = conn.execute(select(notifications.c.item_id, notifications.c.step_key, notifications.c.step_at)
-                                .order_by(notifications.c.id))
-            return [(r[0], r[1], r[2]) for r in rows]
-
 
 @pytest.fixture
-def harness(site: Path, serve: Callable[..., Server]) -> Iterator[Harness]:
+def harness(memory_site: Path, serve: Callable[..., Server]) -> Iterator[Harness]:
+    site = memory_site
     server = serve()
     use_smtp(site, server)
     # The campaign's report obligations would add a task per unit per period: their own test.
@@ -138,7 +135,7 @@ def test_simulate_lists_exactly_what_the_ticks_queue(harness: Harness) -> None:
     i = h.hazard()
     h.service.fire(i, "assign", "赵卫东", {"responsible": "马建军"}, at=FOUND + timedelta(hours=1))
     h.hazard("配电室门锁损坏", deadline=None, category="其他")  # the rule's 15 working days
-    rows = json.loads(Cli(h.site)("simulate", "--from", "2021-03-01T09:00", "--to", "2021-04-30",
+    rows = json.loads(h.run("simulate", "--from", "2021-03-01T09:00", "--to", "2021-04-30",
                                   "--json").stdout)
     day, end = local("2021-03-01T10:00"), local("2021-04-30T00:00")
     while day < end:
@@ -157,8 +154,11 @@ def test_the_same_tick_twice_sends_nothing_twice(harness: Harness) -> None:
     assert h.tick("2021-03-05T09:00") == []
     # Even with the cursor lost (a crash between queuing and the cursor update), the unique
     # key keeps every step queued once.
-    with h.app.store.write() as conn:
-        conn.execute(update(items).values(planned_until=None, next_action_at=FOUND))
+    store = h.app.store
+    assert isinstance(store, MemoryStore)
+    for item in store.query(Query()):
+        assert item.id is not None
+        store.move_cursor(item.id, None, FOUND)
     assert h.tick("2021-03-05T09:01") == []
     keys = h.queued()
     assert len(keys) == len(set(keys))
@@ -210,7 +210,7 @@ def test_a_5xx_is_a_dead_letter_until_an_operator_retries(harness: Harness) -> N
     h.hazard()
     h.server.handler.data_reply = "550 5.7.1 Message rejected"
     assert h.tick("2021-03-05T09:00") == []
-    run = Cli(h.site)
+    run = h.run
     dead = json.loads(run("outbox", "--json").stdout)
     assert dead and all(m["status"] == "dead" and "550" in m["last_error"] for m in dead)
     assert "死信" in run("status").stdout
@@ -287,7 +287,8 @@ def test_tick_and_status_from_the_command_line(sqlite_site: Path) -> None:
     assert "上次调度" in run("status").stdout
 
 
-def test_each_tick_opens_the_periods_report_tasks_once(site: Path, serve: Callable[..., Server]) -> None:
+def test_each_tick_opens_the_periods_report_tasks_once(memory_site: Path, serve: Callable[..., Server]) -> None:
+    site = memory_site
     server = serve()
     use_smtp(site, server)
     h = Harness(site, server)
@@ -303,11 +304,12 @@ def test_each_tick_opens_the_periods_report_tasks_once(site: Path, serve: Callab
 
 
 @pytest.mark.usefixtures("info_logging")
-def test_a_failing_obligation_is_logged_once_and_the_others_still_open(site: Path,
+def test_a_failing_obligation_is_logged_once_and_the_others_still_open(memory_site: Path,
                                                                       serve: Callable[..., Server]) -> None:
     """每学期 past the last term in calendar.yaml cannot be worked out: the tick logs it
     (with file and line) when it starts failing, not at every tick, and opens the
     other obligations' tasks; once calendar.yaml lists the next term, it recovers."""
+    site = memory_site
     server = serve()
     use_smtp(site, server)
     (site / "rules" / "own.yaml").write_text(OWN_OBLIGATIONS, encoding="utf-8")

@@ -27,7 +27,9 @@ rules:
 
 
 @pytest.fixture
-def harness(site: Path, serve: Callable[..., Server]) -> Iterator[Harness]:
+def harness(memory_site: Path, serve: Callable[..., Server]) -> Iterator[Harness]:
+    """test_provisional's daemon (on a MemoryStore) on a fresh site."""
+    site = memory_site
     server = serve()
     _prepare(site, server)
     (site / "rules" / "lab.yaml").write_text(LAB_RULE, encoding="utf-8")

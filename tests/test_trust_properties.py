@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import event as event_note
 from hypothesis import strategies as st
 
+from adapters.memory import MemoryStore
 from adapters.sitesetup import create_site
 from adapters.wiring import App, open_app
 from engine.clock import FakeClock
@@ -41,9 +42,12 @@ VALUES = {
 }
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    """The demo site's application on a MemoryStore: these are the service's decisions
+    (the SQL stores keep the same promises: tests/contract/)."""
     site = tmp_path_factory.mktemp("trust") / "site"
     create_site(site)
-    application = open_app(Path(site), FakeClock(START))
+    clock = FakeClock(START)
+    application = open_app(Path(site), clock, store=MemoryStore(clock=clock))
     yield application
     application.close()
 

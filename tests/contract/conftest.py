@@ -1,21 +1,20 @@
-"""The `store` fixture: every contract test runs on the in-memory store, on SQLite and
-on PostgreSQL (those variants carry the `postgres` marker, see tests/conftest.py)."""
+"""The `store` and `outbox` fixtures: every contract test runs on the in-memory store, on
+SQLite and on PostgreSQL (those variants carry the `postgres` marker; their databases are
+copies of tests/conftest.py's migrated `pg_template`)."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from adapters import database
-from adapters.memory import MemoryStore
+from adapters.memory import MemoryOutbox, MemoryStore
+from adapters.outbox import SqlOutbox
 from adapters.sqlstore import SqlStore
-from engine.ports import ItemStore
+from engine.ports import ItemStore, SiteOutbox
 from tests.conftest import _fresh_pg_database
 from tests.pgserver import PgServer
 
@@ -28,24 +27,6 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     database.upgrade(engine)
     engine.dispose()
     return path
-
-
-@pytest.fixture(scope="session")
-def pg_template(pg_server: PgServer) -> str:
-    """The name of a migrated PostgreSQL database that tests' databases are created from."""
-    if not pg_server.url:
-        if os.environ.get("RECTIFY_REQUIRE_PG"):
-            pytest.fail(f"PostgreSQL 测试必须运行：{pg_server.reason}")
-        pytest.skip(pg_server.reason)
-    name = f"contract_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg_server.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    engine = database.open_engine(pg_server.url.rsplit("/", 1)[0] + "/" + name, must_exist=False)
-    database.upgrade(engine)
-    engine.dispose()
-    return name
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -64,3 +45,12 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ItemStore]
         found = SqlStore(database.open_engine(_fresh_pg_database(server, template)))
     yield found
     found.close()
+
+
+@pytest.fixture
+def outbox(store: ItemStore) -> SiteOutbox:
+    """Every outbox port over the store, on its backend."""
+    if isinstance(store, MemoryStore):
+        return MemoryOutbox(store)
+    assert isinstance(store, SqlStore)
+    return SqlOutbox(store)
