@@ -117,6 +117,7 @@ items = Table(
     Column("plan_note", String(128)),
     Column("planned_until", UTCDateTime),
     Column("next_action_at", UTCDateTime),
+    Column("overdue_from", UTCDateTime),  # migration 0010: overdue_at + paused_seconds
     Index("ix_items_state", "state"),
     Index("ix_items_next_action_at", "next_action_at"),
     Index("uq_items_origin", "origin", unique=True),
@@ -125,6 +126,9 @@ items = Table(
     # Partial: only the few items counted into a year with no holiday arrangement yet.
     Index("ix_items_provisional", "provisional", postgresql_where=text("provisional"),
           sqlite_where=text("provisional = 1")),
+    # The dashboard (migration 0010): items closed within a period, overdue items.
+    Index("ix_items_state_entered", "state", "entered_at"),
+    Index("ix_items_overdue_from", "overdue_from"),
 )
 
 ledger = Table(

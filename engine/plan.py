@@ -436,3 +436,35 @@ def policy_from_sources(directory: Path, sources: dict[str, str], loaded_at: dat
     against `calendar`'s terms when given (the site's calendar.yaml), else taken as written."""
     validate = validate_expression if calendar is None else partial(validate_expression, calendar=calendar)
     return build_policy(directory, sources, loaded_at, validate, validate_offset, known_states)
+
+
+def reached_by(rule: Rule, index: int, at: datetime, calendar: WorkCalendar = DEFAULT_CALENDAR,
+               tz: ZoneInfo = SHANGHAI) -> datetime:
+    """The latest overdue instant from which rung `index` of `rule` is reached by `at`: an
+    item that fell overdue at or before it has reached the rung (Plan.reached) by `at`,
+    one that fell overdue later has not. Found by bisection, since a rung's first instant
+    never comes earlier for a later overdue instant; a store compares its overdue column
+    with it instead of planning every item."""
+    offset = _offset(rule.escalate[index].after)
+
+    def lands(overdue: datetime) -> datetime:
+        return offset.apply(overdue, calendar, tz)
+
+    high = at
+    if lands(high) <= at:
+        return high
+    span = timedelta(days=1)
+    low = at - span
+    floor = datetime(FIRST_YEAR, 1, 1, tzinfo=tz)
+    while lands(low) > at:
+        span *= 2
+        low = max(at - span, floor)
+        if low == floor:
+            if lands(low) > at:
+                return low - timedelta(microseconds=1)
+            break
+    # lands(low) <= at < lands(high)
+    while high - low > timedelta(microseconds=1):
+        middle = low + (high - low) // 2
+        low, high = (middle, high) if lands(middle) <= at else (low, middle)
+    return low
