@@ -258,7 +258,10 @@ def local_day(column: Any, tz: ZoneInfo, dialect: str) -> Any:
     if dialect != "sqlite":
         return cast(func.timezone(tz.key, column), Date)
     spans = _offsets(tz)
-    days = [func.date(column, f"{seconds:+d} seconds") for _, seconds in spans]
+    # Whole seconds only: SQLite rounds a time's fraction to milliseconds, which would
+    # carry 23:59:59.9999995 into the next day; the offsets are whole seconds.
+    whole = func.substr(column, 1, 19)
+    days = [func.date(whole, f"{seconds:+d} seconds") for _, seconds in spans]
     if len(spans) == 1:
         return days[0]
     whens = [(column < literal(start, UTCDateTime()), day) for (start, _), day in zip(spans[1:], days, strict=False)]
