@@ -486,3 +486,52 @@ def _workday_index(calendar: WorkCalendar, first: date, last: date) -> dict[date
         index[day] = count
         day += timedelta(days=1)
     return index
+
+
+# -- as data ---------------------------------------------------------------------------------
+
+
+def _figure_json(figure: Figure | None) -> dict[str, Any] | None:
+    return None if figure is None else {"value": figure.value, "selection": figure.selection.to_params()}
+
+
+def _row_json(row: OverdueRow) -> dict[str, Any]:
+    return {"id": row.item_id, "kind": row.kind, "title": row.title, "unit": row.unit, "level": row.level,
+            "category": row.category, "state_title": row.state_title,
+            "due": row.due.isoformat() if row.due else None, "days_overdue": row.days_overdue,
+            "escalation": row.escalation, "supervised": row.supervised}
+
+
+def _group_json(row: GroupRow) -> dict[str, Any]:
+    return {"name": row.name, "title": row.title, "open": _figure_json(row.open),
+            "overdue": _figure_json(row.overdue), "supervised": _figure_json(row.supervised)}
+
+
+def _rate_json(u: UnitRate) -> dict[str, Any]:
+    return {"name": u.name, "title": u.title, "found": _figure_json(u.found), "closed": _figure_json(u.closed),
+            "new": _figure_json(u.new), "closed_in_period": _figure_json(u.closed_in_period),
+            "rate": u.rate, "open": _figure_json(u.open), "overdue": _figure_json(u.overdue),
+            "overdue_ratio": u.overdue_ratio, "mean_working_days_to_close": u.mean_days_to_close}
+
+
+def _period_json(p: PeriodView) -> dict[str, Any]:
+    return {"period": p.period.key, "label": p.label, "start": p.period.start.isoformat(),
+            "end": p.period.end.isoformat(), "ended": p.ended, "counted": p.counted,
+            "units": [_rate_json(u) for u in p.units], "total": _rate_json(p.total) if p.total else None}
+
+
+def to_json(d: Dashboard, tz: Any) -> dict[str, Any]:
+    """The dashboard as JSON-ready data; every number with the selection of its items."""
+    return {
+        "as_of": d.at.astimezone(tz).isoformat(), "person": d.person, "kind": d.kind,
+        "open": _figure_json(d.open),
+        "by_state": [{"workflow": r.workflow, "workflow_title": r.workflow_title, "state": r.state,
+                      "title": r.title, "open": _figure_json(r.open)} for r in d.by_state],
+        "by_unit": [_group_json(r) for r in d.by_unit],
+        "by_category": [_group_json(r) for r in d.by_category],
+        "overdue": {"count": _figure_json(d.overdue.figure), "rows": [_row_json(r) for r in d.overdue.rows]},
+        "supervised": {"count": _figure_json(d.supervised.figure),
+                       "rows": [_row_json(r) for r in d.supervised.rows]},
+        "tasks": {"open": _figure_json(d.tasks_open), "overdue": _figure_json(d.tasks_overdue)},
+        "current": _period_json(d.current), "previous": _period_json(d.previous),
+    }
