@@ -316,14 +316,16 @@ class MemoryStore:
         units: dict[str | None, list[list[int]]] = {}
         with self._lock:
             for i in self._selected(query):
+                shut = i.entered_at if (i.workflow, i.state) in finals else None
+                counts = [[i.found_at < w.end for w in windows], [w.start <= i.found_at < w.end for w in windows],
+                          [shut is not None and shut < w.end for w in windows],
+                          [shut is not None and w.start <= shut < w.end for w in windows]]
+                if not any(any(c) for c in counts):
+                    continue  # counted nowhere: as SqlStore, which never reads it
                 rows = units.setdefault(i.unit, [[0] * len(windows) for _ in range(4)])
-                shut = (i.workflow, i.state) in finals and i.entered_at is not None
-                for n, w in enumerate(windows):
-                    rows[0][n] += i.found_at < w.end
-                    rows[1][n] += w.start <= i.found_at < w.end
-                    if shut and i.entered_at is not None:
-                        rows[2][n] += i.entered_at < w.end
-                        rows[3][n] += w.start <= i.entered_at < w.end
+                for row, flags in zip(rows, counts, strict=True):
+                    for n, flag in enumerate(flags):
+                        row[n] += flag
         return [PeriodTally(unit, *(tuple(r) for r in rows)) for unit, rows in units.items()]
 
     def day_counts(self, query: Query, column: str, tz: ZoneInfo) -> list[tuple[str | None, date, int]]:

@@ -126,9 +126,11 @@ items = Table(
     # Partial: only the few items counted into a year with no holiday arrangement yet.
     Index("ix_items_provisional", "provisional", postgresql_where=text("provisional"),
           sqlite_where=text("provisional = 1")),
-    # The dashboard (migration 0010): items closed within a period, overdue items.
-    Index("ix_items_state_entered", "state", "entered_at"),
-    Index("ix_items_overdue_from", "overdue_from"),
+    # The dashboard (migration 0010), both covering its counts: items found, in unit
+    # order (so GROUP BY unit reads no rows), and items closed (in a final state, since
+    # entered_at) by instant.
+    Index("ix_items_found", "unit", "kind", "found_at"),
+    Index("ix_items_closed", "state", "entered_at", "workflow", "kind", "unit", "found_at"),
 )
 
 ledger = Table(

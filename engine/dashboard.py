@@ -30,7 +30,17 @@ from engine.access import Scope
 from engine.errors import RectifyError
 from engine.model import Item
 from engine.plan import reached_by
-from engine.ports import BY_ID, BY_OVERDUE, Overdue, Paused, Query, Reached, Tally, Window
+from engine.ports import (
+    BY_ID,
+    BY_OVERDUE,
+    Overdue,
+    Paused,
+    PeriodTally,
+    Query,
+    Reached,
+    Tally,
+    Window,
+)
 from engine.reports import (
     Count,
     OverdueRow,
@@ -323,12 +333,34 @@ def build(service: Service, at: datetime, scope: Scope | None = None, *, kind: s
         at, today, scope.person if scope else None, kind,
         Figure(sum(g.count for g in mine), opened),
         _by_state(service, groups), _by_unit(service, mine, opened), _by_category(service, mine, opened),
-        _listed(service, t, replace(opened, overdue=True, order=BY_OVERDUE), today, top),
-        _listed(service, t, replace(opened, supervised=True, order=BY_OVERDUE), today, top),
+        _listed(service, t, replace(opened, overdue=True, order=BY_OVERDUE), sum(g.overdue for g in mine), today,
+                top),
+        _listed(service, t, replace(opened, supervised=True, order=BY_OVERDUE), sum(g.reached for g in mine),
+                today, top),
         Figure(sum(g.count for g in tasks), Selection(kind="task", status="open")),
         Figure(sum(g.overdue for g in tasks), Selection(kind="task", status="open", overdue=True)),
-        _period(service, t, current, kind, mine),
-        _period(service, t, current.previous(), kind, None))
+        *_periods(service, t, current, kind, mine))
+
+
+def _periods(service: Service, t: Terms, current: Period, kind: str,
+             now: list[Tally]) -> tuple[PeriodView, PeriodView]:
+    """This quarter (up to the instant) and the last, counted in one pass of the store."""
+    previous = current.previous()
+    windows = [_window(service, t, p) for p in (current, previous)]
+    rows = service.store.period_tally(Query(kind=(kind,), within=t.within), _pairs(service, True), windows)
+    return (_period(service, t, current, windows[0], _of(rows, 0), kind, now),
+            _period(service, t, previous, windows[1], _of(rows, 1), kind, None))
+
+
+def _window(service: Service, t: Terms, period: Period) -> Window:
+    end = period.end_instant(service.tz)
+    return Window(_midnight(period.start, service), end if end <= t.at else t.at + MICRO)
+
+
+def _of(rows: list[PeriodTally], n: int) -> list[PeriodTally]:
+    """The units with something found or closed by the end of window `n`, that window only."""
+    return [PeriodTally(r.unit, (r.found[n],), (r.new[n],), (r.closed[n],), (r.closed_in[n],))
+            for r in rows if r.found[n] or r.closed[n]]
 
 
 def _by_state(service: Service, groups: Sequence[Tally]) -> list[StateRow]:
@@ -378,9 +410,9 @@ def _by_category(service: Service, groups: Sequence[Tally], base: Selection) -> 
     return _grouped(groups, "category", base, {}, order, NO_CATEGORY_TITLE)
 
 
-def _listed(service: Service, t: Terms, selection: Selection, today: date, top: int) -> Listed:
+def _listed(service: Service, t: Terms, selection: Selection, total: int, today: date, top: int) -> Listed:
+    """`total` counted already (the tally); the first `top` rows read and planned."""
     query = resolve(service, selection, t, limit=top)
-    total = service.store.count(query)
     rows = [row for item in service.store.query(query)
             if (row := overdue_row(service, item, t.at, today)) is not None]
     return Listed(Figure(total, selection), rows)
@@ -393,20 +425,16 @@ def _label(period: Period, ended: bool, today: date) -> str:
     return period.title if ended else f"{period.title}（截至{today.month}月{today.day}日）"
 
 
-def _period(service: Service, t: Terms, period: Period, kind: str, now: list[Tally] | None) -> PeriodView:
+def _period(service: Service, t: Terms, period: Period, window: Window, rows: list[PeriodTally], kind: str,
+            now: list[Tally] | None) -> PeriodView:
     """One quarter per unit; `now` (the open groups) for the quarter the instant is in."""
-    start = _midnight(period.start, service)
-    end_instant = period.end_instant(service.tz)
-    ended = end_instant <= t.at
-    end = end_instant if ended else t.at + MICRO
+    ended = window.end == period.end_instant(service.tz)
     today = t.at.astimezone(service.tz).date()
     last = period.end if ended else today
-    rows = service.store.period_tally(Query(kind=(kind,), within=t.within), _pairs(service, True),
-                                      [Window(start, end)])
     label = _label(period, ended, today)
     if sum(r.found[0] for r in rows) == 0:
         return PeriodView(period, label, ended, False, [], None)
-    days = _mean_days(service, t, kind, Window(start, end))
+    days = _mean_days(service, t, kind, window)
     open_now = _open_counts(now) if now is not None else None
     order = {name: i for i, name in enumerate(service.org.units)}
     units = []

@@ -1,8 +1,8 @@
 """The dashboard's column and indexes: `overdue_from`, the instant an item falls overdue
 with the time it spent paused added (overdue_at + paused_seconds), kept by the store on
-every write, so that "overdue at an instant" is one comparison in SQL; an index on
-(state, entered_at) for the items closed within a period (an item in a final state
-entered it when it was closed) and one on overdue_from.
+every write, so that "overdue at an instant" is one comparison in SQL; and two indexes
+covering the dashboard's counts: items found, by unit, kind and instant, and items
+closed (an item in a final state entered it when it was closed), by state and instant.
 
 Existing rows are filled from their overdue_at and paused_seconds, in batches.
 
@@ -47,12 +47,12 @@ def upgrade() -> None:
             conn.execute(sa.update(items).where(items.c.id == row.id)
                          .values(overdue_from=start + timedelta(seconds=row.paused_seconds)))
         after = rows[-1].id
-    op.create_index("ix_items_state_entered", "items", ["state", "entered_at"])
-    op.create_index("ix_items_overdue_from", "items", ["overdue_from"])
+    op.create_index("ix_items_found", "items", ["unit", "kind", "found_at"])
+    op.create_index("ix_items_closed", "items", ["state", "entered_at", "workflow", "kind", "unit", "found_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_items_overdue_from", "items")
-    op.drop_index("ix_items_state_entered", "items")
+    op.drop_index("ix_items_closed", "items")
+    op.drop_index("ix_items_found", "items")
     with op.batch_alter_table("items") as batch:
         batch.drop_column("overdue_from")
