@@ -14,15 +14,25 @@ import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
 
 from adapters.clock import SystemClock
 from engine.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
 from engine.extensions import PENDING, Extension, ExtensionWrite
 from engine.mail import Attachment, InlineImage
 from engine.model import COLUMNS, Item, LedgerEntry
-from engine.ports import Clock, Query
+from engine.ports import (
+    BY_OVERDUE,
+    Clock,
+    Overdue,
+    PeriodTally,
+    Query,
+    Reached,
+    Tally,
+    Window,
+)
 from engine.provisional import Rewrite
 from engine.scheduler import Composed, Decision, Outgoing, Pending
 
@@ -57,7 +67,60 @@ def _as_stored(item: Item) -> Item:
     stored = _copy(item)
     for name in _TIMES:
         setattr(stored, name, _utc(getattr(stored, name)))
+    stored.overdue_from = stored.overdue_with_pauses()  # kept by the store, as SqlStore does
     return stored
+
+
+# -- what a Query selects: the reference SqlStore's SQL must agree with ---------------
+
+
+def _among(value: Any, values: Sequence[Any]) -> bool:
+    return not values or value in values
+
+
+def _between(value: datetime | None, start: datetime | None, before: datetime | None) -> bool:
+    if start is None and before is None:
+        return True
+    return value is not None and (start is None or value >= start) and (before is None or value < before)
+
+
+def is_overdue(item: Item, overdue: Overdue) -> bool:
+    """Fallen overdue at or before `overdue.at` and not paused (engine.plan.is_paused)."""
+    due = item.overdue_from
+    if due is None or due > overdue.at:
+        return False
+    entered = item.entered_at or item.found_at
+    return not any(p.version == item.policy_version and p.rule == item.rule and item.state in p.states
+                   and entered < due for p in overdue.paused)
+
+
+def has_reached(item: Item, reached: Sequence[Reached]) -> bool:
+    """The first condition matching the item's version, rule and unit decides."""
+    for r in reached:
+        if r.version == item.policy_version and r.rule == item.rule and (r.units is None or item.unit in r.units):
+            return item.overdue_from is not None and item.overdue_from <= r.by
+    return False
+
+
+def matches(item: Item, q: Query) -> bool:
+    """Whether the item is among those `q` selects (limit, offset and order aside)."""
+    if not (_among(item.state, q.state) and _among(item.unit, q.unit) and _among(item.category, q.category)
+            and _among(item.kind, q.kind) and _among(item.level, q.level)):
+        return False
+    if q.states and (item.workflow, item.state) not in q.states:
+        return False
+    if q.within is not None and item.unit not in q.within:
+        return False
+    if not (_between(item.found_at, q.found_from, q.found_before)
+            and _between(item.entered_at, q.entered_from, q.entered_before)):
+        return False
+    if q.overdue is not None and not is_overdue(item, q.overdue):
+        return False
+    return q.reached is None or (q.overdue is not None and has_reached(item, q.reached))
+
+
+def _overdue_order(item: Item) -> tuple[bool, datetime, int]:
+    return item.level != "重大", item.overdue_from or datetime.max.replace(tzinfo=UTC), item.id or 0
 
 
 class _Taken(Exception):
@@ -115,6 +178,7 @@ class MemoryStore:
         sealed = entry.sealed(item.id, current.ledger_seq + 1, current.ledger_head)
         item.version, item.updated_at = expected_version + 1, now
         item.ledger_seq, item.ledger_head = sealed.seq, sealed.hash
+        item.overdue_from = item.overdue_with_pauses()
         stored = _as_stored(item)
         # What SqlStore's UPDATE leaves alone stays as stored: the identity columns, and
         # the user columns that the entry does not record as changed.
@@ -293,14 +357,64 @@ class MemoryStore:
     def _sorted(self) -> list[Item]:
         return [self._items[i] for i in sorted(self._items)]
 
+    def _selected(self, query: Query) -> list[Item]:
+        return [i for i in self._sorted() if matches(i, query)]
+
     def query(self, query: Query) -> list[Item]:
-        filters = [(name, set(values)) for name, values in (("state", query.state), ("unit", query.unit),
-                                                             ("category", query.category), ("kind", query.kind))
-                   if values]
         with self._lock:
-            found = [_copy(i) for i in self._sorted()
-                     if all(getattr(i, name) in values for name, values in filters)]
-        return found[:query.limit] if query.limit else found
+            found = self._selected(query)
+            if query.order == BY_OVERDUE:
+                found.sort(key=_overdue_order)
+            end = query.offset + query.limit if query.limit else None
+            return [_copy(i) for i in found[query.offset:end]]
+
+    def count(self, query: Query) -> int:
+        with self._lock:
+            return len(self._selected(query))
+
+    def tally(self, query: Query, overdue: Overdue, reached: Sequence[Reached]) -> list[Tally]:
+        groups: dict[tuple[str, str, str, str | None, str, str], list[int]] = {}
+        with self._lock:
+            for i in self._selected(query):
+                counts = groups.setdefault((i.kind, i.workflow, i.state, i.unit, i.category, i.level), [0, 0, 0])
+                counts[0] += 1
+                if is_overdue(i, overdue):
+                    counts[1] += 1
+                    counts[2] += has_reached(i, reached)
+        return [Tally(*key, *counts) for key, counts in groups.items()]
+
+    def period_tally(self, query: Query, closed: Sequence[tuple[str, str]],
+                     windows: Sequence[Window]) -> list[PeriodTally]:
+        finals = set(closed)
+        units: dict[str | None, list[list[int]]] = {}
+        with self._lock:
+            for i in self._selected(query):
+                shut = i.entered_at if (i.workflow, i.state) in finals else None
+                counts = [[i.found_at < w.end for w in windows], [w.start <= i.found_at < w.end for w in windows],
+                          [shut is not None and shut < w.end for w in windows],
+                          [shut is not None and w.start <= shut < w.end for w in windows]]
+                if not any(any(c) for c in counts):
+                    continue  # counted nowhere: as SqlStore, which never reads it
+                rows = units.setdefault(i.unit, [[0] * len(windows) for _ in range(4)])
+                for row, flags in zip(rows, counts, strict=True):
+                    for n, flag in enumerate(flags):
+                        row[n] += flag
+        return [PeriodTally(unit, *(tuple(r) for r in rows)) for unit, rows in units.items()]
+
+    def day_counts(self, query: Query, column: str, tz: ZoneInfo) -> list[tuple[str | None, date, int]]:
+        counts: dict[tuple[str | None, date], int] = {}
+        with self._lock:
+            for i in self._selected(query):
+                at = getattr(i, column)
+                if at is not None:
+                    key = (i.unit, at.astimezone(tz).date())
+                    counts[key] = counts.get(key, 0) + 1
+        return [(unit, day, n) for (unit, day), n in counts.items()]
+
+    def bindings(self, query: Query) -> list[tuple[str, str]]:
+        with self._lock:
+            return sorted({(i.policy_version, i.rule) for i in self._selected(query)
+                           if i.policy_version is not None and i.rule is not None})
 
     @staticmethod
     def _open(item: Item, finals: Mapping[str, Collection[str]]) -> bool:

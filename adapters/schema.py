@@ -117,6 +117,7 @@ items = Table(
     Column("plan_note", String(128)),
     Column("planned_until", UTCDateTime),
     Column("next_action_at", UTCDateTime),
+    Column("overdue_from", UTCDateTime),  # migration 0010: overdue_at + paused_seconds
     Index("ix_items_state", "state"),
     Index("ix_items_next_action_at", "next_action_at"),
     Index("uq_items_origin", "origin", unique=True),
@@ -125,6 +126,11 @@ items = Table(
     # Partial: only the few items counted into a year with no holiday arrangement yet.
     Index("ix_items_provisional", "provisional", postgresql_where=text("provisional"),
           sqlite_where=text("provisional = 1")),
+    # The dashboard (migration 0010), both covering its counts: items found, in unit
+    # order (so GROUP BY unit reads no rows), and items closed (in a final state, since
+    # entered_at) by instant.
+    Index("ix_items_found", "unit", "kind", "found_at"),
+    Index("ix_items_closed", "state", "entered_at", "workflow", "kind", "unit", "found_at"),
 )
 
 ledger = Table(

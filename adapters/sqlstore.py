@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from operator import itemgetter
 from types import TracebackType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Connection,
+    Date,
     Engine,
     and_,
     bindparam,
+    case,
+    cast,
+    false,
     func,
     insert,
+    literal,
     not_,
     or_,
     select,
@@ -27,11 +34,29 @@ from sqlalchemy.exc import IntegrityError, StatementError
 
 from adapters import database
 from adapters.clock import SystemClock
-from adapters.schema import extensions, items, ledger, notifications, policies, site_meta
+from adapters.schema import (
+    UTCDateTime,
+    extensions,
+    items,
+    ledger,
+    notifications,
+    policies,
+    site_meta,
+)
 from engine.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
 from engine.extensions import PENDING, Extension, ExtensionWrite
 from engine.model import COLUMNS, PLAN_COLUMNS, Item, LedgerEntry, plan_changes
-from engine.ports import Clock, Query
+from engine.ports import (
+    BY_ID,
+    BY_OVERDUE,
+    Clock,
+    Overdue,
+    PeriodTally,
+    Query,
+    Reached,
+    Tally,
+    Window,
+)
 
 
 def _chunks(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
@@ -98,7 +123,7 @@ def _update_statement(columns: frozenset[str]) -> Any:
 
 
 _UPDATES: dict[frozenset[str], Any] = {}
-_ALWAYS = ("state", "fields", "version", "ledger_seq", "ledger_head", "updated_at")
+_ALWAYS = ("state", "fields", "version", "ledger_seq", "ledger_head", "updated_at", "overdue_from")
 
 
 def _row_to_entry(row: Any) -> LedgerEntry:
@@ -115,6 +140,7 @@ def _item_values(item: Item) -> dict[str, Any]:
     values.update(kind=item.kind, workflow=item.workflow, state=item.state,
                   found_at=item.found_at, fields=item.fields, origin=item.origin)
     values.update({name: getattr(item, name) for name in PLAN_COLUMNS})
+    values["overdue_from"] = item.overdue_from = item.overdue_with_pauses()
     return values
 
 
@@ -155,6 +181,124 @@ def _open(stmt: Any, finals: Mapping[str, Collection[str]]) -> Any:
     closed = [and_(items.c.workflow == workflow, items.c.state.in_(list(states)))
               for workflow, states in sorted(finals.items()) if states]
     return stmt.where(not_(or_(*closed))) if closed else stmt
+
+
+# -- what a Query selects, in SQL (adapters.memory.matches is the reference) -----------
+
+
+def _among(column: Any, values: Sequence[Any]) -> Any:
+    named = [v for v in values if v is not None]
+    found = column.in_(named) if named else false()
+    return or_(found, column.is_(None)) if len(named) < len(values) else found
+
+
+def pairs(states: Sequence[tuple[str, str]]) -> Any:
+    """In one of these (workflow, state) pairs; the plain IN lets ix_items_state serve."""
+    if not states:
+        return false()
+    by_workflow: dict[str, list[str]] = {}
+    for workflow, state in states:
+        by_workflow.setdefault(workflow, []).append(state)
+    return and_(items.c.state.in_(sorted({s for _, s in states})),
+                or_(*(and_(items.c.workflow == w, items.c.state.in_(sorted(names)))
+                      for w, names in sorted(by_workflow.items()))))
+
+
+def _overdue(o: Overdue) -> Any:
+    due = items.c.overdue_from
+    conditions = [due.is_not(None), due <= o.at]
+    entered = func.coalesce(items.c.entered_at, items.c.found_at)
+    for p in o.paused:
+        conditions.append(or_(items.c.policy_version.is_(None), items.c.rule.is_(None), not_(and_(
+            items.c.policy_version == p.version, items.c.rule == p.rule, items.c.state.in_(p.states),
+            entered < due))))
+    return and_(*conditions)
+
+
+def overdue_flag(o: Overdue) -> Any:
+    """1 for an item overdue at `o.at`, else 0."""
+    return case((_overdue(o), 1), else_=0)
+
+
+def reached_flag(reached: Sequence[Reached]) -> Any:
+    """1 for an item whose first matching condition it has reached, else 0."""
+    if not reached:
+        return literal(0)
+    whens = []
+    for r in reached:
+        match = [items.c.policy_version == r.version, items.c.rule == r.rule]
+        if r.units is not None:
+            match.append(items.c.unit.in_(list(r.units)))
+        whens.append((and_(*match), case((items.c.overdue_from <= r.by, 1), else_=0)))
+    return case(*whens, else_=0)
+
+
+def selecting(q: Query) -> list[Any]:
+    """The WHERE conditions of a Query (limit, offset and order aside)."""
+    found = [_among(column, values) for column, values in (
+        (items.c.state, q.state), (items.c.unit, q.unit), (items.c.category, q.category),
+        (items.c.kind, q.kind), (items.c.level, q.level)) if values]
+    if q.states:
+        found.append(pairs(q.states))
+    if q.within is not None:
+        found.append(_among(items.c.unit, list(q.within)) if q.within else false())
+    for column, start, before in ((items.c.found_at, q.found_from, q.found_before),
+                                  (items.c.entered_at, q.entered_from, q.entered_before)):
+        if start is not None:
+            found.append(column >= start)
+        if before is not None:
+            found.append(column < before)
+    if q.overdue is not None:
+        found.append(_overdue(q.overdue))
+    if q.reached is not None:
+        found.append(reached_flag(q.reached) == 1 if q.overdue is not None else false())
+    return found
+
+
+_ORDERS = {
+    BY_ID: (items.c.id,),
+    BY_OVERDUE: (case((items.c.level == "重大", 0), else_=1), case((items.c.overdue_from.is_(None), 1), else_=0),
+                 items.c.overdue_from, items.c.id),
+}
+
+
+@lru_cache(maxsize=16)
+def _offsets(tz: ZoneInfo) -> tuple[tuple[datetime | None, int], ...]:
+    """(from which UTC instant, the zone's offset in seconds) for each stretch of constant
+    offset between 1900 and 2200; the first stretch starts at None."""
+    def offset(at: datetime) -> int:
+        delta = at.astimezone(tz).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
+    spans: list[tuple[datetime | None, int]] = [(None, offset(datetime(1900, 1, 1, tzinfo=UTC)))]
+    day, last = datetime(1900, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
+    while day < last:
+        step = day + timedelta(days=1)
+        if offset(step) != spans[-1][1]:
+            low, high = day, step  # the change lies in (low, high]: bisect to the second
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                low, high = (middle, high) if offset(middle) == spans[-1][1] else (low, middle)
+            spans.append((high.replace(microsecond=0), offset(step)))
+        day = step
+    return tuple(spans)
+
+
+def local_day(column: Any, tz: ZoneInfo, dialect: str) -> Any:
+    """The day in `tz` of an instant column: PostgreSQL converts with its own zone data;
+    SQLite (UTC text) gets the zone's offsets from Python, stretch by stretch."""
+    if dialect != "sqlite":
+        return cast(func.timezone(tz.key, column), Date)
+    spans = _offsets(tz)
+    # Whole seconds only: SQLite rounds a time's fraction to milliseconds, which would
+    # carry 23:59:59.9999995 into the next day; the offsets are whole seconds.
+    whole = func.substr(column, 1, 19)
+    days = [func.date(whole, f"{seconds:+d} seconds") for _, seconds in spans]
+    if len(spans) == 1:
+        return days[0]
+    # The latest stretch first: recent instants, nearly all of them, match at once.
+    whens = [(column >= literal(start, UTCDateTime()), day) for (start, _), day in zip(spans[1:], days[1:], strict=True)]
+    return case(*reversed(whens), else_=days[0])
 
 
 # Ids are 64-bit integers on both databases (adapters.schema.Id): a number beyond them
@@ -404,8 +548,9 @@ class SqlStore:
         sealed = entry.sealed(item.id, item.ledger_seq + 1, item.ledger_head)
         now = self._clock.now().astimezone(UTC)
         changed = frozenset(_ALWAYS) | {c for c in COLUMNS if c in entry.changes} | plan_columns
+        item.overdue_from = item.overdue_with_pauses()
         values = {c: getattr(item, c) for c in changed
-                  if c in COLUMNS or c in plan_columns or c in ("state", "fields")}
+                  if c in COLUMNS or c in plan_columns or c in ("state", "fields", "overdue_from")}
         values.update(version=expected_version + 1, ledger_seq=sealed.seq, ledger_head=sealed.hash,
                       updated_at=now, b_id=item.id, b_expected=expected_version)
         if conn.execute(_update_statement(changed), values).rowcount != 1:
@@ -415,15 +560,63 @@ class SqlStore:
         item.ledger_seq, item.ledger_head = sealed.seq, sealed.hash
 
     def query(self, query: Query) -> list[Item]:
-        stmt = select(items).order_by(items.c.id)
-        for column, values in ((items.c.state, query.state), (items.c.unit, query.unit),
-                               (items.c.category, query.category), (items.c.kind, query.kind)):
-            if values:
-                stmt = stmt.where(column.in_(list(values)))
+        stmt = select(items).where(*selecting(query)).order_by(*_ORDERS[query.order])
         if query.limit:
             stmt = stmt.limit(query.limit)
+        if query.offset:
+            stmt = stmt.offset(query.offset)
         with self.read() as conn:
             return [_row_to_item(r) for r in conn.execute(stmt)]
+
+    def count(self, query: Query) -> int:
+        stmt = select(func.count()).select_from(items).where(*selecting(query))
+        with self.read() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def tally(self, query: Query, overdue: Overdue, reached: Sequence[Reached]) -> list[Tally]:
+        late = overdue_flag(overdue)
+        keys = (items.c.kind, items.c.workflow, items.c.state, items.c.unit, items.c.category, items.c.level)
+        stmt = (select(*keys, func.count(), func.sum(late), func.sum(late * reached_flag(reached)))
+                .where(*selecting(query)).group_by(*keys))
+        with self.read() as conn:
+            return [Tally(r[0], r[1], r[2], r[3], r[4], r[5], int(r[6]), int(r[7] or 0), int(r[8] or 0))
+                    for r in conn.execute(stmt)]
+
+    def period_tally(self, query: Query, closed: Sequence[tuple[str, str]],
+                     windows: Sequence[Window]) -> list[PeriodTally]:
+        # Two narrow counts, each read from its covering index (ix_items_found, ix_items_closed).
+        if not windows:
+            return []
+        last = max(w.end for w in windows)
+        counts: dict[str | None, list[int]] = {}
+        for column, offset, extra in ((items.c.found_at, 0, ()),
+                                      (items.c.entered_at, 2, (pairs(closed), items.c.entered_at.is_not(None)))):
+            sums = [func.sum(case((cond, 1), else_=0)) for w in windows
+                    for cond in (column < w.end, and_(column >= w.start, column < w.end))]
+            stmt = (select(items.c.unit, *sums).where(*selecting(query), *extra, column < last)
+                    .group_by(items.c.unit))
+            with self.read() as conn:
+                for row in conn.execute(stmt):
+                    values = counts.setdefault(row[0], [0] * (4 * len(windows)))
+                    for n in range(len(windows)):
+                        values[4 * n + offset] = int(row[1 + 2 * n] or 0)
+                        values[4 * n + offset + 1] = int(row[2 + 2 * n] or 0)
+        return [PeriodTally(unit, *(tuple(v[4 * n + k] for n in range(len(windows))) for k in range(4)))
+                for unit, v in counts.items()]
+
+    def day_counts(self, query: Query, column: str, tz: ZoneInfo) -> list[tuple[str | None, date, int]]:
+        day = local_day(items.c[column], tz, self.db.dialect.name)
+        stmt = (select(items.c.unit, day, func.count()).where(*selecting(query), items.c[column].is_not(None))
+                .group_by(items.c.unit, day))
+        with self.read() as conn:
+            return [(r[0], r[1] if isinstance(r[1], date) else date.fromisoformat(r[1]), int(r[2]))
+                    for r in conn.execute(stmt)]
+
+    def bindings(self, query: Query) -> list[tuple[str, str]]:
+        stmt = (select(items.c.policy_version, items.c.rule).distinct()
+                .where(*selecting(query), items.c.policy_version.is_not(None), items.c.rule.is_not(None)))
+        with self.read() as conn:
+            return sorted((str(r[0]), str(r[1])) for r in conn.execute(stmt))
 
     def provisional_open(self, finals: Mapping[str, Collection[str]]) -> list[int]:
         """Ids of the items with a provisional deadline that are not in a final state of

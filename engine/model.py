@@ -141,6 +141,9 @@ class Item:
     # The scheduler's cursor: every step at or before planned_until is queued already.
     planned_until: datetime | None = None
     next_action_at: datetime | None = None
+    # overdue_at with the time paused added (overdue_with_pauses), kept by the store on
+    # every write so that "overdue at an instant" is one indexed comparison in SQL.
+    overdue_from: datetime | None = None
 
     def overdue_with_pauses(self) -> datetime | None:
         """The overdue instant with the time spent paused added, as the item's plan has it."""

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.deadline import Deadline, Direction, Kind, Offset, parse_deadline, parse_offset
+from engine.deadline.dates import FIRST_YEAR
 from engine.model import Item
 from engine.policy import Policy, Rule, fraction
 from engine.workcal import DEFAULT_CALENDAR, WorkCalendar
@@ -382,3 +383,35 @@ def _reminders(rule: Rule, ref: datetime, overdue: datetime, calendar: WorkCalen
         if at > ref:  # a reminder that would fall before the clock started is pointless
             steps.append(Step(at, "remind", index, 0, "提醒", ("responsible",), text))
     return tuple(sorted(steps, key=_order))
+
+
+def reached_by(rule: Rule, index: int, at: datetime, calendar: WorkCalendar = DEFAULT_CALENDAR,
+               tz: ZoneInfo = SHANGHAI) -> datetime:
+    """The latest overdue instant from which rung `index` of `rule` is reached by `at`: an
+    item that fell overdue at or before it has reached the rung (Plan.reached) by `at`,
+    one that fell overdue later has not. Found by bisection, since a rung's first instant
+    never comes earlier for a later overdue instant; a store compares its overdue column
+    with it instead of planning every item."""
+    offset = _offset(rule.escalate[index].after)
+
+    def lands(overdue: datetime) -> datetime:
+        return offset.apply(overdue, calendar, tz)
+
+    high = at
+    if lands(high) <= at:
+        return high
+    span = timedelta(days=1)
+    low = at - span
+    floor = datetime(FIRST_YEAR, 1, 1, tzinfo=tz)
+    while lands(low) > at:
+        span *= 2
+        low = max(at - span, floor)
+        if low == floor:
+            if lands(low) > at:
+                return low - timedelta(microseconds=1)
+            break
+    # lands(low) <= at < lands(high)
+    while high - low > timedelta(microseconds=1):
+        middle = low + (high - low) // 2
+        low, high = (middle, high) if lands(middle) <= at else (low, middle)
+    return low

@@ -43,8 +43,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from engine.extensions import Extension, ExtensionWrite
@@ -69,12 +70,99 @@ class Clock(Protocol):
 
 
 @dataclass(frozen=True)
+class Paused:
+    """Items bound to `rule` of policy `version` are paused (never overdue) while in one of
+    `states`, entered before they fell overdue (engine.plan.is_paused)."""
+
+    version: str
+    rule: str
+    states: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """Overdue at `at`: fallen overdue (Item.overdue_from) at or before `at`, not paused."""
+
+    at: datetime
+    paused: tuple[Paused, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reached:
+    """An escalation rung reached: the items bound to `rule` of `version` whose unit is in
+    `units` (any unit when None) that fell overdue at or before `by`. Of a list, the first
+    condition matching an item's version, rule and unit decides (campus calendars first)."""
+
+    version: str
+    rule: str
+    units: tuple[str, ...] | None
+    by: datetime
+
+
+# Query.order values.
+BY_ID = "id"
+BY_OVERDUE = "overdue"  # 重大 first, then the longest overdue, then by id
+
+
+@dataclass(frozen=True)
 class Query:
+    """Items matching every given filter (any of each one's values). `unit` may hold None
+    for items without a unit; `states` are (workflow, state) pairs; `within` restricts to
+    the units a person may see; instants bound found_at and entered_at (entry into the
+    current state: for an item in a final state, when it was closed) half-open."""
+
     state: Sequence[str] = ()
-    unit: Sequence[str] = ()
+    unit: Sequence[str | None] = ()
     category: Sequence[str] = ()
     kind: Sequence[str] = ()
     limit: int | None = None
+    level: Sequence[str] = ()
+    states: Sequence[tuple[str, str]] = ()
+    within: Sequence[str | None] | None = None
+    found_from: datetime | None = None
+    found_before: datetime | None = None
+    entered_from: datetime | None = None
+    entered_before: datetime | None = None
+    overdue: Overdue | None = None
+    reached: tuple[Reached, ...] | None = None  # only with `overdue`; () matches nothing
+    order: str = BY_ID
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class Tally:
+    """One group of items (dashboard counts): how many, how many overdue, how many of
+    those reached the rung asked about."""
+
+    kind: str
+    workflow: str
+    state: str
+    unit: str | None
+    category: str
+    level: str
+    count: int
+    overdue: int
+    reached: int
+
+
+@dataclass(frozen=True)
+class Window:
+    """A period as instants: [start, end)."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class PeriodTally:
+    """One unit's items over windows, one value per window: found before its end, found
+    within it, closed before its end, closed within it."""
+
+    unit: str | None
+    found: tuple[int, ...]
+    new: tuple[int, ...]
+    closed: tuple[int, ...]
+    closed_in: tuple[int, ...]
 
 
 class PolicyArchive(Protocol):
@@ -158,6 +246,31 @@ class ItemStore(PolicyArchive, ExtensionStore, Protocol):
 
     def query(self, query: Query) -> list[Item]:
         """The items matching every given filter (any of each one's values), by id."""
+        ...
+
+    def count(self, query: Query) -> int:
+        """How many items `query` selects (limit and offset ignored)."""
+        ...
+
+    def tally(self, query: Query, overdue: Overdue, reached: Sequence[Reached]) -> list[Tally]:
+        """The items `query` selects grouped by kind, workflow, state, unit, category and
+        level: how many, how many overdue at `overdue.at`, and how many of those reached
+        (the first condition of `reached` matching the item decides)."""
+        ...
+
+    def period_tally(self, query: Query, closed: Sequence[tuple[str, str]],
+                     windows: Sequence[Window]) -> list[PeriodTally]:
+        """The items `query` selects, by unit, over each window; an item is closed when in
+        one of the `closed` (workflow, state) pairs, at the instant it entered it."""
+        ...
+
+    def day_counts(self, query: Query, column: str, tz: ZoneInfo) -> list[tuple[str | None, date, int]]:
+        """(unit, day in `tz`, how many) of the items `query` selects, by the day of their
+        `column` ("found_at" or "entered_at")."""
+        ...
+
+    def bindings(self, query: Query) -> list[tuple[str, str]]:
+        """(policy version, rule) of the items `query` selects, each pair once, sorted."""
         ...
 
     def provisional_open(self, finals: Mapping[str, Collection[str]]) -> list[int]:

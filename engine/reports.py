@@ -18,7 +18,7 @@ from engine.deadline.dates import FIRST_YEAR, LAST_YEAR
 from engine.errors import OutOfRange
 from engine.model import Item, LedgerEntry
 from engine.org import Org
-from engine.policy import Policy, StageReportSpec
+from engine.policy import Policy, Rule, StageReportSpec
 from engine.ports import Query
 from engine.service import BadValue, Service
 
@@ -256,15 +256,32 @@ def _overdue_row(service: Service, at_end: ItemAtEnd, period: Period, end: datet
     """The item as an overdue row at `end`, or None if it was not overdue then."""
     item = at_end.item.copy()
     item.state, item.entered_at = at_end.state, at_end.entered_at
-    plan = service.plan(item)
-    if plan.overdue_at is None or plan.overdue_at >= end:
+    return overdue_row(service, item, end - timedelta(microseconds=1), period.end)
+
+
+# The rung whose reaching puts an item on the 挂牌督办 list (a later rung, 问责, follows it).
+SUPERVISED = "挂牌督办"
+
+
+def supervising_rung(rule: Rule | None) -> int | None:
+    """The index of the rule's first 挂牌督办 rung, or None when its ladder has none."""
+    if rule is None:
         return None
-    reached = plan.reached(end - timedelta(microseconds=1))
+    return next((i for i, rung in enumerate(rule.escalate) if rung.action == SUPERVISED), None)
+
+
+def overdue_row(service: Service, item: Item, until: datetime, day: date) -> OverdueRow | None:
+    """The item as an overdue row at the instant `until` (days overdue counted to `day`),
+    or None if it was not overdue then: what the stage report and the dashboard list."""
+    plan = service.plan(item)
+    if plan.overdue_at is None or plan.overdue_at > until:
+        return None
+    reached = plan.reached(until)
     latest = reached[-1].action if reached else ""
-    supervised = any(step.action == "挂牌督办" for step in reached)
+    supervised = any(step.action == SUPERVISED for step in reached)
     state_title = service.workflows.state_title(item.workflow, item.state)
     due = plan.due
-    days = (period.end - due).days if due else 0
+    days = (day - due).days if due else 0
     assert item.id is not None
     return OverdueRow(item.id, item.kind, item.title, item.unit or "", item.level, item.category or "",
                       state_title, due, max(days, 1), latest, supervised)
