@@ -66,9 +66,10 @@ _ABS = rf"""
     |第?(?P<q>\d)季度?
     |(?P<qw>{_NEAR_WORD})?(?P<quarter>季)度
     |(?:(?P<m>\d{{1,2}})|(?P<mw>{_NEAR_WORD}))?(?P<mon>月)份?
-      (?:(?P<d>\d{{1,2}})[日号](?:(?:星期|周|礼拜)(?P<d_wd>[一二三四五六日天]))?|(?P<xun>[上中下])旬)?
+      (?:(?P<d>\d{{1,2}})[日号](?:(?:星期|周|礼拜)(?P<d_wd>[一二三四五六日天]))?
+        |(?P<xun>上中|中下|[上中下])旬)?
     |(?(year)|(?P<ybare>年度?)))
-  (?P<end>年?[底末])?)
+  (?:(?P<end>年?[底末])|(?P<part>年?(?:初(?![中一二三])|中(?![小学旬心考层期间央秋]))))?)
 """
 
 _AMOUNT = r"""
@@ -123,6 +124,20 @@ KINDS: tuple[str, ...] = (
     "week",
     "dayword",
 )
+
+# "5月8-12日", "3—5月", "8至12日": a range whose first number shares the unit written
+# after the second. `expand_ranges` writes the unit after both ("5月8日-12日"), so the
+# range reads like any other. Not after a digit, "." "/" or "-" (2020.09-12 stays refused).
+SHARED_UNIT = re.compile(r"(?<![\d./:-])(\d{1,2})([-~至到])(\d{1,2})(?=[日号月])")
+_SHARED_UNIT_HINT = re.compile(r"\d[-~至到]\d")
+
+
+def expand_ranges(text: str) -> str:
+    """ "5月8-12日" → "5月8日-12日", "3-4月" → "3月-4月" (see SHARED_UNIT)."""
+    if _SHARED_UNIT_HINT.search(text) is None:
+        return text
+    return SHARED_UNIT.sub(lambda m: f"{m[1]}{text[m.end(3)]}{m[2]}{m[3]}", text)
+
 
 LIST_MARK = re.compile(r"[、,;/和及与]|以及|并且?")
 RANGE_MARK = re.compile(r"(?:起|开始)?(?:至|到|~|-)")

@@ -29,7 +29,8 @@ _WITHIN = frozenset({"内", "以内", "之内"})
 _DAYS = {"天": 1, "日": 1, "自然日": 1, "日历日": 1, "日历天": 1, "周": 7, "星期": 7, "礼拜": 7}
 _MONTHS = {"月": 1, "年": 12}
 _MINUTES = {"小时": 60, "钟头": 60, "分钟": 1}
-_PERIODS = frozenset({"year", "month"})
+# Periods that, named alone, are windows ("2021年", "6月上旬", "第二季度", "年初").
+_PERIODS = frozenset({"year", "month", "half", "quarter", "xun", "part"})
 _YEARS = f"{dates.FIRST_YEAR}年至{dates.LAST_YEAR}年"
 
 
@@ -51,7 +52,7 @@ def parse_deadline(
     if count < 1:
         raise ValueError("count must be at least 1")
     zone = tz if isinstance(tz, tzinfo) else zone_of(tz)
-    text = normalize(expression)
+    text = grammar.expand_ranges(normalize(expression))
     if not text:
         raise DeadlineError(expression, "", "期限为空")
     reading = _Reading(expression, ref.astimezone(zone), zone, calendar or DEFAULT_CALENDAR)
@@ -158,7 +159,7 @@ class _Reading(Ref):
         """A bare 年/月/季度 only counts with 底/末/内 ("年底", "月内"); elsewhere it is a word."""
         if m["year"] or m["m"] or m["half"] or m["q"] or m["mw"] or m["qw"]:
             return False
-        if m["end"] or m["xun"] or m["d"] or m["rel"] in _WITHIN:
+        if m["end"] or m["part"] or m["xun"] or m["d"] or m["rel"] in _WITHIN:
             return False
         if m["ybare"] and m["rel"] in _BEFORE:
             raise fail(self, m.group(), "“年前”既可指年底前也可指春节前，请写明日期")
@@ -231,8 +232,12 @@ class _Reading(Ref):
         return self._deadline(Kind.ONCE, (due,), (overdue,), None, ongoing)
 
     def _relative(self, m: re.Match[str], ongoing: bool) -> Deadline:
+        if _is_day_of_month(m):
+            return self._single_point(points.bare_day(m, self), ongoing)
         if m["rel"] is not None and m["rel"] not in _WITHIN:
-            raise fail(self, m.group(), "既可指若干天以前也可指某日，请写“内”或具体日期")
+            raise fail(
+                self, m.group(), "“前”不能跟在时长之后：若指若干天内，请写“3日内”；若指某日，请写“5月3日前”"
+            )
         if m["hh"]:
             raise fail(self, m.group(), "时长后不能再接时刻")
         instant = self._count_from_reference(m)
@@ -298,6 +303,9 @@ class _Reading(Ref):
         ):
             # "2021年", "2020年8月": a whole year or month named alone is a window.
             return self._window_of(point, point, ongoing)
+        return self._single_point(point, ongoing)
+
+    def _single_point(self, point: Point, ongoing: bool) -> Deadline:
         if point.instant is None:
             due, overdue = point.last, end_of_day(point.last, self.zone)
         else:
@@ -340,6 +348,8 @@ class _Reading(Ref):
         if len(pts) != 2 or joins != ["range"]:
             raise fail(self, self.text, "时间段应写作“开始至结束”")
         start, end = pts
+        if end.last < start.first and core[1]["amount"] is not None:
+            raise fail(self, self.text, "结束日期早于开始日期，请按“开始至结束”的顺序写")
         if end.last < start.first and not end.explicit_year:
             # "12月1日至1月15日": the end is in the next year.
             end = self._point(
@@ -402,6 +412,13 @@ def _names_a_period(m: re.Match[str]) -> bool:
     if m["end"] or m["rel"] or m["hh"]:
         return False
     return bool(m["yw"] or m["mw"] or m["qw"] or m["half"])
+
+
+def _is_day_of_month(m: re.Match[str]) -> bool:
+    """ "25日前", "25号前", "25号": a day of the month, not an amount of days."""
+    if m["unit"] not in ("日", "号") or m["n"] == "半" or m["n_half"]:
+        return False
+    return m["unit"] == "号" or m["rel"] in _BEFORE or m["hh"] is not None
 
 
 def _is_special(m: re.Match[str]) -> bool:

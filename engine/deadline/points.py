@@ -99,7 +99,11 @@ _FESTIVAL = {
     "重阳": "重阳节",
     "重阳节": "重阳节",
 }
-_XUN = {"上": (1, 10), "中": (11, 20), "下": (21, 31)}
+_XUN = {"上": (1, 10), "中": (11, 20), "下": (21, 31), "上中": (1, 20), "中下": (11, 31)}
+# 月初 is the first five days, 月中 the middle 旬; 年初 is January and February,
+# 年中 June and July (as JioNLP and the documents read them).
+_MONTH_PART = {"初": (1, 5), "中": (11, 20)}
+_YEAR_PART = {"初": (1, 2), "中": (6, 7)}
 
 
 def fail(ref: Ref, part: str, reason: str) -> DeadlineError:
@@ -116,8 +120,17 @@ def absolute(m: re.Match[str], ref: Ref, ctx: Point | None) -> Point:
         point = Point(
             date(year, start, 1), month_end(year, start + 5), None, year, None, explicit, "half"
         )
+        if m["part"]:
+            raise fail(ref, m.group(), "半年初、半年中无法确定具体日期，请写具体日期")
     elif m["quarter"] or m["q"]:
         point = _quarter(m, ref, year, explicit)
+        if m["part"]:
+            raise fail(ref, m.group(), "季度初、季度中无法确定具体日期，请写“第一季度末前”或具体日期")
+    elif m["part"]:
+        low, high = _YEAR_PART[m["part"][-1]]
+        point = Point(
+            date(year, low, 1), month_end(year, high), None, year, None, explicit, "part"
+        )
     else:  # a whole year, the commonest case ("2020年底前"): built once
         last = date(year, 12, 31)
         point = Point(
@@ -172,6 +185,13 @@ def _month(m: re.Match[str], ref: Ref, ctx: Point | None, year: int, explicit: b
         year, month = (
             (ctx.year, ctx.month) if ctx and ctx.month else (ref.today.year, ref.today.month)
         )
+    if m["part"]:
+        if m["part"].startswith("年"):
+            raise fail(ref, m.group(), "月份之后不能再写“年初/年中”")
+        low, high = _MONTH_PART[m["part"]]
+        return Point(
+            date(year, month, low), date(year, month, high), None, year, month, explicit, "part"
+        )
     point = _day_in_month(m["d"], m["xun"], ref, year, month, explicit)
     return _check_weekday(m["d_wd"], ref, point) if m["d_wd"] else point
 
@@ -212,6 +232,21 @@ def day_of_month(m: re.Match[str], ref: Ref, ctx: Point) -> Point:
     if ctx.month is None:
         raise fail(ref, m.group(), "缺少月份")
     return with_time(m, ref, _day_in_month(m["n"], None, ref, ctx.year, ctx.month, False))
+
+
+def bare_day(m: re.Match[str], ref: Ref) -> Point:
+    """ "25日前" with no month: the 25th of this month while it is still ahead (today
+    included), else of the next month that has that day ("31日前" on 5 April: 31 May)."""
+    number = int(m["n"])
+    if not 1 <= number <= 31:
+        raise fail(ref, m.group(), "日期应在1到31之间")
+    year, month = ref.today.year, ref.today.month
+    if number < ref.today.day:
+        year, month = month_shift(year, month, 1)
+    while number > month_end(year, month).day:
+        year, month = month_shift(year, month, 1)
+    one = date(year, month, number)
+    return with_time(m, ref, Point(one, one, None, year, month, False, "day"))
 
 
 def iso(m: re.Match[str], ref: Ref) -> Point:
