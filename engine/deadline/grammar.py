@@ -16,7 +16,7 @@ An atom is one of these kinds, each named after the group of ATOM that holds it:
     immediate 立整立改, 立即整改, 立行立改, 即查即改 …
     ongoing  长期坚持, 长期, 持续, 常态化 …
 
-Any atom may be followed by a time of day (24时, 下午5点, 17:30) and by a relation
+Any atom may be followed by a time of day (24时, 下午5点, 17:30, 中午, 上午, 下班) and by a relation
 (前 之前 以前 内 以内 之内 为止 止). Between atoms the text decides how they combine:
 nothing or a list mark (、,; 和 及 与) makes a list, a range mark (至 到 ~ -, perhaps
 after 起/开始) a window. Everything the pattern does not take is filler, which the parser
@@ -69,7 +69,7 @@ _ABS = rf"""
       (?:(?P<d>\d{{1,2}})[日号](?:(?:星期|周|礼拜)(?P<d_wd>[一二三四五六日天]))?
         |(?P<xun>上中|中下|[上中下])旬)?
     |(?(year)|(?P<ybare>年度?)))
-  (?:(?P<end>年?[底末])|(?P<part>年?(?:初(?![中一二三])|中(?![小学旬心考层期间央秋]))))?)
+  (?:(?P<end>年?[底末])|(?P<part>年?(?:初(?![中一二三])|中(?![小学旬心考层期间央秋午]))))?)
 """
 
 _AMOUNT = r"""
@@ -86,14 +86,15 @@ _DAYWORD = r"(?P<dayword>今天|今日|当天|当日|本日|即日|明天|明日
 
 _IMMEDIATE = r"""
 (?P<immediate>立[即刻]?[整查行知改办纠]立[改整办纠]|即[查知发]即改|边查边改|随查随改
-  |立即|立刻|马上|即刻|即时|当即|当场(?=整改|改正|处置|处理))
+  |立即|立刻|立马|马上|即刻|即时|当即|迅即|第一时间|(?:当场|现场)(?=整改|改正|处置|处理|纠正))
 """
 
 _ONGOING = r"(?P<ongoing>长期坚持|长期|持续|常态化|长效|经常性)"
 
 _TIME = r"""
-(?:T?(?P<ampm>上午|中午|下午|晚上|晚|早上|凌晨)?(?P<hh>\d{1,2})
-  (?:[时点](?:(?P<mi>\d{1,2})分|(?P<hh_half>半))?|:(?P<mi2>\d{2})))
+(?P<clock>T?(?P<ampm>上午|中午|下午|晚上|晚|早上|凌晨)?(?P<hh>\d{1,2})
+  (?:[时点](?:(?P<mi>\d{1,2})分|(?P<hh_half>半))?|:(?P<mi2>\d{2}))
+  |(?P<tword>下班|上午|中午|下午|晚上))
 """
 
 _RELATION = r"(?P<rel>之前|以前|前|以内|之内|内|为止|止)"
@@ -101,7 +102,7 @@ _RELATION = r"(?P<rel>之前|以前|前|以内|之内|内|为止|止)"
 # Every character an atom can start with. Checking it first lets the engine skip filler
 # in one step instead of trying every alternative at each position (4x faster on
 # "整治方案请于8月25日前报学校综治办汇总"); a test checks the set against the grammar.
-FIRST_CHARS = "\\d每今本当这明次翌下去上第季年月元春除清五劳端中十国重半周星礼立即边随马长持常经后开放寒暑学"
+FIRST_CHARS = "\\d每今本当这明次翌下去上第季年月元春除清五劳端中十国重半周星礼立即边随马长持常经后开放寒暑学迅现"
 
 ATOM = re.compile(
     f"(?=[{FIRST_CHARS}])(?:"

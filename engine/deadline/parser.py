@@ -13,9 +13,9 @@ Anything else is refused with the part that could not be read.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
-from engine.deadline import dates, every, grammar, points, school
+from engine.deadline import dates, every, grammar, points, school, vague
 from engine.deadline.dates import add_months, end_of_day, last_day_before, zone_of
 from engine.deadline.model import SHANGHAI, Deadline, Kind
 from engine.deadline.points import Point, Ref, fail
@@ -41,11 +41,13 @@ def parse_deadline(
     *,
     calendar: WorkCalendar | None = None,
     count: int = 4,
+    workday_end: time = dates.WORKDAY_END,
 ) -> Deadline:
     """Read a Chinese deadline expression at reference instant `ref` (aware) in zone `tz`.
 
-    `count` is how many dues a recurring deadline lists. Raises DeadlineError naming the
-    part that cannot be read with certainty; never guesses.
+    `count` is how many dues a recurring deadline lists; `workday_end` is when 下班前 is
+    overdue (the site's end of the working day). Raises DeadlineError naming the part
+    that cannot be read with certainty; never guesses.
     """
     if ref.tzinfo is None:
         raise ValueError("parse_deadline needs an aware reference datetime")
@@ -55,7 +57,9 @@ def parse_deadline(
     text = grammar.expand_ranges(normalize(expression))
     if not text:
         raise DeadlineError(expression, "", "期限为空")
-    reading = _Reading(expression, ref.astimezone(zone), zone, calendar or DEFAULT_CALENDAR)
+    reading = _Reading(
+        expression, ref.astimezone(zone), zone, calendar or DEFAULT_CALENDAR, workday_end
+    )
     try:
         deadline = reading.read(text, count)
     except (OverflowError, ValueError) as exc:  # a count that runs past the year 9999
@@ -84,11 +88,16 @@ class _Reading(Ref):
     __slots__ = ("text", "warnings", "provisional")
 
     def __init__(
-        self, expression: str, now: datetime, zone: tzinfo, calendar: WorkCalendar
+        self,
+        expression: str,
+        now: datetime,
+        zone: tzinfo,
+        calendar: WorkCalendar,
+        workday_end: time,
     ) -> None:
         # Ref's fields, set here rather than through super() to save a call per parse.
         self.expression, self.now, self.today = expression, now, now.date()
-        self.zone, self.calendar = zone, calendar
+        self.zone, self.calendar, self.workday_end = zone, calendar, workday_end
         self.text = ""
         self.warnings: list[str] = []
         self.provisional = False
@@ -134,7 +143,7 @@ class _Reading(Ref):
             scan.kinds.append(kind)
             previous_end = m.end()
         if first is None or last is None:
-            raise fail(self, self.text, "没有可识别的期限")
+            raise fail(self, self.text, vague.reason(self.text))
         if first.start() or last.end() != len(self.text):
             self._check_ends(first, last, "range" in scan.joins)
         return scan
@@ -202,7 +211,7 @@ class _Reading(Ref):
         if len(core) > 1:
             raise fail(self, self.text, "周期性期限中又写了其他时间")
         m = core[0]
-        if m["hh"] or m["rel"] and m["rel"] not in _BEFORE:
+        if m["clock"] or m["rel"] and m["rel"] not in _BEFORE:
             raise fail(self, m.group(), "周期性期限后不能再接时刻或“内”")
         rule = every.rule_of(m, self)
         if isinstance(rule, MonthCycle) and rule.day is not None and rule.day > 28:
@@ -223,7 +232,7 @@ class _Reading(Ref):
             m = core[kinds.index("school")]
             raise fail(self, m.group(), "学期用语不能与其他时间并列或连用")
         m = core[0]
-        if m["hh"]:
+        if m["clock"]:
             raise fail(self, m.group(), "学期用语后不能再接时刻")
         due, provisional = school.due_of(m, self)
         self._provisional(provisional, (due,))
@@ -238,7 +247,7 @@ class _Reading(Ref):
             raise fail(
                 self, m.group(), "“前”不能跟在时长之后：若指若干天内，请写“3日内”；若指某日，请写“5月3日前”"
             )
-        if m["hh"]:
+        if m["clock"]:
             raise fail(self, m.group(), "时长后不能再接时刻")
         instant = self._count_from_reference(m)
         return self._deadline(Kind.ONCE, (last_day_before(instant),), (instant,), None, ongoing)
@@ -298,7 +307,7 @@ class _Reading(Ref):
             raise fail(self, m.group(), "节日只能作“节前”期限")
         if (
             point.grain in _PERIODS
-            and not (m["end"] or m["rel"] or m["hh"])
+            and not (m["end"] or m["rel"] or m["clock"])
             and not grammar.UNTIL.search(self.text, 0, m.start())
         ):
             # "2021年", "2020年8月": a whole year or month named alone is a window.
@@ -409,7 +418,7 @@ def _names_a_period(m: re.Match[str]) -> bool:
     """上月, 本季度, 上年度, 上半年 with no 前/内/底 name a period a report covers."""
     if m["abs"] is None or m["y"] or m["m"] or m["d"] or m["q"] or m["xun"]:
         return False
-    if m["end"] or m["rel"] or m["hh"]:
+    if m["end"] or m["rel"] or m["clock"]:
         return False
     return bool(m["yw"] or m["mw"] or m["qw"] or m["half"])
 
@@ -418,7 +427,7 @@ def _is_day_of_month(m: re.Match[str]) -> bool:
     """ "25日前", "25号前", "25号": a day of the month, not an amount of days."""
     if m["unit"] not in ("日", "号") or m["n"] == "半" or m["n_half"]:
         return False
-    return m["unit"] == "号" or m["rel"] in _BEFORE or m["hh"] is not None
+    return m["unit"] == "号" or m["rel"] in _BEFORE or m["clock"] is not None
 
 
 def _is_special(m: re.Match[str]) -> bool:

@@ -9,10 +9,10 @@ Missing parts come from the atom before it in the same expression ("2020年9月�
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import NamedTuple
 
-from engine.deadline.dates import end_of_day, month_end, month_shift
+from engine.deadline.dates import WORKDAY_END, end_of_day, month_end, month_shift
 from engine.errors import DeadlineError
 from engine.workcal import WorkCalendar, festival_date, next_festival
 
@@ -21,13 +21,18 @@ class Ref:
     """What every atom is read against: the expression, the reference instant in the
     site's zone, its day, the zone and the working calendar."""
 
-    __slots__ = ("expression", "now", "today", "zone", "calendar")
+    __slots__ = ("expression", "now", "today", "zone", "calendar", "workday_end")
 
     def __init__(
-        self, expression: str, now: datetime, zone: tzinfo, calendar: WorkCalendar
+        self,
+        expression: str,
+        now: datetime,
+        zone: tzinfo,
+        calendar: WorkCalendar,
+        workday_end: time = WORKDAY_END,
     ) -> None:
         self.expression, self.now, self.today = expression, now, now.date()
-        self.zone, self.calendar = zone, calendar
+        self.zone, self.calendar, self.workday_end = zone, calendar, workday_end
 
 
 class Point(NamedTuple):
@@ -136,10 +141,10 @@ def absolute(m: re.Match[str], ref: Ref, ctx: Point | None) -> Point:
         point = Point(
             last if m["end"] else date(year, 1, 1), last, None, year, None, explicit, "year"
         )
-        return point if m["hh"] is None else with_time(m, ref, point)
+        return point if m["clock"] is None else with_time(m, ref, point)
     if m["end"]:
         point = point._replace(first=point.last)
-    return point if m["hh"] is None else with_time(m, ref, point)
+    return point if m["clock"] is None else with_time(m, ref, point)
 
 
 def _year(m: re.Match[str], ref: Ref, ctx: Point | None) -> tuple[int, bool]:
@@ -307,8 +312,8 @@ def _holiday_start(m: re.Match[str], ref: Ref, day: date) -> date:
 
 
 def with_time(m: re.Match[str], ref: Ref, point: Point) -> Point:
-    """Attach a time of day ("24时", "下午5点", "17:30") to a one-day point."""
-    if m["hh"] is None:
+    """Attach a time of day ("24时", "下午5点", "17:30", "下班") to a one-day point."""
+    if m["clock"] is None:
         return point
     if point.first != point.last:
         raise fail(ref, m.group(), "时刻只能跟在具体日期之后")
@@ -322,7 +327,19 @@ def with_time(m: re.Match[str], ref: Ref, point: Point) -> Point:
     return point._replace(instant=instant)
 
 
+# Words for a time of day: 上午 ends at noon, 中午 is noon, 下班 the site's end of the
+# working day (Ref.workday_end). 下午 and 晚上 alone name no hour and are refused.
+_TIME_WORDS = {"上午": (12, 0), "中午": (12, 0)}
+
+
 def _clock(m: re.Match[str], ref: Ref) -> tuple[int, int]:
+    word = m["tword"]
+    if word is not None:
+        if word == "下班":
+            return ref.workday_end.hour, ref.workday_end.minute
+        if word in _TIME_WORDS:
+            return _TIME_WORDS[word]
+        raise fail(ref, m.group(), f"“{word}”没有写明几点，请写如“{word}5点前”或“下班前”")
     hour = int(m["hh"])
     minute = 30 if m["hh_half"] else int(m["mi"] or m["mi2"] or 0)
     ampm = m["ampm"]
