@@ -97,6 +97,10 @@ _TIME = r"""
   |(?P<tword>下班|上午|中午|下午|晚上))
 """
 
+# A weekday after a date confirms it ("25日（周一）", "5月11日（下周一）"); brackets are
+# gone after normalize. Checked against the date, never a second deadline.
+_CONFIRM = r"(?P<confirm>(?P<cf_w>本|这|下一?|上一?)?个?(?:星期|周|礼拜)(?P<cf_d>[一二三四五六日天]))"
+
 _RELATION = r"(?P<rel>之前|以前|前|以内|之内|内|为止|止)"
 
 # Every character an atom can start with. Checking it first lets the engine skip filler
@@ -107,7 +111,7 @@ FIRST_CHARS = "\\d每今本当这明次翌下去上第季年月元春除清五�
 ATOM = re.compile(
     f"(?=[{FIRST_CHARS}])(?:"
     + "|".join((_EVERY, _ISO, _FESTIVAL, _SCHOOL, _ABS, _AMOUNT, _WEEK, _DAYWORD, _IMMEDIATE, _ONGOING))
-    + f"){_TIME}?{_RELATION}?",
+    + f"){_CONFIRM}?{_TIME}?{_RELATION}?",
     re.VERBOSE,
 )
 

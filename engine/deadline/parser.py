@@ -197,7 +197,9 @@ class _Reading(Ref):
     def _join(self, previous_end: int, m: re.Match[str]) -> str:
         """How an atom joins the date atom before it: list, range, or other text."""
         gap = self.text[previous_end : m.start()] if previous_end >= 0 else "…"
-        if not gap or grammar.LIST_MARK.fullmatch(gap):
+        if not gap:
+            return "adjacent"
+        if grammar.LIST_MARK.fullmatch(gap):
             return "list"
         if grammar.RANGE_MARK.fullmatch(gap):
             return "range"
@@ -242,7 +244,9 @@ class _Reading(Ref):
 
     def _relative(self, m: re.Match[str], ongoing: bool) -> Deadline:
         if _is_day_of_month(m):
-            return self._single_point(points.bare_day(m, self), ongoing)
+            point = points.bare_day(m, self)
+            point = points.confirm_weekday(m, self, point) if m["confirm"] else point
+            return self._single_point(point, ongoing)
         if m["rel"] is not None and m["rel"] not in _WITHIN:
             raise fail(
                 self, m.group(), "“前”不能跟在时长之后：若指若干天内，请写“3日内”；若指某日，请写“5月3日前”"
@@ -288,6 +292,8 @@ class _Reading(Ref):
         self, core: list[re.Match[str]], kinds: list[str], joins: list[str], ongoing: bool
     ) -> Deadline:
         pts = self._points(core, kinds)
+        if "adjacent" in joins and "week" in kinds:
+            pts = self._confirmed(core, kinds, joins, pts)
         if "festival" in kinds:
             self._check_relations(core, kinds)
         if "range" in joins:
@@ -302,7 +308,11 @@ class _Reading(Ref):
 
     def _single(self, m: re.Match[str], kind: str, ongoing: bool) -> Deadline:
         """One date atom, the commonest expression ("2020年底前"), read without lists."""
-        point = points.absolute(m, self, None) if kind == "abs" else self._point(m, kind, None)
+        if kind == "abs":
+            point = points.absolute(m, self, None)
+            point = points.confirm_weekday(m, self, point) if m["confirm"] else point
+        else:
+            point = self._point(m, kind, None)
         if kind == "festival" and m["rel"] not in _BEFORE:
             raise fail(self, m.group(), "节日只能作“节前”期限")
         if (
@@ -323,6 +333,29 @@ class _Reading(Ref):
             self._past(overdue, due)
         return self._deadline(Kind.ONCE, (due,), (overdue,), None, ongoing)
 
+    def _confirmed(
+        self, core: list[re.Match[str]], kinds: list[str], joins: list[str], pts: list[Point]
+    ) -> list[Point]:
+        """ "下周一（5月11日）前": a weekday written right beside a date confirms it, and is
+        dropped; one that names another day is refused, naming both."""
+        dropped: set[int] = set()
+        for i, join in enumerate(joins):
+            pair = (i, i + 1)
+            if join != "adjacent" or "week" not in (kinds[i], kinds[i + 1]):
+                continue
+            week, day = pair if kinds[i] == "week" else pair[::-1]
+            if pts[week].first != pts[week].last or pts[day].first != pts[day].last:
+                continue
+            if pts[week].first != pts[day].first:
+                raise fail(
+                    self,
+                    core[i].group() + core[i + 1].group(),
+                    f"“{core[week]['week']}”是{dates.cn_date(pts[week].first)}，"
+                    f"与所写的{dates.cn_date(pts[day].first)}不是同一天，请核对日期或星期",
+                )
+            dropped.add(week)
+        return [p for i, p in enumerate(pts) if i not in dropped]
+
     def _points(self, core: list[re.Match[str]], kinds: list[str]) -> list[Point]:
         pts: list[Point] = []
         for m, kind in zip(core, kinds, strict=True):
@@ -330,6 +363,10 @@ class _Reading(Ref):
         return pts
 
     def _point(self, m: re.Match[str], kind: str, ctx: Point | None) -> Point:
+        point = self._point_of(m, kind, ctx)
+        return points.confirm_weekday(m, self, point) if m["confirm"] else point
+
+    def _point_of(self, m: re.Match[str], kind: str, ctx: Point | None) -> Point:
         if kind == "abs":
             return points.absolute(m, self, ctx)
         if kind == "iso":
@@ -427,7 +464,9 @@ def _is_day_of_month(m: re.Match[str]) -> bool:
     """ "25日前", "25号前", "25号": a day of the month, not an amount of days."""
     if m["unit"] not in ("日", "号") or m["n"] == "半" or m["n_half"]:
         return False
-    return m["unit"] == "号" or m["rel"] in _BEFORE or m["clock"] is not None
+    return (
+        m["unit"] == "号" or m["rel"] in _BEFORE or m["clock"] is not None or m["confirm"] is not None
+    )
 
 
 def _is_special(m: re.Match[str]) -> bool:

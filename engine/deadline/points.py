@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import NamedTuple
 
-from engine.deadline.dates import WORKDAY_END, end_of_day, month_end, month_shift
+from engine.deadline.dates import WORKDAY_END, cn_date, end_of_day, month_end, month_shift
 from engine.errors import DeadlineError
 from engine.workcal import WorkCalendar, festival_date, next_festival
 
@@ -201,10 +201,38 @@ def _month(m: re.Match[str], ref: Ref, ctx: Point | None, year: int, explicit: b
     return _check_weekday(m["d_wd"], ref, point) if m["d_wd"] else point
 
 
+_WEEKDAY_NAME = "一二三四五六日"
+
+
 def _check_weekday(weekday: str, ref: Ref, point: Point) -> Point:
     """ "2020年12月31日（星期四）": the weekday must agree with the date, or it is a typo."""
     if point.first.weekday() != _WEEKDAY[weekday]:
-        raise fail(ref, f"{point.first.month}月{point.first.day}日星期{weekday}", "日期与星期不符")
+        day = point.first
+        raise fail(
+            ref,
+            f"{day.month}月{day.day}日星期{weekday}",
+            f"日期与星期不符：{cn_date(day)}是星期{_WEEKDAY_NAME[day.weekday()]}，不是星期{weekday}，"
+            "请核对日期或星期",
+        )
+    return point
+
+
+def confirm_weekday(m: re.Match[str], ref: Ref, point: Point) -> Point:
+    """ "25日（周一）", "5月11日（下周一）": the weekday after a date confirms it; a
+    weekday that does not match, or a 下周 that is another week, is refused naming both."""
+    if point.first != point.last:
+        raise fail(ref, m.group(), "星期只能跟在具体日期之后，用来核对日期")
+    point = _check_weekday(m["cf_d"], ref, point)
+    if m["cf_w"] is not None:
+        monday = ref.today - timedelta(days=ref.today.weekday())
+        named = monday + timedelta(weeks=_SHIFT[m["cf_w"]], days=_WEEKDAY[m["cf_d"]])
+        if named != point.first:
+            raise fail(
+                ref,
+                m["confirm"],
+                f"“{m['confirm']}”是{cn_date(named)}，与所写的{cn_date(point.first)}不是同一天，"
+                "请核对日期或星期",
+            )
     return point
 
 
