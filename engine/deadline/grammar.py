@@ -3,7 +3,9 @@
 After `engine.numerals.normalize`, an expression is a run of filler text and atoms.
 An atom is one of these kinds, each named after the group of ATOM that holds it:
 
-    every    每 + unit [+ anchor] [前] [… N次]   每季度末, 每月1日前, 每周五前, 每年2次, 每3个工作日
+    every    每 + unit [+ month of the cycle] [+ anchor] [前] [… N次]
+                                               每季度末, 每月1日前, 每周五前, 每年2次, 每3个工作日,
+                                               每月最后一个工作日, 每季度首月10日前, 每月初
     iso      2020-12-31, 2020/9/1, 2020.12 [+ time]
     festival [year] + festival [+ 假期/放假]      春节, 明年元旦, 国庆节放假
     school   开学 / 放假 / 寒假 / 暑假 / 学期末 [+ 后 + count]   开学前, 开学后2周内, 学期末
@@ -37,10 +39,12 @@ _NEAR_WORD = "本|当|这个?|下一?个?|次|上一?个?"
 _EVERY = r"""
 (?P<every>每个?(?P<ev_n>\d+)?个?
   (?P<ev_unit>工作日|自然日|年度?|半年|季度?|月|周|星期|礼拜|天|日|学期|学年|旬|半月|小时)
-  (?P<ev_school>开学|放假)?
+  (?P<ev_school>开学|放假)?的?
+  (?P<ev_cm>首月|末月|第\d{1,2}个?月|最后1?个月)?
   (?:(?P<ev_month>\d{1,2})月)?
   (?:(?P<ev_day>\d{1,2})[日号]|(?P<ev_xun>[上中下])旬
-     |(?P<ev_weekday>[一二三四五六日天]|[1-7](?![\d次个]))|(?P<ev_end>[底末]))?
+     |(?P<ev_wdn>第\d{1,2}|最后1?)个?工作日
+     |(?P<ev_weekday>[一二三四五六日天]|[1-7](?![\d次个]))|(?P<ev_end>[底末])|(?P<ev_early>初))?
   (?P<ev_rel>之前|以前|前)?
   (?:[^\d每]{0,8}?(?P<ev_times>\d+)次)?)
 """

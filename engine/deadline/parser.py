@@ -213,8 +213,9 @@ class _Reading(Ref):
         if len(core) > 1:
             raise fail(self, self.text, "周期性期限中又写了其他时间")
         m = core[0]
-        if m["clock"] or m["rel"] and m["rel"] not in _BEFORE:
-            raise fail(self, m.group(), "周期性期限后不能再接时刻或“内”")
+        if m["rel"] and m["rel"] not in _BEFORE or m["confirm"]:
+            raise fail(self, m.group(), "周期性期限后不能再接“内”或星期，如“每周五前”“每月5日前”")
+        clock = points.clock_of(m, self) if m["clock"] else None
         rule = every.rule_of(m, self)
         if isinstance(rule, MonthCycle) and rule.day is not None and rule.day > 28:
             self.warnings.append(f"有的月份没有{rule.day}日，这些月份按当月最后一天计算")
@@ -225,8 +226,11 @@ class _Reading(Ref):
                 raise school.missing(self, m.group("every"), max(last, self.today))
             self.warnings.append(f"日历中只写到{last.isoformat()}结束的学期，以后的期限待写入学期后确定")
         self._provisional(provisional, dues)
-        overdue = tuple(end_of_day(d, self.zone) for d in dues)
-        return self._deadline(Kind.RECURRING, dues, overdue, None, ongoing, rule)
+        deadline = self._deadline(Kind.RECURRING, dues, (), None, ongoing, rule, clock)
+        overdue = tuple(deadline.overdue_of(d) for d in dues)
+        if clock is not None and dues and overdue[0] <= self.now:
+            return self._recurring_later(deadline, count)
+        return replace_overdue(deadline, overdue)
 
     def _school(self, core: list[re.Match[str]], kinds: list[str], ongoing: bool) -> Deadline:
         """"开学前", "学期末", "开学后2周内": one word of the school calendar, alone."""
@@ -435,6 +439,7 @@ class _Reading(Ref):
         start: date | None,
         ongoing: bool,
         recurrence: Recurrence | None = None,
+        clock: time | None = None,
     ) -> Deadline:
         return Deadline(
             kind,
@@ -448,7 +453,25 @@ class _Reading(Ref):
             recurrence,
             self.zone,
             self.calendar,
+            clock,
         )
+
+    def _recurring_later(self, deadline: Deadline, count: int) -> Deadline:
+        """Today's due whose time has passed ("每天下班前" read at 18:00) is not listed:
+        the next `count` dues still open at the reference."""
+        dues = deadline.next_dues(self.now, count)
+        overdue = tuple(deadline.overdue_of(d) for d in dues)
+        return replace_overdue(deadline, overdue, dues)
+
+
+def replace_overdue(
+    deadline: Deadline, overdue: tuple[datetime, ...], dues: tuple[date, ...] | None = None
+) -> Deadline:
+    """The same deadline with its overdue instants (and dues) set."""
+    deadline.__dict__.update(overdue_at=overdue)
+    if dues is not None:
+        deadline.__dict__.update(dues=dues)
+    return deadline
 
 
 def _names_a_period(m: re.Match[str]) -> bool:

@@ -360,6 +360,12 @@ def with_time(m: re.Match[str], ref: Ref, point: Point) -> Point:
 _TIME_WORDS = {"上午": (12, 0), "中午": (12, 0)}
 
 
+def clock_of(m: re.Match[str], ref: Ref) -> time | None:
+    """An atom's time of day as a time, None for 24时 (the end of the day)."""
+    hour, minute = _clock(m, ref)
+    return None if hour == 24 else time(hour, minute)
+
+
 def _clock(m: re.Match[str], ref: Ref) -> tuple[int, int]:
     word = m["tword"]
     if word is not None:
