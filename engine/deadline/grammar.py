@@ -7,8 +7,11 @@ An atom is one of these kinds, each named after the group of ATOM that holds it:
                                                每季度末, 每月1日前, 每周五前, 每年2次, 每3个工作日,
                                                每月最后一个工作日, 每季度首月10日前, 每月初
     iso      2020-12-31, 2020/9/1, 2020.12 [+ time]
+    holiday  [festival] + 节/假期 + 后 + count     节后第一个工作日, 国庆节后3个工作日内, 节前
+             (the run of days off of the working calendar, `engine.deadline.holiday`)
     festival [year] + festival [+ 假期/放假]      春节, 明年元旦, 国庆节放假
-    school   开学 / 放假 / 寒假 / 暑假 / 学期末 [+ 后 + count]   开学前, 开学后2周内, 学期末
+    school   开学 / 放假 / 寒假 / 暑假 / 学期末 [+ 后 + count | 第N周]   开学前, 开学后2周内,
+             学期末, 开学后第一周
              (read against the site's terms, `engine.deadline.school`)
     abs      [year] + [half | quarter | month [day | 旬]] + [底/末]
                                                2020年底, 上半年, 第一季度末, 下月10日, 年内, 月底
@@ -53,15 +56,29 @@ _ISO = r"""
 (?P<iso>(?P<iso_y>\d{4})(?P<iso_sep>[-/.])(?P<iso_m>\d{1,2})(?:(?P=iso_sep)(?P<iso_d>\d{1,2})(?:(?:星期|周|礼拜)(?P<iso_wd>[一二三四五六日天]))?)?)
 """
 
+_FEST_NAMES = "元旦|春节|除夕|元宵节?|清明节?|五一劳动节|五一|劳动节|端午节?|中秋节?|十一国庆节?|国庆节?|十一|重阳节?"
+
 _FESTIVAL = rf"""
 (?P<festival>(?:(?P<fest_y>\d{{4}})年|(?P<fest_yw>{_YEAR_WORD})年)?
-  (?P<fest>元旦|春节|除夕|元宵节?|清明节?|五一劳动节|五一|劳动节|端午节?|中秋节?|十一国庆节?|国庆节?|十一|重阳节?)
+  (?P<fest>{_FEST_NAMES})
   (?P<fest_off>假期|放假|长假|小长假)?)
+"""
+
+# "节后第一个工作日", "国庆节后3个工作日内", "春节假期结束后第1个工作日", "节前".
+_HOLIDAY = rf"""
+(?P<holiday>(?:(?:(?P<ho_y>\d{{4}})年|(?P<ho_yw>{_YEAR_WORD})年)?(?P<ho_fest>{_FEST_NAMES})
+     |节假日|节日|节|假期)
+  (?:(?<![假日])(?:假期|长假|小长假|放假))?
+  (?:(?:结束|收假)?(?:之?后|以后)的?
+     (?:第(?P<ho_nth>\d+)个?(?P<ho_nth_unit>工作日|天|日)
+       |(?P<ho_n>\d+)个?(?P<ho_unit>工作日|天|日|周|星期)(?=以内|之内|内))
+   |(?(ho_fest)(?!)|(?P<ho_eve>(?=之前|以前|前)))))
 """
 
 _SCHOOL = r"""
 (?P<school>(?P<sc_word>开学|放假|寒假|暑假|本?学期[末底]|学期结束)
-  (?:后(?P<sc_n>\d+|半)个?(?P<sc_unit>工作日|天|日|周|星期|礼拜|月))?)
+  (?:后(?P<sc_n>\d+|半)个?(?P<sc_unit>工作日|天|日|周|星期|礼拜|月)
+    |(?:之?后|以后)?的?第(?P<sc_nth>\d+)个?(?P<sc_nth_unit>周|星期|天|日|月))?)
 """
 
 _ABS = rf"""
@@ -110,11 +127,11 @@ _RELATION = r"(?P<rel>之前|以前|前|以内|之内|内|为止|止)"
 # Every character an atom can start with. Checking it first lets the engine skip filler
 # in one step instead of trying every alternative at each position (4x faster on
 # "整治方案请于8月25日前报学校综治办汇总"); a test checks the set against the grammar.
-FIRST_CHARS = "\\d每今本当这明次翌下去上第季年月元春除清五劳端中十国重半周星礼立即边随马长持常经后开放寒暑学迅现"
+FIRST_CHARS = "\\d节假每今本当这明次翌下去上第季年月元春除清五劳端中十国重半周星礼立即边随马长持常经后开放寒暑学迅现"
 
 ATOM = re.compile(
     f"(?=[{FIRST_CHARS}])(?:"
-    + "|".join((_EVERY, _ISO, _FESTIVAL, _SCHOOL, _ABS, _AMOUNT, _WEEK, _DAYWORD, _IMMEDIATE, _ONGOING))
+    + "|".join((_EVERY, _ISO, _HOLIDAY, _FESTIVAL, _SCHOOL, _ABS, _AMOUNT, _WEEK, _DAYWORD, _IMMEDIATE, _ONGOING))
     + f"){_CONFIRM}?{_TIME}?{_RELATION}?",
     re.VERBOSE,
 )
@@ -128,6 +145,7 @@ KINDS: tuple[str, ...] = (
     "immediate",
     "ongoing",
     "festival",
+    "holiday",
     "school",
     "iso",
     "week",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from engine.deadline import dates, every, grammar, points, school, vague
+from engine.deadline import dates, every, grammar, holiday, points, school, vague
 from engine.deadline.dates import add_months, end_of_day, last_day_before, zone_of
 from engine.deadline.model import SHANGHAI, Deadline, Kind
 from engine.deadline.points import Point, Ref, fail
@@ -240,6 +240,13 @@ class _Reading(Ref):
         m = core[0]
         if m["clock"]:
             raise fail(self, m.group(), "学期用语后不能再接时刻")
+        if m["sc_nth"] is not None:
+            first, last = school.nth_period(m, self)
+            overdue = end_of_day(last, self.zone)
+            self._past(overdue, last)
+            start = None if m["rel"] else first
+            kind = Kind.ONCE if m["rel"] else Kind.WINDOW
+            return self._deadline(kind, (last,), (overdue,), start, ongoing)
         due, provisional = school.due_of(m, self)
         self._provisional(provisional, (due,))
         overdue = end_of_day(due, self.zone)
@@ -381,6 +388,10 @@ class _Reading(Ref):
             return points.week(m, self)
         if kind == "dayword":
             return points.dayword(m, self)
+        if kind == "holiday":
+            point, provisional = holiday.point(m, self)
+            self._provisional(provisional, (point.last,))
+            return points.with_time(m, self, point)
         if ctx is not None and m["unit"] in ("日", "号") and m["n_half"] is None and m["n"] != "半":
             return points.day_of_month(m, self, ctx)
         raise fail(self, m.group(), "时长不能与日期并列")
