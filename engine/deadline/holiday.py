@@ -10,7 +10,7 @@ with the site's own years) has it:
     …后第N个工作日          the N-th working day after the run (第一个: the first day back)
     …后N个工作日内          the same day: N working days counted from the first day back
     …后N天内 / 第N天        N calendar days after the run's last day
-    节前 / 节假日前         the day before the next such run starts
+    节前 / 节假日前         the day before the next such run starts (after the reference day)
 
 A run in a year whose arrangement is not published is refused: the first day back
 depends on it.
@@ -97,6 +97,9 @@ def _next_run(m: re.Match[str], ref: Ref) -> tuple[date, date]:
             last = day
             while not calendar.is_workday(last + ONE_DAY):
                 last += ONE_DAY
-            return first, last
+            # 节前 on a day off is before the next holiday, not the one under way.
+            if m["ho_eve"] is None or first > ref.today:
+                return first, last
+            day = last
         day += ONE_DAY
     raise fail(ref, m.group(), "一年内没有节假日，请写具体日期")
