@@ -48,6 +48,10 @@ def dues(expression: str) -> tuple[date, ...]:
         ("完成时限：6月5日前", date(2020, 6, 5)),
         ("整改时限为2020年6月5日", date(2020, 6, 5)),
         ("请在下周一前报送", date(2020, 5, 11)),
+        ("最迟于5月28日前", date(2020, 5, 28)),
+        ("最晚于5月28日前完成", date(2020, 5, 28)),
+        ("请于5月15日（星期五）17:00前将汇总表报送至安全科邮箱", date(2020, 5, 15)),
+        ("截至2020年5月31日前", date(2020, 5, 31)),
     ],
 )
 def test_prepositions_and_verbs_around_a_date(expression: str, due: date) -> None:

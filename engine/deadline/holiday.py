@@ -7,7 +7,8 @@ with the site's own years) has it:
                             run has not ended by the reference day (or in the year written)
     节后… / 节假日后…       the next run of days off that includes a weekday (a holiday, not
                             an ordinary weekend), or the one the reference day is in
-    …后第N个工作日          the N-th working day after the run (第一个: the first day back)
+    …后第N个工作日          the N-th working day after the run (第一个: the first day back;
+                            节后上班第N天 likewise)
     …后N个工作日内          the same day: N working days counted from the first day back
     …后N天内 / 第N天        N calendar days after the run's last day
     节前 / 节假日前         the day before the next such run starts (after the reference day)
@@ -43,7 +44,7 @@ def point(m: re.Match[str], ref: Ref) -> tuple[Point, bool]:
     if amount == 0:
         raise fail(ref, m.group(), "天数不能为0")
     provisional = False
-    if unit == "工作日":
+    if unit == "工作日" or m["ho_work"] and m["ho_nth"]:  # 节后上班第一天: a working day
         day, provisional = ref.calendar.add_workdays(last, amount)
     else:
         day = last + timedelta(days=amount * _DAYS[unit])

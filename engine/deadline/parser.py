@@ -486,7 +486,9 @@ def replace_overdue(
 
 
 def _names_a_period(m: re.Match[str]) -> bool:
-    """上月, 本季度, 上年度, 上半年 with no 前/内/底 name a period a report covers."""
+    """上月, 本季度, 上年度, 上半年, 上周 with no 前/内/底 name a period a report covers."""
+    if m["week"] is not None:
+        return m["wk_d"] is None and not (m["rel"] or m["clock"])
     if m["abs"] is None or m["y"] or m["m"] or m["d"] or m["q"] or m["xun"]:
         return False
     if m["end"] or m["rel"] or m["clock"]:

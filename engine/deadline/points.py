@@ -369,7 +369,7 @@ def clock_of(m: re.Match[str], ref: Ref) -> time | None:
 def _clock(m: re.Match[str], ref: Ref) -> tuple[int, int]:
     word = m["tword"]
     if word is not None:
-        if word == "下班":
+        if word.endswith("下班"):
             return ref.workday_end.hour, ref.workday_end.minute
         if word in _TIME_WORDS:
             return _TIME_WORDS[word]
