@@ -84,6 +84,8 @@ def test_parts_named_alone_are_windows(expression: str, start: date, end: date) 
         ("6月末", date(2020, 6, 30)),
         ("6月底前", date(2020, 6, 30)),
         ("下月初前", date(2020, 6, 5)),
+        ("下旬前", date(2020, 5, 31)),
+        ("中旬前完成", date(2020, 5, 20)),
     ],
 )
 def test_parts_with_a_relation_or_an_end_are_single_deadlines(expression: str, due: date) -> None:

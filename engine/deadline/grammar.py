@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import re
 
+from engine.numerals import chinese_to_int
+
 _YEAR_WORD = "今|本|当|这|明|次|翌|下一?|去|上一?"
 _NEAR_WORD = "本|当|这个?|下一?个?|次|上一?个?"
 
@@ -43,11 +45,11 @@ _EVERY = r"""
 (?P<every>每个?(?P<ev_n>\d+)?个?
   (?P<ev_unit>工作日|自然日|年度?|半年|季度?|月|周|星期|礼拜|天|日|学期|学年|旬|半月|小时)
   (?P<ev_school>开学|放假)?的?
-  (?P<ev_cm>首月|末月|第\d{1,2}个?月|最后1?个月)?
+  (?P<ev_cm>首月|末月|第\d{1,2}个?月|最后1?个月)?的?
   (?:(?P<ev_month>\d{1,2})月)?
   (?:(?P<ev_day>\d{1,2})[日号]|(?P<ev_xun>[上中下])旬
      |(?P<ev_wdn>第\d{1,2}|最后1?)个?工作日
-     |(?P<ev_weekday>[一二三四五六日天]|[1-7](?![\d次个]))|(?P<ev_end>[底末])|(?P<ev_early>初))?
+     |(?:星期|礼拜|周)?(?P<ev_weekday>[一二三四五六日天]|[1-7](?![\d次个]))|(?P<ev_end>[底末])|(?P<ev_early>初))?
   (?P<ev_rel>之前|以前|前)?
   (?:[^\d每]{0,8}?(?P<ev_times>\d+)次)?)
 """
@@ -60,16 +62,16 @@ _FEST_NAMES = "元旦|春节|除夕|元宵节?|清明节?|五一劳动节|五一
 
 _FESTIVAL = rf"""
 (?P<festival>(?:(?P<fest_y>\d{{4}})年|(?P<fest_yw>{_YEAR_WORD})年)?
-  (?P<fest>{_FEST_NAMES})
+  (?P<fest>{_FEST_NAMES})(?:(?<!节)节)?
   (?P<fest_off>假期|放假|长假|小长假)?)
 """
 
 # "节后第一个工作日", "国庆节后3个工作日内", "春节假期结束后第1个工作日", "节前".
 _HOLIDAY = rf"""
-(?P<holiday>(?:(?:(?P<ho_y>\d{{4}})年|(?P<ho_yw>{_YEAR_WORD})年)?(?P<ho_fest>{_FEST_NAMES})
+(?P<holiday>(?:(?:(?P<ho_y>\d{{4}})年|(?P<ho_yw>{_YEAR_WORD})年)?(?P<ho_fest>{_FEST_NAMES})(?:(?<!节)节)?
      |节假日|节日|节|假期)
   (?:(?<![假日])(?:假期|长假|小长假|放假))?
-  (?:(?:结束|收假)?(?:之?后|以后)的?(?P<ho_work>(?:上班|返岗|复工|返校)后?)?
+  (?:(?:结束|收假|返岗|返校|上班|复工)?(?:之?后|以后)的?(?P<ho_work>(?:上班|返岗|复工|返校)后?)?
      (?:第(?P<ho_nth>\d+)个?(?P<ho_nth_unit>工作日|天|日)
        |(?P<ho_n>\d+)个?(?P<ho_unit>工作日|天|日|周|星期)(?=以内|之内|内))
    |(?(ho_fest)(?!)|(?P<ho_eve>(?=之前|以前|前)))))
@@ -89,6 +91,7 @@ _ABS = rf"""
     |(?:(?P<m>\d{{1,2}})|(?P<mw>{_NEAR_WORD}))?(?P<mon>月)份?
       (?:(?P<d>\d{{1,2}})[日号](?:(?:星期|周|礼拜)(?P<d_wd>[一二三四五六日天]))?
         |(?P<xun>上中|中下|[上中下])旬)?
+    |(?P<bxun>上中|中下|[上中下])旬
     |(?(year)|(?P<ybare>年度?)))
   (?:(?P<end>年?[底末])|(?P<part>年?(?:初(?![中一二三])|中(?![小学旬心考层期间央秋午]))))?)
 """
@@ -156,15 +159,27 @@ KINDS: tuple[str, ...] = (
 # "5月8-12日", "3—5月", "8至12日": a range whose first number shares the unit written
 # after the second. `expand_ranges` writes the unit after both ("5月8日-12日"), so the
 # range reads like any other. Not after a digit, "." "/" or "-" (2020.09-12 stays refused).
-SHARED_UNIT = re.compile(r"(?<![\d./:-])(\d{1,2})([-~至到])(\d{1,2})(?=[日号月])")
-_SHARED_UNIT_HINT = re.compile(r"\d[-~至到]\d")
+# The first number may be a Chinese numeral ("三至五月": normalize only converts numerals
+# before a unit), and quarters may share 季度 ("第二至第三季度").
+_CN_NUM = "[一二两三四五六七八九十]{1,3}"
+SHARED_UNIT = re.compile(
+    rf"(?<![\d./:-])(第?)(\d{{1,2}}|{_CN_NUM})([-~至到])(第?\d{{1,2}})(?=[日号月]|季度)"
+)
+_SHARED_UNIT_HINT = re.compile(rf"(?:\d|{_CN_NUM})[-~至到]第?\d")
 
 
 def expand_ranges(text: str) -> str:
-    """ "5月8-12日" → "5月8日-12日", "3-4月" → "3月-4月" (see SHARED_UNIT)."""
+    """ "5月8-12日" → "5月8日-12日", "3-4月" → "3月-4月", "三至5月" → "3月至5月",
+    "第二至第3季度" → "第2季度至第3季度" (see SHARED_UNIT)."""
     if _SHARED_UNIT_HINT.search(text) is None:
         return text
-    return SHARED_UNIT.sub(lambda m: f"{m[1]}{text[m.end(3)]}{m[2]}{m[3]}", text)
+    return SHARED_UNIT.sub(lambda m: _shared(m, text), text)
+
+
+def _shared(m: re.Match[str], text: str) -> str:
+    unit = "季度" if text.startswith("季度", m.end()) else text[m.end()]
+    first = m[2] if m[2].isdigit() else str(chinese_to_int(m[2]))
+    return f"{m[1]}{first}{unit}{m[3]}{m[4]}"
 
 
 LIST_MARK = re.compile(r"[、,;/和及与]|以及|并且?")

@@ -156,6 +156,10 @@ class _Reading(Ref):
             return True
         if _names_a_period(m):
             return False  # "每月5日前报送上月情况": what is reported, not when
+        if _counts_from_today(scan, self.text[previous_end : m.start()], m):
+            scan.core.clear()  # "即日起7个工作日内": a count from the reference
+            scan.kinds.clear()
+            return True
         if len(scan.core) > 1 or not _names_a_period(scan.core[0]):
             raise fail(self, m.group(), "一个期限中写了多个无法合并的时间")
         scan.core.clear()  # "上年度隐患于每年3月底前报送": the same, before it
@@ -168,7 +172,7 @@ class _Reading(Ref):
         """A bare 年/月/季度 only counts with 底/末/内 ("年底", "月内"); elsewhere it is a word."""
         if m["year"] or m["m"] or m["half"] or m["q"] or m["mw"] or m["qw"]:
             return False
-        if m["end"] or m["part"] or m["xun"] or m["d"] or m["rel"] in _WITHIN:
+        if m["end"] or m["part"] or m["xun"] or m["bxun"] or m["d"] or m["rel"] in _WITHIN:
             return False
         if m["ybare"] and m["rel"] in _BEFORE:
             raise fail(self, m.group(), "“年前”既可指年底前也可指春节前，请写明日期")
@@ -483,6 +487,16 @@ def replace_overdue(
     if dues is not None:
         deadline.__dict__.update(dues=dues)
     return deadline
+
+
+_TODAY = frozenset({"即日", "今天", "今日", "当天", "当日", "本日"})
+
+
+def _counts_from_today(scan: _Scan, gap: str, m: re.Match[str]) -> bool:
+    """ "即日起7个工作日内", "自即日起3日内": today is where the count starts."""
+    if len(scan.core) != 1 or scan.kinds[0] != "dayword" or m["amount"] is None:
+        return False
+    return scan.core[0]["dayword"] in _TODAY and gap in ("起", "开始", "起算", "算起")
 
 
 def _names_a_period(m: re.Match[str]) -> bool:

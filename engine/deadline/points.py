@@ -127,6 +127,9 @@ def absolute(m: re.Match[str], ref: Ref, ctx: Point | None) -> Point:
         )
         if m["part"]:
             raise fail(ref, m.group(), "半年初、半年中无法确定具体日期，请写具体日期")
+    elif m["bxun"]:  # "下旬前": this month's (or the month of the atom before)
+        year, month = (ctx.year, ctx.month) if ctx and ctx.month else (year, ref.today.month)
+        point = _day_in_month(None, m["bxun"], ref, year, month, explicit)
     elif m["quarter"] or m["q"]:
         point = _quarter(m, ref, year, explicit)
         if m["part"]:
