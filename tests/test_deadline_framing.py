@@ -106,3 +106,24 @@ def test_a_weekday_after_a_month_is_refused() -> None:
     """A weekday only confirms a single day."""
     with pytest.raises(DeadlineError, match="具体日期"):
         parse_deadline("5月（周五）前", REF)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "请于5月20日前报送至邮箱abc123@163.com",
+        "5月20日前报送，联系电话：88881234",
+        "5月20日前报送3份",
+        "5月20日前报送第3批材料",
+    ],
+)
+def test_numbers_that_are_no_time_are_filler(expression: str) -> None:
+    """An e-mail address, a telephone number or a count of copies is not an unread time."""
+    assert dues(expression) == (date(2020, 5, 20),)
+
+
+def test_a_number_that_is_no_date_says_what_to_write() -> None:
+    """"9.30前" names the number and suggests a whole date."""
+    with pytest.raises(DeadlineError) as caught:
+        parse_deadline("9.30前", REF)
+    assert "9.30" in str(caught.value) and "9月30日前" in str(caught.value)

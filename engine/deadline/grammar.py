@@ -186,7 +186,11 @@ LIST_MARK = re.compile(r"[、,;/和及与]|以及|并且?")
 RANGE_MARK = re.compile(r"(?:起|开始)?(?:至|到|~|-)")
 # A number left in the filler is unread time ("3至5个工作日", "9.30前") unless it counts
 # something else ("开展1次", "100%", "3项").
-STRAY_NUMBER = re.compile(r"(?<!\d)\d+(?![\d次项份%％名人条处家所批类件遍轮套台篇])")
+# Five or more digits, or digits in an e-mail address or a code ("abc123@163.com",
+# "电话88881234"), are never a time.
+STRAY_NUMBER = re.compile(
+    r"(?<![\dA-Za-z@._-])\d{1,4}(?![\d次项份%％名人条处家所批类件遍轮套台篇A-Za-z@_])"
+)
 # Filler that changes what a date means: "约2020年底", "2020年底前后", "3月以后", "2021年起".
 # ("收到通知后3个工作日内" is fine: the count starts at the reference.)
 HEDGE_BEFORE = re.compile(

@@ -24,6 +24,7 @@ _VAGUE = re.compile(
 _LATER = re.compile(r"另行通知|另行安排|另行下发|另定|待定|待通知|视情况|根据情况|根据需要|以后再定")
 # A time of day with no day: "下班前", "17时前".
 _CLOCK_ONLY = re.compile(r"(?:下班|上午|中午|下午|晚上|\d{1,2}[时点]|\d{1,2}:\d{2})(?:之前|以前|前)")
+_DIGITS = re.compile(r"\d+(?:[./:-]\d+)*")
 # "两会结束前", "中考前", "上级检查前": something before 前 that is not a date.
 _EVENT = re.compile(r"(?P<event>[^\d,;、。]{1,12}?)(?:结束|召开|开始|举行|到来)?(?:之前|以前|前)")
 
@@ -47,6 +48,9 @@ def reason(text: str) -> str:
     clock = _CLOCK_ONLY.search(text)
     if clock:
         return f"“{clock.group()}”没有写明哪一天，请写如“今天{clock.group()}”或“5月8日{clock.group()}”"
+    digits = _DIGITS.search(text)
+    if digits:
+        return f"数字“{digits.group()}”无法识别为日期或时长，请写成完整的日期（如“9月30日前”）或时长（如“3日内”）"
     later = _LATER.search(text)
     if later:
         return f"“{later.group()}”表示期限尚未确定，请在确定后写明具体日期"
