@@ -56,3 +56,10 @@ def test_no_such_day(expression: str) -> None:
     """A day past 31, the 0th, or "N天前" (days ago) is refused."""
     with pytest.raises(DeadlineError):
         parse_deadline(expression, datetime(2020, 5, 6, tzinfo=SH))
+
+
+@pytest.mark.parametrize("expression", ["3号楼", "3号配电房", "25号"])
+def test_a_number_sign_alone_is_no_day(expression: str) -> None:
+    """"3号楼" is a building: only 前 / a time / a weekday make 号 a day of the month."""
+    with pytest.raises(DeadlineError):
+        parse_deadline(expression, datetime(2020, 5, 6, tzinfo=SH))

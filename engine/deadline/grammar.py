@@ -189,7 +189,7 @@ RANGE_MARK = re.compile(r"(?:起|开始)?(?:至|到|~|-)")
 # Five or more digits, or digits in an e-mail address or a code ("abc123@163.com",
 # "电话88881234"), are never a time.
 STRAY_NUMBER = re.compile(
-    r"(?<![\dA-Za-z@._-])\d{1,4}(?![\d次项份%％名人条处家所批类件遍轮套台篇A-Za-z@_])"
+    r"(?<![\dA-Za-z@._-])\d{1,4}(?![\d次项份%％名人条处家所批类件遍轮套台篇@_])"
 )
 # Filler that changes what a date means: "约2020年底", "2020年底前后", "3月以后", "2021年起".
 # ("收到通知后3个工作日内" is fine: the count starts at the reference.)

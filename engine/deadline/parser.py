@@ -511,12 +511,11 @@ def _names_a_period(m: re.Match[str]) -> bool:
 
 
 def _is_day_of_month(m: re.Match[str]) -> bool:
-    """ "25日前", "25号前", "25号": a day of the month, not an amount of days."""
+    """ "25日前", "25号前", "25日17时前": a day of the month, not an amount of days
+    ("3号楼" alone is a building, not a day)."""
     if m["unit"] not in ("日", "号") or m["n"] == "半" or m["n_half"]:
         return False
-    return (
-        m["unit"] == "号" or m["rel"] in _BEFORE or m["clock"] is not None or m["confirm"] is not None
-    )
+    return m["rel"] in _BEFORE or m["clock"] is not None or m["confirm"] is not None
 
 
 def _is_special(m: re.Match[str]) -> bool:
