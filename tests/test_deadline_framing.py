@@ -52,6 +52,10 @@ def dues(expression: str) -> tuple[date, ...]:
         ("最晚于5月28日前完成", date(2020, 5, 28)),
         ("请于5月15日（星期五）17:00前将汇总表报送至安全科邮箱", date(2020, 5, 15)),
         ("截至2020年5月31日前", date(2020, 5, 31)),
+        ("6月30日前（含当日）", date(2020, 6, 30)),
+        ("6月30日前（包括当天）", date(2020, 6, 30)),
+        ("当天发现当天整改", date(2020, 5, 6)),
+        ("5月31日下班前报送至安全科", date(2020, 5, 31)),
     ],
 )
 def test_prepositions_and_verbs_around_a_date(expression: str, due: date) -> None:
@@ -74,6 +78,7 @@ def test_prepositions_and_verbs_around_a_date(expression: str, due: date) -> Non
         ("明天（周四）前", date(2020, 5, 7)),
         ("于5月8日（星期五）下班前报送", date(2020, 5, 8)),
         ("（下周一）前", date(2020, 5, 11)),
+        ("星期五（5月8日）前", date(2020, 5, 8)),
     ],
 )
 def test_a_weekday_in_brackets_confirms_the_day(expression: str, due: date) -> None:

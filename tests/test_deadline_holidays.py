@@ -83,6 +83,7 @@ def test_everyday_festival_names(expression: str, expected: date) -> None:
         ("五一节前", date(2020, 9, 1), date(2021, 4, 30)),
         ("节前", date(2020, 9, 1), date(2020, 9, 30)),
         ("节前完成安全检查", date(2020, 9, 1), date(2020, 9, 30)),
+        ("节前安全大检查于节前完成", date(2020, 9, 1), date(2020, 9, 30)),
         ("节假日前", date(2020, 12, 1), date(2020, 12, 31)),
     ],
 )

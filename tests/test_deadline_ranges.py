@@ -61,6 +61,11 @@ def test_every_dash_makes_the_same_window(template: str, start: date, end: date,
         ("于3—4月份开展", date(2020, 3, 1), date(2020, 4, 30)),
         ("5月8日～12日前完成", date(2020, 5, 8), date(2020, 5, 12)),
         ("三至五月", date(2020, 3, 1), date(2020, 5, 31)),
+        ("5月8日（周五）至12日（周二）", date(2020, 5, 8), date(2020, 5, 12)),
+        ("5月8日(星期五)—5月12日(星期二)", date(2020, 5, 8), date(2020, 5, 12)),
+        ("5月8日起至12日止", date(2020, 5, 8), date(2020, 5, 12)),
+        ("从5月8日开始至12日", date(2020, 5, 8), date(2020, 5, 12)),
+        ("5月底至6月上旬", date(2020, 5, 31), date(2020, 6, 10)),
         ("2020年三至五月期间", date(2020, 3, 1), date(2020, 5, 31)),
         ("第二至第三季度", date(2020, 4, 1), date(2020, 9, 30)),
         ("第二季度至第三季度", date(2020, 4, 1), date(2020, 9, 30)),
@@ -84,6 +89,7 @@ def test_ranges_with_words_around(expression: str, start: date, end: date) -> No
         "3-5个工作日内",  # a range of counts
         "5月12-8日",  # ends before it starts
         "5月8-32日",
+        "5月8日（周五）至12日（周三）",  # 12 May 2020 was a Tuesday
     ],
 )
 def test_ranges_that_cannot_be_read(expression: str) -> None:

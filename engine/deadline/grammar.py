@@ -163,7 +163,7 @@ KINDS: tuple[str, ...] = (
 # before a unit), and quarters may share 季度 ("第二至第三季度").
 _CN_NUM = "[一二两三四五六七八九十]{1,3}"
 SHARED_UNIT = re.compile(
-    rf"(?<![\d./:-])(第?)(\d{{1,2}}|{_CN_NUM})([-~至到])(第?\d{{1,2}})(?=[日号月]|季度)"
+    rf"(?<![\d./:\-周期拜])(第?)(\d{{1,2}}|{_CN_NUM})([-~至到])(第?\d{{1,2}})(?=[日号月]|季度)"
 )
 _SHARED_UNIT_HINT = re.compile(rf"(?:\d|{_CN_NUM})[-~至到]第?\d")
 

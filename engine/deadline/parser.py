@@ -156,6 +156,8 @@ class _Reading(Ref):
             return True
         if _names_a_period(m):
             return False  # "每月5日前报送上月情况": what is reported, not when
+        if _repeats(scan, self.text[previous_end : m.start()], m):
+            return False  # "当天发现当天整改", "6月30日前（含当日）": said again
         if _counts_from_today(scan, self.text[previous_end : m.start()], m):
             scan.core.clear()  # "即日起7个工作日内": a count from the reference
             scan.kinds.clear()
@@ -490,6 +492,16 @@ def replace_overdue(
 
 
 _TODAY = frozenset({"即日", "今天", "今日", "当天", "当日", "本日"})
+_INCLUDING = ("含", "包含", "包括")
+
+
+def _repeats(scan: _Scan, gap: str, m: re.Match[str]) -> bool:
+    """The same time written again ("节前检查于节前完成"), or "（含当日）" after a date."""
+    if len(scan.core) == 1 and m.group() == scan.core[0].group():
+        return True
+    return m["dayword"] in ("当日", "当天") and gap.endswith(_INCLUDING) and m.end() == len(
+        m.string
+    )
 
 
 def _counts_from_today(scan: _Scan, gap: str, m: re.Match[str]) -> bool:
