@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.deadline import Kind, parse_deadline
+from engine.errors import DeadlineError
 
 SH = ZoneInfo("Asia/Shanghai")
 REF = datetime(2020, 5, 6, 9, 0, tzinfo=SH)
@@ -57,6 +58,9 @@ def read(expression: str) -> tuple[str, date | None, date]:
         ("于第三季度开展检查", date(2020, 7, 1), date(2020, 9, 30)),
         ("计划在下半年完成", date(2020, 7, 1), date(2020, 12, 31)),
         ("（2020年6月上旬）", date(2020, 6, 1), date(2020, 6, 10)),
+        ("本周", date(2020, 5, 4), date(2020, 5, 10)),
+        ("下周", date(2020, 5, 11), date(2020, 5, 17)),
+        ("下周开展自查", date(2020, 5, 11), date(2020, 5, 17)),
     ],
 )
 def test_parts_named_alone_are_windows(expression: str, start: date, end: date) -> None:
@@ -85,6 +89,8 @@ def test_parts_named_alone_are_windows(expression: str, start: date, end: date) 
         ("6月底前", date(2020, 6, 30)),
         ("下月初前", date(2020, 6, 5)),
         ("下旬前", date(2020, 5, 31)),
+        ("下周内", date(2020, 5, 17)),
+        ("本周内完成", date(2020, 5, 10)),
         ("中旬前完成", date(2020, 5, 20)),
     ],
 )
@@ -104,3 +110,11 @@ def test_parts_with_a_relation_or_an_end_are_single_deadlines(expression: str, d
 def test_words_that_look_like_parts(expression: str, due: date) -> None:
     """初中 and 中小学 are schools, not 年初 / 月中."""
     assert read(expression)[2] == due
+
+
+@pytest.mark.parametrize("expression", ["周末前", "本周末前", "下周末前"])
+def test_the_weekend_is_refused_with_what_to_write(expression: str) -> None:
+    """周末 is Saturday or Sunday: refused, suggesting 周五前 / 周日前."""
+    with pytest.raises(DeadlineError) as caught:
+        parse_deadline(expression, REF)
+    assert "周日前" in str(caught.value)

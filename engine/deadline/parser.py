@@ -30,7 +30,8 @@ _DAYS = {"天": 1, "日": 1, "自然日": 1, "日历日": 1, "日历天": 1, "�
 _MONTHS = {"月": 1, "年": 12}
 _MINUTES = {"小时": 60, "钟头": 60, "分钟": 1}
 # Periods that, named alone, are windows ("2021年", "6月上旬", "第二季度", "年初").
-_PERIODS = frozenset({"year", "month", "half", "quarter", "xun", "part"})
+_PERIODS = frozenset({"year", "month", "half", "quarter", "xun", "part", "week"})
+_WEEKEND = "“周末”指周六还是周日无法确定，请写“周五前”“周日前”或具体日期"
 _YEARS = f"{dates.FIRST_YEAR}年至{dates.LAST_YEAR}年"
 
 
@@ -191,6 +192,8 @@ class _Reading(Ref):
             raise fail(self, lead + first.group(), "不是确定的期限")
         if _is_special(last):
             return
+        if last["week"] is not None and tail.startswith("末"):
+            raise fail(self, last.group() + "末", _WEEKEND)
         if grammar.UNREAD_PART.match(tail):
             raise fail(self, last.group() + tail[:2], "年份、月份或日期写法不完整")
         hedge = grammar.HEDGE_AFTER.match(tail)

@@ -61,6 +61,8 @@ def reason(text: str) -> str:
         if word in ("限期", "限时"):
             return f"{why}，请写成如“限时3日内”“限期7个工作日内”或具体日期"
         return f"{why}，{SUGGESTION}"
+    if "周末" in text:
+        return "“周末”指周六还是周日无法确定，请写“周五前”“周日前”或具体日期"
     event = _EVENT.search(text)
     if event:
         name = event.group("event")
