@@ -60,21 +60,18 @@ _ISO = r"""
 
 _FEST_NAMES = "元旦|春节|除夕|元宵节?|清明节?|五一劳动节|五一|劳动节|端午节?|中秋节?|十一国庆节?|国庆节?|十一|重阳节?"
 
+# A festival ("春节", "国庆节放假"), or a count from a holiday, named or not ("节后第一个
+#工作日", "国庆节后3个工作日内", "春节假期结束后第1个工作日", "节前"): one alternative, so
+# festival names are tried once at each position. The `holiday` group marks the count.
 _FESTIVAL = rf"""
-(?P<festival>(?:(?P<fest_y>\d{{4}})年|(?P<fest_yw>{_YEAR_WORD})年)?
-  (?P<fest>{_FEST_NAMES})(?:(?<!节)节)?
-  (?P<fest_off>假期|放假|长假|小长假)?)
-"""
-
-# "节后第一个工作日", "国庆节后3个工作日内", "春节假期结束后第1个工作日", "节前".
-_HOLIDAY = rf"""
-(?P<holiday>(?:(?:(?P<ho_y>\d{{4}})年|(?P<ho_yw>{_YEAR_WORD})年)?(?P<ho_fest>{_FEST_NAMES})(?:(?<!节)节)?
-     |节假日|节日|节|假期)
-  (?:(?<![假日])(?:假期|长假|小长假|放假))?
-  (?:(?:结束|收假|返岗|返校|上班|复工)?(?:之?后|以后)的?(?P<ho_work>(?:上班|返岗|复工|返校)后?)?
+(?P<festival>(?:(?:(?P<fest_y>\d{{4}})年|(?P<fest_yw>{_YEAR_WORD})年)?(?P<fest>{_FEST_NAMES})(?:(?<!节)节)?
+    |(?P<ho_bare>节假日|节日|节|假期)(?=[假长小放结收返上复之以后前]))
+  (?P<fest_off>(?<![假日])(?:假期|长假|小长假|放假))?
+  (?P<holiday>(?:结束|收假|返岗|返校|上班|复工)?(?:之?后|以后)的?(?P<ho_work>(?:上班|返岗|复工|返校)后?)?
      (?:第(?P<ho_nth>\d+)个?(?P<ho_nth_unit>工作日|天|日)
        |(?P<ho_n>\d+)个?(?P<ho_unit>工作日|天|日|周|星期)(?=以内|之内|内))
-   |(?(ho_fest)(?!)|(?P<ho_eve>(?=之前|以前|前)))))
+   |(?(fest)(?!)|(?P<ho_eve>(?=之前|以前|前))))?
+  (?(ho_bare)(?(holiday)|(?!))))
 """
 
 _SCHOOL = r"""
@@ -135,8 +132,8 @@ FIRST_CHARS = "\\d节假每今本当这明次翌下去上第季年月元春除�
 
 ATOM = re.compile(
     f"(?=[{FIRST_CHARS}])(?:"
-    + "|".join((_EVERY, _ISO, _HOLIDAY, _FESTIVAL, _SCHOOL, _ABS, _AMOUNT, _WEEK, _DAYWORD, _IMMEDIATE, _ONGOING))
-    + f"){_CONFIRM}?{_TIME}?{_RELATION}?",
+    + "|".join((_EVERY, _ISO, _FESTIVAL, _SCHOOL, _ABS, _AMOUNT, _WEEK, _DAYWORD, _IMMEDIATE, _ONGOING))
+    + f"){_CONFIRM}?(?:(?=[T上中下晚早凌\\d]){_TIME})?{_RELATION}?",
     re.VERBOSE,
 )
 
@@ -148,8 +145,8 @@ KINDS: tuple[str, ...] = (
     "every",
     "immediate",
     "ongoing",
+    "holiday",  # inside a festival match: check it first
     "festival",
-    "holiday",
     "school",
     "iso",
     "week",
@@ -171,6 +168,8 @@ _SHARED_UNIT_HINT = re.compile(rf"(?:\d|{_CN_NUM})[-~至到]第?\d")
 def expand_ranges(text: str) -> str:
     """ "5月8-12日" → "5月8日-12日", "3-4月" → "3月-4月", "三至5月" → "3月至5月",
     "第二至第3季度" → "第2季度至第3季度" (see SHARED_UNIT)."""
+    if "-" not in text and "~" not in text and "至" not in text and "到" not in text:
+        return text
     if _SHARED_UNIT_HINT.search(text) is None:
         return text
     return SHARED_UNIT.sub(lambda m: _shared(m, text), text)

@@ -53,13 +53,13 @@ def point(m: re.Match[str], ref: Ref) -> tuple[Point, bool]:
 
 def _run(m: re.Match[str], ref: Ref) -> tuple[date, date]:
     """The first and last day off of the holiday the atom names."""
-    if m["ho_fest"] is None:
+    if m["fest"] is None:
         return _next_run(m, ref)
-    name = _FESTIVAL[m["ho_fest"]]
+    name = _FESTIVAL[m["fest"]]
     if name in _NO_DAYS_OFF:
         raise fail(ref, m.group(), f"{name}不是法定节假日，没有“节后”；请写具体日期")
-    if m["ho_y"] or m["ho_yw"]:
-        years = [int(m["ho_y"]) if m["ho_y"] else ref.today.year + _SHIFT[m["ho_yw"]]]
+    if m["fest_y"] or m["fest_yw"]:
+        years = [int(m["fest_y"]) if m["fest_y"] else ref.today.year + _SHIFT[m["fest_yw"]]]
     else:
         years = [ref.today.year - 1, ref.today.year, ref.today.year + 1]
     for year in years:
@@ -78,7 +78,7 @@ def _run_around(m: re.Match[str], ref: Ref, day: date) -> tuple[date, date]:
     if not calendar.knows(day.year):
         raise fail(ref, m.group(), f"{day.year}年的放假安排尚未公布，无法确定节后的日期；请写具体日期")
     if calendar.is_workday(day):
-        raise fail(ref, m.group(), f"{day.year}年{m['ho_fest']}（{day.month}月{day.day}日）不放假，请写具体日期")
+        raise fail(ref, m.group(), f"{day.year}年{m['fest']}（{day.month}月{day.day}日）不放假，请写具体日期")
     first = calendar.holiday_block_start(day)
     last = day
     while not calendar.is_workday(last + ONE_DAY):
