@@ -56,6 +56,8 @@ def dues(expression: str) -> tuple[date, ...]:
         ("6月30日前（包括当天）", date(2020, 6, 30)),
         ("当天发现当天整改", date(2020, 5, 6)),
         ("5月31日下班前报送至安全科", date(2020, 5, 31)),
+        ("6月底前完成2020年度总结", date(2020, 6, 30)),
+        ("请于2020年6月10日前报送2019年度报告", date(2020, 6, 10)),
     ],
 )
 def test_prepositions_and_verbs_around_a_date(expression: str, due: date) -> None:

@@ -126,6 +126,7 @@ def test_early_in_the_month_and_months_of_the_cycle(expression: str, expected: l
         "每两月最后一个工作日",
         "每周五下午前",  # which hour?
         "每周五下午5点内",
+        "每月第一周",  # which day of it?
     ],
 )
 def test_recurrences_that_cannot_be_read(expression: str) -> None:

@@ -157,8 +157,16 @@ class _Reading(Ref):
             return True
         if _names_a_period(m):
             return False  # "每月5日前报送上月情况": what is reported, not when
-        if _repeats(scan, self.text[previous_end : m.start()], m):
+        gap = self.text[previous_end : m.start()]
+        if _repeats(scan, gap, m):
             return False  # "当天发现当天整改", "6月30日前（含当日）": said again
+        if _reported_year(scan, m):
+            return False  # "6月底前完成2020年度总结": what is done, not when
+        if scan.kinds[-1] == "every" and gap.endswith("第"):
+            raise fail(
+                self, scan.core[-1].group() + gap + m.group(),
+                "无法确定周期中第几周（天）的哪一天，请写如“每月7日前”或“每月第一个工作日”",
+            )
         if _counts_from_today(scan, self.text[previous_end : m.start()], m):
             scan.core.clear()  # "即日起7个工作日内": a count from the reference
             scan.kinds.clear()
@@ -496,6 +504,15 @@ def replace_overdue(
 
 _TODAY = frozenset({"即日", "今天", "今日", "当天", "当日", "本日"})
 _INCLUDING = ("含", "包含", "包括")
+
+
+def _reported_year(scan: _Scan, m: re.Match[str]) -> bool:
+    """A bare year ("2020年度") after a deadline with its own 前/内 names what is reported."""
+    if m["abs"] is None or not m["y"] or m["end"] or m["rel"] or m["clock"] or m["part"]:
+        return False
+    if m["mon"] or m["half"] or m["q"] or m["quarter"] or m["bxun"]:
+        return False
+    return scan.core[-1]["rel"] is not None or scan.core[-1]["ev_rel"] is not None
 
 
 def _repeats(scan: _Scan, gap: str, m: re.Match[str]) -> bool:
