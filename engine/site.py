@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine import yamlfile
+from engine.deadline.dates import WORKDAY_END
 from engine.errors import ConfigError
 from engine.mail import valid_addr_spec, visible
 from engine.validate import check
@@ -56,6 +58,11 @@ SCHEMA: dict[str, Any] = {
                 "session_hours": {"type": "number", "exclusiveMinimum": 0},
                 "secret_file": {"type": "string", "minLength": 1},
             },
+        },
+        "deadlines": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"workday_end": {"type": "string", "pattern": "^([01]?[0-9]|2[0-3]):[0-5][0-9]$"}},
         },
         "scheduler": {
             "type": "object",
@@ -120,6 +127,8 @@ class SiteConfig:
     mail: MailConfig
     scheduler: SchedulerConfig
     web: WebConfig = WebConfig()
+    # When a deadline written "下班前" is overdue (deadlines.workday_end, default 17:30).
+    workday_end: time = WORKDAY_END
 
     @property
     def org_file(self) -> Path:
@@ -201,6 +210,7 @@ def build(root: Path, data: Any, filename: str, overrides: Mapping[str, str] | N
                                  f"管理员邮箱 admin_email“{visible(admin_email)}”格式不正确"
                                  "（应形如 name@example.org，只写一个地址）")
     scheduler = data.get("scheduler", {})
+    workday_end = data.get("deadlines", {}).get("workday_end")
     tick = _number("RECTIFY_TICK_SECONDS", env("RECTIFY_TICK_SECONDS", scheduler.get("tick_seconds", 60)))
     return SiteConfig(
         root=root,
@@ -216,6 +226,7 @@ def build(root: Path, data: Any, filename: str, overrides: Mapping[str, str] | N
             claim_seconds=float(scheduler.get("claim_seconds", 300)),
             batch_size=int(scheduler.get("batch_size", 500)),
         ),
+        workday_end=time.fromisoformat(f"{workday_end:0>5}") if workday_end else WORKDAY_END,
         web=_web(root, data.get("web", {}), env),
     )
 

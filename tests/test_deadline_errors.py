@@ -51,7 +51,7 @@ def test_an_empty_expression() -> None:
 @pytest.mark.parametrize(
     "expression",
     [
-        "10日前",  # ten days ago, or the 10th of which month?
+        "10天前",  # ten days ago (a day of the month is written 10日前)
         "年前",  # year end, or the Spring Festival?
         "2020年底前后",  # around
         "3日左右",

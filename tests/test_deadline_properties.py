@@ -80,6 +80,18 @@ recurrences = st.sampled_from(
         "每年4次",
         "每年6次",
         "每年12次",
+        "每周五下午5点前",
+        "每周一上午",
+        "每天下班前",
+        "每个工作日17时前",
+        "每月最后一个工作日",
+        "每月第一个工作日",
+        "每季度最后一个工作日",
+        "每周最后一个工作日",
+        "每月初",
+        "每季度首月10日前",
+        "每季度末月15日前",
+        "每半年首月5日前",
     ]
 )
 
@@ -182,6 +194,7 @@ def test_chinese_numerals_round_trip(n: int) -> None:
 _ALPHABET = (
     "0123456789年月日底前内至每季度上下半周五一个工作立整改长期坚持春节国庆、今本明次号时点"
     "第元旦清明劳动端午中秋十重阳即边随马持常经后份旬天星期礼拜午晚:-/.~T当这翌去查行"
+    "假迅现初首末最班"
 )
 
 
@@ -266,3 +279,155 @@ def test_working_day_offsets_span_exactly_n_working_days(
     assert elapsed == timedelta(days=n)
     if result.time() == datetime.min.time():
         assert DEFAULT_CALENDAR.is_workday(result.date() - timedelta(days=1))
+
+
+# -- the forms of the second round (issue 20) ------------------------------------------
+
+_DASHES = ["-", "—", "–", "～", "~", "至", "到"]
+
+
+@st.composite
+def ranges(draw: st.DrawFn) -> str:
+    """Day ranges in a month, month ranges and ranges across months and years, with every
+    dash people type."""
+    year = draw(st.integers(min_value=2005, max_value=2035))
+    m1 = draw(st.integers(min_value=1, max_value=12))
+    m2 = draw(st.integers(min_value=m1, max_value=12))
+    d1 = draw(st.integers(min_value=1, max_value=days_in_month(year, m1)))
+    d2 = draw(st.integers(min_value=d1, max_value=days_in_month(year, m1)))
+    d3 = draw(st.integers(min_value=1, max_value=days_in_month(year + 1, m2)))
+    dash = draw(st.sampled_from(_DASHES))
+    shapes = [
+        f"{year}年{m1}月{d1}{dash}{d2}日",
+        f"{year}年{m1}月{d1}日{dash}{d2}日",
+        f"{year}年{m1}{dash}{m2}月",
+        f"{year}年{m1}月{dash}{year + 1}年{m2}月{d3}日",
+        f"{m1}月{d1}{dash}{d2}日",
+        f"{m1}{dash}{m2}月期间",
+        f"自即日起{dash if dash in ('至', '到') else '至'}{year + 31}年{m2}月{d3}日",
+    ]
+    return draw(st.sampled_from(shapes))
+
+
+_PARTS = [
+    "上旬", "中旬", "下旬", "上中旬", "中下旬", "初", "中",
+]
+_PERIODS = [
+    "第一季度", "第二季度", "第三季度", "第四季度", "上半年", "下半年", "年初", "年中",
+]
+
+
+@st.composite
+def parts(draw: st.DrawFn) -> str:
+    """Parts of periods named alone: windows."""
+    year = draw(st.sampled_from(["", "2021年", "今年", "明年"]))
+    if draw(st.booleans()):
+        month = draw(st.integers(min_value=1, max_value=12))
+        return f"{year}{month}月{draw(st.sampled_from(_PARTS))}"
+    return f"{year}{draw(st.sampled_from(_PERIODS))}"
+
+
+@settings(max_examples=400)
+@given(expression=st.one_of(ranges(), parts()), ref=refs)
+def test_new_windows_start_before_they_end(expression: str, ref: datetime) -> None:
+    """Ranges with any dash and parts of periods are windows whose start is not after
+    their end."""
+    deadline = parse_deadline(expression, ref)
+    assert deadline.kind is Kind.WINDOW, expression
+    assert deadline.start is not None and deadline.start <= deadline.dues[0]
+
+
+# Yearless forms that look ahead from the reference: bare days, weekdays, day words with
+# times, festivals and holidays, counts, recurrences with times and working days.
+_AHEAD = st.sampled_from(
+    [
+        "25日前", "1日前", "31日前", "15号前", "29日前", "30日下班前", "10日17时前",
+        "周五前", "下周一前", "下周三下班前", "本周日前", "今天下班前", "当天", "当日24时前",
+        "明天上午10点前", "次日中午前", "十一前", "五一前", "端午前", "中秋前", "元旦前",
+        "春节前", "清明前", "国庆节前", "节前", "下月初", "下月上旬前", "下季度末",
+        "明年年初前", "每周五下午5点前", "每周一上午", "每天下班前", "每月最后一个工作日",
+        "每月第一个工作日", "每月初", "每季度首月10日前", "每季度末月15日前",
+        "每周最后一个工作日", "每个工作日17时前", "7个工作日内", "3日内", "限时3日内",
+        "立即", "第一时间", "长期坚持",
+    ]
+)
+
+
+@settings(max_examples=600)
+@given(expression=_AHEAD, ref=refs)
+def test_forms_without_a_year_are_due_on_or_after_the_reference(
+    expression: str, ref: datetime
+) -> None:
+    """Every due of an accepted yearless look-ahead form is on or after the reference day,
+    and a recurrence lists none already over. The one exception is documented: "元旦前"
+    read on 元旦 itself names the eve just past, and says so in a warning."""
+    try:
+        deadline = parse_deadline(expression, ref)
+    except DeadlineError as exc:
+        # Only a holiday in a year whose arrangement is not published may be refused.
+        assert "尚未公布" in exc.reason, (expression, exc.reason)
+        return
+    past = [due for due in deadline.dues if due < ref.date()]
+    if past:
+        assert expression.endswith("前") and any("已逾期" in w for w in deadline.warnings)
+        assert past == [ref.date() - timedelta(days=1)], expression
+    if deadline.kind is Kind.RECURRING:
+        assert all(at > ref for at in deadline.overdue_at), expression
+
+
+@settings(max_examples=300)
+@given(
+    month=st.integers(min_value=1, max_value=12),
+    day=st.integers(min_value=1, max_value=28),
+    ref=refs,
+)
+def test_a_month_and_day_without_a_year_is_never_silently_past(
+    month: int, day: int, ref: datetime
+) -> None:
+    """A yearless "M月D日前" is this year's (documents mean it); when that is already past
+    at the reference, the result says so in a warning: never a silent past due."""
+    deadline = parse_deadline(f"{month}月{day}日前", ref)
+    if deadline.dues[0] < ref.date():
+        assert any("已逾期" in w for w in deadline.warnings)
+
+
+_FRAGMENTS = [
+    "2020年", "5月", "8", "日", "号", "至", "到", "-", "—", "～", "~", "前", "内", "之前", "底",
+    "末", "初", "中", "上", "下", "旬", "第", "季度", "半年", "年", "周", "星期", "五", "一",
+    "（", "）", "下班", "上午", "下午", "中午", "5点", "17:30", "24时", "每", "月", "工作日",
+    "最后一个", "首月", "节", "后", "春节", "国庆", "十一", "五一", "假期", "开学", "第一周",
+    "即日起", "当天", "第一时间", "立即", "尽快", "另行通知", "限时", "两会结束", "个", "3",
+    "25", "12", "31", "0", "99", "、", "和", "，", "报送", "于", "截至", "长期坚持",
+]
+
+
+@settings(max_examples=2000)
+@given(
+    pieces=st.lists(st.sampled_from(_FRAGMENTS), min_size=1, max_size=8),
+    ref=refs,
+    count=st.integers(min_value=1, max_value=6),
+)
+def test_parsing_is_total(pieces: list[str], ref: datetime, count: int) -> None:
+    """Any text made of the language's words gives a Deadline or a DeadlineError, never
+    another exception; what is accepted keeps its own invariants."""
+    expression = "".join(pieces)
+    try:
+        deadline = parse_deadline(expression, ref, count=count)
+    except DeadlineError as exc:
+        assert exc.reason  # a refusal always says why
+        return
+    assert len(deadline.dues) == len(deadline.overdue_at)
+    if deadline.kind is Kind.WINDOW:
+        assert deadline.start is not None and deadline.start <= deadline.dues[0]
+    if deadline.kind in (Kind.IMMEDIATE, Kind.ONGOING):
+        assert deadline.dues == ()
+
+
+@settings(max_examples=1000)
+@given(text=st.text(alphabet=_ALPHABET + "节假迅现初旬最后首末~—（）下班午", max_size=24), ref=refs)
+def test_parsing_random_text_is_total(text: str, ref: datetime) -> None:
+    """Random text over the grammar's alphabet: an answer or a refusal, nothing else."""
+    try:
+        parse_deadline(text, ref)
+    except DeadlineError:
+        pass

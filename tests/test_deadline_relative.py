@@ -130,3 +130,18 @@ def test_working_days_before_the_calendar_starts_are_provisional_too() -> None:
     deadline = parse_deadline("5个工作日内", at(2003, 12, 29))
     assert deadline.provisional
     assert any("2003年不在节假日日历范围内" in w for w in deadline.warnings)
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("即日起7个工作日内", date(2020, 5, 14)),
+        ("自即日起3日内", date(2020, 5, 9)),
+        ("今天起5天内", date(2020, 5, 11)),
+        ("即日起算15日内", date(2020, 5, 21)),
+    ],
+)
+def test_a_count_that_starts_today(expression: str, expected: date) -> None:
+    """"即日起N…内" counts from the reference, like "N…内"."""
+    ref = datetime(2020, 5, 6, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert parse_deadline(expression, ref).dues == (expected,)

@@ -6,7 +6,8 @@
 Working days follow the site's calendar (calendar.yaml: years the package does not know
 yet, the school's own days) when there is a site: --site, $RECTIFY_SITE, or the current
 directory if it is one, and "开学前", "学期末", "每学期" are read against its terms;
-elsewhere the package's calendar alone (and term words are refused). Anything the
+elsewhere the package's calendar alone (and term words are refused). "下班前" is the
+site's end of the working day (rectify.yaml deadlines.workday_end, default 17:30). Anything the
 engine cannot read with certainty exits 2 with the unreadable part on stderr.
 """
 
@@ -19,6 +20,7 @@ import click
 from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import in_range
 from engine.deadline import parse_deadline, zone_of
+from engine.deadline.dates import WORKDAY_END
 from engine.ports import Clock
 
 
@@ -59,5 +61,9 @@ def deadline_command(ctx: Context, expression: str, ref: str | None, count: int,
     跨入尚无节假日安排的年份时标记 provisional。"""
     config, calendar = ctx.site_calendar()
     zone = _zone(tz) if tz else (config.timezone if config else _zone("Asia/Shanghai"))
-    result = parse_deadline(expression, _reference(ref, zone, ctx.clock), zone, calendar=calendar.workcal, count=count)
+    workday_end = config.workday_end if config else WORKDAY_END
+    result = parse_deadline(
+        expression, _reference(ref, zone, ctx.clock), zone,
+        calendar=calendar.workcal, count=count, workday_end=workday_end,
+    )
     echo_json(result.to_json())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, time, tzinfo
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,6 +34,7 @@ class Deadline:
     start: a window's first day.
     ongoing: 长期坚持, also when it comes with 立整立改 or a date.
     provisional: a working-day count reached a year whose holidays are not known.
+    clock: a recurrence's time of day, when its dues are missed at that time.
     warnings: Chinese sentences the user should see (provisional counts, dues
         already past at the reference time, clamped month days).
     """
@@ -49,6 +50,7 @@ class Deadline:
     recurrence: Recurrence | None = field(default=None, repr=False)
     zone: tzinfo = field(default=SHANGHAI, repr=False, compare=False)
     calendar: WorkCalendar = field(default=DEFAULT_CALENDAR, repr=False, compare=False)
+    clock: time | None = None  # a recurrence's time of day ("每周五下午5点前")
 
     def __init__(
         self,
@@ -63,6 +65,7 @@ class Deadline:
         recurrence: Recurrence | None = None,
         zone: tzinfo = SHANGHAI,
         calendar: WorkCalendar = DEFAULT_CALENDAR,
+        clock: time | None = None,
     ) -> None:
         # One dict update instead of the frozen dataclass's eleven object.__setattr__
         # calls: a third of the cost, and parsing builds one Deadline per expression.
@@ -78,6 +81,7 @@ class Deadline:
             recurrence=recurrence,
             zone=zone,
             calendar=calendar,
+            clock=clock,
         )
 
     @property
@@ -101,8 +105,14 @@ class Deadline:
             ][:n]
         first = after.astimezone(self.zone).date()
         dues, _ = self.recurrence.dues_from(first, n + 1, self.calendar)
-        pairs = [(due, end_of_day(due, self.zone)) for due in dues]
+        pairs = [(due, self.overdue_of(due)) for due in dues]
         return [pair for pair in pairs if pair[1] > after][:n]
+
+    def overdue_of(self, due: date) -> datetime:
+        """When a recurrence's due day is missed: its time of day, else the day's end."""
+        if self.clock is None:
+            return end_of_day(due, self.zone)
+        return datetime.combine(due, self.clock, self.zone)
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's JSON object: dates as YYYY-MM-DD, instants as ISO 8601 with offset."""

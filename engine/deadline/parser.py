@@ -13,9 +13,9 @@ Anything else is refused with the part that could not be read.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
-from engine.deadline import dates, every, grammar, points, school
+from engine.deadline import dates, every, grammar, holiday, points, school, vague
 from engine.deadline.dates import add_months, end_of_day, last_day_before, zone_of
 from engine.deadline.model import SHANGHAI, Deadline, Kind
 from engine.deadline.points import Point, Ref, fail
@@ -29,7 +29,9 @@ _WITHIN = frozenset({"内", "以内", "之内"})
 _DAYS = {"天": 1, "日": 1, "自然日": 1, "日历日": 1, "日历天": 1, "周": 7, "星期": 7, "礼拜": 7}
 _MONTHS = {"月": 1, "年": 12}
 _MINUTES = {"小时": 60, "钟头": 60, "分钟": 1}
-_PERIODS = frozenset({"year", "month"})
+# Periods that, named alone, are windows ("2021年", "6月上旬", "第二季度", "年初").
+_PERIODS = frozenset({"year", "month", "half", "quarter", "xun", "part", "week"})
+_WEEKEND = "“周末”指周六还是周日无法确定，请写“周五前”“周日前”或具体日期"
 _YEARS = f"{dates.FIRST_YEAR}年至{dates.LAST_YEAR}年"
 
 
@@ -40,21 +42,25 @@ def parse_deadline(
     *,
     calendar: WorkCalendar | None = None,
     count: int = 4,
+    workday_end: time = dates.WORKDAY_END,
 ) -> Deadline:
     """Read a Chinese deadline expression at reference instant `ref` (aware) in zone `tz`.
 
-    `count` is how many dues a recurring deadline lists. Raises DeadlineError naming the
-    part that cannot be read with certainty; never guesses.
+    `count` is how many dues a recurring deadline lists; `workday_end` is when 下班前 is
+    overdue (the site's end of the working day). Raises DeadlineError naming the part
+    that cannot be read with certainty; never guesses.
     """
     if ref.tzinfo is None:
         raise ValueError("parse_deadline needs an aware reference datetime")
     if count < 1:
         raise ValueError("count must be at least 1")
     zone = tz if isinstance(tz, tzinfo) else zone_of(tz)
-    text = normalize(expression)
+    text = grammar.expand_ranges(normalize(expression))
     if not text:
         raise DeadlineError(expression, "", "期限为空")
-    reading = _Reading(expression, ref.astimezone(zone), zone, calendar or DEFAULT_CALENDAR)
+    reading = _Reading(
+        expression, ref.astimezone(zone), zone, calendar or DEFAULT_CALENDAR, workday_end
+    )
     try:
         deadline = reading.read(text, count)
     except (OverflowError, ValueError) as exc:  # a count that runs past the year 9999
@@ -83,11 +89,16 @@ class _Reading(Ref):
     __slots__ = ("text", "warnings", "provisional")
 
     def __init__(
-        self, expression: str, now: datetime, zone: tzinfo, calendar: WorkCalendar
+        self,
+        expression: str,
+        now: datetime,
+        zone: tzinfo,
+        calendar: WorkCalendar,
+        workday_end: time,
     ) -> None:
         # Ref's fields, set here rather than through super() to save a call per parse.
         self.expression, self.now, self.today = expression, now, now.date()
-        self.zone, self.calendar = zone, calendar
+        self.zone, self.calendar, self.workday_end = zone, calendar, workday_end
         self.text = ""
         self.warnings: list[str] = []
         self.provisional = False
@@ -133,7 +144,7 @@ class _Reading(Ref):
             scan.kinds.append(kind)
             previous_end = m.end()
         if first is None or last is None:
-            raise fail(self, self.text, "没有可识别的期限")
+            raise fail(self, self.text, vague.reason(self.text))
         if first.start() or last.end() != len(self.text):
             self._check_ends(first, last, "range" in scan.joins)
         return scan
@@ -146,6 +157,20 @@ class _Reading(Ref):
             return True
         if _names_a_period(m):
             return False  # "每月5日前报送上月情况": what is reported, not when
+        gap = self.text[previous_end : m.start()]
+        if _repeats(scan, gap, m):
+            return False  # "当天发现当天整改", "6月30日前（含当日）": said again
+        if _reported_year(scan, m):
+            return False  # "6月底前完成2020年度总结": what is done, not when
+        if scan.kinds[-1] == "every" and gap.endswith("第"):
+            raise fail(
+                self, scan.core[-1].group() + gap + m.group(),
+                "无法确定周期中第几周（天）的哪一天，请写如“每月7日前”或“每月第一个工作日”",
+            )
+        if _counts_from_today(scan, self.text[previous_end : m.start()], m):
+            scan.core.clear()  # "即日起7个工作日内": a count from the reference
+            scan.kinds.clear()
+            return True
         if len(scan.core) > 1 or not _names_a_period(scan.core[0]):
             raise fail(self, m.group(), "一个期限中写了多个无法合并的时间")
         scan.core.clear()  # "上年度隐患于每年3月底前报送": the same, before it
@@ -158,7 +183,7 @@ class _Reading(Ref):
         """A bare 年/月/季度 only counts with 底/末/内 ("年底", "月内"); elsewhere it is a word."""
         if m["year"] or m["m"] or m["half"] or m["q"] or m["mw"] or m["qw"]:
             return False
-        if m["end"] or m["xun"] or m["d"] or m["rel"] in _WITHIN:
+        if m["end"] or m["part"] or m["xun"] or m["bxun"] or m["d"] or m["rel"] in _WITHIN:
             return False
         if m["ybare"] and m["rel"] in _BEFORE:
             raise fail(self, m.group(), "“年前”既可指年底前也可指春节前，请写明日期")
@@ -175,6 +200,8 @@ class _Reading(Ref):
             raise fail(self, lead + first.group(), "不是确定的期限")
         if _is_special(last):
             return
+        if last["week"] is not None and tail.startswith("末"):
+            raise fail(self, last.group() + "末", _WEEKEND)
         if grammar.UNREAD_PART.match(tail):
             raise fail(self, last.group() + tail[:2], "年份、月份或日期写法不完整")
         hedge = grammar.HEDGE_AFTER.match(tail)
@@ -187,7 +214,9 @@ class _Reading(Ref):
     def _join(self, previous_end: int, m: re.Match[str]) -> str:
         """How an atom joins the date atom before it: list, range, or other text."""
         gap = self.text[previous_end : m.start()] if previous_end >= 0 else "…"
-        if not gap or grammar.LIST_MARK.fullmatch(gap):
+        if not gap:
+            return "adjacent"
+        if grammar.LIST_MARK.fullmatch(gap):
             return "list"
         if grammar.RANGE_MARK.fullmatch(gap):
             return "range"
@@ -201,8 +230,9 @@ class _Reading(Ref):
         if len(core) > 1:
             raise fail(self, self.text, "周期性期限中又写了其他时间")
         m = core[0]
-        if m["hh"] or m["rel"] and m["rel"] not in _BEFORE:
-            raise fail(self, m.group(), "周期性期限后不能再接时刻或“内”")
+        if m["rel"] and m["rel"] not in _BEFORE or m["confirm"]:
+            raise fail(self, m.group(), "周期性期限后不能再接“内”或星期，如“每周五前”“每月5日前”")
+        clock = points.clock_of(m, self) if m["clock"] else None
         rule = every.rule_of(m, self)
         if isinstance(rule, MonthCycle) and rule.day is not None and rule.day > 28:
             self.warnings.append(f"有的月份没有{rule.day}日，这些月份按当月最后一天计算")
@@ -213,8 +243,11 @@ class _Reading(Ref):
                 raise school.missing(self, m.group("every"), max(last, self.today))
             self.warnings.append(f"日历中只写到{last.isoformat()}结束的学期，以后的期限待写入学期后确定")
         self._provisional(provisional, dues)
-        overdue = tuple(end_of_day(d, self.zone) for d in dues)
-        return self._deadline(Kind.RECURRING, dues, overdue, None, ongoing, rule)
+        deadline = self._deadline(Kind.RECURRING, dues, (), None, ongoing, rule, clock)
+        overdue = tuple(deadline.overdue_of(d) for d in dues)
+        if clock is not None and dues and overdue[0] <= self.now:
+            return self._recurring_later(deadline, count)
+        return replace_overdue(deadline, overdue)
 
     def _school(self, core: list[re.Match[str]], kinds: list[str], ongoing: bool) -> Deadline:
         """"开学前", "学期末", "开学后2周内": one word of the school calendar, alone."""
@@ -222,8 +255,15 @@ class _Reading(Ref):
             m = core[kinds.index("school")]
             raise fail(self, m.group(), "学期用语不能与其他时间并列或连用")
         m = core[0]
-        if m["hh"]:
+        if m["clock"]:
             raise fail(self, m.group(), "学期用语后不能再接时刻")
+        if m["sc_nth"] is not None:
+            first, last = school.nth_period(m, self)
+            overdue = end_of_day(last, self.zone)
+            self._past(overdue, last)
+            start = None if m["rel"] else first
+            kind = Kind.ONCE if m["rel"] else Kind.WINDOW
+            return self._deadline(kind, (last,), (overdue,), start, ongoing)
         due, provisional = school.due_of(m, self)
         self._provisional(provisional, (due,))
         overdue = end_of_day(due, self.zone)
@@ -231,9 +271,15 @@ class _Reading(Ref):
         return self._deadline(Kind.ONCE, (due,), (overdue,), None, ongoing)
 
     def _relative(self, m: re.Match[str], ongoing: bool) -> Deadline:
+        if _is_day_of_month(m):
+            point = points.bare_day(m, self)
+            point = points.confirm_weekday(m, self, point) if m["confirm"] else point
+            return self._single_point(point, ongoing)
         if m["rel"] is not None and m["rel"] not in _WITHIN:
-            raise fail(self, m.group(), "既可指若干天以前也可指某日，请写“内”或具体日期")
-        if m["hh"]:
+            raise fail(
+                self, m.group(), "“前”不能跟在时长之后：若指若干天内，请写“3日内”；若指某日，请写“5月3日前”"
+            )
+        if m["clock"]:
             raise fail(self, m.group(), "时长后不能再接时刻")
         instant = self._count_from_reference(m)
         return self._deadline(Kind.ONCE, (last_day_before(instant),), (instant,), None, ongoing)
@@ -274,6 +320,8 @@ class _Reading(Ref):
         self, core: list[re.Match[str]], kinds: list[str], joins: list[str], ongoing: bool
     ) -> Deadline:
         pts = self._points(core, kinds)
+        if "adjacent" in joins and "week" in kinds:
+            pts = self._confirmed(core, kinds, joins, pts)
         if "festival" in kinds:
             self._check_relations(core, kinds)
         if "range" in joins:
@@ -288,16 +336,23 @@ class _Reading(Ref):
 
     def _single(self, m: re.Match[str], kind: str, ongoing: bool) -> Deadline:
         """One date atom, the commonest expression ("2020年底前"), read without lists."""
-        point = points.absolute(m, self, None) if kind == "abs" else self._point(m, kind, None)
+        if kind == "abs":
+            point = points.absolute(m, self, None)
+            point = points.confirm_weekday(m, self, point) if m["confirm"] else point
+        else:
+            point = self._point(m, kind, None)
         if kind == "festival" and m["rel"] not in _BEFORE:
             raise fail(self, m.group(), "节日只能作“节前”期限")
         if (
             point.grain in _PERIODS
-            and not (m["end"] or m["rel"] or m["hh"])
+            and not (m["end"] or m["rel"] or m["clock"])
             and not grammar.UNTIL.search(self.text, 0, m.start())
         ):
             # "2021年", "2020年8月": a whole year or month named alone is a window.
             return self._window_of(point, point, ongoing)
+        return self._single_point(point, ongoing)
+
+    def _single_point(self, point: Point, ongoing: bool) -> Deadline:
         if point.instant is None:
             due, overdue = point.last, end_of_day(point.last, self.zone)
         else:
@@ -306,6 +361,29 @@ class _Reading(Ref):
             self._past(overdue, due)
         return self._deadline(Kind.ONCE, (due,), (overdue,), None, ongoing)
 
+    def _confirmed(
+        self, core: list[re.Match[str]], kinds: list[str], joins: list[str], pts: list[Point]
+    ) -> list[Point]:
+        """ "下周一（5月11日）前": a weekday written right beside a date confirms it, and is
+        dropped; one that names another day is refused, naming both."""
+        dropped: set[int] = set()
+        for i, join in enumerate(joins):
+            pair = (i, i + 1)
+            if join != "adjacent" or "week" not in (kinds[i], kinds[i + 1]):
+                continue
+            week, day = pair if kinds[i] == "week" else pair[::-1]
+            if pts[week].first != pts[week].last or pts[day].first != pts[day].last:
+                continue
+            if pts[week].first != pts[day].first:
+                raise fail(
+                    self,
+                    core[i].group() + core[i + 1].group(),
+                    f"“{core[week]['week']}”是{dates.cn_date(pts[week].first)}，"
+                    f"与所写的{dates.cn_date(pts[day].first)}不是同一天，请核对日期或星期",
+                )
+            dropped.add(week)
+        return [p for i, p in enumerate(pts) if i not in dropped]
+
     def _points(self, core: list[re.Match[str]], kinds: list[str]) -> list[Point]:
         pts: list[Point] = []
         for m, kind in zip(core, kinds, strict=True):
@@ -313,6 +391,10 @@ class _Reading(Ref):
         return pts
 
     def _point(self, m: re.Match[str], kind: str, ctx: Point | None) -> Point:
+        point = self._point_of(m, kind, ctx)
+        return points.confirm_weekday(m, self, point) if m["confirm"] else point
+
+    def _point_of(self, m: re.Match[str], kind: str, ctx: Point | None) -> Point:
         if kind == "abs":
             return points.absolute(m, self, ctx)
         if kind == "iso":
@@ -323,6 +405,10 @@ class _Reading(Ref):
             return points.week(m, self)
         if kind == "dayword":
             return points.dayword(m, self)
+        if kind == "holiday":
+            point, provisional = holiday.point(m, self)
+            self._provisional(provisional, (point.last,))
+            return points.with_time(m, self, point)
         if ctx is not None and m["unit"] in ("日", "号") and m["n_half"] is None and m["n"] != "半":
             return points.day_of_month(m, self, ctx)
         raise fail(self, m.group(), "时长不能与日期并列")
@@ -340,6 +426,8 @@ class _Reading(Ref):
         if len(pts) != 2 or joins != ["range"]:
             raise fail(self, self.text, "时间段应写作“开始至结束”")
         start, end = pts
+        if end.last < start.first and core[1]["amount"] is not None:
+            raise fail(self, self.text, "结束日期早于开始日期，请按“开始至结束”的顺序写")
         if end.last < start.first and not end.explicit_year:
             # "12月1日至1月15日": the end is in the next year.
             end = self._point(
@@ -379,6 +467,7 @@ class _Reading(Ref):
         start: date | None,
         ongoing: bool,
         recurrence: Recurrence | None = None,
+        clock: time | None = None,
     ) -> Deadline:
         return Deadline(
             kind,
@@ -392,16 +481,73 @@ class _Reading(Ref):
             recurrence,
             self.zone,
             self.calendar,
+            clock,
         )
+
+    def _recurring_later(self, deadline: Deadline, count: int) -> Deadline:
+        """Today's due whose time has passed ("每天下班前" read at 18:00) is not listed:
+        the next `count` dues still open at the reference."""
+        dues = deadline.next_dues(self.now, count)
+        overdue = tuple(deadline.overdue_of(d) for d in dues)
+        return replace_overdue(deadline, overdue, dues)
+
+
+def replace_overdue(
+    deadline: Deadline, overdue: tuple[datetime, ...], dues: tuple[date, ...] | None = None
+) -> Deadline:
+    """The same deadline with its overdue instants (and dues) set."""
+    deadline.__dict__.update(overdue_at=overdue)
+    if dues is not None:
+        deadline.__dict__.update(dues=dues)
+    return deadline
+
+
+_TODAY = frozenset({"即日", "今天", "今日", "当天", "当日", "本日"})
+_INCLUDING = ("含", "包含", "包括")
+
+
+def _reported_year(scan: _Scan, m: re.Match[str]) -> bool:
+    """A bare year ("2020年度") after a deadline with its own 前/内 names what is reported."""
+    if m["abs"] is None or not m["y"] or m["end"] or m["rel"] or m["clock"] or m["part"]:
+        return False
+    if m["mon"] or m["half"] or m["q"] or m["quarter"] or m["bxun"]:
+        return False
+    return scan.core[-1]["rel"] is not None or scan.core[-1]["ev_rel"] is not None
+
+
+def _repeats(scan: _Scan, gap: str, m: re.Match[str]) -> bool:
+    """The same time written again ("节前检查于节前完成"), or "（含当日）" after a date."""
+    if len(scan.core) == 1 and m.group() == scan.core[0].group():
+        return True
+    return m["dayword"] in ("当日", "当天") and gap.endswith(_INCLUDING) and m.end() == len(
+        m.string
+    )
+
+
+def _counts_from_today(scan: _Scan, gap: str, m: re.Match[str]) -> bool:
+    """ "即日起7个工作日内", "自即日起3日内": today is where the count starts."""
+    if len(scan.core) != 1 or scan.kinds[0] != "dayword" or m["amount"] is None:
+        return False
+    return scan.core[0]["dayword"] in _TODAY and gap in ("起", "开始", "起算", "算起")
 
 
 def _names_a_period(m: re.Match[str]) -> bool:
-    """上月, 本季度, 上年度, 上半年 with no 前/内/底 name a period a report covers."""
+    """上月, 本季度, 上年度, 上半年, 上周 with no 前/内/底 name a period a report covers."""
+    if m["week"] is not None:
+        return m["wk_d"] is None and not (m["rel"] or m["clock"])
     if m["abs"] is None or m["y"] or m["m"] or m["d"] or m["q"] or m["xun"]:
         return False
-    if m["end"] or m["rel"] or m["hh"]:
+    if m["end"] or m["rel"] or m["clock"]:
         return False
     return bool(m["yw"] or m["mw"] or m["qw"] or m["half"])
+
+
+def _is_day_of_month(m: re.Match[str]) -> bool:
+    """ "25日前", "25号前", "25日17时前": a day of the month, not an amount of days
+    ("3号楼" alone is a building, not a day)."""
+    if m["unit"] not in ("日", "号") or m["n"] == "半" or m["n_half"]:
+        return False
+    return m["rel"] in _BEFORE or m["clock"] is not None or m["confirm"] is not None
 
 
 def _is_special(m: re.Match[str]) -> bool:

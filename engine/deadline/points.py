@@ -9,10 +9,10 @@ Missing parts come from the atom before it in the same expression ("2020年9月�
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import NamedTuple
 
-from engine.deadline.dates import end_of_day, month_end, month_shift
+from engine.deadline.dates import WORKDAY_END, cn_date, end_of_day, month_end, month_shift
 from engine.errors import DeadlineError
 from engine.workcal import WorkCalendar, festival_date, next_festival
 
@@ -21,13 +21,18 @@ class Ref:
     """What every atom is read against: the expression, the reference instant in the
     site's zone, its day, the zone and the working calendar."""
 
-    __slots__ = ("expression", "now", "today", "zone", "calendar")
+    __slots__ = ("expression", "now", "today", "zone", "calendar", "workday_end")
 
     def __init__(
-        self, expression: str, now: datetime, zone: tzinfo, calendar: WorkCalendar
+        self,
+        expression: str,
+        now: datetime,
+        zone: tzinfo,
+        calendar: WorkCalendar,
+        workday_end: time = WORKDAY_END,
     ) -> None:
         self.expression, self.now, self.today = expression, now, now.date()
-        self.zone, self.calendar = zone, calendar
+        self.zone, self.calendar, self.workday_end = zone, calendar, workday_end
 
 
 class Point(NamedTuple):
@@ -99,7 +104,11 @@ _FESTIVAL = {
     "重阳": "重阳节",
     "重阳节": "重阳节",
 }
-_XUN = {"上": (1, 10), "中": (11, 20), "下": (21, 31)}
+_XUN = {"上": (1, 10), "中": (11, 20), "下": (21, 31), "上中": (1, 20), "中下": (11, 31)}
+# 月初 is the first five days, 月中 the middle 旬; 年初 is January and February,
+# 年中 June and July (as JioNLP and the documents read them).
+_MONTH_PART = {"初": (1, 5), "中": (11, 20)}
+_YEAR_PART = {"初": (1, 2), "中": (6, 7)}
 
 
 def fail(ref: Ref, part: str, reason: str) -> DeadlineError:
@@ -116,17 +125,29 @@ def absolute(m: re.Match[str], ref: Ref, ctx: Point | None) -> Point:
         point = Point(
             date(year, start, 1), month_end(year, start + 5), None, year, None, explicit, "half"
         )
+        if m["part"]:
+            raise fail(ref, m.group(), "半年初、半年中无法确定具体日期，请写具体日期")
+    elif m["bxun"]:  # "下旬前": this month's (or the month of the atom before)
+        year, month = (ctx.year, ctx.month) if ctx and ctx.month else (year, ref.today.month)
+        point = _day_in_month(None, m["bxun"], ref, year, month, explicit)
     elif m["quarter"] or m["q"]:
         point = _quarter(m, ref, year, explicit)
+        if m["part"]:
+            raise fail(ref, m.group(), "季度初、季度中无法确定具体日期，请写“第一季度末前”或具体日期")
+    elif m["part"]:
+        low, high = _YEAR_PART[m["part"][-1]]
+        point = Point(
+            date(year, low, 1), month_end(year, high), None, year, None, explicit, "part"
+        )
     else:  # a whole year, the commonest case ("2020年底前"): built once
         last = date(year, 12, 31)
         point = Point(
             last if m["end"] else date(year, 1, 1), last, None, year, None, explicit, "year"
         )
-        return point if m["hh"] is None else with_time(m, ref, point)
+        return point if m["clock"] is None else with_time(m, ref, point)
     if m["end"]:
         point = point._replace(first=point.last)
-    return point if m["hh"] is None else with_time(m, ref, point)
+    return point if m["clock"] is None else with_time(m, ref, point)
 
 
 def _year(m: re.Match[str], ref: Ref, ctx: Point | None) -> tuple[int, bool]:
@@ -172,14 +193,49 @@ def _month(m: re.Match[str], ref: Ref, ctx: Point | None, year: int, explicit: b
         year, month = (
             (ctx.year, ctx.month) if ctx and ctx.month else (ref.today.year, ref.today.month)
         )
+    if m["part"]:
+        if m["part"].startswith("年"):
+            raise fail(ref, m.group(), "月份之后不能再写“年初/年中”")
+        low, high = _MONTH_PART[m["part"]]
+        return Point(
+            date(year, month, low), date(year, month, high), None, year, month, explicit, "part"
+        )
     point = _day_in_month(m["d"], m["xun"], ref, year, month, explicit)
     return _check_weekday(m["d_wd"], ref, point) if m["d_wd"] else point
+
+
+_WEEKDAY_NAME = "一二三四五六日"
 
 
 def _check_weekday(weekday: str, ref: Ref, point: Point) -> Point:
     """ "2020年12月31日（星期四）": the weekday must agree with the date, or it is a typo."""
     if point.first.weekday() != _WEEKDAY[weekday]:
-        raise fail(ref, f"{point.first.month}月{point.first.day}日星期{weekday}", "日期与星期不符")
+        day = point.first
+        raise fail(
+            ref,
+            f"{day.month}月{day.day}日星期{weekday}",
+            f"日期与星期不符：{cn_date(day)}是星期{_WEEKDAY_NAME[day.weekday()]}，不是星期{weekday}，"
+            "请核对日期或星期",
+        )
+    return point
+
+
+def confirm_weekday(m: re.Match[str], ref: Ref, point: Point) -> Point:
+    """ "25日（周一）", "5月11日（下周一）": the weekday after a date confirms it; a
+    weekday that does not match, or a 下周 that is another week, is refused naming both."""
+    if point.first != point.last:
+        raise fail(ref, m.group(), "星期只能跟在具体日期之后，用来核对日期")
+    point = _check_weekday(m["cf_d"], ref, point)
+    if m["cf_w"] is not None:
+        monday = ref.today - timedelta(days=ref.today.weekday())
+        named = monday + timedelta(weeks=_SHIFT[m["cf_w"]], days=_WEEKDAY[m["cf_d"]])
+        if named != point.first:
+            raise fail(
+                ref,
+                m["confirm"],
+                f"“{m['confirm']}”是{cn_date(named)}，与所写的{cn_date(point.first)}不是同一天，"
+                "请核对日期或星期",
+            )
     return point
 
 
@@ -212,6 +268,21 @@ def day_of_month(m: re.Match[str], ref: Ref, ctx: Point) -> Point:
     if ctx.month is None:
         raise fail(ref, m.group(), "缺少月份")
     return with_time(m, ref, _day_in_month(m["n"], None, ref, ctx.year, ctx.month, False))
+
+
+def bare_day(m: re.Match[str], ref: Ref) -> Point:
+    """ "25日前" with no month: the 25th of this month while it is still ahead (today
+    included), else of the next month that has that day ("31日前" on 5 April: 31 May)."""
+    number = int(m["n"])
+    if not 1 <= number <= 31:
+        raise fail(ref, m.group(), "日期应在1到31之间")
+    year, month = ref.today.year, ref.today.month
+    if number < ref.today.day:
+        year, month = month_shift(year, month, 1)
+    while number > month_end(year, month).day:
+        year, month = month_shift(year, month, 1)
+    one = date(year, month, number)
+    return with_time(m, ref, Point(one, one, None, year, month, False, "day"))
 
 
 def iso(m: re.Match[str], ref: Ref) -> Point:
@@ -272,8 +343,8 @@ def _holiday_start(m: re.Match[str], ref: Ref, day: date) -> date:
 
 
 def with_time(m: re.Match[str], ref: Ref, point: Point) -> Point:
-    """Attach a time of day ("24时", "下午5点", "17:30") to a one-day point."""
-    if m["hh"] is None:
+    """Attach a time of day ("24时", "下午5点", "17:30", "下班") to a one-day point."""
+    if m["clock"] is None:
         return point
     if point.first != point.last:
         raise fail(ref, m.group(), "时刻只能跟在具体日期之后")
@@ -287,7 +358,25 @@ def with_time(m: re.Match[str], ref: Ref, point: Point) -> Point:
     return point._replace(instant=instant)
 
 
+# Words for a time of day: 上午 ends at noon, 中午 is noon, 下班 the site's end of the
+# working day (Ref.workday_end). 下午 and 晚上 alone name no hour and are refused.
+_TIME_WORDS = {"上午": (12, 0), "中午": (12, 0)}
+
+
+def clock_of(m: re.Match[str], ref: Ref) -> time | None:
+    """An atom's time of day as a time, None for 24时 (the end of the day)."""
+    hour, minute = _clock(m, ref)
+    return None if hour == 24 else time(hour, minute)
+
+
 def _clock(m: re.Match[str], ref: Ref) -> tuple[int, int]:
+    word = m["tword"]
+    if word is not None:
+        if word.endswith("下班"):
+            return ref.workday_end.hour, ref.workday_end.minute
+        if word in _TIME_WORDS:
+            return _TIME_WORDS[word]
+        raise fail(ref, m.group(), f"“{word}”没有写明几点，请写如“{word}5点前”或“下班前”")
     hour = int(m["hh"])
     minute = 30 if m["hh_half"] else int(m["mi"] or m["mi2"] or 0)
     ampm = m["ampm"]

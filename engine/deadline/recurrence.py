@@ -137,3 +137,38 @@ class TermCycle:
                 if len(dues) == n:
                     break
         return tuple(dues), False
+
+
+@dataclass(frozen=True, slots=True)
+class WorkdayCycle:
+    """The `nth` working day of each cycle of `months` months aligned to January ("每月
+    第一个工作日"), or of each week when `months` is 0 ("每周最后一个工作日"); nth -1 is the
+    last working day. A cycle with fewer working days has no due (never in practice)."""
+
+    months: int
+    nth: int
+
+    def dues_from(self, first: date, n: int, calendar: WorkCalendar) -> Dues:
+        dues: list[date] = []
+        provisional = False
+        start, end = self._cycle(first)
+        while len(dues) < n:
+            days = [start + timedelta(days=k) for k in range((end - start).days + 1)]
+            work = [d for d in days if calendar.is_workday(d)]
+            if len(work) >= abs(self.nth):
+                due = work[self.nth - 1 if self.nth > 0 else self.nth]
+                if due >= first:
+                    dues.append(due)
+                    provisional = provisional or not calendar.knows(due.year)
+            start, end = self._cycle(end + timedelta(days=1))
+        return tuple(dues), provisional
+
+    def _cycle(self, day: date) -> tuple[date, date]:
+        """The first and last day of the cycle holding `day`."""
+        if self.months == 0:
+            monday = day - timedelta(days=day.weekday())
+            return monday, monday + timedelta(days=6)
+        index = (day.year * 12 + day.month - 1) // self.months * self.months
+        start = date(index // 12, index % 12 + 1, 1)
+        last = add_months(start, self.months) - timedelta(days=1)
+        return start, last

@@ -5,6 +5,10 @@ gaps between consecutive terms, named 寒假 or 暑假 by the month they start i
 reference day:
 
     开学前          the day before the next term starts (a term starting after today)
+    开学后第N周 / 开学第N天 / 开学后第N个月
+                    the N-th week (7 days from the first day), day or month of the first
+                    term whose N-th period has not ended: a window alone, due at its end
+                    with 前 / 内
     开学后N…内      N days / weeks / months / working days counted from the first day of
                     the first term whose count has not yet run out: the current term
                     during its first N…, otherwise the next one ("开学后2周内" from a
@@ -89,6 +93,30 @@ def due_of(m: re.Match[str], ref: Ref) -> tuple[date, bool]:
             return term.end, False
     last = terms[-1].end if terms and terms[-1].end >= today else today
     raise missing(ref, part, last, then=f"，无法确定下一个{name or '假期'}")
+
+
+def nth_period(m: re.Match[str], ref: Ref) -> tuple[date, date]:
+    """ "开学后第一周", "开学第一天", "开学后第二个月": the N-th week, day or month of the
+    first term whose N-th period has not ended by the reference day (first and last day)."""
+    if m["sc_word"] != "开学":
+        raise fail(ref, m.group(), "只能写作“开学后第N周（天、个月）”")
+    if m["rel"] is not None and m["rel"] not in ("前", "之前", "以前", "内", "以内", "之内"):
+        raise fail(ref, m.group(), "应写作“开学后第N周”或“开学后第N周内”")
+    n = int(m["sc_nth"])
+    if n == 0:
+        raise fail(ref, m.group(), "应从第1周（天、个月）算起")
+    unit = m["sc_nth_unit"]
+    for term in terms_of(ref, m.group("school")):
+        if unit == "月":
+            first = add_months(term.start, n - 1)
+            last = add_months(term.start, n) - ONE_DAY
+        else:
+            days = 7 if unit in ("周", "星期") else 1
+            first = term.start + timedelta(days=days * (n - 1))
+            last = first + timedelta(days=days - 1)
+        if last >= ref.today:
+            return first, last
+    raise missing(ref, m.group("school"), ref.today, "开始的学期")
 
 
 def _after_opening(m: re.Match[str], ref: Ref, terms: tuple[SchoolTerm, ...]) -> tuple[date, bool]:
