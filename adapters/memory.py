@@ -17,6 +17,7 @@ from typing import NoReturn
 
 from adapters.clock import SystemClock
 from engine.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
+from engine.evidence import ATTACHMENTS, Attachment, StoredAttachment, carried
 from engine.model import COLUMNS, Item, LedgerEntry
 from engine.ports import Clock, Query
 
@@ -68,6 +69,7 @@ class MemoryStore:
         self._ledgers: dict[int, list[LedgerEntry]] = {}
         self._by_origin: dict[str, int] = {}
         self._policies: dict[str, tuple[datetime, dict[str, str]]] = {}
+        self._attachments: list[StoredAttachment] = []
         # A freshly migrated database's facts (every ledger row carries the plan basis).
         self._meta: dict[str, str] = dict(meta if meta is not None else {"ledger_basis_from": "1"})
 
@@ -121,6 +123,33 @@ class MemoryStore:
         assert stored.id is not None
         self._items[stored.id] = stored
         self._ledgers[stored.id].append(sealed)
+        self._carried(sealed)
+
+    def _carried(self, sealed: LedgerEntry) -> None:
+        """The files a ledger row records, attached with it (as SqlStore does)."""
+        if ATTACHMENTS in sealed.changes and sealed.item_id is not None:
+            self._attach(sealed.item_id, sealed.seq, carried(sealed.changes), sealed.actor, sealed.at)
+
+    def _attach(self, item_id: int, seq: int | None, files: Sequence[Attachment], by: str,
+                at: datetime) -> None:
+        have = {a.attachment.sha256 for a in self._attachments if a.item_id == item_id and a.seq == seq}
+        for file in files:
+            if file.sha256 not in have:
+                have.add(file.sha256)
+                self._attachments.append(StoredAttachment(len(self._attachments) + 1, item_id, seq, file, by,
+                                                          _utc(at) or at))
+
+    def add_attachments(self, item_id: int, seq: int | None, files: Sequence[Attachment],
+                        uploaded_by: str, at: datetime) -> list[StoredAttachment]:
+        with self._lock:
+            if item_id not in self._items:
+                raise NotFound("事项", item_id)
+            self._attach(item_id, seq, files, uploaded_by, at)
+        return self.attachments(item_id)
+
+    def attachments(self, item_id: int) -> list[StoredAttachment]:
+        with self._lock:
+            return [a for a in self._attachments if a.item_id == item_id]
 
     def _raise_taken(self, new: list[Item]) -> NoReturn:
         """AlreadyExists naming the origins already stored, as SqlStore words it; a
@@ -158,6 +187,8 @@ class MemoryStore:
                 writes.append((stored, sealed))
             self._items.update(staged)
             self._ledgers.update(ledgers)
+            for rows in ledgers.values():
+                self._carried(rows[0])
             self._by_origin.update(origins)
             for stored, sealed in writes:
                 self._commit_write(stored, sealed)

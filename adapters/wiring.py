@@ -24,7 +24,7 @@ from engine.model import Item
 from engine.notices import DeadlineChange
 from engine.plan import Plan
 from engine.policy import Policy
-from engine.ports import ItemStore, SiteOutbox
+from engine.ports import EvidenceStore, ItemStore, SiteOutbox
 from engine.provisional import Recount
 from engine.scheduler import Scheduler
 from engine.service import Service
@@ -59,6 +59,13 @@ class App:
         if not isinstance(self.store, SqlStore):
             raise TypeError("the outbox needs a SQL store")
         return SqlOutbox(self.store)
+
+    @property
+    def evidence(self) -> EvidenceStore:
+        """Where the site keeps evidence files (rectify.yaml `evidence.store`)."""
+        from adapters.evidence.stores import evidence_store
+
+        return evidence_store(self.config.evidence, self.store, self.service.clock)
 
     @property
     def database(self) -> SqlEngine:

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from engine.evidence import ATTACHMENTS
 from engine.model import Item, LedgerEntry, verify_chain
 
 # The plan basis the ledger records beside the fields: who set which deadline.
 BASIS = ("policy_version", "rule", "due", "overdue_at")
-# Recorded in some rows beside the basis, checked with neither the fields nor the basis.
-_NOT_FIELDS = frozenset({*BASIS, "provisional"})
+# Recorded in some rows beside the basis, checked with neither the fields nor the basis
+# (the files an event carried are facts of that row, not of the item).
+_NOT_FIELDS = frozenset({*BASIS, "provisional", ATTACHMENTS})
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,16 @@ SCHEMA: dict[str, Any] = {
                 "max_attempts": {"type": "integer", "minimum": 1},
             },
         },
+        "evidence": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "store": {"enum": ["directory", "database"]},
+                "directory": {"type": "string", "minLength": 1},
+                "max_mb": {"type": "number", "exclusiveMinimum": 0, "maximum": 1024},
+                "max_files": {"type": "integer", "minimum": 1, "maximum": 1000},
+            },
+        },
         "scheduler": {
             "type": "object",
             "additionalProperties": False,
@@ -82,6 +92,20 @@ class SchedulerConfig:
 
 
 @dataclass(frozen=True)
+class EvidenceConfig:
+    """Where evidence files are kept and how much is accepted (README "Evidence")."""
+
+    store: str = "directory"  # directory (of the site) | database (shared by every machine)
+    directory: Path = Path("evidence")
+    max_mb: float = 20.0  # the largest file accepted
+    max_files: int = 30  # the most files one item may hold
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_mb * 1024 * 1024)
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     root: Path
     name: str
@@ -90,6 +114,7 @@ class SiteConfig:
     admin_email: str | None
     mail: MailConfig
     scheduler: SchedulerConfig
+    evidence: EvidenceConfig = EvidenceConfig()
 
     @property
     def org_file(self) -> Path:
@@ -170,14 +195,14 @@ def build(root: Path, data: Any, filename: str, overrides: Mapping[str, str] | N
                                  None if from_env else data.line_of("admin_email"),
                                  f"管理员邮箱 admin_email“{visible(admin_email)}”格式不正确"
                                  "（应形如 name@example.org，只写一个地址）")
+    database_url = _database_url(
+        env("RECTIFY_DATABASE_URL", data.get("database", {}).get("url", "sqlite:///rectify.db")), root)
     scheduler = data.get("scheduler", {})
     tick = _number("RECTIFY_TICK_SECONDS", env("RECTIFY_TICK_SECONDS", scheduler.get("tick_seconds", 60)))
     return SiteConfig(
         root=root,
         name=data.get("site_name", root.name),
-        database_url=_database_url(
-            env("RECTIFY_DATABASE_URL", data.get("database", {}).get("url", "sqlite:///rectify.db")), root
-        ),
+        database_url=database_url,
         timezone=zone,
         admin_email=admin_email,
         mail=mail,
@@ -186,6 +211,19 @@ def build(root: Path, data: Any, filename: str, overrides: Mapping[str, str] | N
             claim_seconds=float(scheduler.get("claim_seconds", 300)),
             batch_size=int(scheduler.get("batch_size", 500)),
         ),
+        evidence=_evidence(root, data.get("evidence", {}), database_url),
+    )
+
+
+def _evidence(root: Path, data: Any, database_url: str) -> EvidenceConfig:
+    """Files in the site's directory, unless the site is on PostgreSQL (then in the
+    database, which every machine serving the site shares) or rectify.yaml says."""
+    shared = not database_url.startswith("sqlite")
+    return EvidenceConfig(
+        store=data.get("store", "database" if shared else "directory"),
+        directory=root / data.get("directory", "evidence"),
+        max_mb=float(data.get("max_mb", 20)),
+        max_files=int(data.get("max_files", 30)),
     )
 
 

@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from adapters import database
+from adapters.evidence.stores import DatabaseEvidence, DirectoryEvidence
 from adapters.memory import MemoryStore
 from adapters.sqlstore import SqlStore
-from engine.ports import ItemStore
+from engine.ports import EvidenceStore, ItemStore
 from tests.conftest import _fresh_pg_database
 from tests.pgserver import PgServer
 
@@ -64,3 +65,21 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ItemStore]
         found = SqlStore(database.open_engine(_fresh_pg_database(server, template)))
     yield found
     found.close()
+
+
+@pytest.fixture(params=["directory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def evidence(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EvidenceStore]:
+    """An empty evidence store: a directory, a SQLite database, a PostgreSQL database."""
+    if request.param == "directory":
+        yield DirectoryEvidence(tmp_path / "evidence")
+        return
+    if request.param == "sqlite":
+        path = tmp_path / "rectify.db"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+        sql = SqlStore(database.open_engine(f"sqlite:///{path}"))
+    else:
+        template = request.getfixturevalue("pg_template")
+        server: PgServer = request.getfixturevalue("pg_server")
+        sql = SqlStore(database.open_engine(_fresh_pg_database(server, template)))
+    yield DatabaseEvidence(sql)
+    sql.close()
