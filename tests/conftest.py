@@ -18,6 +18,7 @@ from adapters.sitesetup import create_site
 from adapters.wiring import App, open_app
 from engine.audit import audit_store
 from engine.clock import FakeClock
+from tests.browser import chromium, live_server, mark_browser_tests, phone, screenshot  # noqa: F401  (fixtures)
 from tests.pgserver import PgServer
 from tests.smtpserver import serve  # noqa: F401  (a fixture: real SMTP servers on loopback)
 
@@ -28,11 +29,13 @@ START = datetime(2021, 3, 1, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai, a Mond
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that runs on the PostgreSQL variant of a fixture carries the `postgres`
-    marker, so `make test-quick` can leave them out (`make test` runs them all)."""
+    marker, and every test in a real browser `browser` and `slow`, so `make test-quick`
+    can leave them out (`make test` runs them all)."""
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         if params.get("db_url") == "postgresql":
             item.add_marker(pytest.mark.postgres)
+    mark_browser_tests(items)
 
 
 @pytest.fixture
