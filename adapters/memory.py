@@ -151,6 +151,15 @@ class MemoryStore:
         with self._lock:
             return [a for a in self._attachments if a.item_id == item_id]
 
+    def attachments_of(self, item_ids: Sequence[int]) -> dict[int, list[StoredAttachment]]:
+        wanted = set(item_ids)
+        found: dict[int, list[StoredAttachment]] = {}
+        with self._lock:
+            for a in self._attachments:
+                if a.item_id in wanted:
+                    found.setdefault(a.item_id, []).append(a)
+        return found
+
     def _raise_taken(self, new: list[Item]) -> NoReturn:
         """AlreadyExists naming the origins already stored, as SqlStore words it; a
         duplicate within the write itself is the unique constraint's own error."""

@@ -462,6 +462,15 @@ class SqlStore:
         with self.read() as conn:
             return [_row_to_attachment(r) for r in conn.execute(stmt)]
 
+    def attachments_of(self, item_ids: Sequence[int]) -> dict[int, list[StoredAttachment]]:
+        found: dict[int, list[StoredAttachment]] = {}
+        with self.read() as conn:
+            for chunk in _chunks([i for i in item_ids if storable_id(i)]):
+                stmt = select(attachments).where(attachments.c.item_id.in_(chunk)).order_by(attachments.c.id)
+                for row in conn.execute(stmt):
+                    found.setdefault(int(row.item_id), []).append(_row_to_attachment(row))
+        return found
+
     def history(self, item_id: int) -> list[LedgerEntry]:
         if not storable_id(item_id):
             return []

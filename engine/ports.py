@@ -188,6 +188,10 @@ class ItemStore(PolicyArchive, Protocol):
         """The item's attachments in the order they were attached."""
         ...
 
+    def attachments_of(self, item_ids: Sequence[int]) -> dict[int, list[StoredAttachment]]:
+        """The attachments of many items at once (those that have any), by item id."""
+        ...
+
     def close(self) -> None:
         ...
 

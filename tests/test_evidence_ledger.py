@@ -10,18 +10,20 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from adapters.evidence.accept import take
 from adapters.evidence.stores import DatabaseEvidence, DirectoryEvidence
 from adapters.sqlstore import SqlStore
 from adapters.wiring import App
 from engine import site as site_mod
-from engine.errors import Refused
+from engine.audit import audit_store
+from engine.errors import Refused, StoreError
 from engine.evidence import ATTACHMENTS
 from engine.model import verify_chain
 from engine.service import NewItem
 from tests import evidencefiles as files
-from tests.conftest import Cli
+from tests.conftest import Cli, audit_findings
 
 VERIFY = {"measures": "清理通道", "evidence": "整改后照片"}
 
@@ -112,10 +114,10 @@ def test_cli_report_and_fire_with_photos_then_show(run: Cli, tmp_path: Path) -> 
               "--photo", _write(tmp_path, "现场.png", files.png()), "--photo", _write(tmp_path, "方案.pdf", files.pdf()))
     assert "附佐证文件 2 个" in out.stdout
     shown = run("show", "1").stdout
-    for text in ("佐证文件", "文件名", "拍摄时间：", "拍摄位置：", "整改前.jpg", "类型：JPEG 图片", "PNG 图片",
+    for label in ("佐证文件", "文件名", "拍摄时间：", "拍摄位置：", "整改前.jpg", "类型：JPEG 图片", "PNG 图片",
                  "PDF 文件", "尺寸：1200×900", "2021-02-28T10:15:00+08:00", "北纬 31.23040°，东经 121.47370°",
                  "所属：历史记录第1条", "所属：历史记录第2条", "上传：王建国"):
-        assert text in shown, text
+        assert label in shown, label
     data = json.loads(run("show", "1", "--json").stdout)
     assert [(a["name"], a["seq"], a["uploaded_by"]) for a in data["attachments"]] == [
         ("整改前.jpg", 1, "郭晓明"), ("现场.png", 2, "王建国"), ("方案.pdf", 2, "王建国")]
@@ -144,3 +146,69 @@ def test_cli_missing_photo_and_unknown_item_are_told_in_chinese(run: Cli, tmp_pa
     assert "找不到事项：9" in out.stderr
     out = run("report", "--title", "门锁损坏", "--category", "消防", "--photo", str(tmp_path), code=1)
     assert "这是一个目录" in out.stderr
+
+
+# -- the database keeps what was attached; audit ties the attachments to the ledger ------
+
+
+def _reported_with_photo(app: App) -> int:
+    photo = _photos(app, ("整改前.jpg", files.jpeg()))
+    return int(app.service.report(NewItem(title="灭火器过期", category="消防", unit="保卫处",
+                                          reporter="郭晓明", evidence=photo)).id or 0)
+
+
+@pytest.mark.parametrize("statement", ["UPDATE attachments SET name = 'x.jpg'", "DELETE FROM attachments",
+                                       "DELETE FROM evidence_blobs", "UPDATE evidence_blobs SET size = 1"])
+def test_attachments_and_stored_files_are_append_only(app: App, statement: str) -> None:
+    _reported_with_photo(app)
+    if not isinstance(app.evidence, DatabaseEvidence):
+        DatabaseEvidence(app.store).put(files.png())  # type: ignore[arg-type]
+    assert isinstance(app.store, SqlStore)
+    with pytest.raises(StoreError, match="append-only"), app.store.write() as conn:
+        conn.execute(text(statement))
+
+
+def _tamper(app: App, *statements: str) -> None:
+    """Rows changed behind rectify's back, the append-only triggers dropped first."""
+    assert isinstance(app.store, SqlStore)
+    with app.store.db.begin() as conn:
+        if app.store.db.dialect.name == "sqlite":
+            for name in ("attachments_no_update", "attachments_no_delete"):
+                conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+        else:
+            conn.execute(text("DROP TRIGGER IF EXISTS attachments_no_change ON attachments"))
+        for statement in statements:
+            conn.execute(text(statement))
+
+
+@pytest.mark.tampers
+@pytest.mark.parametrize(("attack", "expected"), [
+    ("DELETE FROM attachments", "记录的佐证文件“整改前.jpg”不在附件表中：附件记录被删除"),
+    ("UPDATE attachments SET size = 1", "附件“整改前.jpg”与台账记录不符：附件信息被改动"),
+    ("UPDATE attachments SET latitude = 39.9", "附件“整改前.jpg”与台账记录不符"),
+    ("UPDATE attachments SET uploaded_by = '周安宁'", "附件“整改前.jpg”与台账记录不符"),
+    ("INSERT INTO attachments (item_id, seq, sha256, name, media_type, size, uploaded_by, uploaded_at) "
+     "SELECT item_id, seq, '" + "a" * 64 + "', '伪造.jpg', media_type, size, uploaded_by, uploaded_at FROM attachments",
+     "附件“伪造.jpg”不在该条台账记录中：附件是后来加上的"),
+])
+def test_audit_notices_attachments_changed_behind_the_ledgers_back(app: App, attack: str, expected: str) -> None:
+    i = _reported_with_photo(app)
+    assert audit_findings(app) == []
+    _tamper(app, attack)
+    assert any(expected in finding for finding in audit_findings(app)), audit_findings(app)
+    assert [str(f) for f in audit_store(app.store, i).findings] == audit_findings(app)
+
+
+def test_audit_on_memory_ties_attachments_to_the_ledger(tmp_path: Path) -> None:
+    from adapters.memory import MemoryStore
+    from adapters.sitesetup import create_site
+    from adapters.wiring import open_app
+
+    create_site(tmp_path / "site")
+    app = open_app(tmp_path / "site", store=MemoryStore())
+    i = _reported_with_photo(app)
+    assert audit_findings(app) == []
+    app.store.add_attachments(i, None, _photos(app, ("补充.png", files.png())), "郭晓明", app.service.clock.now())
+    assert audit_findings(app) == []  # attached to the item itself: not in any ledger row
+    app.store.add_attachments(i, 1, _photos(app, ("后加.png", files.png(20, 20))), "郭晓明", app.service.clock.now())
+    assert audit_findings(app) == ["事项 1 第1条记录：附件“后加.png”不在该条台账记录中：附件是后来加上的"]

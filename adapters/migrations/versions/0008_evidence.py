@@ -22,6 +22,20 @@ depends_on = None
 
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
+# Both tables are append-only, like the ledger: a file once attached, or kept, stays.
+_TABLES = ("attachments", "evidence_blobs")
+SQLITE_GUARDS = [
+    f"CREATE TRIGGER {table}_no_{what} BEFORE {what.upper()} ON {table} "
+    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+    for table in _TABLES for what in ("update", "delete")
+]
+PG_GUARDS = [
+    "CREATE FUNCTION evidence_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$",
+    *(f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
+      "FOR EACH ROW EXECUTE FUNCTION evidence_append_only()" for table in _TABLES),
+]
+
 
 def upgrade() -> None:
     op.create_table(
@@ -51,9 +65,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_attachments_item", "attachments", ["item_id", "id"])
     op.create_index("ix_attachments_sha256", "attachments", ["sha256"])
+    for statement in SQLITE_GUARDS if op.get_bind().dialect.name == "sqlite" else PG_GUARDS:
+        op.execute(statement)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for table in _TABLES:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS evidence_append_only()")
     op.drop_index("ix_attachments_sha256", "attachments")
     op.drop_index("ix_attachments_item", "attachments")
     op.drop_table("attachments")
