@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from adapters.evidence.accept import accept, read_file, take
+from adapters.evidence.accept import accept, read_file, read_upload, take
 from adapters.evidence.serve import serve
 from adapters.evidence.stores import DirectoryEvidence
 from engine.errors import NotFound
@@ -182,3 +182,24 @@ def test_serving_a_file_the_store_lacks_is_not_found(tmp_path: Path) -> None:
     missing = Attachment(hashlib.sha256(b"gone").hexdigest(), "丢失.jpg", "image/jpeg", 4)
     with pytest.raises(NotFound, match="找不到佐证文件"):
         serve(store, missing)
+
+
+def test_an_upload_is_read_no_further_than_the_limit() -> None:
+    import asyncio
+
+    class Upload:
+        def __init__(self, name: str | None, data: bytes) -> None:
+            self.filename, self.data = name, data
+            self.asked: list[int] = []
+
+        async def read(self, size: int = -1) -> bytes:
+            self.asked.append(size)
+            return self.data if size < 0 else self.data[:size]
+
+    small = EvidenceConfig(max_mb=0.01)
+    big = Upload("大.jpg", files.jpeg())
+    with pytest.raises(EvidenceRefused, match="文件“大.jpg”不能作为佐证：文件大小超过上限 10 KB"):
+        asyncio.run(read_upload(big, small))
+    assert big.asked == [small.max_bytes + 1]
+    assert asyncio.run(read_upload(Upload("小.png", files.png(10, 10)), small)) == ("小.png", files.png(10, 10))
+    assert asyncio.run(read_upload(Upload(None, b"x"), small)) == ("未命名文件", b"x")

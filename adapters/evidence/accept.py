@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -250,6 +250,25 @@ def take(store: EvidenceStore, config: EvidenceConfig, files: Sequence[tuple[str
     checked = [accept(name, data, config) for name, data in files]
     count_after(already, (a.attachment for a in checked), config.max_files)
     return [keep(store, a) for a in checked]
+
+
+class Readable(Protocol):
+    """A file being uploaded as an ASGI framework gives it (Starlette's UploadFile)."""
+
+    filename: str | None
+
+    async def read(self, size: int = -1) -> bytes: ...
+
+
+async def read_upload(upload: Readable, config: EvidenceConfig) -> tuple[str, bytes]:
+    """(name, bytes) of an uploaded file, read at most one byte past the limit: a larger
+    file is refused without being read whole. (A web layer should also refuse a request
+    whose Content-Length is beyond what it allows, before the framework spools it.)"""
+    name = clean_name(upload.filename or "未命名文件")
+    data = await upload.read(config.max_bytes + 1)
+    if len(data) > config.max_bytes:
+        raise EvidenceRefused(name, f"文件大小超过上限 {size_text(config.max_bytes)}")
+    return upload.filename or "未命名文件", data
 
 
 def read_file(path: Path, config: EvidenceConfig) -> tuple[str, bytes]:
