@@ -53,7 +53,7 @@ class DirectoryEvidence:
     def put(self, data: bytes) -> str:
         sha256 = hashlib.sha256(data).hexdigest()
         target = self.path(sha256)
-        if target.exists():
+        if self._intact(target, sha256):
             return sha256
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -61,6 +61,14 @@ class DirectoryEvidence:
         except OSError as exc:
             raise FileAccess.from_os_error(exc, self.root, "保存佐证文件到") from exc
         return sha256
+
+    @staticmethod
+    def _intact(target: Path, sha256: str) -> bool:
+        """The file is there and holds the bytes of its name (a damaged copy is replaced)."""
+        try:
+            return hashlib.sha256(target.read_bytes()).hexdigest() == sha256
+        except OSError:
+            return False
 
     @staticmethod
     def _write(target: Path, data: bytes) -> None:

@@ -71,6 +71,7 @@ def test_a_file_changed_on_disk_is_reported_not_served(tmp_path) -> None:  # typ
     store.path(digest).write_bytes(b"<html>swapped</html>")
     with pytest.raises(StoreError, match="内容与其哈希不符"):
         store.get(digest)
+    assert store.put(PHOTO) == digest and store.get(digest) == PHOTO  # putting it again repairs it
 
 
 # -- attachments on the item store -----------------------------------------------------
