@@ -179,3 +179,33 @@ def size_text(size: int) -> str:
     if size >= 1024:
         return f"{size / 1024:.0f} KB"
     return f"{size} 字节"
+
+
+@dataclass(frozen=True)
+class EvidenceGroup:
+    """The files one ledger row brought (or, with seq None, those attached to the item
+    outside any event): what the item page shows together, e.g. the start photos beside
+    the after photos on the verify form."""
+
+    seq: int | None
+    event: str | None
+    actor: str | None
+    at: datetime | None
+    files: tuple[StoredAttachment, ...]
+
+
+def grouped(stored: Sequence[StoredAttachment], entries: Sequence[Any]) -> list[EvidenceGroup]:
+    """The item's attachments by the ledger row they came with, in the order of the rows,
+    the item's own files last. `entries`: the item's ledger rows (LedgerEntry)."""
+    rows = {e.seq: e for e in entries}
+    by_seq: dict[int | None, list[StoredAttachment]] = {}
+    for a in stored:
+        by_seq.setdefault(a.seq, []).append(a)
+    groups = []
+    for seq in sorted(s for s in by_seq if s is not None):
+        entry = rows.get(seq)
+        groups.append(EvidenceGroup(seq, entry.event if entry else None, entry.actor if entry else None,
+                                    entry.at if entry else None, tuple(by_seq[seq])))
+    if None in by_seq:
+        groups.append(EvidenceGroup(None, None, None, None, tuple(by_seq[None])))
+    return groups

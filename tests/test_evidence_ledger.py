@@ -212,3 +212,15 @@ def test_audit_on_memory_ties_attachments_to_the_ledger(tmp_path: Path) -> None:
     assert audit_findings(app) == []  # attached to the item itself: not in any ledger row
     app.store.add_attachments(i, 1, _photos(app, ("后加.png", files.png(20, 20))), "郭晓明", app.service.clock.now())
     assert audit_findings(app) == ["事项 1 第1条记录：附件“后加.png”不在该条台账记录中：附件是后来加上的"]
+
+
+def test_files_grouped_by_the_event_that_brought_them(app: App) -> None:
+    from engine.evidence import grouped
+
+    i = _reported_with_photo(app)
+    app.service.fire(i, "assign", "赵卫东", {"responsible": "马建军"})
+    app.service.fire(i, "start", "马建军", evidence=_photos(app, ("整改中.png", files.png())))
+    app.store.add_attachments(i, None, _photos(app, ("方案.pdf", files.pdf())), "马建军", app.service.clock.now())
+    groups = grouped(app.store.attachments(i), app.store.history(i))
+    assert [(g.seq, g.event, g.actor, [f.attachment.name for f in g.files]) for g in groups] == [
+        (1, "report", "郭晓明", ["整改前.jpg"]), (3, "start", "马建军", ["整改中.png"]), (None, None, None, ["方案.pdf"])]
