@@ -203,3 +203,14 @@ def test_an_upload_is_read_no_further_than_the_limit() -> None:
     assert big.asked == [small.max_bytes + 1]
     assert asyncio.run(read_upload(Upload("小.png", files.png(10, 10)), small)) == ("小.png", files.png(10, 10))
     assert asyncio.run(read_upload(Upload(None, b"x"), small)) == ("未命名文件", b"x")
+
+
+def test_an_image_pillow_cannot_make_a_thumbnail_of_is_refused_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    from adapters.evidence import accept as accept_mod
+
+    def unsupported(image: Image.Image, px: int = 480) -> bytes:
+        raise ValueError("conversion from F to RGB not supported")
+
+    monkeypatch.setattr(accept_mod, "thumbnail", unsupported)
+    with pytest.raises(EvidenceRefused, match="文件“浮点.png”不能作为佐证：图片无法转换为缩略图"):
+        accept("浮点.png", files.png(), CONFIG)

@@ -133,8 +133,11 @@ def _open(name: str, media_type: str, data: bytes) -> Image.Image:
 def _image(name: str, media_type: str, data: bytes) -> Accepted:
     image = _open(name, media_type, data)
     taken_at, latitude, longitude = exif_facts(image)
-    upright = ImageOps.exif_transpose(image)
-    small = thumbnail(upright)
+    try:
+        upright = ImageOps.exif_transpose(image)
+        small = thumbnail(upright)
+    except (OSError, ValueError, TypeError):  # a colour mode or EXIF block Pillow cannot turn into a JPEG
+        raise EvidenceRefused(name, "图片无法转换为缩略图（颜色格式或元数据异常），请另存为普通 JPEG 后重试") from None
     file = Attachment(_sha256(data), name, media_type, len(data), width=upright.width, height=upright.height,
                       taken_at=taken_at, latitude=latitude, longitude=longitude, thumbnail=_sha256(small))
     return Accepted(file, data, small)
