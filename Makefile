@@ -22,7 +22,7 @@ run: $(STAMP)
 	$(BIN)/rectify --site $(SITE) daemon
 
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 # The edit loop: SQLite only, no real processes, faults or fuzzing, on both cores.
 test-quick: $(STAMP)

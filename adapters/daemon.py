@@ -32,10 +32,10 @@ from adapters.leader import SqliteDaemonLock, leadership_for, sqlite_path
 from adapters.outbox import daemon_name
 from adapters.sitefiles import load_site_files
 from adapters.wiring import App, open_app
-from engine.clock import Clock
 from engine.errors import AlreadyRunning, ConfigError, Problem
-from engine.provisional import RecountReport
-from engine.scheduler import Scheduler, TickReport
+from engine.ports import Clock
+from engine.provisional import RecountSummary
+from engine.scheduler import Scheduler, TickSummary
 from engine.snapshot import Snapshot
 from engine.workcal import WorkCalendar
 
@@ -44,7 +44,7 @@ log = structlog.get_logger("rectify.daemon")
 
 class Daemon:
     def __init__(self, site_dir: Path, clock: Clock | None = None, app: App | None = None,
-                 on_tick: Callable[[TickReport], None] | None = None, name: str | None = None) -> None:
+                 on_tick: Callable[[TickSummary], None] | None = None, name: str | None = None) -> None:
         self.app = app or open_app(site_dir, clock)
         self.clock = self.app.service.clock
         self.name = name or daemon_name()
@@ -67,7 +67,7 @@ class Daemon:
 
     # -- the tick --------------------------------------------------------------------
 
-    def tick(self, at: datetime | None = None) -> TickReport | None:
+    def tick(self, at: datetime | None = None) -> TickSummary | None:
         """One tick as of `at` (now by default). Never raises: a failed tick is logged and
         recorded, and the next one tries again."""
         with self._lock:
@@ -75,24 +75,24 @@ class Daemon:
             if self._recount_pending is not None:
                 self._recount(*self._recount_pending)
             started = time.perf_counter()
-            report, error = None, None
+            summary, error = None, None
             try:
-                report = self.scheduler.tick(at)
+                summary = self.scheduler.tick(at)
             except Exception as exc:  # noqa: BLE001 - the daemon outlives any one tick
                 error = f"{type(exc).__name__}: {exc}"
                 log.error("tick_failed", error=error, exc_info=True)
             seconds = time.perf_counter() - started
-            if report is not None:
-                report.seconds = seconds
-                log.info("tick", **report.to_json())
+            if summary is not None:
+                summary.seconds = seconds
+                log.info("tick", **summary.to_json())
                 if self.on_tick is not None:
-                    self.on_tick(report)
+                    self.on_tick(summary)
             try:
                 self.app.outbox.record_tick(self.name, self.started_at, self.clock.now(), at, seconds,
                                             self.version, error)
             except Exception as exc:  # noqa: BLE001
                 log.error("heartbeat_failed", error=str(exc))
-            return report
+            return summary
 
     # -- reload ----------------------------------------------------------------------
 
@@ -127,14 +127,14 @@ class Daemon:
 
     # -- provisional deadlines -------------------------------------------------------
 
-    def recount_at_start(self) -> RecountReport | None:
+    def recount_at_start(self) -> RecountSummary | None:
         """calendar.yaml may have changed while the daemon was down: count provisional
         deadlines again before the first tick."""
         with self._lock:
             return self._recount("start")
 
     def _recount(self, reason: str, previous: WorkCalendar | None = None,
-                 terms_changed: bool | None = None) -> RecountReport | None:
+                 terms_changed: bool | None = None) -> RecountSummary | None:
         """Count open provisional deadlines (and, unless the terms are known unchanged,
         those read against the terms) again with the current calendar and send the
         notices it queued. Never raises: a failure is logged and retried at the next tick."""
@@ -142,18 +142,18 @@ class Daemon:
             _, previous, earlier = self._recount_pending
             terms_changed = None if earlier is None or terms_changed is None else earlier or terms_changed
         try:
-            report = self.app.recount(previous, terms_changed).run(reason)
+            summary = self.app.recount(previous, terms_changed).run(reason)
         except Exception as exc:  # noqa: BLE001 - e.g. the database is unreachable
             log.error("provisional_recompute_failed", reason=reason, error=str(exc), exc_info=True)
             self._recount_pending = (reason, previous, terms_changed)
             return None
         self._recount_pending = None
-        if any(r.notified for r in report.items):
+        if any(r.notified for r in summary.items):
             try:
                 self.scheduler.deliver(self.clock.now())
             except Exception as exc:  # noqa: BLE001 - queued: the next tick sends them
                 log.error("deliver_failed", error=str(exc))
-        return report
+        return summary
 
     def _check_against_database(self, files: Snapshot) -> None:
         """Every (workflow, state) stored items are in must still exist."""

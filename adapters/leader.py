@@ -34,8 +34,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from adapters.clock import SystemClock
-from engine.clock import Clock
 from engine.errors import AlreadyRunning
+from engine.ports import Clock
 
 log = structlog.get_logger("rectify.leader")
 

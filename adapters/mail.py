@@ -23,11 +23,9 @@ from pathlib import Path
 import structlog
 
 from adapters.clock import SystemClock
-from engine.clock import Clock
 from engine.errors import ConfigError
 from engine.mail import (
     DeliveryError,
-    Mailer,
     OutgoingMessage,
     PermanentFailure,
     Recipient,
@@ -36,6 +34,7 @@ from engine.mail import (
     valid_addr_spec,
     visible,
 )
+from engine.ports import Clock, Mailer
 from engine.site import CONFIG_FILE, MailConfig
 
 log = structlog.get_logger("rectify.mail")

@@ -22,11 +22,10 @@ from engine import org as org_mod
 from engine import site as site_mod
 from engine import sitecalendar
 from engine import workflow as workflow_mod
-from engine.clock import Clock
 from engine.errors import ConfigError, Problem
 from engine.org import Org
-from engine.plan import policy_from_sources
-from engine.policy import Policy, unit_problems
+from engine.policy import Policy, policy_from_sources, unit_problems
+from engine.ports import Clock
 from engine.site import SiteConfig
 from engine.sitecalendar import SiteCalendar
 from engine.snapshot import Snapshot

@@ -28,11 +28,10 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from adapters import database
 from adapters.clock import SystemClock
 from adapters.schema import attachments, items, ledger, policies, site_meta
-from engine.clock import Clock
 from engine.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
 from engine.evidence import ATTACHMENTS, Attachment, StoredAttachment, carried
 from engine.model import COLUMNS, PLAN_COLUMNS, Item, LedgerEntry, plan_changes
-from engine.store import Query
+from engine.ports import Clock, Query
 
 
 def _chunks(values: list[Any], size: int = 500) -> Iterator[list[Any]]:

@@ -16,15 +16,12 @@ from adapters.outbox import SqlOutbox
 from adapters.sitefiles import load_config, load_site_files
 from adapters.sqlstore import SqlStore
 from adapters.templates import Rendered, Templates
-from engine import plan as plan_mod
-from engine.clock import Clock
 from engine.errors import ConfigError
-from engine.mail import Mailer
 from engine.model import Item
 from engine.notices import DeadlineChange
 from engine.plan import Plan
-from engine.policy import Policy
-from engine.ports import EvidenceStore, ItemStore, SiteOutbox
+from engine.policy import Policy, policy_from_sources
+from engine.ports import Clock, EvidenceStore, ItemStore, Mailer, SiteOutbox
 from engine.provisional import Recount
 from engine.scheduler import Scheduler
 from engine.service import Service
@@ -112,7 +109,7 @@ def _archive(store: ItemStore, config: SiteConfig) -> dict[str, Any]:
     """Where the service finds older policy versions: the texts the store kept."""
     return {
         "load": store.policy_sources,
-        "build": lambda loaded_at, sources: plan_mod.policy_from_sources(config.rules_dir, sources, loaded_at),
+        "build": lambda loaded_at, sources: policy_from_sources(config.rules_dir, sources, loaded_at),
         "save": lambda p: store.save_policy(p.version, p.loaded_at, p.sources),
     }
 

@@ -39,8 +39,8 @@ from adapters.wiring import App, open_app
 from engine.clock import FakeClock
 from engine.model import Item
 from engine.plan import Plan
+from engine.ports import Query
 from engine.service import NewItem
-from engine.store import Query
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RULES_FILE = "bench_rules.yaml"

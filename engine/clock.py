@@ -1,13 +1,9 @@
-"""Time comes from a Clock so that tests move time instead of sleeping; the wall clock
+"""Time comes from a Clock (the port, engine.ports) so that tests move time instead of sleeping; the wall clock
 (SystemClock) is an adapter, adapters/clock.py."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-
-from engine.ports import Clock
-
-__all__ = ["Clock", "FakeClock"]
 
 
 class FakeClock:

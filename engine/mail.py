@@ -17,7 +17,6 @@ import unicodedata
 from dataclasses import dataclass
 
 from engine.errors import RectifyError
-from engine.ports import Mailer as Mailer  # the port lives in engine.ports
 
 # The outbox key becomes a file name (`<key>.eml`) and the left half of the Message-ID,
 # so it is restricted to characters that are safe in both.

@@ -1,4 +1,4 @@
-"""Recurring report obligations → one report task per unit per period, never twice.
+"""Filing obligations (报送义务) → one filing task per unit per period, never twice.
 
 "每季度末将阶段整治情况报综治办" becomes, for each responsible unit, a task due at the
 end of the current quarter. Each task's origin key names the obligation, the due day
@@ -20,7 +20,9 @@ from engine.workcal import WorkCalendar
 
 
 @dataclass(frozen=True)
-class DueReport:
+class DueFiling:
+    """One unit's filing owed for the obligation's current period (its task's origin key)."""
+
     origin: str
     obligation: str
     title: str
@@ -56,13 +58,13 @@ class Failure:
         return f"{self.where}: 报送义务“{self.obligation}”本期无法生成：{self.reason}"
 
 
-def current_reports(policy: Policy, org: Org, at: datetime, tz: ZoneInfo,
-                    calendar: WorkCalendar | None = None) -> tuple[list[DueReport], list[Failure]]:
-    """For each obligation, the period open at `at`: one DueReport per unit (periods in
+def current_filings(policy: Policy, org: Org, at: datetime, tz: ZoneInfo,
+                    calendar: WorkCalendar | None = None) -> tuple[list[DueFiling], list[Failure]]:
+    """For each obligation, the period open at `at`: one DueFiling per unit (periods in
     working days count with the site's `calendar`). An obligation that cannot be worked
     out (a term-based period past the last term in calendar.yaml, a unit org.yaml no
     longer has) is returned as a Failure and does not hold up the others."""
-    found: list[DueReport] = []
+    found: list[DueFiling] = []
     failures: list[Failure] = []
     for ob in policy.obligations:
         try:
@@ -73,7 +75,7 @@ def current_reports(policy: Policy, org: Org, at: datetime, tz: ZoneInfo,
 
 
 def _period(ob: Obligation, policy: Policy, org: Org, at: datetime, tz: ZoneInfo,
-            calendar: WorkCalendar | None) -> list[DueReport]:
+            calendar: WorkCalendar | None) -> list[DueFiling]:
     campaign = policy.campaign(ob.campaign) if ob.campaign else None
     start = at
     if campaign and campaign.phases:
@@ -83,6 +85,6 @@ def _period(ob: Obligation, policy: Policy, org: Org, at: datetime, tz: ZoneInfo
     dues = deadline.next_dues(start, 1)
     if not dues or not _in_scope(ob, campaign, dues[0]) or start > at:
         return []
-    return [DueReport(f"obligation:{ob.name}:{dues[0].isoformat()}:{unit}", ob.name,
+    return [DueFiling(f"obligation:{ob.name}:{dues[0].isoformat()}:{unit}", ob.name,
                       f"{ob.title}（{dues[0].isoformat()} 前）", unit, dues[0])
             for unit in _units(ob, org)]

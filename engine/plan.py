@@ -10,27 +10,21 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import cached_property, lru_cache, partial
-from pathlib import Path
+from functools import cached_property, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.deadline import Deadline, Direction, Kind, Offset, parse_deadline, parse_offset
-from engine.deadline.dates import FIRST_YEAR, LAST_YEAR
-from engine.deadline.school import NO_SITE
-from engine.errors import DeadlineError
 from engine.model import Item
 from engine.policy import Policy, Rule, fraction
-from engine.policy import build as build_policy
 from engine.workcal import DEFAULT_CALENDAR, WorkCalendar
 
 # Repetitions of a ladder step are generated lazily; this caps a runaway loop.
 MAX_REPEATS = 10_000
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-_REFERENCE = datetime(2021, 3, 1, tzinfo=SHANGHAI)
 
 
 @dataclass(frozen=True)
@@ -388,51 +382,3 @@ def _reminders(rule: Rule, ref: datetime, overdue: datetime, calendar: WorkCalen
         if at > ref:  # a reminder that would fall before the clock started is pointless
             steps.append(Step(at, "remind", index, 0, "提醒", ("responsible",), text))
     return tuple(sorted(steps, key=_order))
-
-
-def validate_expression(text: str, reference: date | None, *, window: bool = False,
-                        recurring: bool = False, calendar: WorkCalendar | None = None) -> Any:
-    """Check a rule file's deadline expression; for windows return (start, end).
-
-    School-term words ("开学前", "每学期") are read against `calendar`'s terms, the site's
-    calendar.yaml: refused when it lists none. Without a calendar (versions rebuilt
-    from stored texts, checked when they were loaded) they are taken as written."""
-    ref = datetime.combine(reference, time(), _REFERENCE.tzinfo) if reference else _REFERENCE
-    zone = _REFERENCE.tzinfo or "Asia/Shanghai"
-    try:
-        deadline = parse_deadline(text, ref, zone, calendar=calendar, count=1)
-    except DeadlineError as exc:
-        if calendar is not None or exc.reason != NO_SITE:
-            raise
-        if window:  # a term word names a day, never a stretch of days
-            raise DeadlineError(text, text, "阶段需要起止时间") from exc
-        return None
-    if window:
-        if deadline.kind is Kind.WINDOW and deadline.start:
-            return deadline.start, deadline.dues[0]
-        if deadline.kind is Kind.ONCE and len(deadline.dues) == 1:
-            raise DeadlineError(text, text, "阶段需要起止时间，如“2020年9月至2020年12月”")
-        raise DeadlineError(text, text, "阶段需要起止时间")
-    if recurring and deadline.kind is not Kind.RECURRING:
-        raise DeadlineError(text, text, "报送周期应为周期性期限，如“每季度末”“每月1日前”")
-    return deadline
-
-
-def validate_offset(text: str) -> datetime:
-    """Check a rule file's offset; returns where it lands from a fixed instant, to order rungs."""
-    offset = parse_offset(text)
-    try:
-        landed = offset.apply(_REFERENCE)
-    except (OverflowError, ValueError):  # past the year 9999
-        landed = None
-    if landed is None or not FIRST_YEAR <= landed.year <= LAST_YEAR:
-        raise DeadlineError(text, text, f"时长过长，超出可以计算的日期范围（{FIRST_YEAR}年至{LAST_YEAR}年）")
-    return landed
-
-
-def policy_from_sources(directory: Path, sources: dict[str, str], loaded_at: datetime,
-                        known_states: Sequence[str] = (), calendar: WorkCalendar | None = None) -> Policy:
-    """The rules from their texts (by file name in `directory`); term words are checked
-    against `calendar`'s terms when given (the site's calendar.yaml), else taken as written."""
-    validate = validate_expression if calendar is None else partial(validate_expression, calendar=calendar)
-    return build_policy(directory, sources, loaded_at, validate, validate_offset, known_states)

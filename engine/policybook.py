@@ -1,8 +1,9 @@
 """The current policy and the older versions that items in flight are still bound to.
 
 Items keep the plan of the policy version they were bound to until an operator
-migrates them (`rectify policy apply`). The book holds the current version and builds
-older ones on demand from the rule texts the store kept for them.
+rebinds them to the current one (`rectify policy apply`, engine.rebinding). The book
+holds the current version and builds older ones on demand from the rule texts the
+store kept for them.
 """
 
 from __future__ import annotations

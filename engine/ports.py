@@ -6,7 +6,7 @@ has an in-memory and a SQL implementation, and both pass one contract suite
 
     port                implementations
     ------------------  ---------------------------------------------------------------
-    Clock               engine.clock.SystemClock, engine.clock.FakeClock (tests)
+    Clock               adapters.clock.SystemClock, engine.clock.FakeClock (tests)
     ItemStore           adapters.sqlstore.SqlStore, adapters.memory.MemoryStore
       (items, their hash-chained ledgers; also a PolicyArchive)
     PolicyArchive       adapters.sqlstore.SqlStore, adapters.memory.MemoryStore

@@ -36,7 +36,7 @@ from engine.errors import StoreError
 from engine.model import Item, LedgerEntry
 from engine.notices import DeadlineChange, provisional_note, unknown_years, years_text
 from engine.policy import Policy
-from engine.ports import ChangeRender, Rewriter  # Rewriter re-exported for older imports
+from engine.ports import ChangeRender, Rewriter
 from engine.recipients import resolve
 from engine.scheduler import Composed
 from engine.service import BASIS_FIELDS, SYSTEM_ACTOR, Service, _basis_changes, retrying
@@ -95,7 +95,7 @@ class Recounted:
 
 
 @dataclass
-class RecountReport:
+class RecountSummary:
     """What one run did: items looked at, and what became of them."""
 
     reason: str
@@ -119,7 +119,7 @@ class RecountReport:
     def still_provisional(self) -> int:
         return self.unchanged + sum(r.provisional for r in self.items)
 
-    def summary(self) -> dict[str, Any]:
+    def counts(self) -> dict[str, Any]:
         return {"reason": self.reason, "dry_run": self.dry_run, "checked": self.checked,
                 "moved": self.moved, "confirmed": self.confirmed,
                 "still_provisional": self.still_provisional, "terms_unchanged": self.terms_unchanged,
@@ -127,43 +127,43 @@ class RecountReport:
 
 
 class Recount:
-    """Counts every open provisional item again with the engine's current calendar.
+    """Counts every open provisional item again with the service's current calendar.
 
     `previous` is the calendar the items were counted with, when known (a reload): the
     ledger note then names exactly the years it lacked."""
 
-    def __init__(self, engine: Service, rewriter: Rewriter, render: Render, site_name: str,
+    def __init__(self, service: Service, rewriter: Rewriter, render: Render, site_name: str,
                  previous: WorkCalendar | None = None, terms_changed: bool | None = None) -> None:
-        self.service, self.rewriter, self.render = engine, rewriter, render
+        self.service, self.rewriter, self.render = service, rewriter, render
         self.site_name, self.previous = site_name, previous
         # Whether the school terms (any campus's) changed since the deadlines were counted;
         # None when unknown (at start, by hand), which means looking.
         self.terms_changed = terms_changed
 
-    def run(self, reason: str, *, dry_run: bool = False) -> RecountReport:
+    def run(self, reason: str, *, dry_run: bool = False) -> RecountSummary:
         service = self.service
-        report = RecountReport(reason, dry_run)
+        summary = RecountSummary(reason, dry_run)
         finals = {name: service.final_states(name) for name in service.workflows}
         provisional = service.store.provisional_open(finals)
         known = set(provisional)
         for item_id in provisional + [i for i in self._term_items(finals) if i not in known]:
-            report.checked += 1
+            summary.checked += 1
             try:
                 done = self._dry(item_id) if dry_run else self._write(item_id)
             except StoreError:
                 raise  # the database is gone: the whole run is retried later
             except Exception as exc:  # noqa: BLE001 - one broken item must not stop the others
-                report.failed += 1
+                summary.failed += 1
                 log.error("provisional_recount_failed", item=item_id, error=str(exc), exc_info=True)
                 continue
             if done is not None:
-                report.items.append(done)
+                summary.items.append(done)
             elif item_id in known:
-                report.unchanged += 1
+                summary.unchanged += 1
             else:
-                report.terms_unchanged += 1
-        log.info("provisional_recomputed", **report.summary())
-        return report
+                summary.terms_unchanged += 1
+        log.info("provisional_recomputed", **summary.counts())
+        return summary
 
     def _term_items(self, finals: dict[str, frozenset[str]]) -> list[int]:
         """Open items whose own deadline, or whose rule's, may be read against the terms;

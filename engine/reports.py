@@ -19,8 +19,8 @@ from engine.errors import OutOfRange
 from engine.model import Item, LedgerEntry
 from engine.org import Org
 from engine.policy import Policy, StageReportSpec
+from engine.ports import Query
 from engine.service import BadValue, Service
-from engine.store import Query
 
 _QUARTERS = "一二三四"
 
@@ -209,30 +209,30 @@ def ordered(groups: list[tuple[str, Count]], order: Mapping[str, int]) -> list[t
     return sorted(groups, key=lambda g: (order.get(g[0], len(order)), g[0]))
 
 
-def compile_report(engine: Service, period: Period, *, organisation: str, unit_order: Sequence[str],
+def compile_report(service: Service, period: Period, *, organisation: str, unit_order: Sequence[str],
                    produced_at: datetime) -> StageReport:
     """The period's report from the stored items and their ledgers."""
-    tz = engine.tz
+    tz = service.tz
     end = period.end_instant(tz)
-    categories = {name: i for i, name in enumerate(engine.policies.current.categories)}
+    categories = {name: i for i, name in enumerate(service.policies.current.categories)}
     units = {name: i for i, name in enumerate(unit_order)}
     levels = {"一般": 0, "重大": 1}
     hazards: list[tuple[ItemAtEnd, bool]] = []
     tasks = Count()
     overdue_rows: list[OverdueRow] = []
-    everything = [i for i in engine.store.query(Query()) if i.found_at < end]
+    everything = [i for i in service.store.query(Query()) if i.found_at < end]
     for start in range(0, len(everything), 500):
         chunk = everything[start:start + 500]
-        ledgers = engine.store.histories([i.id for i in chunk if i.id is not None])
+        ledgers = service.store.histories([i.id for i in chunk if i.id is not None])
         for item in chunk:
             assert item.id is not None
-            finals = engine.final_states(item.workflow)
+            finals = service.final_states(item.workflow)
             at_end = as_of(item, ledgers[item.id], end, finals, tz)
             if at_end is None:
                 continue
             overdue, row = False, None
             if not at_end.closed:
-                row = _overdue_row(engine, at_end, period, end)
+                row = _overdue_row(service, at_end, period, end)
                 overdue = row is not None
             if item.kind == "hazard":
                 hazards.append((at_end, overdue))
@@ -252,17 +252,17 @@ def compile_report(engine: Service, period: Period, *, organisation: str, unit_o
         tasks, overdue_rows)
 
 
-def _overdue_row(engine: Service, at_end: ItemAtEnd, period: Period, end: datetime) -> OverdueRow | None:
+def _overdue_row(service: Service, at_end: ItemAtEnd, period: Period, end: datetime) -> OverdueRow | None:
     """The item as an overdue row at `end`, or None if it was not overdue then."""
     item = at_end.item.copy()
     item.state, item.entered_at = at_end.state, at_end.entered_at
-    plan = engine.plan(item)
+    plan = service.plan(item)
     if plan.overdue_at is None or plan.overdue_at >= end:
         return None
     reached = plan.reached(end - timedelta(microseconds=1))
     latest = reached[-1].action if reached else ""
     supervised = any(step.action == "挂牌督办" for step in reached)
-    state_title = engine.workflows.state_title(item.workflow, item.state)
+    state_title = service.workflows.state_title(item.workflow, item.state)
     due = plan.due
     days = (period.end - due).days if due else 0
     assert item.id is not None

@@ -29,7 +29,6 @@ from engine.errors import RectifyError
 from engine.mail import (
     Attachment,
     InlineImage,
-    Mailer,
     OutgoingMessage,
     PermanentFailure,
     Recipient,
@@ -38,9 +37,9 @@ from engine.mail import (
 )
 from engine.model import Item
 from engine.notices import Digest, Notice, provisional_note, unknown_years
-from engine.obligations import current_reports
+from engine.obligations import current_filings
 from engine.plan import Step
-from engine.ports import DigestRender, Outbox  # Outbox re-exported for older imports
+from engine.ports import DigestRender, Mailer, Outbox
 from engine.recipients import Addressee, resolve
 from engine.service import Service
 
@@ -125,13 +124,15 @@ class Outgoing:
 
 
 @dataclass
-class TickReport:
+class TickSummary:
+    """What one tick did, counted (logged as the `tick` event, printed by `rectify tick`)."""
+
     at: datetime
     items: int = 0
     queued: int = 0
     composed: int = 0
     opened: int = 0
-    reports: int = 0
+    stage_reports: int = 0  # stage-report messages queued
     sent: int = 0
     retried: int = 0
     dead: int = 0
@@ -140,7 +141,7 @@ class TickReport:
     errors: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"at": self.at.isoformat(), "opened": self.opened, "reports": self.reports, "items": self.items, "queued": self.queued,
+        return {"at": self.at.isoformat(), "opened": self.opened, "reports": self.stage_reports, "items": self.items, "queued": self.queued,
                 "composed": self.composed, "sent": self.sent, "retried": self.retried,
                 "dead": self.dead, "site_wide": self.site_wide, "seconds": round(self.seconds, 3)}
 
@@ -149,13 +150,13 @@ Render = DigestRender
 
 
 class Scheduler:
-    def __init__(self, engine: Service, outbox: Outbox, render: Render, mailer: Mailer, *,
+    def __init__(self, service: Service, outbox: Outbox, render: Render, mailer: Mailer, *,
                  site_name: str, tick_seconds: float = 60, batch_size: int = 500,
                  claim_seconds: float = 300, max_attempts: int = 12,
                  rng: random.Random | None = None,
                  periodic: Callable[[datetime], int] | None = None,
                  site_wide: Callable[[], bool] | None = None) -> None:
-        self.service, self.outbox, self.render, self.mailer = engine, outbox, render, mailer
+        self.service, self.outbox, self.render, self.mailer = service, outbox, render, mailer
         # Site-wide work once per period (stage reports); returns how many it queued.
         self.periodic = periodic
         # Whether this process may do the site-wide work now (it holds the site lock);
@@ -170,30 +171,30 @@ class Scheduler:
 
     # -- one tick --------------------------------------------------------------------
 
-    def tick(self, at: datetime) -> TickReport:
-        report = TickReport(at)
+    def tick(self, at: datetime) -> TickSummary:
+        summary = TickSummary(at)
         previous = self.outbox.previous_tick()
-        report.site_wide = self.site_wide is None or self.site_wide()
-        if report.site_wide:
-            report.opened = self.open_obligations(at)
+        summary.site_wide = self.site_wide is None or self.site_wide()
+        if summary.site_wide:
+            summary.opened = self.open_obligations(at)
             if self.periodic is not None:
                 try:
-                    report.reports = self.periodic(at)
+                    summary.stage_reports = self.periodic(at)
                 except Exception as exc:  # noqa: BLE001 - reminders and escalations go on
                     log.error("periodic_failed", error=f"{type(exc).__name__}: {exc}", exc_info=True)
-        report.items, report.queued = self.schedule(at, previous)
-        report.composed = self.compose(at)
-        self.deliver(at, report)
-        return report
+        summary.items, summary.queued = self.schedule(at, previous)
+        summary.composed = self.compose(at)
+        self.deliver(at, summary)
+        return summary
 
     def open_obligations(self, at: datetime) -> int:
-        """Create this period's report tasks that do not exist yet (idempotent by origin).
+        """Create this period's filing tasks that do not exist yet (idempotent by origin).
         An obligation that cannot be worked out is logged when it starts failing (or its
         reason changes) and when it recovers, not at every tick; the others go ahead."""
         service = self.service
         try:
-            due, failures = current_reports(service.policies.current, service.org, at, service.tz, service.calendar)
-            created = len(service.open_reports(due, at))
+            due, failures = current_filings(service.policies.current, service.org, at, service.tz, service.calendar)
+            created = len(service.open_filings(due, at))
         except RectifyError as exc:
             log.error("obligations_failed", error=str(exc))
             return 0
@@ -283,20 +284,20 @@ class Scheduler:
                       state, item.due, overdue, p.kind, p.action, p.label, p.step_at, days, p.late,
                       recipient["role"], others, item.provisional, note)
 
-    def deliver(self, at: datetime, report: TickReport | None = None) -> TickReport:
+    def deliver(self, at: datetime, summary: TickSummary | None = None) -> TickSummary:
         """Send the pending messages that are due; stop at the first temporary failure
         (the server is likely down for all of them) and leave the rest for later."""
-        report = report or TickReport(at)
+        summary = summary or TickSummary(at)
         while True:
             batch = self.outbox.claim_messages(at, min(self.batch_size, SEND_BATCH),
                                                at + timedelta(seconds=self.claim_seconds))
             if not batch:
-                return report
-            stopped = self._send_batch(batch, at, report)
+                return summary
+            stopped = self._send_batch(batch, at, summary)
             if stopped:
-                return report
+                return summary
 
-    def _send_batch(self, batch: list[Outgoing], at: datetime, report: TickReport) -> bool:
+    def _send_batch(self, batch: list[Outgoing], at: datetime, summary: TickSummary) -> bool:
         session = getattr(self.mailer, "session", None)
         context: AbstractContextManager[Any] = session() if callable(session) else nullcontext()
         with context:
@@ -308,27 +309,27 @@ class Scheduler:
                 try:
                     self.mailer.send(message)
                 except TemporaryFailure as exc:
-                    self._failed(m, attempts, at, str(exc), report)
+                    self._failed(m, attempts, at, str(exc), summary)
                     self.outbox.release([x.id for x in batch[index + 1:]], at)
                     return True
                 except PermanentFailure as exc:
                     self.outbox.mark_dead(m.id, attempts, str(exc))
-                    report.dead += 1
+                    summary.dead += 1
                     log.error("mail_dead_letter", message=m.id, error=str(exc))
                 else:
                     self.outbox.mark_sent(m.id, at)
-                    report.sent += 1
+                    summary.sent += 1
         return False
 
-    def _failed(self, m: Outgoing, attempts: int, at: datetime, error: str, report: TickReport) -> None:
+    def _failed(self, m: Outgoing, attempts: int, at: datetime, error: str, summary: TickSummary) -> None:
         if attempts >= self.max_attempts:
             self.outbox.mark_dead(m.id, attempts, f"已尝试 {attempts} 次：{error}")
-            report.dead += 1
+            summary.dead += 1
             log.error("mail_dead_letter", message=m.id, attempts=attempts, error=error)
             return
         delay = retry_delay(attempts, rng=self.rng)
         self.outbox.mark_retry(m.id, attempts, at + timedelta(seconds=delay), error)
-        report.retried += 1
+        summary.retried += 1
         log.warning("mail_retry", message=m.id, attempts=attempts, retry_in=round(delay), error=error)
 
 

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from engine.access import roles_on
-from engine.clock import Clock
 from engine.errors import (
     AlreadyExists,
     ConcurrentUpdate,
@@ -33,14 +32,13 @@ from engine.model import (
     changed_fields,
     check_lengths,
 )
-from engine.obligations import DueReport
+from engine.obligations import DueFiling
 from engine.org import Org
 from engine.plan import Plan, bind, paused_spell, plan_item
 from engine.policy import Policy, check_category
 from engine.policybook import PolicyBook
-from engine.ports import Builder, Saver, SourceLoader
+from engine.ports import Builder, Clock, ItemStore, Saver, SourceLoader
 from engine.snapshot import Snapshot
-from engine.store import Store
 from engine.text import refuse
 from engine.workcal import WorkCalendar
 from engine.workflow import Workflow, Workflows, check_roles
@@ -114,11 +112,11 @@ class NewItem:
 
 
 class Service:
-    """The only way an item changes: report, fire, amend, revise, migrate, open reports.
+    """The only way an item changes: report, fire, amend, revise, apply_policy, open_filings.
 
     It works on one Snapshot of the site (`site`), the one reference a reload swaps."""
 
-    def __init__(self, store: Store, site: Snapshot, clock: Clock, *, load: SourceLoader | None = None,
+    def __init__(self, store: ItemStore, site: Snapshot, clock: Clock, *, load: SourceLoader | None = None,
                  build: Builder | None = None, save: Saver | None = None) -> None:
         self.store, self.clock = store, clock
         self.site = site
@@ -301,12 +299,18 @@ class Service:
         log.info("amended", item=item_id, actor=name, fields=sorted(cleaned))
         return saved
 
-    def open_reports(self, reports: Sequence[DueReport], at: datetime) -> list[Item]:
-        """Create the report tasks not created yet; another writer's duplicate is skipped,
+    def write_batch(self, new: Sequence[tuple[Item, LedgerEntry]],
+                    changed: Sequence[tuple[Item, int, LedgerEntry]]) -> list[int]:
+        """Write items prepared by `prepare` and corrections decided by `revise` (an import)
+        in one transaction, everything or nothing; the new items' ids in order."""
+        return self.store.add_batch(new, changed)
+
+    def open_filings(self, filings: Sequence[DueFiling], at: datetime) -> list[Item]:
+        """Create the filing tasks not created yet; another writer's duplicate is skipped,
         and a task that cannot be created is logged without holding up the others."""
-        taken = self.store.origins([r.origin for r in reports])
+        taken = self.store.origins([r.origin for r in filings])
         created = []
-        for r in reports:
+        for r in filings:
             if r.origin in taken:
                 continue
             try:
@@ -419,7 +423,7 @@ class Service:
         elif clock_changed:
             self.schedule(draft, self.plan(draft, policy))
 
-    def migrate(self, item_id: int, actor: str, policy: Policy | None = None,
+    def apply_policy(self, item_id: int, actor: str, policy: Policy | None = None,
                 note: str | None = None) -> tuple[Item, Item]:
         """Bind an item in flight to `policy` (the current one by default), recorded in its
         ledger; steps already queued are not repeated, later ones follow the new plan."""

@@ -21,7 +21,8 @@ from adapters.sitefiles import load_config, load_site_files
 from engine import sitecalendar
 from engine.deadline import Kind, parse_deadline
 from engine.errors import ConfigError, DeadlineError
-from engine.plan import read_deadline, validate_expression
+from engine.plan import read_deadline
+from engine.policy import validate_expression
 from tests.conftest import Cli
 
 SH = ZoneInfo("Asia/Shanghai")

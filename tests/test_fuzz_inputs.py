@@ -41,7 +41,7 @@ from adapters.sitesetup import create_site
 from engine import yamlfile
 from engine.deadline import parse_deadline
 from engine.errors import ConfigError, DeadlineError
-from engine.plan import validate_offset
+from engine.policy import validate_offset
 from tests.conftest import START, Cli
 from tests.sheetdata import HAZARD_HEADER, HEADER, TASK_ROWS, hazard_list, one_sheet
 

@@ -22,8 +22,8 @@ from sqlalchemy import select, update
 from structlog.testing import capture_logs
 
 from adapters.schema import items, notifications
+from engine.ports import Query
 from engine.service import NewItem
-from engine.store import Query
 from tests.conftest import Cli
 from tests.daemonharness import DaemonHarness
 from tests.smtpserver import Server, use_smtp

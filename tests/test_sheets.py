@@ -16,9 +16,9 @@ from openpyxl import load_workbook
 from adapters.daemon import Daemon
 from adapters.sitefiles import load_org
 from engine.clock import FakeClock
+from engine.ports import Query
 from engine.reports import parse_period
 from engine.service import NewItem
-from engine.store import Query
 from tests.conftest import Cli
 from tests.sheetdata import TASK_ROWS, hazard_list, task_list
 from tests.smtpserver import Server

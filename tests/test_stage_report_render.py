@@ -12,7 +12,9 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from adapters.stagereport import CHART_CID, XLSX_MIME, chart_png, render_email, workbook_bytes
+from adapters.stagebook import workbook_bytes
+from adapters.stagechart import chart_png
+from adapters.stagereport import CHART_CID, XLSX_MIME, render_email
 from adapters.templates import Templates
 from engine.reports import Count, OverdueRow, StageReport, parse_period
 

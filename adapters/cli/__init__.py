@@ -11,7 +11,6 @@ from adapters.cli import deadline as _deadline  # noqa: F401
 from adapters.cli import items as _items  # noqa: F401
 from adapters.cli import plans as _plans  # noqa: F401
 from adapters.cli import policy as _policy  # noqa: F401
-from adapters.cli import recount as _recount  # noqa: F401
 from adapters.cli import sheets as _sheets  # noqa: F401
 from adapters.cli import site as _site  # noqa: F401
 from adapters.cli.base import cli

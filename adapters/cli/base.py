@@ -14,8 +14,8 @@ import click
 import structlog
 
 from adapters.clock import SystemClock
-from engine.clock import Clock
 from engine.errors import FileAccess, RectifyError
+from engine.ports import Clock
 
 if TYPE_CHECKING:
     from adapters.wiring import App

@@ -4,6 +4,10 @@ State Council's notice and the school calendar, and warnings when next year is m
     rectify calendar show 2027 [--month 2] [--campus 东校区] [--json]
     rectify calendar check [--at 2026-11-01] [--json]
     rectify calendar init
+    rectify calendar apply [--dry-run] [--json]
+
+`calendar apply` counts provisional deadlines again with the site calendar, by hand, as
+the daemon does when calendar.yaml changes (engine.provisional).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from adapters.sitefiles import load_config
 from engine.calendarcheck import calendar_findings
 from engine.deadline.model import SHANGHAI
 from engine.errors import FileAccess, RectifyError
+from engine.provisional import RecountSummary
 from engine.sitecalendar import (
     CALENDAR_FILE,
     Arrangement,
@@ -283,3 +288,42 @@ def calendar_init(ctx: Context) -> None:
     except OSError as exc:
         raise FileAccess.from_os_error(exc, config.root / CALENDAR_FILE, "写入") from exc
     click.echo(f"已写入 {path}；请按本校校历修改学期，修改后用 rectify calendar check 检查")
+
+
+@calendar_group.command("apply")
+@click.option("--dry-run", is_flag=True, help="只列出将重新计算的事项，不改动数据、不发邮件")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def calendar_apply(ctx: Context, dry_run: bool, as_json: bool) -> None:
+    """按当前站点日历重新计算在办事项的暂定期限，以及按学期计算的期限（如“寒假前”“学期末”）
+    （守护进程在 calendar.yaml 改动后会自动执行）。期限改变的事项记入台账并通知责任人（无责任人时通知单位负责人）。"""
+    app = ctx.app
+    summary = app.recount().run("cli", dry_run=dry_run)
+    if as_json:
+        tz = app.config.timezone
+        echo_json({**summary.counts(), "items": [r.to_json(tz) for r in summary.items]})
+        return
+    _print_apply(summary)
+
+
+def _print_apply(summary: RecountSummary) -> None:
+    click.echo(f"按当前站点日历重新计算暂定期限及按学期计算的期限：在办事项 {summary.checked} 项")
+    for r in summary.items:
+        click.echo(f"  事项 {r.item_id} {r.title}：{_apply_due(r.old_due, r.was_provisional)} → {_apply_due(r.new_due, r.provisional)}"
+                   + (f"，{'将通知' if summary.dry_run else '已通知'} {'、'.join(r.notified)}" if r.notified else ""))
+    click.echo(f"期限改变 {summary.moved} 项，期限不变改为确定 {summary.confirmed} 项，"
+               f"仍为暂定 {summary.still_provisional} 项"
+               + (f"，按学期计算且期限不变 {summary.terms_unchanged} 项" if summary.terms_unchanged else "")
+               + (f"，出错 {summary.failed} 项（见日志）" if summary.failed else ""))
+    if summary.dry_run:
+        click.echo("（预演）未改动任何数据；去掉 --dry-run 执行")
+    elif any(r.notified for r in summary.items):
+        click.echo("已记入台账；通知邮件已排队，由守护进程（或 rectify tick）发送")
+    elif summary.items:
+        click.echo("已记入台账")
+
+
+def _apply_due(day: Any, provisional: bool) -> str:
+    return (day.isoformat() if day else "无") + ("（暂定）" if provisional else "（确定）")
+

@@ -16,7 +16,7 @@ from rich.table import Table
 from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import console, parse_time
 from engine.errors import Unreachable
-from engine.scheduler import TickReport
+from engine.scheduler import TickSummary
 
 log = structlog.get_logger("rectify.daemon")
 
@@ -38,13 +38,13 @@ def daemon(ctx: Context) -> None:
     tz = config.timezone
     where = config.mail.outbox_dir if config.mail.transport == "file" else f"{config.mail.host}:{config.mail.port}"
 
-    def tell(report: TickReport) -> None:
+    def tell(summary: TickSummary) -> None:
         # People watching a terminal (make run) see what each tick did; services have the log.
-        if sys.stderr.isatty() and (report.sent or report.dead or report.retried or report.opened):
-            click.echo(f"{report.at.astimezone(tz):%H:%M:%S} 发出 {report.sent} 封邮件 → {where}"
-                       + (f"，待重试 {report.retried} 封" if report.retried else "")
-                       + (f"，死信 {report.dead} 封" if report.dead else "")
-                       + (f"，新报送任务 {report.opened} 项" if report.opened else ""), err=True)
+        if sys.stderr.isatty() and (summary.sent or summary.dead or summary.retried or summary.opened):
+            click.echo(f"{summary.at.astimezone(tz):%H:%M:%S} 发出 {summary.sent} 封邮件 → {where}"
+                       + (f"，待重试 {summary.retried} 封" if summary.retried else "")
+                       + (f"，死信 {summary.dead} 封" if summary.dead else "")
+                       + (f"，新报送任务 {summary.opened} 项" if summary.opened else ""), err=True)
 
     runner = Daemon(ctx.site_dir, app=app, on_tick=tell)
     ctx._app = None  # the daemon closes it
@@ -94,17 +94,17 @@ def tick(ctx: Context, at: str | None, as_json: bool) -> None:
     # Ticks by hand share one heartbeat row per host, not one per process.
     runner = Daemon(ctx.site_dir, app=app, name=f"{socket.gethostname()}:rectify-tick")
     try:
-        report = runner.tick(when)
+        summary = runner.tick(when)
     finally:
         runner.leadership.close()
-    if report is None:
+    if summary is None:
         raise click.ClickException("本轮调度失败，详见日志")
     if as_json:
-        echo_json(report.to_json())
+        echo_json(summary.to_json())
         return
-    click.echo(f"{report.at.astimezone(app.config.timezone):%Y-%m-%d %H:%M}：生成报送任务 {report.opened} 项，阶段报告邮件 {report.reports} 封，"
-               f"处理到期事项 {report.items} 项，新增通知 {report.queued} 条，合成邮件 {report.composed} 封，"
-               f"发出 {report.sent} 封，待重试 {report.retried} 封，转死信 {report.dead} 封")
+    click.echo(f"{summary.at.astimezone(app.config.timezone):%Y-%m-%d %H:%M}：生成报送任务 {summary.opened} 项，阶段报告邮件 {summary.stage_reports} 封，"
+               f"处理到期事项 {summary.items} 项，新增通知 {summary.queued} 条，合成邮件 {summary.composed} 封，"
+               f"发出 {summary.sent} 封，待重试 {summary.retried} 封，转死信 {summary.dead} 封")
 
 
 @cli.command()

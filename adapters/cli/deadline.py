@@ -18,8 +18,8 @@ import click
 
 from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import in_range
-from engine.clock import Clock
 from engine.deadline import parse_deadline, zone_of
+from engine.ports import Clock
 
 
 def _zone(name: str) -> tzinfo:

@@ -24,8 +24,8 @@ from adapters.evidence.accept import read_file, take
 from engine.access import may_see
 from engine.errors import NotFound
 from engine.evidence import Attachment
+from engine.ports import Query
 from engine.service import NewItem
-from engine.store import Query
 
 pass_ctx = click.make_pass_decorator(Context)
 

@@ -15,10 +15,10 @@ from adapters.cli.render import console, instant, parse_time
 from adapters.sitefiles import load_site_files
 from adapters.wiring import App
 from engine.notices import unknown_years
-from engine.obligations import current_reports
+from engine.obligations import current_filings
 from engine.plan import Plan, Step, facts
+from engine.ports import Query
 from engine.recipients import resolve
-from engine.store import Query
 
 pass_ctx = click.make_pass_decorator(Context)
 HORIZON = timedelta(days=366)
@@ -170,7 +170,7 @@ def obligations(ctx: Context, at: str | None, dry_run: bool, as_json: bool) -> N
     app = ctx.app
     tz = app.config.timezone
     now = instant(at, app)
-    due, failures = current_reports(app.site.rules, app.site.org, now, tz, app.service.calendar)
+    due, failures = current_filings(app.site.rules, app.site.org, now, tz, app.service.calendar)
     taken = app.store.origins([r.origin for r in due])
     if dry_run:
         rows = [{"origin": r.origin, "unit": r.unit, "title": r.title, "due": r.due.isoformat(),
@@ -180,7 +180,7 @@ def obligations(ctx: Context, at: str | None, dry_run: bool, as_json: bool) -> N
         for x in [] if as_json else rows:
             click.echo(f"{'已存在' if x['exists'] else '将生成'}：{x['unit']} {x['title']}")
     else:
-        created = app.service.open_reports(due, now)
+        created = app.service.open_filings(due, now)
         if as_json:
             echo_json([{"id": i.id, "unit": i.unit, "title": i.title, "origin": i.origin} for i in created])
         else:

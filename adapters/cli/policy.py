@@ -11,8 +11,8 @@ from rich.table import Table
 from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import console, instant
 from engine.access import require_office
-from engine.migration import PlanChange, compare, in_flight
-from engine.store import Query
+from engine.ports import Query
+from engine.rebinding import PlanChange, compare, in_flight
 
 if TYPE_CHECKING:
     from adapters.wiring import App
@@ -125,7 +125,7 @@ def apply(ctx: Context, actor: str, dry_run: bool, note: str | None, as_json: bo
     if not dry_run:
         for change in changes:
             assert change.item.id is not None
-            app.service.migrate(change.item.id, actor, note=note)
+            app.service.apply_policy(change.item.id, actor, note=note)
     if as_json:
         echo_json({"version": app.site.rules.version, "dry_run": dry_run, "items": rows})
         return

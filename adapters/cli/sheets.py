@@ -25,8 +25,8 @@ from engine.errors import FileAccess, NotFound
 from engine.importing import ACTIONS, MAX_ROWS, Importer, ImportPlan, Table
 from engine.ledgerview import days_overdue, ledger_row, unit_totals
 from engine.model import Item, LedgerEntry
+from engine.ports import Query
 from engine.service import BadValue
-from engine.store import Query
 
 if TYPE_CHECKING:
     from adapters.wiring import App

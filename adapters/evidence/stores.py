@@ -21,10 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from adapters.clock import SystemClock
 from adapters.schema import evidence_blobs
 from adapters.sqlstore import SqlStore
-from engine.clock import Clock
 from engine.errors import FileAccess, NotFound, StoreError
 from engine.evidence import valid_sha256
-from engine.ports import EvidenceStore
+from engine.ports import Clock, EvidenceStore
 from engine.site import EvidenceConfig
 
 

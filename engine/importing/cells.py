@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.deadline.dates import FIRST_YEAR, LAST_YEAR
+from engine.deadline.dates import FIRST_YEAR, LAST_YEAR, cn_date
 from engine.model import text_limit
 
 
@@ -83,5 +83,5 @@ def _read_instant(value: Any, tz: ZoneInfo) -> datetime:
 def deadline_text(value: Any) -> str:
     """A deadline cell as a deadline expression: a date cell becomes "2021年3月15日前"."""
     if isinstance(value, datetime | date):
-        return f"{value.year}年{value.month}月{value.day}日前"
+        return f"{cn_date(value)}前"
     return cell_text(value)

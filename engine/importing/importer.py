@@ -62,8 +62,8 @@ class ImportPlan:
 class Importer:
     """Plans an import against the store and applies it in one transaction."""
 
-    def __init__(self, engine: Service, org: Org, policy: Policy) -> None:
-        self.service, self.org, self.policy = engine, org, policy
+    def __init__(self, service: Service, org: Org, policy: Policy) -> None:
+        self.service, self.org, self.policy = service, org, policy
 
     def describe_deadline(self, expr: str, ref: datetime) -> str:
         """How a deadline expression reads at `ref` ("2020-12-31", "立即", "长期坚持")."""
@@ -160,7 +160,7 @@ class Importer:
 
     def apply(self, plan: ImportPlan) -> ImportPlan:
         """Write every new and changed item in one transaction."""
-        ids = self.service.store.add_batch(plan.new, plan.changed)
+        ids = self.service.write_batch(plan.new, plan.changed)
         new_outcomes = (o for o in plan.outcomes if o.action == "new")
         for outcome, item_id in zip(new_outcomes, ids, strict=True):
             outcome.item_id = item_id

@@ -1,341 +1,43 @@
-"""Policy from rule files (rules/*.yaml): which rule an item falls under, when it is due,
-who is reminded, and how an overdue item climbs the organisation.
-
-Files are read and validated together; any problem in any file means nothing is
-loaded and every problem is reported with its file and line. A loaded Policy carries
-a version (hash of the files' content) so items remember which policy planned them.
-"""
+"""Building a Policy from the rule files' texts: read and validate every file, collect
+every problem with its file and line, cross-check, and refuse the whole set on any
+problem; and the checks a rule file's deadline expressions and offsets go through."""
 
 from __future__ import annotations
 
 import difflib
-import hashlib
-import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, time
+from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from engine import yamlfile
+from engine.deadline import Kind, parse_deadline, parse_offset
 from engine.deadline.dates import FIRST_YEAR, LAST_YEAR
-from engine.errors import ConfigError, DeadlineError, Problem, UnknownCategory
-from engine.validate import check
-
-ACTIONS = ("提醒", "通报", "约谈", "挂牌督办", "问责")
-RECIPIENT_ROLES = {
-    "responsible": "整改责任人",
-    "watcher": "专人盯防人员",
-    "unit_head": "责任单位负责人",
-    "leader": "分管校领导",
-    "principal": "校长",
-    "safety_office": "综治办",
-    "higher_authority": "上级教育部门",
-}
-DEFAULT_CATEGORIES = (
-    "消防", "食品安全", "实验室及危化品", "治安防控", "校车及交通", "传染病防控", "建筑与施工",
-    "实习实训", "燃气", "特种设备", "防溺水", "心理健康", "安全教育", "其他",
+from engine.deadline.school import NO_SITE
+from engine.errors import ConfigError, DeadlineError, Problem
+from engine.policy.model import (
+    MATCH_KEYS,
+    Campaign,
+    LadderStep,
+    Match,
+    Obligation,
+    Phase,
+    Policy,
+    Rule,
+    StageReportSpec,
+    UnitPhrase,
+    Where,
+    fraction,
+    version_of,
 )
-MATCH_KEYS = ("kind", "category", "level", "unit", "phase", "tags")
+from engine.policy.schema import DEFAULT_CATEGORIES, SCHEMA
+from engine.validate import check
+from engine.workcal import WorkCalendar
 
-_STRINGS = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]}
-_ROLES = {"type": "array", "minItems": 1, "items": {"enum": sorted(RECIPIENT_ROLES)}}
-_STEP = {
-    "type": "object",
-    "required": ["after", "action", "notify"],
-    "additionalProperties": False,
-    "properties": {
-        "after": {"type": "string"},
-        "action": {"enum": list(ACTIONS)},
-        "notify": _ROLES,
-        "repeat": {"type": "string"},
-        "note": {"type": "string"},
-    },
-}
-_LADDER = {"type": "array", "minItems": 1, "items": _STEP}
-_RULE = {
-    "type": "object",
-    "required": ["name", "match"],
-    "additionalProperties": False,
-    "properties": {
-        "name": {"type": "string", "minLength": 1},
-        "description": {"type": "string"},
-        "match": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "kind": {"anyOf": [{"enum": ["hazard", "task"]}, {"type": "array", "items": {"enum": ["hazard", "task"]}}]},
-                "category": _STRINGS, "level": _STRINGS, "unit": _STRINGS, "phase": _STRINGS, "tags": _STRINGS,
-            },
-        },
-        "priority": {"type": "integer"},
-        "deadline": {
-            "type": "object",
-            "required": ["expr"],
-            "additionalProperties": False,
-            "properties": {"expr": {"type": "string"}, "from": {"type": "string"}},
-        },
-        "remind": {"type": "array", "items": {"type": "string"}},
-        "escalate": {"anyOf": [{"type": "string"}, _LADDER]},
-        "pause_in": {"type": "array", "items": {"type": "string"}},
-    },
-}
-_PHASE = {
-    "type": "object",
-    "required": ["name", "window"],
-    "additionalProperties": False,
-    "properties": {"name": {"type": "string"}, "window": {"type": "string"}, "description": {"type": "string"}},
-}
-_OBLIGATION = {
-    "type": "object",
-    "required": ["name", "every", "units"],
-    "additionalProperties": False,
-    "properties": {
-        "name": {"type": "string"},
-        "title": {"type": "string"},
-        "every": {"type": "string"},
-        "units": {"anyOf": [{"const": "all"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
-        "report_to": {"type": "array", "items": {"type": "string"}},
-        "phase": _STRINGS,
-        "campaign": {"type": "string"},
-        "from": {"type": "string"},
-        "until": {"type": "string"},
-    },
-}
-# What a 责任单位 cell means when it names no single unit ("…及相关部门").
-UNIT_PHRASE_MEANINGS = {
-    "all": "全部单位",
-    "offices": "全部职能处室",
-    "colleges": "全部二级学院",
-    "safety_office": "综治办（牵头协调）",
-    "none": "不指向任何单位（仅为说明）",
-}
-REPORT_PERIODS = {"quarter": "季度", "half": "半年", "month": "月", "year": "年"}
-REPORT_RECIPIENTS = ("safety_office", "principal", "leader", "higher_authority")
-_UNIT_PHRASE = {
-    "type": "object",
-    "required": ["phrase", "means"],
-    "additionalProperties": False,
-    "properties": {"phrase": {"type": "string", "minLength": 1},
-                   "means": {"enum": list(UNIT_PHRASE_MEANINGS)}},
-}
-_REPORT = {
-    "type": "object",
-    "required": ["name", "period", "send_to"],
-    "additionalProperties": False,
-    "properties": {
-        "name": {"type": "string", "minLength": 1},
-        "title": {"type": "string"},
-        "period": {"enum": list(REPORT_PERIODS)},
-        "send_to": {"type": "array", "minItems": 1, "items": {"enum": list(REPORT_RECIPIENTS)}},
-        "campaign": {"type": "string"},
-        "phase": _STRINGS,
-    },
-}
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "$schema": {"type": "string"},
-        "categories": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-        "ladders": {"type": "object", "additionalProperties": _LADDER},
-        "rules": {"type": "array", "items": _RULE},
-        "campaigns": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["name", "phases"],
-                "additionalProperties": False,
-                "properties": {
-                    "name": {"type": "string"},
-                    "reference": {"type": "string"},
-                    "phases": {"type": "array", "minItems": 1, "items": _PHASE},
-                },
-            },
-        },
-        "obligations": {"type": "array", "items": _OBLIGATION},
-        "unit_phrases": {"type": "array", "items": _UNIT_PHRASE},
-        "reports": {"type": "array", "items": _REPORT},
-    },
-}
-
-
-@dataclass(frozen=True)
-class Where:
-    file: str
-    line: int | None
-
-    def problem(self, message: str) -> Problem:
-        return Problem(self.file, self.line, message)
-
-
-@dataclass(frozen=True)
-class Match:
-    """What a rule applies to; a key left out matches anything."""
-
-    conditions: tuple[tuple[str, frozenset[str]], ...] = ()
-
-    @property
-    def specificity(self) -> int:
-        return len(self.conditions)
-
-    def matches(self, facts: dict[str, Any]) -> bool:
-        for key, allowed in self.conditions:
-            value = facts.get(key)
-            if key == "tags":
-                if not allowed & set(value or ()):
-                    return False
-            elif value not in allowed:
-                return False
-        return True
-
-    def overlaps(self, other: Match) -> bool:
-        """Whether some item could match both."""
-        mine, theirs = dict(self.conditions), dict(other.conditions)
-        return all(mine[k] & theirs[k] for k in mine.keys() & theirs.keys() if k != "tags")
-
-    def describe(self) -> str:
-        if not self.conditions:
-            return "所有事项"
-        return "，".join(f"{k}={'/'.join(sorted(v))}" for k, v in self.conditions)
-
-
-@dataclass(frozen=True)
-class LadderStep:
-    after: str
-    action: str
-    notify: tuple[str, ...]
-    repeat: str | None = None
-
-
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    where: Where
-    match: Match
-    priority: int = 0
-    deadline: str | None = None
-    deadline_from: str = "found"  # found | assigned | an ISO date (e.g. a campaign date)
-    remind: tuple[str, ...] = ()
-    escalate: tuple[LadderStep, ...] = ()
-    pause_in: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class Phase:
-    name: str
-    start: date
-    end: date
-
-
-@dataclass(frozen=True)
-class Campaign:
-    name: str
-    reference: date | None
-    phases: tuple[Phase, ...]
-
-    def phase_at(self, day: date) -> str | None:
-        for phase in self.phases:
-            if phase.start <= day <= phase.end:
-                return phase.name
-        return None
-
-
-@dataclass(frozen=True)
-class Obligation:
-    name: str
-    title: str
-    every: str
-    units: tuple[str, ...] | None  # None: every unit
-    report_to: tuple[str, ...]
-    phases: frozenset[str]
-    campaign: str | None
-    where: Where
-
-
-@dataclass(frozen=True)
-class UnitPhrase:
-    phrase: str
-    means: str  # a key of UNIT_PHRASE_MEANINGS
-
-
-@dataclass(frozen=True)
-class StageReportSpec:
-    """A periodic stage report the daemon produces and sends at each period's end."""
-
-    name: str
-    title: str
-    period: str  # quarter | half | month | year
-    send_to: tuple[str, ...]
-    campaign: str | None
-    phases: frozenset[str]
-    where: Where
-
-
-@dataclass
-class Policy:
-    version: str
-    loaded_at: datetime
-    categories: tuple[str, ...]
-    rules: tuple[Rule, ...]
-    campaigns: tuple[Campaign, ...] = ()
-    obligations: tuple[Obligation, ...] = ()
-    sources: dict[str, str] = field(default_factory=dict)
-    unit_phrases: tuple[UnitPhrase, ...] = ()
-    reports: tuple[StageReportSpec, ...] = ()
-
-    def campaign(self, name: str | None = None) -> Campaign | None:
-        """The named campaign, or the only one when no name is given."""
-        if name is None:
-            return self.campaigns[0] if len(self.campaigns) == 1 else None
-        return next((c for c in self.campaigns if c.name == name), None)
-
-    def phase_at(self, day: date) -> str | None:
-        for campaign in self.campaigns:
-            name = campaign.phase_at(day)
-            if name:
-                return name
-        return None
-
-    def __post_init__(self) -> None:
-        self._by_name = {rule.name: rule for rule in self.rules}
-        self._chosen: dict[tuple[Any, ...], Rule | None] = {}
-
-    def rule_named(self, name: str | None) -> Rule | None:
-        return self._by_name.get(name) if name else None
-
-    def rule_for(self, facts: dict[str, Any]) -> Rule | None:
-        """The most specific matching rule; equal specificity is settled by priority
-        (validation guarantees no remaining tie among overlapping rules). Items share a
-        handful of fact combinations, so choices are remembered."""
-        key = tuple(facts[k] for k in MATCH_KEYS)
-        try:
-            return self._chosen[key]
-        except KeyError:
-            pass
-        if len(self._chosen) > 100_000:
-            self._chosen.clear()
-        chosen = self._chosen[key] = self._choose(facts)
-        return chosen
-
-    def _choose(self, facts: dict[str, Any]) -> Rule | None:
-        best: Rule | None = None
-        for rule in self.rules:
-            if rule.match.matches(facts) and (
-                best is None
-                or (rule.match.specificity, rule.priority) > (best.match.specificity, best.priority)
-            ):
-                best = rule
-        return best
-
-    def why(self, facts: dict[str, Any]) -> list[tuple[Rule, bool]]:
-        """Every rule with whether it matches, for `explain`."""
-        return [(rule, rule.match.matches(facts)) for rule in self.rules]
-
-
-def version_of(sources: dict[str, str]) -> str:
-    digest = hashlib.sha256(json.dumps(sources, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-    return digest[:12]
+# The instant a rule file's expressions are checked from.
+_REFERENCE = datetime(2021, 3, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def _strings(value: Any) -> frozenset[str]:
@@ -500,7 +202,7 @@ class _Builder:
         for text in data.get("remind", []):
             if not text.endswith("%"):
                 self._offset(text, where, "remind")
-            elif not _fraction(text):
+            elif not fraction(text):
                 self.problems.append(where.problem(f"提醒“{text}”应为 1% 到 99% 之间的百分比"))
         return Rule(
             name=data["name"], where=where, match=Match(conditions), priority=data.get("priority", 0),
@@ -523,18 +225,6 @@ class _Builder:
                         f"规则“{b.name}”与“{a.name}”（{a.where.file}:{a.where.line}）可能匹配同一事项，"
                         f"具体程度和优先级（priority={a.priority}）都相同，无法判断哪条生效；请调整 match 或 priority"))
 
-
-def _fraction(text: str) -> float | None:
-    try:
-        value = float(text.rstrip("%")) / 100
-    except ValueError:
-        return None
-    return value if 0 < value < 1 else None
-
-
-def fraction(text: str) -> float | None:
-    """'75%' → 0.75; anything else → None."""
-    return _fraction(text) if text.endswith("%") else None
 
 
 def unit_problems(policy: Policy, units: Mapping[str, str]) -> list[Problem]:
@@ -563,7 +253,8 @@ def unit_problems(policy: Policy, units: Mapping[str, str]) -> list[Problem]:
     return problems
 
 
-def build(directory: Path, sources: dict[str, str], loaded_at: datetime,
+
+def build_policy(directory: Path, sources: dict[str, str], loaded_at: datetime,
           validate_expr: Any, validate_offset: Any, known_states: Iterable[str] = ()) -> Policy:
     builder = _Builder(directory, validate_expr, validate_offset)
     for name, text in sorted(sources.items()):
@@ -587,13 +278,50 @@ def build(directory: Path, sources: dict[str, str], loaded_at: datetime,
                   tuple(builder.unit_phrases), tuple(builder.reports))
 
 
-def schema_document() -> dict[str, Any]:
-    """The JSON Schema shipped as rules/rule.schema.json, for editors to complete and check."""
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "rectify 规则文件", **SCHEMA}
+
+def validate_expression(text: str, reference: date | None, *, window: bool = False,
+                        recurring: bool = False, calendar: WorkCalendar | None = None) -> Any:
+    """Check a rule file's deadline expression; for windows return (start, end).
+
+    School-term words ("开学前", "每学期") are read against `calendar`'s terms, the site's
+    calendar.yaml: refused when it lists none. Without a calendar (versions rebuilt
+    from stored texts, checked when they were loaded) they are taken as written."""
+    ref = datetime.combine(reference, time(), _REFERENCE.tzinfo) if reference else _REFERENCE
+    zone = _REFERENCE.tzinfo or "Asia/Shanghai"
+    try:
+        deadline = parse_deadline(text, ref, zone, calendar=calendar, count=1)
+    except DeadlineError as exc:
+        if calendar is not None or exc.reason != NO_SITE:
+            raise
+        if window:  # a term word names a day, never a stretch of days
+            raise DeadlineError(text, text, "阶段需要起止时间") from exc
+        return None
+    if window:
+        if deadline.kind is Kind.WINDOW and deadline.start:
+            return deadline.start, deadline.dues[0]
+        if deadline.kind is Kind.ONCE and len(deadline.dues) == 1:
+            raise DeadlineError(text, text, "阶段需要起止时间，如“2020年9月至2020年12月”")
+        raise DeadlineError(text, text, "阶段需要起止时间")
+    if recurring and deadline.kind is not Kind.RECURRING:
+        raise DeadlineError(text, text, "报送周期应为周期性期限，如“每季度末”“每月1日前”")
+    return deadline
 
 
-def check_category(policy: Policy, kind: str, category: str) -> None:
-    """A hazard's category is one the rules list, as `import` requires; a task's is free
-    (a task list names its own kinds of work)."""
-    if kind == "hazard" and category and category not in policy.categories:
-        raise UnknownCategory(category, policy.categories)
+def validate_offset(text: str) -> datetime:
+    """Check a rule file's offset; returns where it lands from a fixed instant, to order rungs."""
+    offset = parse_offset(text)
+    try:
+        landed = offset.apply(_REFERENCE)
+    except (OverflowError, ValueError):  # past the year 9999
+        landed = None
+    if landed is None or not FIRST_YEAR <= landed.year <= LAST_YEAR:
+        raise DeadlineError(text, text, f"时长过长，超出可以计算的日期范围（{FIRST_YEAR}年至{LAST_YEAR}年）")
+    return landed
+
+
+def policy_from_sources(directory: Path, sources: dict[str, str], loaded_at: datetime,
+                        known_states: Sequence[str] = (), calendar: WorkCalendar | None = None) -> Policy:
+    """The rules from their texts (by file name in `directory`); term words are checked
+    against `calendar`'s terms when given (the site's calendar.yaml), else taken as written."""
+    validate = validate_expression if calendar is None else partial(validate_expression, calendar=calendar)
+    return build_policy(directory, sources, loaded_at, validate, validate_offset, known_states)

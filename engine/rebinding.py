@@ -1,4 +1,5 @@
-"""What moving items in flight to another policy version would change: `policy diff`/`apply`."""
+"""Rebinding items in flight to another policy version: what it would change, for `policy diff`/`apply`
+(not to be confused with the database schema migrations, adapters/migrations/)."""
 
 from __future__ import annotations
 
