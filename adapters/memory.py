@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from adapters.clock import SystemClock
 from engine.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
 from engine.evidence import ATTACHMENTS, Attachment, StoredAttachment, carried
+from engine.extensions import PENDING, Extension, ExtensionWrite
 from engine.model import COLUMNS, Item, LedgerEntry
 from engine.ports import Clock, Query
 
@@ -70,6 +72,10 @@ class MemoryStore:
         self._by_origin: dict[str, int] = {}
         self._policies: dict[str, tuple[datetime, dict[str, str]]] = {}
         self._attachments: list[StoredAttachment] = []
+        self._extensions: dict[int, Extension] = {}
+        # Notifications about extension requests: there is no outbox in memory to compose
+        # them, so they are kept (as SqlStore's rows) for whoever wants to read them.
+        self.notifications: list[dict[str, Any]] = []
         # A freshly migrated database's facts (every ledger row carries the plan basis).
         self._meta: dict[str, str] = dict(meta if meta is not None else {"ledger_basis_from": "1"})
 
@@ -235,6 +241,42 @@ class MemoryStore:
             item.ledger_seq, item.ledger_head = current.ledger_seq, current.ledger_head
             self._commit_write(*self._written(current, item, expected_version, entry, self._clock.now().astimezone(UTC)))
         return item
+
+    def extend(self, item_id: int,
+               decide: Callable[[Item, Sequence[Extension]], ExtensionWrite]) -> tuple[Item, Extension]:
+        with self._lock:
+            current = self._items.get(item_id) if _storable(item_id) else None
+            if current is None:
+                raise NotFound("事项", item_id)
+            change = decide(_copy(current), self.extensions(item_id))
+            request = change.request
+            pending = [e for e in self._extensions.values() if e.item_id == item_id and e.status == PENDING]
+            if request.id is None:
+                if pending:
+                    raise ConcurrentUpdate(item_id)
+                request = replace(request, id=max([0, *self._extensions]) + 1)
+            elif not any(e.id == request.id for e in pending):
+                raise ConcurrentUpdate(item_id)
+            stored, sealed = self._written(current, change.item, current.version, change.entry,
+                                           self._clock.now().astimezone(UTC))
+            written = replace(request, requested_at=request.requested_at.astimezone(UTC),
+                              answered_at=_utc(request.answered_at))
+            self._commit_write(stored, sealed)
+            assert written.id is not None
+            self._extensions[written.id] = written
+            self.notifications += [{"item_id": item_id, "step_key": f"ext{written.id}:{written.status}",
+                                    "kind": "extension", "action": n.action, "label": n.label, "step_at": n.at,
+                                    "recipients": [{"role": a.role, "name": a.name, "email": a.email}
+                                                   for a in n.recipients]} for n in change.notices]
+        return change.item, written
+
+    def extensions(self, item_id: int) -> list[Extension]:
+        with self._lock:
+            return [e for _, e in sorted(self._extensions.items()) if e.item_id == item_id]
+
+    def pending_extensions(self) -> list[Extension]:
+        with self._lock:
+            return [e for _, e in sorted(self._extensions.items()) if e.status == PENDING]
 
     # -- reads -----------------------------------------------------------------------
 

@@ -278,3 +278,27 @@ attachments = Table(
     Index("ix_attachments_item", "item_id", "id"),
     Index("ix_attachments_sha256", "sha256"),
 )
+
+# Extension requests (延期申请, migration 0009): one row per request, answered in place;
+# at most one pending per item (a partial unique index). Written in the same transaction
+# as the item's ledger row and the notifications that tell people.
+extensions = Table(
+    "extensions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | approved | refused
+    Column("requested_by", String(128), nullable=False),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("deadline", Text, nullable=False),
+    Column("new_due", Date, nullable=False),
+    Column("old_due", Date),
+    Column("reason", Text, nullable=False),
+    Column("answered_by", String(128)),
+    Column("answered_at", UTCDateTime),
+    Column("answer_note", Text),
+    Index("ix_extensions_item", "item_id"),
+    Index("ix_extensions_status", "status"),
+    Index("uq_extensions_pending", "item_id", unique=True,
+          postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+)

@@ -27,9 +27,18 @@ from sqlalchemy.exc import IntegrityError, StatementError
 
 from adapters import database
 from adapters.clock import SystemClock
-from adapters.schema import attachments, items, ledger, policies, site_meta
+from adapters.schema import (
+    attachments,
+    extensions,
+    items,
+    ledger,
+    notifications,
+    policies,
+    site_meta,
+)
 from engine.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
 from engine.evidence import ATTACHMENTS, Attachment, StoredAttachment, carried
+from engine.extensions import PENDING, Extension, ExtensionWrite
 from engine.model import COLUMNS, PLAN_COLUMNS, Item, LedgerEntry, plan_changes
 from engine.ports import Clock, Query
 
@@ -164,6 +173,29 @@ def _insert_entries(conn: Connection, sealed: Sequence[LedgerEntry]) -> None:
     for e in sealed:
         if ATTACHMENTS in e.changes and e.item_id is not None:
             _attach(conn, e.item_id, e.seq, carried(e.changes), e.actor, e.at)
+
+
+_EXTENSION_FIELDS = tuple(Extension.__dataclass_fields__)
+
+
+def _row_to_extension(row: Any) -> Extension:
+    m = row._mapping
+    return Extension(*(m[name] for name in _EXTENSION_FIELDS))
+
+
+def _extension_values(request: Extension) -> dict[str, Any]:
+    values = {name: getattr(request, name) for name in _EXTENSION_FIELDS}
+    del values["id"]
+    return values
+
+
+def _notification_rows(item: Item, written: Extension, change: ExtensionWrite) -> list[dict[str, Any]]:
+    """The notifications about a request or its answer, as the scheduler's compose reads them."""
+    return [{"item_id": item.id, "policy_version": item.policy_version or "",
+             "step_key": f"ext{written.id}:{written.status}", "step_at": n.at, "kind": "extension",
+             "action": n.action, "label": n.label, "late": False, "queued_at": n.at, "composed": False,
+             "recipients": [{"role": a.role, "name": a.name, "email": a.email} for a in n.recipients]}
+            for n in change.notices]
 
 
 def _open(stmt: Any, finals: Mapping[str, Collection[str]]) -> Any:
@@ -358,6 +390,54 @@ class SqlStore:
             if then is not None:
                 then(conn)
         return after
+
+    def extend(self, item_id: int,
+               decide: Callable[[Item, Sequence[Extension]], ExtensionWrite]) -> tuple[Item, Extension]:
+        if not storable_id(item_id):
+            raise NotFound("事项", item_id)
+        with self.write() as conn:
+            row = conn.execute(_GET_FOR_UPDATE, {"b_id": item_id}).first()
+            if row is None:
+                raise NotFound("事项", item_id)
+            before = _row_to_item(row)
+            existing = [_row_to_extension(r) for r in conn.execute(
+                select(extensions).where(extensions.c.item_id == item_id).order_by(extensions.c.id))]
+            change = decide(before, existing)
+            self._write(conn, change.item, before.version, change.entry, plan_changes(before, change.item))
+            written = self._write_extension(conn, item_id, change.request)
+            rows = _notification_rows(change.item, written, change)
+            if rows:
+                conn.execute(insert(notifications), rows)
+        return change.item, written
+
+    @staticmethod
+    def _write_extension(conn: Connection, item_id: int, request: Extension) -> Extension:
+        """Insert a new request (none may be pending) or answer a pending one."""
+        pending = select(extensions.c.id).where(extensions.c.item_id == item_id, extensions.c.status == PENDING)
+        if request.id is None:
+            if conn.execute(pending).first() is not None:
+                raise ConcurrentUpdate(item_id)
+            key = conn.execute(insert(extensions), _extension_values(request)).inserted_primary_key
+            assert key is not None
+            return Extension(int(key[0]), *(getattr(request, n) for n in _EXTENSION_FIELDS[1:]))
+        values = _extension_values(request)
+        done = conn.execute(update(extensions).where(extensions.c.id == request.id, extensions.c.item_id == item_id,
+                                                     extensions.c.status == PENDING).values(values)).rowcount
+        if done != 1:
+            raise ConcurrentUpdate(item_id)
+        return request
+
+    def extensions(self, item_id: int) -> list[Extension]:
+        if not storable_id(item_id):
+            return []
+        stmt = select(extensions).where(extensions.c.item_id == item_id).order_by(extensions.c.id)
+        with self.read() as conn:
+            return [_row_to_extension(r) for r in conn.execute(stmt)]
+
+    def pending_extensions(self) -> list[Extension]:
+        stmt = select(extensions).where(extensions.c.status == PENDING).order_by(extensions.c.id)
+        with self.read() as conn:
+            return [_row_to_extension(r) for r in conn.execute(stmt)]
 
     @staticmethod
     def item_from_row(row: Any) -> Item:

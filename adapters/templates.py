@@ -374,10 +374,8 @@ def _samples(templates: Templates) -> Iterator[Callable[[], Rendered]]:
 
     provisional = dataclasses.replace(remind, due=date(2027, 1, 8), provisional=True,
                                       provisional_note=provisional_note([2027]))
-    yield digest(remind)
-    yield digest(escalate)
-    yield digest(remind, escalate)
-    yield digest(provisional)
+    yield from (digest(remind), digest(escalate), digest(remind, escalate), digest(provisional),
+                *(digest(extension, escalate) for extension in _sample_extensions(remind)))
 
     def changed(still: bool) -> Callable[[], Rendered]:
         return lambda: templates.deadline_changed(DeadlineChange(
@@ -396,6 +394,14 @@ def _samples(templates: Templates) -> Iterator[Callable[[], Rendered]]:
     ))
     yield lambda: templates.stage_report(_sample_stage_report(now), tz, "chart-rate@rectify")
     yield lambda: templates.stage_report(_sample_stage_report(now, empty=True), tz)
+
+
+def _sample_extensions(remind: Notice) -> tuple[Notice, ...]:
+    """An extension request as its approver reads it, and its answer as the requester does."""
+    asked = dataclasses.replace(remind, step_kind="extension", action="延期申请",
+                                step_label="示例责任人申请延期至2021年3月20日：材料未到货", role="safety_office")
+    return asked, dataclasses.replace(asked, action="同意延期", step_label="示例审批人同意延期至2021年3月20日",
+                                      role="requester")
 
 
 def _sample_stage_report(now: datetime, empty: bool = False) -> StageReport:

@@ -32,9 +32,11 @@ class Notice:
     state_title: str  # the item's current state in Chinese, e.g. "整改中"
     due: date | None  # last allowed day
     overdue_at: datetime | None  # aware
-    step_kind: str  # "remind" | "escalate"
-    action: str  # 提醒 | 通报 | 约谈 | 挂牌督办 | 问责
-    step_label: str  # the rule text that produced it, e.g. "3日前", "逾期3个工作日", "每3个工作日"
+    step_kind: str  # "remind" | "escalate" | "extension" (a request for a later deadline, or its answer)
+    action: str  # 提醒 | 通报 | 约谈 | 挂牌督办 | 问责 | 延期申请 | 同意延期 | 不同意延期
+    # The rule text that produced it, e.g. "3日前", "逾期3个工作日", "每3个工作日"; for an
+    # extension, who asked for (or answered) what, e.g. "马建军申请延期至2021年4月2日：…"
+    step_label: str
     at: datetime  # aware; when the step fell due
     days_overdue: int  # whole days past overdue_at at `at` (0 for reminders)
     late: bool  # queued well after `at` (the daemon was down): the mail must say 补发
@@ -124,6 +126,7 @@ ROLE_TITLES = {
     "safety_office": "安全办",
     "higher_authority": "上级主管部门",
     "watcher": "专人盯防",
+    "requester": "延期申请人",
 }
 
 KIND_TITLES = {"hazard": "隐患", "task": "任务"}
@@ -150,6 +153,11 @@ _DUTIES: dict[tuple[str, str, str], str] = {
     ("escalate", "挂牌督办", _ANY): "该隐患已挂牌督办，请督促责任单位限期整改",
     ("escalate", "问责", _ANY): "请按规定启动问责程序",
     ("escalate", _ANY, _ANY): "请督促责任单位立即整改",
+    # Extension requests (engine.extensions): the approvers are asked, the requester told.
+    ("extension", "延期申请", _ANY): "请审核该延期申请，批准或不予批准（rectify extend approve / refuse）",
+    ("extension", "同意延期", _ANY): "延期申请已批准，请在新的期限前完成整改",
+    ("extension", "不同意延期", _ANY): "延期申请未获批准，请在原期限前完成整改",
+    ("extension", _ANY, _ANY): "请查看该事项的延期申请",
 }
 
 
@@ -188,7 +196,7 @@ def kind_title(kind: str) -> str:
 
 def duty(notice: Notice) -> str:
     """What the recipient of this notice must do, in Chinese."""
-    kind = "remind" if notice.step_kind == "remind" else "escalate"
+    kind = notice.step_kind if notice.step_kind in ("remind", "extension") else "escalate"
     for action, role in (
         (notice.action, notice.role),
         (_ANY, notice.role),

@@ -8,7 +8,9 @@ has an in-memory and a SQL implementation, and both pass one contract suite
     ------------------  ---------------------------------------------------------------
     Clock               adapters.clock.SystemClock, engine.clock.FakeClock (tests)
     ItemStore           adapters.sqlstore.SqlStore, adapters.memory.MemoryStore
-      (items, their hash-chained ledgers; also a PolicyArchive)
+      (items, their hash-chained ledgers; also a PolicyArchive and an ExtensionStore)
+    ExtensionStore      adapters.sqlstore.SqlStore, adapters.memory.MemoryStore
+      (extension requests, written with the item's ledger row and their notifications)
     PolicyArchive       adapters.sqlstore.SqlStore, adapters.memory.MemoryStore
       (the rule texts of every policy version items were bound to; PolicyBook reaches
       it through the SourceLoader / Builder / Saver callables below)
@@ -45,6 +47,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from engine.evidence import Attachment, StoredAttachment
+    from engine.extensions import Extension, ExtensionWrite
     from engine.mail import OutgoingMessage
     from engine.model import Item, LedgerEntry
     from engine.notices import DeadlineChange, Digest
@@ -89,7 +92,31 @@ class PolicyArchive(Protocol):
         ...
 
 
-class ItemStore(PolicyArchive, Protocol):
+class ExtensionStore(Protocol):
+    """Extension requests (延期申请) beside the items they are for."""
+
+    def extend(self, item_id: int,
+               decide: Callable[[Item, Sequence[Extension]], ExtensionWrite]) -> tuple[Item, Extension]:
+        """In one write transaction holding the item: read it and its requests (oldest
+        first), let `decide` return the item's new version with its ledger entry, the
+        request to store (inserted when its id is None, else a pending request answered)
+        and its notifications; write them all (the notifications queued for the digests,
+        where the store has a queue). Returns the item and the request as written.
+        NotFound for an unknown item; ConcurrentUpdate when the item was written meanwhile,
+        when a new request meets a pending one, or when the request answered is no longer
+        pending; whatever `decide` raises rolls everything back."""
+        ...
+
+    def extensions(self, item_id: int) -> list[Extension]:
+        """The item's requests, oldest first."""
+        ...
+
+    def pending_extensions(self) -> list[Extension]:
+        """Every pending request, oldest first."""
+        ...
+
+
+class ItemStore(PolicyArchive, ExtensionStore, Protocol):
     """Items and their ledgers. A ledger entry whose changes list files (engine.evidence:
     changes["attachments"]) also writes them to the item's attachments, in the same
     transaction as the entry."""

@@ -21,6 +21,7 @@ from engine.errors import (
     StoreError,
 )
 from engine.evidence import Attachment, ledger_change
+from engine.extensions import Extension, Extensions, ExtensionWrite, PendingExtension
 from engine.guards import FireContext
 from engine.model import (
     FIELDS,
@@ -35,7 +36,7 @@ from engine.model import (
 from engine.obligations import DueFiling
 from engine.org import Org
 from engine.plan import Plan, bind, paused_spell, plan_item
-from engine.policy import Policy, check_category
+from engine.policy import ExtensionRules, Policy, check_category
 from engine.policybook import PolicyBook
 from engine.ports import Builder, Clock, ItemStore, Saver, SourceLoader
 from engine.snapshot import Snapshot
@@ -441,6 +442,47 @@ class Service:
         log.info("policy_applied", item=item_id, actor=actor, old=before.policy_version,
                  new=after.policy_version, rule=after.rule)
         return before, after
+
+    # -- extension requests (延期申请, engine.extensions) ------------------------------
+
+    def request_extension(self, item_id: int, actor: str, deadline_text: str, reason: str,
+                          at: datetime | None = None) -> Extension:
+        """Ask for a later deadline (`deadline_text` in the deadline language, read at `at`)
+        with a reason, as the item's responsible person or its unit head; ledgered, and
+        the approvers are told in their next digest. Refused (with the limit named) when
+        not allowed, not later, over the rule's limits, or another request is pending."""
+        return Extensions(self).request(item_id, actor, deadline_text, reason, utc(at or self.clock.now()))
+
+    def answer_extension(self, item_id: int, actor: str, approve: bool, note: str | None = None,
+                         at: datetime | None = None) -> Extension:
+        """Approve (the deadline moves as an authorised deadline change does) or refuse (a
+        note is required; the deadline stays) the item's pending request, as one of the
+        approvers the rules name, never its requester; ledgered, the requester is told."""
+        return Extensions(self).answer(item_id, actor, approve, note, utc(at or self.clock.now()))
+
+    def pending_extensions(self, actor: str | None = None) -> list[PendingExtension]:
+        """Pending requests on open items, oldest first; with `actor`, those they may answer."""
+        return Extensions(self).pending(actor)
+
+    def extensions(self, item_id: int) -> list[Extension]:
+        """Every request made for the item, oldest first."""
+        return self.store.extensions(item_id)
+
+    def extension_actions(self, item: Item, actor: str) -> frozenset[str]:
+        """What `actor` may do about the item's extensions now: "request", "approve",
+        "refuse" (for showing buttons; the commands check everything again)."""
+        return Extensions(self).actions(item, actor)
+
+    def extension_rules(self, item: Item) -> ExtensionRules:
+        """Who answers the item's requests, how many it may have, how long each may be."""
+        return Extensions(self).rules_for(item)
+
+    def extension_write(self, item_id: int, event: str,
+                        decide: Callable[[Item, Sequence[Extension]], ExtensionWrite]) -> tuple[Item, Extension]:
+        """store.extend, deciding again from fresh data when another writer got in first."""
+        item, written = retrying(item_id, event, lambda: self.store.extend(item_id, decide))
+        log.info(event, item=item_id, actor=written.answered_by or written.requested_by, status=written.status)
+        return item, written
 
 
 

@@ -8,6 +8,7 @@ from adapters.cli import audit as _audit  # noqa: F401  (registers commands)
 from adapters.cli import calendar as _calendar  # noqa: F401
 from adapters.cli import daemon as _daemon  # noqa: F401
 from adapters.cli import deadline as _deadline  # noqa: F401
+from adapters.cli import extend as _extend  # noqa: F401
 from adapters.cli import items as _items  # noqa: F401
 from adapters.cli import plans as _plans  # noqa: F401
 from adapters.cli import policy as _policy  # noqa: F401

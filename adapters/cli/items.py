@@ -157,10 +157,11 @@ def show(ctx: Context, item_id: int, viewer: str | None, as_json: bool) -> None:
     data.update(plan_json(app.plan_for(item), item, app, app.service.clock.now()))
     history = history_json(entries, tz)
     files = attachments_json(app.store.attachments(item_id), tz)
+    requests = [e.to_json(tz) for e in app.service.extensions(item_id)]
     if as_json:
-        echo_json({**data, "history": history, "attachments": files})
+        echo_json({**data, "history": history, "attachments": files, "extensions": requests})
     else:
-        show_item(data, history)
+        show_item(data, history, requests)
         show_attachments(files)
 
 

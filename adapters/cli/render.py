@@ -101,7 +101,8 @@ def items_table(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
-def show_item(data: dict[str, Any], history: list[dict[str, Any]]) -> None:
+def show_item(data: dict[str, Any], history: list[dict[str, Any]],
+              extensions: list[dict[str, Any]] | None = None) -> None:
     table = Table(title=f"事项 {data['id']}：{clip(data['title'], LISTED_CHARS)}", show_header=False)
     table.add_column("字段", style="bold")
     table.add_column("值", overflow="fold")
@@ -121,6 +122,14 @@ def show_item(data: dict[str, Any], history: list[dict[str, Any]]) -> None:
     for h in history:
         ledger.add_row(*(clip(h[k]) for k in ("seq", "at", "event", "from", "to", "actor", "note")))
     console.print(ledger)
+    if extensions:
+        asked = Table(title="延期申请")
+        for title in ("申请时间", "申请人", "原期限", "申请延期至", "理由", "结果", "审批人", "审批意见"):
+            asked.add_column(title)
+        for e in extensions:
+            asked.add_row(*(clip(e[k] or "") for k in ("requested_at", "requested_by", "old_due", "new_due", "reason",
+                                                       "status_title", "answered_by", "answer_note")))
+        console.print(asked)
 
 
 # The plan fields `show` adds (adapters.cli.plans.plan_json), as people read them.

@@ -20,6 +20,7 @@ from engine.policy.build import (
 from engine.policy.model import (
     MATCH_KEYS,
     Campaign,
+    ExtensionRules,
     LadderStep,
     Match,
     Obligation,
@@ -36,6 +37,7 @@ from engine.policy.model import (
 from engine.policy.schema import (
     ACTIONS,
     DEFAULT_CATEGORIES,
+    EXTENSION_APPROVERS,
     RECIPIENT_ROLES,
     REPORT_PERIODS,
     REPORT_RECIPIENTS,
@@ -45,8 +47,8 @@ from engine.policy.schema import (
 )
 
 __all__ = [
-    "ACTIONS", "DEFAULT_CATEGORIES", "MATCH_KEYS", "RECIPIENT_ROLES", "REPORT_PERIODS",
-    "REPORT_RECIPIENTS", "SCHEMA", "UNIT_PHRASE_MEANINGS", "Campaign", "LadderStep", "Match",
+    "ACTIONS", "DEFAULT_CATEGORIES", "EXTENSION_APPROVERS", "MATCH_KEYS", "RECIPIENT_ROLES", "REPORT_PERIODS",
+    "REPORT_RECIPIENTS", "SCHEMA", "UNIT_PHRASE_MEANINGS", "Campaign", "ExtensionRules", "LadderStep", "Match",
     "Obligation", "Phase", "Policy", "Rule", "StageReportSpec", "UnitPhrase", "Where",
     "build_policy", "check_category", "fraction", "policy_from_sources", "schema_document",
     "unit_problems", "validate_expression", "validate_offset", "version_of",

@@ -20,6 +20,7 @@ from engine.errors import ConfigError, DeadlineError, Problem
 from engine.policy.model import (
     MATCH_KEYS,
     Campaign,
+    ExtensionRules,
     LadderStep,
     Match,
     Obligation,
@@ -57,6 +58,7 @@ class _Builder:
         self.obligations: list[Obligation] = []
         self.unit_phrases: list[UnitPhrase] = []
         self.reports: list[StageReportSpec] = []
+        self.extension: tuple[ExtensionRules, Where] | None = None
         self.validate_expr = validate_expr
         self.validate_offset = validate_offset
 
@@ -90,6 +92,8 @@ class _Builder:
             if any(u.phrase == p["phrase"] for u in self.unit_phrases):
                 self.problems.append(where.problem(f"单位说法“{p['phrase']}”重复定义"))
             self.unit_phrases.append(UnitPhrase(p["phrase"].strip(), p["means"]))
+        if "extension" in data:
+            self._extension(data["extension"], Where(filename, data.line_of("extension")))
         for i, r in enumerate(data.get("reports", [])):
             where = Where(filename, data["reports"].line_of(i))
             if any(x.name == r["name"] for x in self.reports):
@@ -97,6 +101,13 @@ class _Builder:
             self.reports.append(StageReportSpec(
                 r["name"], r.get("title", r["name"]), r["period"], tuple(dict.fromkeys(r["send_to"])),
                 r.get("campaign"), _strings(r["phase"]) if r.get("phase") else frozenset(), where))
+
+    def _extension(self, data: Any, where: Where) -> None:
+        if self.extension is not None:
+            first = self.extension[1]
+            self.problems.append(where.problem(f"全校延期规则 extension 重复定义（另见 {first.file}:{first.line}）"))
+            return
+        self.extension = (ExtensionRules().merged(data), where)
 
     def _ladder(self, steps: Any, filename: str) -> tuple[LadderStep, ...]:
         result = []
@@ -210,6 +221,8 @@ class _Builder:
             deadline_from=deadline.get("from", "found") if deadline else "found",
             remind=tuple(data.get("remind", [])), escalate=ladder,
             pause_in=frozenset(data.get("pause_in", [])),
+            extension=tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
+                                   for k, v in data.get("extension", {}).items())),
         )
 
     def _check_rule_set(self, rules: list[Rule]) -> None:
@@ -275,7 +288,8 @@ def build_policy(directory: Path, sources: dict[str, str], loaded_at: datetime,
         raise ConfigError(builder.problems)
     return Policy(version_of(sources), loaded_at, tuple(dict.fromkeys(builder.categories)), tuple(rules),
                   tuple(builder.campaigns), tuple(builder.obligations), dict(sources),
-                  tuple(builder.unit_phrases), tuple(builder.reports))
+                  tuple(builder.unit_phrases), tuple(builder.reports),
+                  builder.extension[0] if builder.extension else ExtensionRules())
 
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -64,6 +65,24 @@ class LadderStep:
 
 
 @dataclass(frozen=True)
+class ExtensionRules:
+    """How an item's deadline may be extended on request (延期申请): who answers, how many
+    extensions it may have, and by how many calendar days (自然日) at most each one moves
+    the deadline."""
+
+    approvers: tuple[str, ...] = ("safety_office",)
+    max_count: int = 2
+    max_days: int = 30
+
+    def merged(self, overrides: Mapping[str, Any]) -> ExtensionRules:
+        """These rules with the keys a rule file gives replaced."""
+        return ExtensionRules(
+            tuple(dict.fromkeys(overrides.get("approvers", self.approvers))),
+            int(overrides.get("max_count", self.max_count)),
+            int(overrides.get("max_days", self.max_days)))
+
+
+@dataclass(frozen=True)
 class Rule:
     name: str
     where: Where
@@ -74,6 +93,8 @@ class Rule:
     remind: tuple[str, ...] = ()
     escalate: tuple[LadderStep, ...] = ()
     pause_in: frozenset[str] = frozenset()
+    # The keys of the rule's own `extension` entry; the rest come from the site-wide one.
+    extension: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,6 +159,12 @@ class Policy:
     sources: dict[str, str] = field(default_factory=dict)
     unit_phrases: tuple[UnitPhrase, ...] = ()
     reports: tuple[StageReportSpec, ...] = ()
+    extension: ExtensionRules = ExtensionRules()
+
+    def extension_for(self, rule_name: str | None) -> ExtensionRules:
+        """The extension rules for items bound to this rule: its own keys over the site-wide default."""
+        rule = self.rule_named(rule_name)
+        return self.extension.merged(dict(rule.extension)) if rule and rule.extension else self.extension
 
     def campaign(self, name: str | None = None) -> Campaign | None:
         """The named campaign, or the only one when no name is given."""

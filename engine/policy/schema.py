@@ -20,6 +20,23 @@ DEFAULT_CATEGORIES = (
     "实习实训", "燃气", "特种设备", "防溺水", "心理健康", "安全教育", "其他",
 )
 
+# Who may answer an extension request (延期申请): roles held on the item (engine.access)
+# that a digest can also reach (engine.recipients).
+EXTENSION_APPROVERS = {
+    "safety_office": "综治办",
+    "unit_head": "责任单位负责人",
+    "leader": "分管校领导",
+    "principal": "校长",
+}
+_EXTENSION = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "approvers": {"type": "array", "minItems": 1, "items": {"enum": sorted(EXTENSION_APPROVERS)}},
+        "max_count": {"type": "integer", "minimum": 0},
+        "max_days": {"type": "integer", "minimum": 1},
+    },
+}
 _STRINGS = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]}
 _ROLES = {"type": "array", "minItems": 1, "items": {"enum": sorted(RECIPIENT_ROLES)}}
 _STEP = {
@@ -60,6 +77,7 @@ _RULE = {
         "remind": {"type": "array", "items": {"type": "string"}},
         "escalate": {"anyOf": [{"type": "string"}, _LADDER]},
         "pause_in": {"type": "array", "items": {"type": "string"}},
+        "extension": _EXTENSION,
     },
 }
 _PHASE = {
@@ -138,6 +156,7 @@ SCHEMA: dict[str, Any] = {
         "obligations": {"type": "array", "items": _OBLIGATION},
         "unit_phrases": {"type": "array", "items": _UNIT_PHRASE},
         "reports": {"type": "array", "items": _REPORT},
+        "extension": _EXTENSION,
     },
 }
 

@@ -7,7 +7,7 @@ by SHA-256, for sites whose machines share only the database (`evidence.store:
 database`, the default on PostgreSQL); sites on one machine keep them in a directory.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0009 (extension requests, merged before it)
 """
 
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from alembic import op
 from adapters.schema import UTCDateTime
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
