@@ -224,3 +224,31 @@ def test_files_grouped_by_the_event_that_brought_them(app: App) -> None:
     groups = grouped(app.store.attachments(i), app.store.history(i))
     assert [(g.seq, g.event, g.actor, [f.attachment.name for f in g.files]) for g in groups] == [
         (1, "report", "郭晓明", ["整改前.jpg"]), (3, "start", "马建军", ["整改中.png"]), (None, None, None, ["方案.pdf"])]
+
+
+def test_migration_0008_adds_the_evidence_tables_to_a_database_in_use(db_url: str) -> None:
+    """A database one revision back, holding an item, is upgraded: its items can then
+    carry files and the database keeps them."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import inspect
+
+    from adapters import database
+    from engine.evidence import Attachment
+    from tests.contract.test_item_store import _add
+
+    engine = database.open_engine(db_url, must_exist=False)
+    try:
+        database.upgrade(engine, "0009")
+        assert "attachments" not in inspect(engine).get_table_names()
+        store = SqlStore(engine)
+        _add(store)
+        database.upgrade(engine)
+        assert database.current_revision(engine) == database.head_revision() == "0008"
+        assert {"attachments", "evidence_blobs"} <= set(inspect(engine).get_table_names())
+        sha = DatabaseEvidence(store).put(files.png())
+        file = Attachment(sha, "现场.png", "image/png", len(files.png()))
+        [row] = store.add_attachments(1, None, [file], "郭晓明", datetime(2021, 3, 1, tzinfo=UTC))
+        assert row.attachment == file and DatabaseEvidence(store).get(sha) == files.png()
+    finally:
+        engine.dispose()
