@@ -20,8 +20,10 @@ from zoneinfo import ZoneInfo
 
 from adapters.clock import SystemClock
 from engine.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
+from engine.evidence import ATTACHMENTS, Attachment, StoredAttachment, carried
 from engine.extensions import PENDING, Extension, ExtensionWrite
-from engine.mail import Attachment, InlineImage
+from engine.mail import Attachment as MailAttachment
+from engine.mail import InlineImage
 from engine.model import COLUMNS, Item, LedgerEntry
 from engine.ports import (
     BY_OVERDUE,
@@ -137,6 +139,7 @@ class MemoryStore:
         self._ledgers: dict[int, list[LedgerEntry]] = {}
         self._by_origin: dict[str, int] = {}
         self._policies: dict[str, tuple[datetime, dict[str, str]]] = {}
+        self._attachments: list[StoredAttachment] = []
         self._extensions: dict[int, Extension] = {}
         # A freshly migrated database's facts (every ledger row carries the plan basis).
         self._meta: dict[str, str] = dict(meta if meta is not None else {"ledger_basis_from": "1"})
@@ -194,6 +197,42 @@ class MemoryStore:
         assert stored.id is not None
         self._items[stored.id] = stored
         self._ledgers[stored.id].append(sealed)
+        self._carried(sealed)
+
+    def _carried(self, sealed: LedgerEntry) -> None:
+        """The files a ledger row records, attached with it (as SqlStore does)."""
+        if ATTACHMENTS in sealed.changes and sealed.item_id is not None:
+            self._attach(sealed.item_id, sealed.seq, carried(sealed.changes), sealed.actor, sealed.at)
+
+    def _attach(self, item_id: int, seq: int | None, files: Sequence[Attachment], by: str,
+                at: datetime) -> None:
+        have = {a.attachment.sha256 for a in self._attachments if a.item_id == item_id and a.seq == seq}
+        for file in files:
+            if file.sha256 not in have:
+                have.add(file.sha256)
+                self._attachments.append(StoredAttachment(len(self._attachments) + 1, item_id, seq, file, by,
+                                                          _utc(at) or at))
+
+    def add_attachments(self, item_id: int, seq: int | None, files: Sequence[Attachment],
+                        uploaded_by: str, at: datetime) -> list[StoredAttachment]:
+        with self._lock:
+            if item_id not in self._items:
+                raise NotFound("事项", item_id)
+            self._attach(item_id, seq, files, uploaded_by, at)
+        return self.attachments(item_id)
+
+    def attachments(self, item_id: int) -> list[StoredAttachment]:
+        with self._lock:
+            return [a for a in self._attachments if a.item_id == item_id]
+
+    def attachments_of(self, item_ids: Sequence[int]) -> dict[int, list[StoredAttachment]]:
+        wanted = set(item_ids)
+        found: dict[int, list[StoredAttachment]] = {}
+        with self._lock:
+            for a in self._attachments:
+                if a.item_id in wanted:
+                    found.setdefault(a.item_id, []).append(a)
+        return found
 
     def _raise_taken(self, new: list[Item]) -> NoReturn:
         """AlreadyExists naming the origins already stored, as SqlStore words it; a
@@ -231,6 +270,8 @@ class MemoryStore:
                 writes.append((stored, sealed))
             self._items.update(staged)
             self._ledgers.update(ledgers)
+            for rows in ledgers.values():
+                self._carried(rows[0])
             self._by_origin.update(origins)
             for stored, sealed in writes:
                 self._commit_write(stored, sealed)
@@ -539,7 +580,7 @@ class MessageRow:
     next_attempt_at: datetime
     last_error: str | None = None
     sent_at: datetime | None = None
-    attachments: tuple[Attachment, ...] = ()
+    attachments: tuple[MailAttachment, ...] = ()
     inline_images: tuple[InlineImage, ...] = ()
 
 

@@ -249,6 +249,42 @@ daemons = Table(
     Column("last_error", Text),
 )
 
+# Evidence files by the SHA-256 of their bytes (migration 0008): the evidence store of a
+# site whose machines share only the database (`evidence.store: database`).
+evidence_blobs = Table(
+    "evidence_blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("stored_at", UTCDateTime, nullable=False),
+)
+
+# Files attached to an item, to one of its ledger rows (seq) or to the item itself (seq
+# NULL); the bytes are in the evidence store under sha256 (and the thumbnail's under
+# thumbnail). Written with the ledger row that records them.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("seq", Integer),
+    Column("sha256", String(64), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("media_type", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("taken_at", String(40)),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("thumbnail", String(64)),
+    Column("uploaded_by", String(128), nullable=False),
+    Column("uploaded_at", UTCDateTime, nullable=False),
+    Index("ix_attachments_item", "item_id", "id"),
+    Index("ix_attachments_sha256", "sha256"),
+)
+
 # Extension requests (延期申请, migration 0009): one row per request, answered in place;
 # at most one pending per item (a partial unique index). Written in the same transaction
 # as the item's ledger row and the notifications that tell people.

@@ -36,6 +36,7 @@ from adapters import database
 from adapters.clock import SystemClock
 from adapters.schema import (
     UTCDateTime,
+    attachments,
     extensions,
     items,
     ledger,
@@ -44,6 +45,7 @@ from adapters.schema import (
     site_meta,
 )
 from engine.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
+from engine.evidence import ATTACHMENTS, Attachment, StoredAttachment, carried
 from engine.extensions import PENDING, Extension, ExtensionWrite
 from engine.model import COLUMNS, PLAN_COLUMNS, Item, LedgerEntry, plan_changes
 from engine.ports import (
@@ -151,6 +153,45 @@ def _entry_values(entry: LedgerEntry) -> dict[str, Any]:
         "at": entry.at, "note": entry.note, "changes": entry.changes,
         "prev_hash": entry.prev_hash, "hash": entry.hash,
     }
+
+
+def _attachment_values(item_id: int, seq: int | None, a: Attachment, by: str, at: datetime) -> dict[str, Any]:
+    return {"item_id": item_id, "seq": seq, "sha256": a.sha256, "name": a.name, "media_type": a.media_type,
+            "size": a.size, "width": a.width, "height": a.height, "taken_at": a.taken_at,
+            "latitude": a.latitude, "longitude": a.longitude, "thumbnail": a.thumbnail,
+            "uploaded_by": by, "uploaded_at": at}
+
+
+def _row_to_attachment(row: Any) -> StoredAttachment:
+    m = row._mapping
+    file = Attachment(sha256=m["sha256"], name=m["name"], media_type=m["media_type"], size=int(m["size"]),
+                      width=m["width"], height=m["height"], taken_at=m["taken_at"], latitude=m["latitude"],
+                      longitude=m["longitude"], thumbnail=m["thumbnail"])
+    return StoredAttachment(int(m["id"]), int(m["item_id"]), m["seq"], file, m["uploaded_by"], m["uploaded_at"])
+
+
+def _attach(conn: Connection, item_id: int, seq: int | None, files: Sequence[Attachment], by: str,
+            at: datetime) -> None:
+    """Insert the files not yet attached to this item's row `seq` (or to the item)."""
+    where = attachments.c.seq.is_(None) if seq is None else attachments.c.seq == seq
+    have = {r[0] for r in conn.execute(select(attachments.c.sha256)
+                                       .where(attachments.c.item_id == item_id, where))}
+    rows = []
+    for a in files:
+        if a.sha256 not in have:
+            have.add(a.sha256)
+            rows.append(_attachment_values(item_id, seq, a, by, at))
+    if rows:
+        conn.execute(insert(attachments), rows)
+
+
+def _insert_entries(conn: Connection, sealed: Sequence[LedgerEntry]) -> None:
+    """Append ledger rows, and the files any of them carries to the attachments."""
+    conn.execute(_INSERT_ENTRY, [_entry_values(e) for e in sealed] if len(sealed) != 1
+                 else _entry_values(sealed[0]))
+    for e in sealed:
+        if ATTACHMENTS in e.changes and e.item_id is not None:
+            _attach(conn, e.item_id, e.seq, carried(e.changes), e.actor, e.at)
 
 
 _EXTENSION_FIELDS = tuple(Extension.__dataclass_fields__)
@@ -371,7 +412,7 @@ class SqlStore:
             sealed = entry.sealed(new_id, 1, "")
             conn.execute(_INSERT_ITEM, {**_item_values(item), "id": new_id, "version": 1, "ledger_seq": 1,
                                         "ledger_head": sealed.hash, "created_at": now, "updated_at": now})
-            conn.execute(_INSERT_ENTRY, _entry_values(sealed))
+            _insert_entries(conn, [sealed])
         return self.get(new_id)
 
     def origins(self, candidates: list[str]) -> set[str]:
@@ -411,7 +452,7 @@ class SqlStore:
                         {**_item_values(item), "id": i, "version": 1, "ledger_seq": 1, "ledger_head": e.hash,
                          "created_at": now, "updated_at": now}
                         for i, (item, _), e in zip(chunk_ids, chunk, sealed, strict=True)])
-                    conn.execute(_INSERT_ENTRY, [_entry_values(e) for e in sealed])
+                    _insert_entries(conn, sealed)
                     ids += chunk_ids
                 for item, expected, entry in changed:
                     current = conn.execute(_GET_FOR_UPDATE, {"b_id": item.id}).first()
@@ -555,7 +596,7 @@ class SqlStore:
                       updated_at=now, b_id=item.id, b_expected=expected_version)
         if conn.execute(_update_statement(changed), values).rowcount != 1:
             raise ConcurrentUpdate(item.id)
-        conn.execute(_INSERT_ENTRY, _entry_values(sealed))
+        _insert_entries(conn, [sealed])
         item.version, item.updated_at = expected_version + 1, now
         item.ledger_seq, item.ledger_head = sealed.seq, sealed.hash
 
@@ -668,6 +709,32 @@ class SqlStore:
         """A fact about the database (site_meta), or None."""
         with self.read() as conn:
             return conn.execute(select(site_meta.c.value).where(site_meta.c.key == key)).scalar()
+
+    def add_attachments(self, item_id: int, seq: int | None, files: Sequence[Attachment],
+                        uploaded_by: str, at: datetime) -> list[StoredAttachment]:
+        if not storable_id(item_id):
+            raise NotFound("事项", item_id)
+        with self.write() as conn:
+            if conn.execute(_GET_FOR_UPDATE, {"b_id": item_id}).first() is None:
+                raise NotFound("事项", item_id)
+            _attach(conn, item_id, seq, files, uploaded_by, at)
+        return self.attachments(item_id)
+
+    def attachments(self, item_id: int) -> list[StoredAttachment]:
+        if not storable_id(item_id):
+            return []
+        stmt = select(attachments).where(attachments.c.item_id == item_id).order_by(attachments.c.id)
+        with self.read() as conn:
+            return [_row_to_attachment(r) for r in conn.execute(stmt)]
+
+    def attachments_of(self, item_ids: Sequence[int]) -> dict[int, list[StoredAttachment]]:
+        found: dict[int, list[StoredAttachment]] = {}
+        with self.read() as conn:
+            for chunk in _chunks([i for i in item_ids if storable_id(i)]):
+                stmt = select(attachments).where(attachments.c.item_id.in_(chunk)).order_by(attachments.c.id)
+                for row in conn.execute(stmt):
+                    found.setdefault(int(row.item_id), []).append(_row_to_attachment(row))
+        return found
 
     def history(self, item_id: int) -> list[LedgerEntry]:
         if not storable_id(item_id):

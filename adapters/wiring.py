@@ -23,7 +23,7 @@ from engine.model import Item
 from engine.notices import DeadlineChange, Digest
 from engine.plan import Plan
 from engine.policy import Policy, policy_from_sources
-from engine.ports import Clock, ItemStore, LeaderLock, Mailer, SiteOutbox
+from engine.ports import Clock, EvidenceStore, ItemStore, LeaderLock, Mailer, SiteOutbox
 from engine.provisional import Recount
 from engine.scheduler import Scheduler
 from engine.service import Service
@@ -68,6 +68,13 @@ class App:
         if isinstance(self.store, SqlStore):
             return leadership_for(self.store.db, name)
         return Leadership()
+
+    @property
+    def evidence(self) -> EvidenceStore:
+        """Where the site keeps evidence files (rectify.yaml `evidence.store`)."""
+        from adapters.evidence.stores import evidence_store
+
+        return evidence_store(self.config.evidence, self.store, self.service.clock)
 
     @property
     def database(self) -> SqlEngine:

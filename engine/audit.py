@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from engine.evidence import ATTACHMENTS, StoredAttachment, carried
 from engine.model import Item, LedgerEntry, verify_chain
 
 # The plan basis the ledger records beside the fields: who set which deadline.
 BASIS = ("policy_version", "rule", "due", "overdue_at")
-# Recorded in some rows beside the basis, checked with neither the fields nor the basis.
-_NOT_FIELDS = frozenset({*BASIS, "provisional"})
+# Recorded in some rows beside the basis, checked with neither the fields nor the basis
+# (the files an event carried are facts of that row, not of the item).
+_NOT_FIELDS = frozenset({*BASIS, "provisional", ATTACHMENTS})
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,27 @@ def check_item(item: Item, entries: Sequence[LedgerEntry], *, basis: bool = True
             message = f"事项记录的链尾（第{item.ledger_seq}条）与台账最后一条（第{last.seq}条）不符"
         found.append(Finding(item.id, last.seq, message))
     found += _replay(item, entries, basis)
+    return found
+
+
+def check_attachments(item_id: int | None, entries: Sequence[LedgerEntry],
+                      stored: Sequence[StoredAttachment]) -> list[Finding]:
+    """The files the ledger rows record against the item's attachments table: each
+    recorded file attached with its row, as recorded (name, type, size, image facts, by
+    the row's actor at its time), and no file attached to a row that does not record it.
+    (Files attached to the item itself, outside any row, are not in the ledger.)"""
+    recorded = {(e.seq, a.sha256): (e, a) for e in entries for a in carried(e.changes)}
+    listed = {(s.seq, s.attachment.sha256): s for s in stored if s.seq is not None}
+    found = []
+    for (seq, _), (entry, file) in sorted(recorded.items()):
+        row = listed.get((seq, file.sha256))
+        if row is None:
+            found.append(Finding(item_id, seq, f"记录的佐证文件“{file.name}”不在附件表中：附件记录被删除"))
+        elif (row.attachment, row.uploaded_by, row.uploaded_at) != (file, entry.actor, entry.at):
+            found.append(Finding(item_id, seq, f"附件“{row.attachment.name}”与台账记录不符：附件信息被改动"))
+    for (seq, _), row in sorted(listed.items(), key=lambda pair: (pair[0][0] or 0, pair[0][1])):
+        if (seq, row.attachment.sha256) not in recorded:
+            found.append(Finding(item_id, seq, f"附件“{row.attachment.name}”不在该条台账记录中：附件是后来加上的"))
     return found
 
 
@@ -210,6 +233,7 @@ def audit_store(store: Any, item_id: int | None = None, anchor: Anchor | None = 
     seen: set[int] = set()
     batches = [[(store.get(item_id), store.history(item_id))]] if item_id else store.chains()
     for batch in batches:
+        files = store.attachments_of([int(i.id) for i, _ in batch])
         for item, entries in batch:
             number = int(item.id)
             if item_id is None:
@@ -217,6 +241,7 @@ def audit_store(store: Any, item_id: int | None = None, anchor: Anchor | None = 
                           for missing in range(expected, number)]
                 expected = number + 1
             found += check_item(item, entries, basis=number >= basis_from)
+            found += check_attachments(number, entries, files.get(number, []))
             result.checked += 1
             if keep_heads:
                 result.heads[number] = (item.ledger_seq, item.ledger_head)

@@ -35,6 +35,9 @@ has an in-memory and a SQL implementation, and both pass one contract suite
     LeaderLock          adapters.leader.Leadership (always leader: SQLite, memory, tests),
                         adapters.leader.AdvisoryLeadership (PostgreSQL advisory lock)
     DaemonLock          adapters.leader.SqliteDaemonLock (one daemon per SQLite file)
+    EvidenceStore       adapters.evidence.stores.DirectoryEvidence (a directory of the site),
+                        adapters.evidence.stores.DatabaseEvidence (a table of the database,
+                        shared by every machine of a PostgreSQL site)
 
 Nothing here may import an adapter; the names below are imported for type checking only.
 """
@@ -48,6 +51,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
+    from engine.evidence import Attachment, StoredAttachment
     from engine.extensions import Extension, ExtensionWrite
     from engine.mail import OutgoingMessage
     from engine.model import Item, LedgerEntry
@@ -205,6 +209,10 @@ class ExtensionStore(Protocol):
 
 
 class ItemStore(PolicyArchive, ExtensionStore, Protocol):
+    """Items and their ledgers. A ledger entry whose changes list files (engine.evidence:
+    changes["attachments"]) also writes them to the item's attachments, in the same
+    transaction as the entry."""
+
     def add(self, item: Item, entry: LedgerEntry) -> Item:
         """Insert a new item and its first ledger row together; returns it with its id."""
         ...
@@ -311,6 +319,21 @@ class ItemStore(PolicyArchive, ExtensionStore, Protocol):
 
     def meta(self, key: str) -> str | None:
         """A fact about the database (site_meta), or None."""
+        ...
+
+    def add_attachments(self, item_id: int, seq: int | None, files: Sequence[Attachment],
+                        uploaded_by: str, at: datetime) -> list[StoredAttachment]:
+        """Attach files to the item (to its ledger row `seq`, or to the item itself when
+        None); a file already attached to the same row is not attached twice. NotFound
+        for an unknown item."""
+        ...
+
+    def attachments(self, item_id: int) -> list[StoredAttachment]:
+        """The item's attachments in the order they were attached."""
+        ...
+
+    def attachments_of(self, item_ids: Sequence[int]) -> dict[int, list[StoredAttachment]]:
+        """The attachments of many items at once (those that have any), by item id."""
         ...
 
     def close(self) -> None:
@@ -421,6 +444,25 @@ class Renderer(Protocol):
 
     def check(self) -> None:
         """Raise ConfigError naming every template that does not compile or render."""
+        ...
+
+
+# -- evidence ------------------------------------------------------------------------
+
+
+class EvidenceStore(Protocol):
+    """Files kept by the SHA-256 of their bytes (lower-case hex): putting the same bytes
+    twice keeps one copy; what is kept is never changed."""
+
+    def put(self, data: bytes) -> str:
+        """Keep the bytes (durably, before returning); returns their SHA-256."""
+        ...
+
+    def get(self, sha256: str) -> bytes:
+        """The bytes kept under this hash, or NotFound."""
+        ...
+
+    def exists(self, sha256: str) -> bool:
         ...
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from engine.errors import (
     Refused,
     StoreError,
 )
+from engine.evidence import Attachment, ledger_change
 from engine.extensions import Extension, Extensions, ExtensionWrite, PendingExtension
 from engine.guards import FireContext
 from engine.model import (
@@ -106,6 +107,9 @@ class NewItem:
     fields: Mapping[str, Any] | None = None
     note: str | None = None
     origin: str | None = None
+    # Files the reporter gives as evidence (photos of the hazard), already in the evidence
+    # store: recorded in the first ledger row and attached with it.
+    evidence: Sequence[Attachment] = ()
 
 
 class Service:
@@ -239,6 +243,7 @@ class Service:
         actor = item.reporter or SYSTEM_ACTOR
         changes = {k: [None, v] for k, v in item.snapshot().items() if v is not None}
         changes.update(_basis_changes(None, item))
+        changes.update(ledger_change(r.evidence))
         return item, LedgerEntry(None, 0, "report", None, wf.initial, actor, now, note, changes=changes)
 
     def revise(self, before: Item, sets: Mapping[str, Any], actor: str, event: str,
@@ -343,16 +348,24 @@ class Service:
         return text
 
     def fire(self, item_id: int, event: str, actor: str, sets: Mapping[str, Any] | None = None,
-             note: str | None = None, at: datetime | None = None) -> Item:
-        """Fire `event` on the item as `actor`; re-decide from fresh data if someone wrote first."""
+             note: str | None = None, at: datetime | None = None,
+             evidence: Sequence[Attachment] = ()) -> Item:
+        """Fire `event` on the item as `actor`; re-decide from fresh data if someone wrote first.
+        `evidence`: files (already in the evidence store) the event carries, recorded in
+        its ledger row and attached to the item with it, or not at all."""
         check_lengths({"note": note})
         actor = self.org.person(actor).name
         cleaned = {name: self.clean_value(name, value) for name, value in (sets or {}).items()}
         note = note and refuse("备注", note)
         when = utc(at or self.clock.now())
 
+        files = ledger_change(evidence)
+
         def decide(item: Item) -> tuple[Item, LedgerEntry]:
-            return self._decide(item, event, actor, cleaned, note, when)
+            draft, entry = self._decide(item, event, actor, cleaned, note, when)
+            if files:
+                entry = replace(entry, changes={**entry.changes, **files})
+            return draft, entry
 
         before, saved = self._transition(item_id, event, decide)
         _log_transition(item_id, event, before.state, saved.state, actor)

@@ -64,6 +64,16 @@ SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {"workday_end": {"type": "string", "pattern": "^([01]?[0-9]|2[0-3]):[0-5][0-9]$"}},
         },
+        "evidence": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "store": {"enum": ["directory", "database"]},
+                "directory": {"type": "string", "minLength": 1},
+                "max_mb": {"type": "number", "exclusiveMinimum": 0, "maximum": 1024},
+                "max_files": {"type": "integer", "minimum": 1, "maximum": 1000},
+            },
+        },
         "scheduler": {
             "type": "object",
             "additionalProperties": False,
@@ -118,6 +128,20 @@ class WebConfig:
 
 
 @dataclass(frozen=True)
+class EvidenceConfig:
+    """Where evidence files are kept and how much is accepted (README "Evidence")."""
+
+    store: str = "directory"  # directory (of the site) | database (shared by every machine)
+    directory: Path = Path("evidence")
+    max_mb: float = 20.0  # the largest file accepted
+    max_files: int = 30  # the most files one item may hold
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_mb * 1024 * 1024)
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     root: Path
     name: str
@@ -129,6 +153,7 @@ class SiteConfig:
     web: WebConfig = WebConfig()
     # When a deadline written "下班前" is overdue (deadlines.workday_end, default 17:30).
     workday_end: time = WORKDAY_END
+    evidence: EvidenceConfig = EvidenceConfig()
 
     @property
     def org_file(self) -> Path:
@@ -209,15 +234,15 @@ def build(root: Path, data: Any, filename: str, overrides: Mapping[str, str] | N
                                  None if from_env else data.line_of("admin_email"),
                                  f"管理员邮箱 admin_email“{visible(admin_email)}”格式不正确"
                                  "（应形如 name@example.org，只写一个地址）")
+    database_url = _database_url(
+        env("RECTIFY_DATABASE_URL", data.get("database", {}).get("url", "sqlite:///rectify.db")), root)
     scheduler = data.get("scheduler", {})
     workday_end = data.get("deadlines", {}).get("workday_end")
     tick = _number("RECTIFY_TICK_SECONDS", env("RECTIFY_TICK_SECONDS", scheduler.get("tick_seconds", 60)))
     return SiteConfig(
         root=root,
         name=data.get("site_name", root.name),
-        database_url=_database_url(
-            env("RECTIFY_DATABASE_URL", data.get("database", {}).get("url", "sqlite:///rectify.db")), root
-        ),
+        database_url=database_url,
         timezone=zone,
         admin_email=admin_email,
         mail=mail,
@@ -228,6 +253,7 @@ def build(root: Path, data: Any, filename: str, overrides: Mapping[str, str] | N
         ),
         workday_end=time.fromisoformat(f"{workday_end:0>5}") if workday_end else WORKDAY_END,
         web=_web(root, data.get("web", {}), env),
+        evidence=_evidence(root, data.get("evidence", {}), database_url),
     )
 
 
@@ -239,6 +265,18 @@ def _web(root: Path, web: Any, env: _Overrides) -> WebConfig:
         ask_minutes=float(web.get("ask_minutes", 30)),
         session_hours=float(web.get("session_hours", 12)),
         secret_file=root / env("RECTIFY_WEB_SECRET_FILE", web.get("secret_file", "web-secret")),
+    )
+
+
+def _evidence(root: Path, data: Any, database_url: str) -> EvidenceConfig:
+    """Files in the site's directory, unless the site is on PostgreSQL (then in the
+    database, which every machine serving the site shares) or rectify.yaml says."""
+    shared = not database_url.startswith("sqlite")
+    return EvidenceConfig(
+        store=data.get("store", "database" if shared else "directory"),
+        directory=root / data.get("directory", "evidence"),
+        max_mb=float(data.get("max_mb", 20)),
+        max_files=int(data.get("max_files", 30)),
     )
 
 

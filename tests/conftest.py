@@ -26,6 +26,7 @@ from engine import yamlfile
 from engine.audit import audit_store
 from engine.clock import FakeClock
 from engine.ports import Clock, ItemStore
+from tests.browser import chromium, live_server, mark_browser_tests, phone, screenshot  # noqa: F401  (fixtures)
 from tests.pgserver import PgServer
 from tests.smtpserver import serve  # noqa: F401  (a fixture: real SMTP servers on loopback)
 
@@ -63,6 +64,17 @@ def site_files_parsed_once() -> Iterator[None]:
         return
     with patch.object(yamlfile, "loads", parse_once):
         yield
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that runs on the PostgreSQL variant of a fixture carries the `postgres`
+    marker, and every test in a real browser `browser` and `slow`, so `make test-quick`
+    can leave them out (`make test` runs them all)."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("db_url") == "postgresql":
+            item.add_marker(pytest.mark.postgres)
+    mark_browser_tests(items)
 
 
 @pytest.fixture

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import (
+    attachments_json,
     console,
     history_json,
     instant,
@@ -13,15 +16,32 @@ from adapters.cli.render import (
     items_table,
     parse_sets,
     parse_time,
+    show_attachments,
     show_item,
 )
+from adapters.evidence.accept import read_file, take
 from adapters.present import plan_json
 from engine.access import may_see
 from engine.errors import NotFound
+from engine.evidence import Attachment
 from engine.ports import Query
 from engine.service import NewItem
 
 pass_ctx = click.make_pass_decorator(Context)
+
+PHOTO_HELP = "佐证文件（照片：JPEG、PNG、WebP、HEIC，或 PDF），可重复；按文件内容检查类型和大小"
+_PHOTO_PATH = click.Path(path_type=Path)  # checked by read_file, with Chinese messages
+
+
+def _evidence(ctx: Context, photos: tuple[Path, ...], item_id: int | None = None) -> list[Attachment]:
+    """The files named with --photo checked and kept in the site's evidence store (all or
+    none), within the item's file limit."""
+    if not photos:
+        return []
+    app = ctx.app
+    config = app.config.evidence
+    already = len(app.store.attachments(item_id)) if item_id is not None else 0
+    return take(app.evidence, config, [read_file(p, config) for p in photos], already)
 
 
 @cli.command()
@@ -38,28 +58,31 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.option("--deadline", help="整改时限，如 “7个工作日内”")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="其他字段，可重复")
 @click.option("--note", help="备注")
+@click.option("--photo", "photos", multiple=True, type=_PHOTO_PATH, metavar="FILE", help=PHOTO_HELP)
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 @pass_ctx
 @handle_errors
 def report(ctx: Context, title: str, category: str, level: str, unit: str | None,
            location: str | None, reporter: str | None, responsible: str | None,
            found_at: str | None, kind: str, workflow: str | None, deadline: str | None,
-           sets: tuple[str, ...], note: str | None, as_json: bool) -> None:
-    """登记一条隐患（或整治任务）。"""
+           sets: tuple[str, ...], note: str | None, photos: tuple[Path, ...], as_json: bool) -> None:
+    """登记一条隐患（或整治任务），可附照片。"""
     extra = parse_sets(sets)
     app = ctx.app
     tz = app.config.timezone
+    when = parse_time(found_at, tz, "--found-at") if found_at else None
+    evidence = _evidence(ctx, photos)
     item = app.service.report(NewItem(
         title=title, category=category, level=level, unit=unit, location=location,
         reporter=reporter, responsible=responsible, kind=kind, workflow=workflow,
-        found_at=parse_time(found_at, tz, "--found-at") if found_at else None,
-        deadline=deadline, fields=extra, note=note,
+        found_at=when, deadline=deadline, fields=extra, note=note, evidence=evidence,
     ))
     data = item_json(item, app.site.workflows, tz)
     if as_json:
         echo_json(data)
     else:
-        click.echo(f"已登记事项 {item.id}：{item.title}（{data['state_title']}，流程 {item.workflow}）")
+        click.echo(f"已登记事项 {item.id}：{item.title}（{data['state_title']}，流程 {item.workflow}）"
+                   + (f"；附佐证文件 {len(evidence)} 个" if evidence else ""))
 
 
 @cli.command()
@@ -69,22 +92,26 @@ def report(ctx: Context, title: str, category: str, level: str, unit: str | None
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="同时设置的字段，可重复")
 @click.option("--note", help="备注")
 @click.option("--at", "at", help="发生时间，ISO 格式（默认：现在）")
+@click.option("--photo", "photos", multiple=True, type=_PHOTO_PATH, metavar="FILE", help=PHOTO_HELP)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @handle_errors
 def fire(ctx: Context, item_id: int, event: str, actor: str, sets: tuple[str, ...],
-         note: str | None, at: str | None, as_json: bool) -> None:
-    """对事项执行流程事件，如 assign、start、verify、close。"""
+         note: str | None, at: str | None, photos: tuple[Path, ...], as_json: bool) -> None:
+    """对事项执行流程事件，如 assign、start、verify、close；可附照片作为佐证。"""
     app = ctx.app
     tz = app.config.timezone
     values = parse_sets(sets)
     when = parse_time(at, tz, "--at") if at else None
-    item = app.service.fire(item_id, event, actor, values, note, when)
+    app.store.get(item_id)  # an unknown item is named before any file is read
+    evidence = _evidence(ctx, photos, item_id)
+    item = app.service.fire(item_id, event, actor, values, note, when, evidence)
     data = item_json(item, app.site.workflows, tz)
     if as_json:
         echo_json(data)
     else:
-        click.echo(f"事项 {item.id} 已执行“{event}”，当前状态：{data['state_title']}（{item.state}）")
+        click.echo(f"事项 {item.id} 已执行“{event}”，当前状态：{data['state_title']}（{item.state}）"
+                   + (f"；附佐证文件 {len(evidence)} 个" if evidence else ""))
 
 
 @cli.command()
@@ -129,11 +156,13 @@ def show(ctx: Context, item_id: int, viewer: str | None, as_json: bool) -> None:
     entries = app.store.history(item_id)
     data.update(plan_json(app.plan_for(item), item, app, app.service.clock.now()))
     history = history_json(entries, tz)
+    files = attachments_json(app.store.attachments(item_id), tz)
     requests = [e.to_json(tz) for e in app.service.extensions(item_id)]
     if as_json:
-        echo_json({**data, "history": history, "extensions": requests})
+        echo_json({**data, "history": history, "attachments": files, "extensions": requests})
     else:
         show_item(data, history, requests)
+        show_attachments(files)
 
 
 @cli.command("list")

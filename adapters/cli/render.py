@@ -12,6 +12,7 @@ from rich.table import Table
 
 from engine.deadline.dates import instant_in_range
 from engine.errors import OutOfRange, RectifyError
+from engine.evidence import MEDIA_TYPES, StoredAttachment, position_text, size_text
 from engine.model import FIELDS, Item, LedgerEntry
 from engine.workflow import Workflows
 
@@ -148,3 +149,36 @@ def parse_sets(values: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"“{raw}”应写成 字段=值，例如 --set unit=总务处", param_hint="--set")
         result[key.strip()] = value
     return result
+
+
+def attachments_json(found: list[StoredAttachment], tz: ZoneInfo) -> list[dict[str, Any]]:
+    """An item's attachments as `show --json` gives them: the ledger's record of each file
+    (sha256, name, type, size, image facts) with the row it came with and who uploaded it."""
+    return [{**a.attachment.record(), "seq": a.seq, "uploaded_by": a.uploaded_by,
+             "uploaded_at": a.uploaded_at.astimezone(tz).isoformat()} for a in found]
+
+
+def show_attachments(files: list[dict[str, Any]]) -> None:
+    """The item's files as a table with Chinese labels (nothing when there are none): one
+    row per file, its facts folded into one column so that a terminal of any width
+    shows them."""
+    if not files:
+        return
+    table = Table(title="佐证文件")
+    table.add_column("#")
+    table.add_column("文件名", overflow="fold")
+    table.add_column("详情", overflow="fold")
+    for number, f in enumerate(files, start=1):
+        facts = [f"类型：{MEDIA_TYPES.get(f['type'], f['type'])}", f"大小：{size_text(f['size'])}"]
+        if f.get("width"):
+            facts.append(f"尺寸：{f['width']}×{f['height']}")
+        if f.get("taken_at"):
+            facts.append(f"拍摄时间：{f['taken_at']}")
+        position = position_text(f.get("latitude"), f.get("longitude"))
+        if position:
+            facts.append(f"拍摄位置：{position}")
+        facts.append(f"上传：{f['uploaded_by']}，{f['uploaded_at']}")
+        facts.append("所属：事项本身" if f["seq"] is None else f"所属：历史记录第{f['seq']}条")
+        facts.append(f"SHA-256：{f['sha256']}")
+        table.add_row(str(number), clip(f["name"], LISTED_CHARS), "\n".join(facts))
+    console.print(table)

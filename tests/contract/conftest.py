@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from adapters import database
+from adapters.evidence.stores import DatabaseEvidence, DirectoryEvidence
 from adapters.memory import MemoryOutbox, MemoryStore
 from adapters.outbox import SqlOutbox
 from adapters.sqlstore import SqlStore
-from engine.ports import ItemStore, SiteOutbox
+from engine.ports import EvidenceStore, ItemStore, SiteOutbox
 from tests.conftest import _fresh_pg_database
 from tests.pgserver import PgServer
 
@@ -54,3 +55,21 @@ def outbox(store: ItemStore) -> SiteOutbox:
         return MemoryOutbox(store)
     assert isinstance(store, SqlStore)
     return SqlOutbox(store)
+
+
+@pytest.fixture(params=["directory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def evidence(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EvidenceStore]:
+    """An empty evidence store: a directory, a SQLite database, a PostgreSQL database."""
+    if request.param == "directory":
+        yield DirectoryEvidence(tmp_path / "evidence")
+        return
+    if request.param == "sqlite":
+        path = tmp_path / "rectify.db"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+        sql = SqlStore(database.open_engine(f"sqlite:///{path}"))
+    else:
+        template = request.getfixturevalue("pg_template")
+        server: PgServer = request.getfixturevalue("pg_server")
+        sql = SqlStore(database.open_engine(_fresh_pg_database(server, template)))
+    yield DatabaseEvidence(sql)
+    sql.close()

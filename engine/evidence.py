@@ -1,0 +1,211 @@
+"""Evidence (佐证): files attached to an item or to one of its events, as data.
+
+A file is known by the SHA-256 of its bytes (the evidence store keeps them under that
+name, engine.ports.EvidenceStore). What the engine records of it is an Attachment: the
+hash, the name it was uploaded under, its media type as read from its bytes, its size,
+and the facts read from an image (size in pixels, EXIF time and position) — the
+adapters (adapters/evidence) check the bytes and build these; the engine only carries
+them. An event that carries evidence records each file in its ledger row, under the
+key ATTACHMENTS of the row's changes (hashed with the rest of the row), and the store
+writes the same records to its attachments table in the same transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from engine.errors import RectifyError
+from engine.text import refuse
+
+# The key of a ledger row's changes that lists the files the event carried:
+# {"attachments": [None, [record, ...]]} (old value None: files are only ever added).
+ATTACHMENTS = "attachments"
+
+# The media types accepted as evidence, with how people call them.
+MEDIA_TYPES = {
+    "image/jpeg": "JPEG 图片",
+    "image/png": "PNG 图片",
+    "image/webp": "WebP 图片",
+    "image/heic": "HEIC 图片",
+    "application/pdf": "PDF 文件",
+}
+IMAGE_TYPES = frozenset(t for t in MEDIA_TYPES if t.startswith("image/"))
+# What a file's name ends with when it is stored or downloaded, by media type.
+EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/heic": ".heic",
+              "application/pdf": ".pdf"}
+
+NAME_CHARS = 200
+_SHA256 = re.compile("[0-9a-f]{64}")
+
+
+class EvidenceRefused(RectifyError):
+    """A file that cannot be taken as evidence; says which file and why, in Chinese."""
+
+    exit_code = 2
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name, self.reason = name, reason
+        super().__init__(f"文件“{name}”不能作为佐证：{reason}")
+
+
+def valid_sha256(text: str) -> bool:
+    return bool(_SHA256.fullmatch(text))
+
+
+def clean_name(raw: str) -> str:
+    """The name a file was uploaded under, as kept: the last part of any path a browser
+    or a shell gave (C:\\fakepath\\a.jpg, ../a.jpg), control characters refused, at most
+    NAME_CHARS characters (the end, with its extension, kept)."""
+    name = raw.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    name = refuse("文件名", name).replace("\n", " ")
+    if name in ("", ".", ".."):
+        name = "未命名文件"
+    if len(name) > NAME_CHARS:
+        name = "…" + name[-(NAME_CHARS - 1):]
+    return name
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One file as evidence: what its bytes are, and what an image says of itself."""
+
+    sha256: str
+    name: str
+    media_type: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+    taken_at: str | None = None  # EXIF DateTimeOriginal as the camera wrote it (ISO text, its offset if given)
+    latitude: float | None = None
+    longitude: float | None = None
+    thumbnail: str | None = None  # SHA-256 of the thumbnail (a JPEG) in the evidence store
+
+    def __post_init__(self) -> None:
+        if not valid_sha256(self.sha256) or (self.thumbnail is not None and not valid_sha256(self.thumbnail)):
+            raise ValueError("an attachment is named by a lower-case hex SHA-256")
+        if self.media_type not in MEDIA_TYPES:
+            raise ValueError(f"unsupported media type {self.media_type}")
+
+    @property
+    def is_image(self) -> bool:
+        return self.media_type in IMAGE_TYPES
+
+    @property
+    def type_title(self) -> str:
+        return MEDIA_TYPES[self.media_type]
+
+    def record(self) -> dict[str, Any]:
+        """What the ledger row keeps of the file: hash, name, type and size always, the
+        image's facts when there are any."""
+        data: dict[str, Any] = {"sha256": self.sha256, "name": self.name, "type": self.media_type,
+                                "size": self.size}
+        for key, value in (("width", self.width), ("height", self.height), ("taken_at", self.taken_at),
+                           ("latitude", self.latitude), ("longitude", self.longitude),
+                           ("thumbnail", self.thumbnail)):
+            if value is not None:
+                data[key] = value
+        return data
+
+    @classmethod
+    def from_record(cls, data: Mapping[str, Any]) -> Attachment:
+        return cls(sha256=data["sha256"], name=data["name"], media_type=data["type"], size=int(data["size"]),
+                   width=data.get("width"), height=data.get("height"), taken_at=data.get("taken_at"),
+                   latitude=data.get("latitude"), longitude=data.get("longitude"),
+                   thumbnail=data.get("thumbnail"))
+
+
+@dataclass(frozen=True)
+class StoredAttachment:
+    """An attachment as the store lists it: which item, which ledger row (None when it
+    was attached outside an event), who uploaded it and when."""
+
+    id: int
+    item_id: int
+    seq: int | None
+    attachment: Attachment
+    uploaded_by: str
+    uploaded_at: datetime
+
+
+def ledger_change(evidence: Sequence[Attachment]) -> dict[str, list[Any]]:
+    """The part of a ledger row's changes that records the files: {} for none."""
+    if not evidence:
+        return {}
+    seen: set[str] = set()
+    records = []
+    for a in evidence:
+        if a.sha256 not in seen:  # the same file twice in one event is one file
+            seen.add(a.sha256)
+            records.append(a.record())
+    return {ATTACHMENTS: [None, records]}
+
+
+def carried(changes: Mapping[str, Any]) -> list[Attachment]:
+    """The files a ledger row's changes record (none for most rows)."""
+    change = changes.get(ATTACHMENTS)
+    if not isinstance(change, list | tuple) or len(change) != 2 or not isinstance(change[1], list):
+        return []
+    return [Attachment.from_record(r) for r in change[1]]
+
+
+def count_after(existing: int, new: Iterable[Attachment], limit: int) -> int:
+    """How many files the item would hold; EvidenceRefused (naming the first file over)
+    when that is more than `limit`."""
+    total = existing
+    for a in new:
+        total += 1
+        if total > limit:
+            raise EvidenceRefused(a.name, f"每个事项最多 {limit} 个佐证文件，本事项已有 {existing} 个")
+    return total
+
+
+def position_text(latitude: float | None, longitude: float | None) -> str | None:
+    """"北纬 31.2304°，东经 121.4737°" for a position, or None."""
+    if latitude is None or longitude is None:
+        return None
+    ns = "北纬" if latitude >= 0 else "南纬"
+    ew = "东经" if longitude >= 0 else "西经"
+    return f"{ns} {abs(latitude):.5f}°，{ew} {abs(longitude):.5f}°"
+
+
+def size_text(size: int) -> str:
+    """"2.4 MB", "830 KB", "512 字节"."""
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} 字节"
+
+
+@dataclass(frozen=True)
+class EvidenceGroup:
+    """The files one ledger row brought (or, with seq None, those attached to the item
+    outside any event): what the item page shows together, e.g. the start photos beside
+    the after photos on the verify form."""
+
+    seq: int | None
+    event: str | None
+    actor: str | None
+    at: datetime | None
+    files: tuple[StoredAttachment, ...]
+
+
+def grouped(stored: Sequence[StoredAttachment], entries: Sequence[Any]) -> list[EvidenceGroup]:
+    """The item's attachments by the ledger row they came with, in the order of the rows,
+    the item's own files last. `entries`: the item's ledger rows (LedgerEntry)."""
+    rows = {e.seq: e for e in entries}
+    by_seq: dict[int | None, list[StoredAttachment]] = {}
+    for a in stored:
+        by_seq.setdefault(a.seq, []).append(a)
+    groups = []
+    for seq in sorted(s for s in by_seq if s is not None):
+        entry = rows.get(seq)
+        groups.append(EvidenceGroup(seq, entry.event if entry else None, entry.actor if entry else None,
+                                    entry.at if entry else None, tuple(by_seq[seq])))
+    if None in by_seq:
+        groups.append(EvidenceGroup(None, None, None, None, tuple(by_seq[None])))
+    return groups
