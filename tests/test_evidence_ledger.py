@@ -231,11 +231,9 @@ def test_migration_0008_adds_the_evidence_tables_to_a_database_in_use(db_url: st
     carry files and the database keeps them."""
     from datetime import UTC, datetime
 
-    from sqlalchemy import inspect
+    from sqlalchemy import inspect, text
 
     from adapters import database
-    from sqlalchemy import text
-
     from engine.evidence import Attachment
 
     engine = database.open_engine(db_url, must_exist=False)

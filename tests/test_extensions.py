@@ -420,12 +420,10 @@ def test_the_database_itself_keeps_one_pending_request_per_item(app: App) -> Non
 
 def test_migration_0009_adds_the_table_to_a_database_in_use(db_url: str) -> None:
     """A database from before 0009 holding items is upgraded: its items can then be extended."""
-    from sqlalchemy import inspect
+    from sqlalchemy import inspect, text
 
     from adapters import database
     from adapters.sqlstore import SqlStore
-    from sqlalchemy import text
-
     from tests.contract.test_extension_store import ask
 
     engine = database.open_engine(db_url, must_exist=False)
