@@ -228,7 +228,7 @@ def set_pre_csrf(web: Web, response: Response, token: str) -> Response:
 def build(app: App, base_url: str | None = None) -> Starlette:
     """The ASGI application of a site (`base_url`: the public address; default the
     configured `web.base_url`, else http://127.0.0.1:8080)."""
-    from adapters.web import routes
+    from adapters.web import extend, routes
 
     if not isinstance(app.store, SqlStore):
         raise TypeError("the web workbench needs a SQL store")
@@ -238,7 +238,8 @@ def build(app: App, base_url: str | None = None) -> Starlette:
     web = Web(app, (base_url or config.base_url or "http://127.0.0.1:8080").rstrip("/"), templates,
               LinkProver(app.store, secret),
               Sessions(app.store, secret, timedelta(hours=config.session_hours)), AskLimit(app.store, app.service.clock))
-    asgi = Starlette(routes=[*routes.routes(), Mount("/static", StaticFiles(directory=str(HERE / "static")),
+    web.item_sections.append(extend.section)
+    asgi = Starlette(routes=[*routes.routes(), *extend.routes(), Mount("/static", StaticFiles(directory=str(HERE / "static")),
                                                        name="static")],
                      exception_handlers={HTTPException: _http_error, Exception: _internal_error},
                      middleware=[Middleware(SecurityHeaders)])

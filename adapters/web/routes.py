@@ -21,7 +21,8 @@ from engine.model import LEVELS, Item
 from engine.service import NewItem
 
 UNSURE = "不确定"
-DONE = {"amend": "修改", "report": "登记"}
+DONE = {"amend": "修改", "report": "登记", "extension_request": "提交延期申请",
+        "extension_approve": "批准延期", "extension_refuse": "答复延期申请（不予批准）"}
 
 
 def routes() -> list[Route]:
@@ -119,6 +120,7 @@ def todo_page(ctx: Ctx) -> Response:
         return ctx.web.render(ctx, "todo_rows.html", **data)
     units = sorted(scope.units) if not scope.everything else list(svc.org.units)
     return ctx.web.render(ctx, "todo.html", states=_state_choices(ctx), units=units,
+                          extensions=views.pending_extensions(ctx.app, ctx.person),
                           categories=list(svc.policies.current.categories), levels=list(LEVELS), **data)
 
 

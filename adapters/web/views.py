@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from adapters.present import explain_json
 from adapters.wiring import App
+from engine.extensions import ACTS, cn
 from engine.ledgerview import days_overdue
 from engine.model import FIELDS, KINDS, LEVELS, Item, LedgerEntry
 from engine.offer import amendments_for, events_for
@@ -22,7 +23,7 @@ from engine.workflow import Transition, Workflow
 # Ledger rows that are not workflow events.
 EVENT_TITLES = {
     "report": "登记", "amend": "修改", "import": "导入清单更正", "policy_apply": "按新规则重新计算期限",
-    "calendar_update": "按新日历重新计算期限",
+    "calendar_update": "按新日历重新计算期限", **ACTS,
 }
 # Keys of a ledger row's changes that are not item fields.
 CHANGE_TITLES = {
@@ -116,6 +117,27 @@ def todo_rows(app: App, person: str, found: list[Item], now: datetime) -> list[R
                         plan.due.isoformat() if plan.due else "", left, overdue, rung(plan, now),
                         [t.title for t in offered]))
     return rows
+
+
+@dataclass
+class PendingRow:
+    """A request this person may answer, for 我的待办."""
+
+    item_id: int
+    title: str
+    unit: str
+    requested_by: str
+    requested_at: str
+    old_due: str
+    new_due: str
+    reason: str
+
+
+def pending_extensions(app: App, person: str) -> list[PendingRow]:
+    tz = app.config.timezone
+    return [PendingRow(p.item.id or 0, p.item.title, p.item.unit or "未指定单位", p.request.requested_by,
+                       local(p.request.requested_at, tz), cn(p.request.old_due), cn(p.request.new_due),
+                       p.request.reason) for p in app.service.pending_extensions(person)]
 
 
 def _value(name: str, value: Any, tz: ZoneInfo) -> str:
