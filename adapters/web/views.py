@@ -37,6 +37,9 @@ SHOWN_FIRST = ("kind", "level", "category", "unit", "responsible", "location", "
                "contingency_plan", "evidence", "progress", "requirement", "rectifier", "verifier",
                "approver", "closed_at")
 MAX_COUNTED_DAYS = 3660
+# Who sees the 综合看板: these roles the whole school, leaders their own units.
+BOARD_ALL = frozenset({"safety_office", "principal", "admin"})
+BOARD_SCOPED = frozenset({"leader"})
 LONG_TEXT = 200
 
 
