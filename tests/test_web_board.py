@@ -123,6 +123,9 @@ def test_a_list_is_titled_in_chinese_and_bad_selections_are_refused(app: App, br
     office = browsers["周安宁"]
     page = office.get("/board/items?kind=hazard&status=open&unit=保卫处&overdue=1&order=overdue")
     assert page.status_code == 200 and "在办、保卫处、逾期的隐患" in text_of(page.text)
+    closed = text_of(office.get("/board/items?kind=hazard&status=closed").text)
+    assert "已办结的隐患" in closed and "保卫处隐患closed" in closed and "已办结" in closed
+    assert "今天到期" not in closed and "逾期" not in closed.split("返回综合看板", 1)[1]
     for query in ("status=nope", "colour=red", "overdue=yes", "found_from=2021-13-01"):
         answer = office.get(f"/board/items?{query}")
         assert answer.status_code == 400 and "筛选条件" in text_of(answer.text), query

@@ -145,7 +145,8 @@ def item_page(ctx: Ctx) -> Response:
     svc, tz = app.service, app.config.timezone
     wf = svc.workflows.get_or_fail(item.workflow)
     plan = svc.plan(item)
-    left, overdue = views.time_left(item, plan, ctx.now, svc.calendar_of(item), tz)
+    left, overdue = views.time_left(item, plan, ctx.now, svc.calendar_of(item), tz,
+                                    item.state in svc.final_states(item.workflow))
     amend_fields, _ = views.amend_inputs(app, ctx.person, item)
     done = ctx.request.query_params.get("done", "")
     done_title = next((t.title for t in wf.transitions if t.event == done), DONE.get(done, ""))

@@ -77,8 +77,11 @@ def workdays_left(calendar: WorkCalendar, today: date, due: date) -> int:
     return count
 
 
-def time_left(item: Item, plan: Plan, now: datetime, calendar: WorkCalendar, tz: ZoneInfo) -> tuple[str, bool]:
-    """("逾期N天" | "剩余N个工作日" | "暂停计时" | "未设期限", overdue?)."""
+def time_left(item: Item, plan: Plan, now: datetime, calendar: WorkCalendar, tz: ZoneInfo,
+              final: bool = False) -> tuple[str, bool]:
+    """("逾期N天" | "剩余N个工作日" | "暂停计时" | "未设期限" | "已办结", overdue?)."""
+    if final:
+        return "已办结", False
     if plan.paused:
         return "暂停计时", False
     if plan.overdue_at is not None and plan.overdue_at <= now:
@@ -113,7 +116,8 @@ def todo_rows(app: App, person: str, found: list[Item], now: datetime) -> list[R
     rows = []
     for item in found:
         plan = svc.plan(item)
-        left, overdue = time_left(item, plan, now, svc.calendar_of(item), tz)
+        final = item.state in svc.final_states(item.workflow)
+        left, overdue = time_left(item, plan, now, svc.calendar_of(item), tz, final)
         wf = svc.workflows.get_or_fail(item.workflow)
         offered = events_for(svc.org, wf, person, item, now, svc.final_states(item.workflow))
         rows.append(Row(item, wf.states[item.state].title if item.state in wf.states else "未知状态",
