@@ -231,6 +231,17 @@ def test_dead_letters_are_listed_for_the_office(app: App, browsers: dict[str, Br
     assert "zhao.weidong@example.org" in text and "550 邮箱不存在" in text and "【逾期督办】<b>保卫处</b>" in text
     assert escape("<b>保卫处</b>") in page.text  # escaped, never markup
     assert "550 邮箱不存在" not in browsers["陈立德"].get("/board").text
+    # Sent again from the page: back in the queue, and gone from the list.
+    leader = browsers["陈立德"].post("/board/dead-letters/retry", {"message": str(message)})
+    assert leader.status_code == 403
+    office = browsers["周安宁"]
+    assert office.post("/board/dead-letters/retry", {"message": str(message)}, csrf="").status_code == 403
+    assert office.post("/board/dead-letters/retry", {}).status_code == 400
+    assert [r.status for r in outbox.list_messages(("dead",))] == ["dead"]
+    answer = office.post("/board/dead-letters/retry", {"message": str(message)})
+    assert answer.status_code == 303 and outbox.list_messages(("dead",)) == []
+    page = office.get(answer.headers["location"])
+    assert "已放回待发队列 1 封" in text_of(page.text) and "550 邮箱不存在" not in page.text
 
 
 def test_the_page_is_made_for_phones(app: App, browsers: dict[str, Browser]) -> None:
@@ -243,3 +254,4 @@ def test_the_page_is_made_for_phones(app: App, browsers: dict[str, Browser]) -> 
     assert "<script" not in page.split("</head>", 1)[1]  # no charting script: the chart is the SVG
     css = browsers["周安宁"].get("/static/app.css").text
     assert ".table-wrap { width: 100%; overflow-x: auto;" in css and ".chart svg { display: block; max-width: 100%;" in css
+    assert "a.figure { display: inline-flex; align-items: center; min-width: 44px; min-height: 44px;" in css

@@ -17,8 +17,9 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+import structlog
 from markupsafe import Markup
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from adapters.charts import unit_chart
@@ -31,6 +32,7 @@ from engine.model import KINDS, LEVELS
 from engine.ports import Query
 from engine.reports import Period, parse_period, period_containing
 
+log = structlog.get_logger("rectify.web")
 PAGE = 20
 MAX_PAGE = 100000
 DEAD_SHOWN = 50
@@ -86,7 +88,8 @@ def board_page(ctx: Ctx) -> Response:
     dead = ctx.app.outbox.list_messages(("dead",), DEAD_SHOWN) if who.everything else []
     local = d.at.astimezone(ctx.app.config.timezone)
     periods = [d.current.period, d.current.period.previous()]
-    return ctx.web.render(ctx, "board.html", d=d, who=who, kind_title=KINDS[kind], kind=kind, link=link,
+    retried = ctx.request.query_params.get("retried", "")
+    return ctx.web.render(ctx, "board.html", d=d, who=who, retried=retried if retried.isdigit() else "", kind_title=KINDS[kind], kind=kind, link=link,
                           percent=percent, days=days, charts=charts, dead=dead, periods=periods,
                           as_of=f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}",
                           scope_title="全校" if who.everything else f"{ctx.person}分管及所在的单位")
@@ -198,11 +201,25 @@ def stage_report_download(ctx: Ctx) -> Response:
     return _attachment(workbook_bytes(report, ctx.app.config.timezone), f"阶段整治情况-{period.key}.xlsx")
 
 
+def retry_dead(ctx: Ctx) -> Response:
+    """Put dead letters back in the queue (as `rectify outbox retry ID`): the daemon's
+    mailer sends them at its next tick."""
+    viewer(ctx, whole_school=True)
+    given = ctx.form.getlist("message") if ctx.form is not None else []
+    ids = [int(v) for v in given if isinstance(v, str) and v.isdigit() and len(v) < 12]
+    if not ids:
+        raise WebError(400, "没有选择邮件", "请选择要重新发送的邮件")
+    count = ctx.app.outbox.retry_dead(ids, ctx.now)
+    log.info("web_dead_letters_retried", actor=ctx.person, messages=ids, count=count)
+    return RedirectResponse(f"/board?retried={count}#dead-letters", status_code=303)
+
+
 def routes() -> list[Route]:
     return [
         Route("/board", page(web_of)(board_page)),
         Route("/board/items", page(web_of)(items_page)),
         Route("/board/ledger.xlsx", page(web_of)(ledger_download)),
         Route("/board/stage-report.xlsx", page(web_of)(stage_report_download)),
+        Route("/board/dead-letters/retry", page(web_of)(retry_dead), methods=["POST"]),
     ]
 
