@@ -245,6 +245,9 @@ def test_dead_letters_are_listed_for_the_office(app: App, browsers: dict[str, Br
 
 
 def test_the_page_is_made_for_phones(app: App, browsers: dict[str, Browser]) -> None:
+    for path in ("/board", "/board?kind=task", "/board/items?kind=hazard&status=open&overdue=1&order=overdue"):
+        text = text_of(browsers["周安宁"].get(path).text)
+        assert not re.search(r"[a-z]+_[a-z]+|Selection\(|None|True|False", text), path  # no internal names
     page = browsers["周安宁"].get("/board").text
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
     tables = page.count("<table")
