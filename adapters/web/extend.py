@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from adapters.web.app import Ctx, WebError, page, web_of
+from adapters.web.routes import visible_item
 from adapters.web.views import local
 from engine.extensions import APPROVED, PENDING, Extension, approver_titles, cn
 from engine.model import Item
@@ -85,8 +86,6 @@ DONE = {"request": "extension_request", "approve": "extension_approve", "refuse"
 
 
 def extension_post(ctx: Ctx) -> Response:
-    from adapters.web.routes import visible_item
-
     item = visible_item(ctx)
     verb = ctx.request.path_params["verb"]
     if verb not in VERBS:
