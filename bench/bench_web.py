@@ -235,6 +235,8 @@ def measure_load(app: App, seconds: float, clients: int) -> tuple[webload.Load, 
         now = datetime.now(UTC)
         links = [operator_link(app, people[i % len(people)], now, base) for i in range(clients)]
         serial, loaded = webload.run(base, links, seconds, seconds / SERIAL_SHARE)
+    for line in webload.server_errors(app.config.root):
+        print(f"  server: {line}", file=sys.stderr)
     print(f"  load one at a time: {serial.summary()}", file=sys.stderr)
     print(f"  load concurrent: {loaded.summary()}", file=sys.stderr, flush=True)
     return serial, loaded

@@ -174,17 +174,42 @@ async def _concurrent(clients: Sequence[httpx.AsyncClient], paths: Sequence[Iter
     return load
 
 
+async def _logins(clients: Sequence[httpx.AsyncClient], links: Sequence[str],
+                  load: Load) -> list[tuple[httpx.AsyncClient, list[int]]]:
+    """Every client logs in at once; one that cannot is an error and takes no part."""
+    got = await asyncio.wait_for(asyncio.gather(*(login(c, link) for c, link in zip(clients, links, strict=True)),
+                                                return_exceptions=True), timeout=GRACE)
+    ready = []
+    for client, ids in zip(clients, got, strict=True):
+        if isinstance(ids, BaseException):
+            load.errors.append(f"login: {type(ids).__name__}: {ids}"[:200])
+        else:
+            ready.append((client, ids))
+    return ready
+
+
 async def _run(base: str, links: Sequence[str], seconds: float, serial_seconds: float) -> tuple[Load, Load]:
     async with AsyncExitStack() as stack:
         clients = [await stack.enter_async_context(
             httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT, limits=httpx.Limits(max_connections=1)))
             for _ in links]
-        lists = await asyncio.wait_for(
-            asyncio.gather(*(login(c, link) for c, link in zip(clients, links, strict=True))), timeout=GRACE)
-        serial = await asyncio.wait_for(_serial(clients, [_paths(ids) for ids in lists], serial_seconds),
-                                        timeout=serial_seconds + GRACE)
-        loaded = await _concurrent(clients, [_paths(ids) for ids in lists], seconds)
+        logins = Load(len(links), 0.0)
+        ready = await _logins(clients, links, logins)
+        if not ready:
+            return Load(1, 0.0), logins
+        serial = await asyncio.wait_for(_serial([c for c, _ in ready], [_paths(ids) for _, ids in ready],
+                                                serial_seconds), timeout=serial_seconds + GRACE)
+        loaded = await _concurrent([c for c, _ in ready], [_paths(ids) for _, ids in ready], seconds)
+        loaded.clients = len(links)
+        loaded.errors[:0] = logins.errors
     return serial, loaded
+
+
+def server_errors(root: Path, most: int = 5) -> list[str]:
+    """The server's internal errors (its log's web_internal_error lines), the first few."""
+    path = root / "web-bench-server.log"
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines() if path.exists() else []
+    return [line[:400] for line in lines if "web_internal_error" in line][:most]
 
 
 def run(base: str, links: Sequence[str], seconds: float, serial_seconds: float) -> tuple[Load, Load]:
