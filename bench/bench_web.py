@@ -235,8 +235,11 @@ def measure_load(app: App, seconds: float, clients: int) -> tuple[webload.Load, 
         now = datetime.now(UTC)
         links = [operator_link(app, people[i % len(people)], now, base) for i in range(clients)]
         serial, loaded = webload.run(base, links, seconds, seconds / SERIAL_SHARE)
-    for line in webload.server_errors(app.config.root):
-        print(f"  server: {line}", file=sys.stderr)
+    if serial.errors or loaded.errors:
+        for error in (serial.errors + loaded.errors)[:10]:
+            print(f"  error: {error}", file=sys.stderr)
+        for line in webload.server_log(app.config.root):
+            print(f"  server: {line}", file=sys.stderr)
     print(f"  load one at a time: {serial.summary()}", file=sys.stderr)
     print(f"  load concurrent: {loaded.summary()}", file=sys.stderr, flush=True)
     return serial, loaded

@@ -133,13 +133,19 @@ def _paths(ids: list[int]) -> Iterator[str]:
         n += 1
 
 
+_LAST: dict[int, float] = {}  # client → when its last answer came (for the error messages)
+
+
 async def _one(client: httpx.AsyncClient, path: str, load: Load) -> None:
     begin = time.perf_counter()
     try:
         answer = await client.get(path)
     except httpx.HTTPError as exc:
-        load.errors.append(f"{path}: {type(exc).__name__}")
+        idle = begin - _LAST.get(id(client), begin)
+        load.errors.append(f"{path}: {type(exc).__name__} {exc} ({idle:.2f} s after this client's last answer)"[:300])
         return
+    finally:
+        _LAST[id(client)] = time.perf_counter()
     if answer.status_code == 200:
         load.latencies.append(time.perf_counter() - begin)
     else:
@@ -205,14 +211,8 @@ async def _run(base: str, links: Sequence[str], seconds: float, serial_seconds: 
     return serial, loaded
 
 
-def server_errors(root: Path, most: int = 5) -> list[str]:
-    """The server's internal errors (its log's web_internal_error lines), the first few."""
+def server_log(root: Path, lines: int = 30) -> list[str]:
+    """The end of the server's output (uvicorn's warnings, the workbench's error log)."""
     path = root / "web-bench-server.log"
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines() if path.exists() else []
-    return [line[:400] for line in lines if "web_internal_error" in line][:most]
-
-
-def run(base: str, links: Sequence[str], seconds: float, serial_seconds: float) -> tuple[Load, Load]:
-    """One client per link, all logged in; then `serial_seconds` of one request at a
-    time round-robin over them, then `seconds` of all of them at once."""
-    return asyncio.run(_run(base, links, seconds, serial_seconds))
+    text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+    return [line[:400] for line in text.splitlines()[-lines:]]
