@@ -216,3 +216,9 @@ def server_log(root: Path, lines: int = 30) -> list[str]:
     path = root / "web-bench-server.log"
     text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
     return [line[:400] for line in text.splitlines()[-lines:]]
+
+
+def run(base: str, links: Sequence[str], seconds: float, serial_seconds: float) -> tuple[Load, Load]:
+    """One client per link, all logged in; then `serial_seconds` of one request at a
+    time round-robin over them, then `seconds` of all of them at once."""
+    return asyncio.run(_run(base, links, seconds, serial_seconds))
