@@ -197,7 +197,9 @@ def test_a_hazard_from_report_with_a_photo_to_closure_on_phones(
     inspector.fill("#f-evidence", "现场复查照片")
     inspector.set_input_files("#f-photos", files=[{"name": "复查.jpg", "mimeType": "image/jpeg", "buffer": ON_SPOT}])
     fits(inspector)
-    screenshot(inspector, "验收表单")
+    inspector.locator("#event-form").scroll_into_view_if_needed()
+    inspector.evaluate("document.querySelector('#event-form').scrollIntoView()")
+    screenshot(inspector, "验收表单", full_page=False)
     inspector.get_by_role("button", name="确认验收").tap()
     inspector.wait_for_url("**/items/*?done=verify")
     fits(inspector)
@@ -210,7 +212,10 @@ def test_a_hazard_from_report_with_a_photo_to_closure_on_phones(
     fits(office)
     assert "已销号" in office.inner_text("main")
     assert images_loaded(office, "#attachments img") == 3
-    screenshot(office, "事项页面")
+    office.evaluate("window.scrollTo(0, 0)")
+    screenshot(office, "事项页面", full_page=False)
+    office.evaluate("document.querySelector('#attachments').scrollIntoView()")
+    screenshot(office, "事项页面-佐证材料", full_page=False)
     rows = app.store.history(item_id)
     assert [(r.event, r.actor) for r in rows] == [("report", "郭晓明"), ("assign", "赵卫东"), ("start", "马建军"),
                                                   ("verify", "郭晓明"), ("close", "周安宁")]
