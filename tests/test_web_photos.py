@@ -246,3 +246,24 @@ def test_a_200_mb_upload_is_refused_before_its_body_is_read(app: App) -> None:
     # The limit for a form with files: its fields and FILES_PER_FORM files of evidence.max_mb.
     limit = photos.body_limit(app.config.evidence, 256 * 1024)
     assert 100 * 1024 * 1024 < limit < 200 * 1024 * 1024
+
+
+def test_a_photo_uploaded_through_one_process_is_served_by_another(site: Path, clock: FakeClock) -> None:
+    """On SQLite the site's directory, on PostgreSQL the database's evidence store: any
+    process serving the site serves every file."""
+    first_app, second_app = open_app(site, clock), open_app(site, clock)
+    try:
+        answer = report_with(as_(first_app, "郭晓明"), ("现场.jpg", files.jpeg(), "image/jpeg"))
+        assert answer.status_code == 303, text_of(answer.text)
+        item_id = int(answer.headers["location"].split("/")[2].split("?")[0])
+        [photo] = second_app.store.attachments(item_id)
+        assert second_app.config.evidence.store == ("directory" if second_app.config.database_url.startswith("sqlite")
+                                                    else "database")
+        elsewhere = as_(second_app, "周安宁")
+        assert "现场.jpg" in text_of(elsewhere.get(f"/items/{item_id}").text)
+        got = elsewhere.get(f"/items/{item_id}/files/{photo.id}")
+        assert got.status_code == 200 and got.content == files.jpeg()
+        assert audit_findings(first_app) == []
+    finally:
+        first_app.close()
+        second_app.close()
