@@ -267,3 +267,29 @@ def test_a_photo_uploaded_through_one_process_is_served_by_another(site: Path, c
     finally:
         first_app.close()
         second_app.close()
+
+
+def test_who_gets_a_file_follows_who_may_see_the_item(app: App) -> None:
+    """Every person of the demo org × a photo and its thumbnail on a 保卫处 hazard: 200
+    exactly for those `may_see` lets see the item, the same 404 for everyone else."""
+    from engine.access import may_see
+    from tests.test_web_matrix import PEOPLE
+
+    answer = report_with(as_(app, "郭晓明"), ("现场.jpg", files.jpeg(), "image/jpeg"))
+    item_id = int(answer.headers["location"].split("/")[2].split("?")[0])
+    item = app.store.get(item_id)
+    [photo] = app.store.attachments(item_id)
+    seen = set()
+    for person in PEOPLE:
+        browser = as_(app, person)
+        for suffix in ("", "?thumb=1", "?download=1"):
+            got = browser.get(f"/items/{item_id}/files/{photo.id}{suffix}")
+            if may_see(app.service.org, person, item):
+                assert got.status_code == 200 and got.headers["content-type"] == "image/jpeg", person
+                seen.add(person)
+            else:
+                assert got.status_code == 404 and "现场.jpg" not in got.text, person
+        download = browser.get(f"/items/{item_id}/files/{photo.id}?download=1")
+        if download.status_code == 200:
+            assert download.headers["content-disposition"].startswith("attachment")
+    assert not {"张海峰", "王建国"} & seen and {"周安宁", "郭晓明", "马建军", "赵卫东"} <= seen
