@@ -149,6 +149,8 @@ def page(web_of: Callable[[Request], Web], login: bool = True) -> Callable[[Hand
                 return await run_in_threadpool(_run, web, handler, request, form, login)
             except WebError as exc:
                 return web.error_page(request, exc.status, exc.title, exc.message)
+            finally:
+                await request.close()  # the uploads' spooled temporary files
 
         endpoint.__name__ = handler.__name__
         return endpoint
