@@ -228,8 +228,9 @@ def test_a_refused_photo_on_a_phone_is_a_chinese_page_and_nothing_is_reported(pe
     reporter.fill("#f-title", "配电房门锁损坏")
     reporter.select_option("#f-category", "消防")
     reporter.set_input_files("#f-photos", files=[{"name": "整改照片.jpg", "mimeType": "image/jpeg", "buffer": files.EXE}])
-    reporter.get_by_role("button", name="上报").tap()
-    reporter.wait_for_load_state()
+    with reporter.expect_navigation() as navigation:
+        reporter.get_by_role("button", name="上报").tap()
+    assert navigation.value is not None and navigation.value.status == 415
     main = reporter.inner_text("main")
     assert "文件不能作为佐证" in main and "Windows 可执行程序" in main and "未做任何修改" in main
     fits(reporter)
