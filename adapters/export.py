@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -24,10 +24,16 @@ from engine.ledgerview import (
     HISTORY_COLUMNS,
     LEDGER_COLUMNS,
     SUMMARY_COLUMNS,
+    days_overdue,
+    ledger_row,
+    unit_totals,
 )
 from engine.model import Item, LedgerEntry
 from engine.reports import Count
 from engine.service import BadValue
+
+if TYPE_CHECKING:
+    from adapters.wiring import App
 
 _BOLD = Font(bold=True)
 _WIDTHS = {"标题": 36, "整改措施": 30, "整治要求": 40, "描述": 30, "配合单位": 24, "变更内容": 60,
@@ -43,6 +49,30 @@ class LedgerExport:
     totals: Callable[[], list[tuple[str, Count]]]
     tz: Any
     state_titles: Callable[[str, str | None], str]
+
+
+def ledger_export(app: App, found: Sequence[Item], now: datetime) -> LedgerExport:
+    """The 台账 of `found` as of `now`: what `rectify export` and the web's download write."""
+    eng = app.service
+    workflows = app.site.workflows
+    flags: list[tuple[Item, bool, bool]] = []
+
+    def rows() -> Iterator[list[Any]]:
+        for item in found:
+            plan = eng.plan(item)
+            finals = eng.final_states(item.workflow)
+            flags.append((item, item.state in finals, days_overdue(plan, now) > 0))
+            yield ledger_row(item, plan, workflows, now, finals)
+
+    def histories() -> Iterator[tuple[Item, list[LedgerEntry]]]:
+        for start in range(0, len(found), 500):
+            chunk = found[start:start + 500]
+            ledgers: dict[Any, list[LedgerEntry]] = app.store.histories([cast(int, i.id) for i in chunk])
+            for item in chunk:
+                yield item, ledgers[item.id]
+
+    return LedgerExport(rows(), histories, lambda: unit_totals(flags, app.site.org.units), app.config.timezone,
+                        workflows.state_title)
 
 
 def write(path: Path, export: LedgerExport, progress: Callable[[], None] | None = None) -> None:

@@ -46,3 +46,38 @@ def test_login_act_and_logout_across_two_processes(site: Path, clock: FakeClock)
     finally:
         first_app.close()
         second_app.close()
+
+
+def test_extension_and_board_on_each_database(site: Path, clock: FakeClock) -> None:
+    """An extension asked for in one process and approved in another, and the 综合看板's
+    numbers and their lists, on SQLite and on PostgreSQL."""
+    import re
+    from datetime import timedelta
+    from html import unescape
+
+    from engine import dashboard
+
+    first_app, second_app = open_app(site, clock), open_app(site, clock)
+    try:
+        item = hazard(first_app, state="rectifying")
+        hazard(first_app, "总务处隐患", unit="总务处", state="assigned")
+        answer = Browser(first_app).login("马建军").post(f"/items/{item.id}/extension/request",
+                                                       {"deadline": "2021年4月2日前", "reason": "等待配件"})
+        assert answer.status_code == 303, text_of(answer.text)
+        office = Browser(second_app, build(second_app, BASE)).login("周安宁")
+        assert "待审批的延期申请（1 项）" in text_of(office.get("/").text)
+        assert office.post(f"/items/{item.id}/extension/approve", {}).status_code == 303
+        assert str(first_app.service.plan(first_app.store.get(item.id or 0)).due) == "2021-04-02"
+        clock.advance(timedelta(days=40))
+        office = Browser(second_app, build(second_app, BASE)).login("周安宁")  # a new day, a new login
+        page = office.get("/board")
+        d = dashboard.build(second_app.service, clock.now())
+        assert f">{d.open.value}</a>" in page.text and d.open.value == 2 and d.overdue.figure.value == 2
+        for href, value in re.findall(r'<a class="figure" href="([^"]*)">(\d+)</a>', page.text):
+            listed = office.get(unescape(href))
+            assert f"共 {value} 项" in text_of(listed.text)
+            assert len(re.findall(r'href="/items/\d+"', listed.text)) == int(value)
+        assert audit_findings(first_app) == []
+    finally:
+        first_app.close()
+        second_app.close()

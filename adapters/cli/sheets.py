@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -17,14 +17,12 @@ from rich.text import Text
 
 from adapters.cli.base import Context, cli, echo_json, existing_directory, handle_errors
 from adapters.cli.render import console, instant, parse_time
-from adapters.export import LedgerExport, write
+from adapters.export import ledger_export, write
 from adapters.gcpause import gc_paused
 from adapters.sheets import open_tables
 from engine.access import require_office
 from engine.errors import FileAccess, NotFound
 from engine.importing import ACTIONS, MAX_ROWS, Importer, ImportPlan, Table
-from engine.ledgerview import days_overdue, ledger_row, unit_totals
-from engine.model import Item, LedgerEntry
 from engine.ports import Query
 from engine.service import BadValue
 
@@ -159,26 +157,7 @@ def export_file(ctx: Context, file: Path, state: tuple[str, ...], unit: tuple[st
     org = app.site.org
     units = tuple(org.unit(u).name for u in unit)
     found = app.store.query(Query(state=state, unit=units, kind=kind))
-    eng = app.service
-    workflows = app.site.workflows
-    flags: list[tuple[Item, bool, bool]] = []
-
-    def rows() -> Iterator[list[Any]]:
-        for item in found:
-            plan = eng.plan(item)
-            finals = eng.final_states(item.workflow)
-            flags.append((item, item.state in finals, days_overdue(plan, now) > 0))
-            yield ledger_row(item, plan, workflows, now, finals)
-
-    def histories() -> Iterator[tuple[Item, list[LedgerEntry]]]:
-        for start in range(0, len(found), 500):
-            chunk = found[start:start + 500]
-            ledgers: dict[Any, list[LedgerEntry]] = app.store.histories([cast(int, i.id) for i in chunk])
-            for item in chunk:
-                yield item, ledgers[item.id]
-
-    export = LedgerExport(rows(), histories, lambda: unit_totals(flags, org.units), app.config.timezone,
-                          workflows.state_title)
+    export = ledger_export(app, found, now)
     with progress() as bar:
         task = bar.add_task("导出台账", total=len(found)) if bar else None
         try:

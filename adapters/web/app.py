@@ -41,7 +41,7 @@ from adapters.web.auth import (
     Sessions,
     site_secret,
 )
-from adapters.web.views import plain_message
+from adapters.web.views import BOARD_ALL, BOARD_SCOPED, plain_message
 from adapters.wiring import App
 from engine.errors import ConcurrentUpdate, Forbidden, NotFound, RectifyError, Refused, StoreError
 
@@ -109,7 +109,9 @@ class Web:
         return self.base_url.rstrip("/") + path
 
     def render(self, ctx: Ctx, name: str, status: int = 200, **data: Any) -> Response:
-        context = {"site_name": self.app.config.name, "person": ctx.session.person if ctx.session else None,
+        person = ctx.session.person if ctx.session else None
+        board = person is not None and bool(ctx.app.service.org.roles_of(person) & (BOARD_ALL | BOARD_SCOPED))
+        context = {"site_name": self.app.config.name, "person": person, "board": board,
                    "csrf": ctx.session.csrf if ctx.session else "", **data}
         return self.templates.TemplateResponse(ctx.request, name, context, status_code=status)
 
@@ -239,7 +241,7 @@ def set_pre_csrf(web: Web, response: Response, token: str) -> Response:
 def build(app: App, base_url: str | None = None) -> Starlette:
     """The ASGI application of a site (`base_url`: the public address; default the
     configured `web.base_url`, else http://127.0.0.1:8080)."""
-    from adapters.web import routes
+    from adapters.web import board, extend, routes
 
     if not isinstance(app.store, SqlStore):
         raise TypeError("the web workbench needs a SQL store")
@@ -249,8 +251,9 @@ def build(app: App, base_url: str | None = None) -> Starlette:
     web = Web(app, (base_url or config.base_url or "http://127.0.0.1:8080").rstrip("/"), templates,
               LinkProver(app.store, secret),
               Sessions(app.store, secret, timedelta(hours=config.session_hours)), AskLimit(app.store, app.service.clock))
-    asgi = Starlette(routes=[*routes.routes(), Mount("/static", StaticFiles(directory=str(HERE / "static")),
-                                                       name="static")],
+    web.item_sections.append(extend.section)
+    static = Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    asgi = Starlette(routes=[*routes.routes(), *extend.routes(), *board.routes(), static],
                      exception_handlers={HTTPException: _http_error, Exception: _internal_error},
                      middleware=[Middleware(SecurityHeaders)])
     from adapters.web import photos

@@ -21,7 +21,8 @@ from engine.model import LEVELS, Item
 from engine.service import NewItem
 
 UNSURE = "不确定"
-DONE = {"amend": "修改", "report": "登记"}
+DONE = {"amend": "修改", "report": "登记", "extension_request": "提交延期申请",
+        "extension_approve": "批准延期", "extension_refuse": "答复延期申请（不予批准）"}
 
 
 def routes() -> list[Route]:
@@ -120,6 +121,7 @@ def todo_page(ctx: Ctx) -> Response:
         return ctx.web.render(ctx, "todo_rows.html", **data)
     units = sorted(scope.units) if not scope.everything else list(svc.org.units)
     return ctx.web.render(ctx, "todo.html", states=_state_choices(ctx), units=units,
+                          extensions=views.pending_extensions(ctx.app, ctx.person),
                           categories=list(svc.policies.current.categories), levels=list(LEVELS), **data)
 
 
@@ -144,7 +146,8 @@ def item_page(ctx: Ctx) -> Response:
     svc, tz = app.service, app.config.timezone
     wf = svc.workflows.get_or_fail(item.workflow)
     plan = svc.plan(item)
-    left, overdue = views.time_left(item, plan, ctx.now, svc.calendar_of(item), tz)
+    left, overdue = views.time_left(item, plan, ctx.now, svc.calendar_of(item), tz,
+                                    item.state in svc.final_states(item.workflow))
     amend_fields, _ = views.amend_inputs(app, ctx.person, item)
     done = ctx.request.query_params.get("done", "")
     done_title = next((t.title for t in wf.transitions if t.event == done), DONE.get(done, ""))

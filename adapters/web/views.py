@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from adapters.present import explain_json
 from adapters.wiring import App
+from engine.extensions import ACTS, cn
 from engine.ledgerview import days_overdue
 from engine.model import FIELDS, KINDS, LEVELS, Item, LedgerEntry
 from engine.offer import amendments_for, events_for
@@ -22,7 +23,7 @@ from engine.workflow import Transition, Workflow
 # Ledger rows that are not workflow events.
 EVENT_TITLES = {
     "report": "登记", "amend": "修改", "import": "导入清单更正", "policy_apply": "按新规则重新计算期限",
-    "calendar_update": "按新日历重新计算期限",
+    "calendar_update": "按新日历重新计算期限", **ACTS,
 }
 # Keys of a ledger row's changes that are not item fields.
 CHANGE_TITLES = {
@@ -36,6 +37,9 @@ SHOWN_FIRST = ("kind", "level", "category", "unit", "responsible", "location", "
                "contingency_plan", "evidence", "progress", "requirement", "rectifier", "verifier",
                "approver", "closed_at")
 MAX_COUNTED_DAYS = 3660
+# Who sees the 综合看板: these roles the whole school, leaders their own units.
+BOARD_ALL = frozenset({"safety_office", "principal", "admin"})
+BOARD_SCOPED = frozenset({"leader"})
 LONG_TEXT = 200
 
 
@@ -73,8 +77,11 @@ def workdays_left(calendar: WorkCalendar, today: date, due: date) -> int:
     return count
 
 
-def time_left(item: Item, plan: Plan, now: datetime, calendar: WorkCalendar, tz: ZoneInfo) -> tuple[str, bool]:
-    """("逾期N天" | "剩余N个工作日" | "暂停计时" | "未设期限", overdue?)."""
+def time_left(item: Item, plan: Plan, now: datetime, calendar: WorkCalendar, tz: ZoneInfo,
+              final: bool = False) -> tuple[str, bool]:
+    """("逾期N天" | "剩余N个工作日" | "暂停计时" | "未设期限" | "已办结", overdue?)."""
+    if final:
+        return "已办结", False
     if plan.paused:
         return "暂停计时", False
     if plan.overdue_at is not None and plan.overdue_at <= now:
@@ -109,13 +116,35 @@ def todo_rows(app: App, person: str, found: list[Item], now: datetime) -> list[R
     rows = []
     for item in found:
         plan = svc.plan(item)
-        left, overdue = time_left(item, plan, now, svc.calendar_of(item), tz)
+        final = item.state in svc.final_states(item.workflow)
+        left, overdue = time_left(item, plan, now, svc.calendar_of(item), tz, final)
         wf = svc.workflows.get_or_fail(item.workflow)
         offered = events_for(svc.org, wf, person, item, now, svc.final_states(item.workflow))
         rows.append(Row(item, wf.states[item.state].title if item.state in wf.states else "未知状态",
                         plan.due.isoformat() if plan.due else "", left, overdue, rung(plan, now),
                         [t.title for t in offered]))
     return rows
+
+
+@dataclass
+class PendingRow:
+    """A request this person may answer, for 我的待办."""
+
+    item_id: int
+    title: str
+    unit: str
+    requested_by: str
+    requested_at: str
+    old_due: str
+    new_due: str
+    reason: str
+
+
+def pending_extensions(app: App, person: str) -> list[PendingRow]:
+    tz = app.config.timezone
+    return [PendingRow(p.item.id or 0, p.item.title, p.item.unit or "未指定单位", p.request.requested_by,
+                       local(p.request.requested_at, tz), cn(p.request.old_due), cn(p.request.new_due),
+                       p.request.reason) for p in app.service.pending_extensions(person)]
 
 
 def _value(name: str, value: Any, tz: ZoneInfo) -> str:
