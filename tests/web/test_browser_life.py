@@ -2,6 +2,7 @@
 uvicorn, real Chromium, the workbench of a real site. A reporter logs in with a login
 link and reports a hazard with a photo (a JPEG made with Pillow); the unit head
 assigns; the responsible person starts, with the measures taken and an after-photo;
+the responsible person asks for an extension and the safety office approves it;
 the inspector verifies on a form showing the start photos beside the after photos,
 adding one of their own; the safety office closes. On the way: a person without the
 right sees no button, a forged POST is refused with a Chinese page, another unit's
@@ -149,6 +150,34 @@ def refusals(people: People, item_id: int, app: App) -> None:
     assert app.store.get(item_id).state == "rectifying" and app.store.get(item_id).version == version
 
 
+def extension(people: People, item_id: int, app: App, responsible: Any, head: Any) -> None:
+    """The responsible person asks for a later deadline from the item page; the unit
+    head (no approver under the rules) has nothing to answer; the safety office
+    approves, and the deadline moves through the engine."""
+    old_due = app.service.plan(app.store.get(item_id)).due
+    responsible.goto(f"{people.url}/items/{item_id}")
+    responsible.fill("#x-deadline", "2021年4月2日前")
+    responsible.fill("#x-reason", "防火门需厂家定制，到货需三周")
+    fits(responsible)
+    responsible.get_by_role("button", name="提交延期申请").tap()
+    responsible.wait_for_url("**/items/*?done=*")
+    assert "已提交延期申请" in responsible.inner_text("main") and "待审批" in responsible.inner_text("#extensions")
+    fits(responsible)
+    head.goto(f"{people.url}/items/{item_id}")
+    assert head.get_by_role("button", name="批准延期").count() == 0
+    office = people.phone("周安宁")
+    assert "待审批的延期申请（1 项）" in office.inner_text("main")
+    office.goto(f"{people.url}/items/{item_id}")
+    office.fill("#x-note", "同意，请按期完成")
+    office.get_by_role("button", name="批准延期").tap()
+    office.wait_for_url("**/items/*?done=*")
+    fits(office)
+    assert "已批准" in office.inner_text("#extensions")
+    new_due = app.service.plan(app.store.get(item_id)).due
+    assert old_due is not None and new_due is not None and new_due > old_due
+    assert str(new_due)[:10] == "2021-04-02"
+
+
 def fire(page: Any, event: str, fill: Callable[[Any], None]) -> None:
     """Tap the event's button on the item page, fill its form, confirm."""
     page.get_by_role("link", name=event).tap()
@@ -186,6 +215,7 @@ def test_a_hazard_from_report_with_a_photo_to_closure_on_phones(
     assert app.store.get(item_id).state == "rectifying"
     assert images_loaded(responsible, "#attachments img") == 2
     refusals(people, item_id, app)
+    extension(people, item_id, app, responsible, head)
 
     inspector = people.phone("郭晓明")
     inspector.goto(f"{people.url}/items/{item_id}")
@@ -217,9 +247,11 @@ def test_a_hazard_from_report_with_a_photo_to_closure_on_phones(
     office.evaluate("document.querySelector('#attachments').scrollIntoView()")
     screenshot(office, "事项页面-佐证材料", full_page=False)
     rows = app.store.history(item_id)
-    assert [(r.event, r.actor) for r in rows] == [("report", "郭晓明"), ("assign", "赵卫东"), ("start", "马建军"),
-                                                  ("verify", "郭晓明"), ("close", "周安宁")]
-    assert [[a.name for a in carried(r.changes)] for r in rows] == [["整改前.jpg"], [], ["整改后.jpg"], ["复查.jpg"], []]
+    assert [(r.event, r.actor) for r in rows] == [
+        ("report", "郭晓明"), ("assign", "赵卫东"), ("start", "马建军"), ("extension_request", "马建军"),
+        ("extension_approve", "周安宁"), ("verify", "郭晓明"), ("close", "周安宁")]
+    assert [[a.name for a in carried(r.changes)] for r in rows] == [["整改前.jpg"], [], ["整改后.jpg"], [], [],
+                                                                     ["复查.jpg"], []]
 
 
 def test_a_refused_photo_on_a_phone_is_a_chinese_page_and_nothing_is_reported(people: People, app: App) -> None:
