@@ -147,10 +147,12 @@ def page(web_of: Callable[[Request], Web], login: bool = True) -> Callable[[Hand
         async def endpoint(request: Request) -> Response:
             web = web_of(request)
             try:
-                form = await _form(request) if request.method == "POST" else None
+                form = await _form(request, web) if request.method == "POST" else None
                 return await run_in_threadpool(_run, web, handler, request, form, login)
             except WebError as exc:
                 return web.error_page(request, exc.status, exc.title, exc.message)
+            finally:
+                await request.close()  # the uploads' spooled temporary files
 
         endpoint.__name__ = handler.__name__
         return endpoint
@@ -158,14 +160,23 @@ def page(web_of: Callable[[Request], Web], login: bool = True) -> Callable[[Hand
     return wrap
 
 
-async def _form(request: Request) -> FormData:
+async def _form(request: Request, web: Web) -> FormData:
+    from adapters.web import photos
+
+    multipart = request.headers.get("content-type", "").lower().startswith("multipart/form-data")
+    limit = photos.body_limit(web.app.config.evidence, MAX_FORM_BYTES) if multipart else MAX_FORM_BYTES
     size = request.headers.get("content-length")
-    if size is not None and (not size.isdigit() or int(size) > MAX_FORM_BYTES):
-        raise WebError(413, "提交的内容过大", f"表单内容不能超过 {MAX_FORM_BYTES // 1024} KB")
+    if size is None and multipart:
+        raise WebError(411, "无法上传", "上传文件的请求必须注明长度（Content-Length），未做任何修改")
+    if size is not None and (not size.isdigit() or int(size) > limit):
+        raise WebError(413, "提交的内容过大", f"提交的内容不能超过 {photos.limit_text(limit, multipart, web.app.config.evidence)}，未做任何修改")
     try:
-        return await request.form(max_files=0, max_fields=200)
+        form = await request.form(max_files=2 * photos.FILES_PER_FORM if multipart else 0, max_fields=200)
     except Exception:  # malformed multipart or urlencoded bodies
         raise WebError(400, "表单格式错误", "提交的表单无法读取，请返回页面重新填写") from None
+    if multipart:
+        await photos.read_files(request, form, web.app.config.evidence)
+    return form
 
 
 def _run(web: Web, handler: Handler, request: Request, form: FormData | None, login: bool) -> Response:
@@ -245,6 +256,9 @@ def build(app: App, base_url: str | None = None) -> Starlette:
     asgi = Starlette(routes=[*routes.routes(), *extend.routes(), *board.routes(), static],
                      exception_handlers={HTTPException: _http_error, Exception: _internal_error},
                      middleware=[Middleware(SecurityHeaders)])
+    from adapters.web import photos
+
+    web.item_sections.append(photos.section)
     asgi.state.web = web
     return asgi
 
@@ -273,7 +287,8 @@ class SecurityHeaders:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 extra = HEADERS + ([] if static else [(b"cache-control", b"no-store")])
-                message["headers"] = [*message.get("headers", []), *extra]
+                given = {bytes(k).lower() for k, _ in message.get("headers", [])}  # a file's own stricter ones
+                message["headers"] = [*message.get("headers", []), *(h for h in extra if h[0] not in given)]
             await send(message)
 
         await self.app(scope, receive, with_headers)

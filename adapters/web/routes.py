@@ -9,7 +9,7 @@ from typing import Any
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from adapters.web import views
+from adapters.web import photos, views
 from adapters.web.app import Ctx, WebError, page, pre_csrf, set_pre_csrf, web_of
 from adapters.web.auth import COOKIE, LoginRefused, safe_next
 from adapters.web.login import ask_link
@@ -35,6 +35,7 @@ def routes() -> list[Route]:
         Route("/items/{item_id:int}/events/{event}", page(web_of)(event_page), methods=["GET", "POST"]),
         Route("/items/{item_id:int}/amend", page(web_of)(amend_page), methods=["GET", "POST"]),
         Route("/report", page(web_of)(report_page), methods=["GET", "POST"]),
+        Route("/items/{item_id:int}/files/{file_id:int}", page(web_of)(photos.file_page)),
     ]
 
 
@@ -184,8 +185,10 @@ def event_page(ctx: Ctx) -> Response:
     if ctx.request.method == "POST":
         _stale(ctx, item)
         names = t.settable if t else ()
+        files = photos.evidence(ctx, item.id) if t is not None else []  # none kept for a refused event
         # The engine decides (and refuses an event this person may not fire, naming why).
-        app.service.fire(item.id or 0, event, ctx.person, _values(ctx, names), ctx.field("note").strip() or None)
+        app.service.fire(item.id or 0, event, ctx.person, _values(ctx, names), ctx.field("note").strip() or None,
+                         evidence=files)
         return RedirectResponse(f"/items/{item.id}?done={event}", status_code=303)
     if t is None:
         known = any(x.event == event for x in wf.transitions)
@@ -193,7 +196,8 @@ def event_page(ctx: Ctx) -> Response:
                        "您现在不能对此事项执行这一操作" if known else "流程中没有这一操作")
     partial = bool(ctx.request.headers.get("hx-request"))
     return ctx.web.render(ctx, "event_form.html" if partial else "event.html", item=item, t=t,
-                          inputs=views.event_inputs(app, t, item))
+                          inputs=views.event_inputs(app, t, item), photo_groups=photos.groups(ctx, item),
+                          files_per_form=photos.FILES_PER_FORM)
 
 
 def amend_page(ctx: Ctx) -> Response:
@@ -230,12 +234,14 @@ def report_page(ctx: Ctx) -> Response:
         if not given["title"]:
             raise WebError(400, "填写的内容有误", "请填写隐患标题")
         unit = None if given["unit"] in ("", UNSURE) else given["unit"]
+        files = photos.evidence(ctx)
         item = svc.report(NewItem(
             title=given["title"], category=given["category"], level=given["level"] or "一般",
             unit=unit, location=given["location"] or None, reporter=ctx.person,
-            fields={"description": given["description"]} if given["description"] else None))
+            fields={"description": given["description"]} if given["description"] else None, evidence=files))
         tell_safety_office(ctx, item)
         return RedirectResponse(f"/items/{item.id}?done=report", status_code=303)
     return ctx.web.render(ctx, "report.html", categories=list(svc.policies.current.categories),
-                          levels=list(LEVELS), units=list(svc.org.units), unsure=UNSURE)
+                          levels=list(LEVELS), units=list(svc.org.units), unsure=UNSURE,
+                          files_per_form=photos.FILES_PER_FORM)
 
