@@ -113,6 +113,14 @@ _POLICY = select(policies).where(policies.c.version == bindparam("b_version"))
 _HISTORY = select(ledger).where(ledger.c.item_id == bindparam("b_id")).order_by(ledger.c.seq)
 
 
+def _held(conn: Connection, item_id: int | None) -> Item:
+    """The item read under the write lock (FOR UPDATE on PostgreSQL); NotFound if none."""
+    row = conn.execute(_GET_FOR_UPDATE, {"b_id": item_id}).first()
+    if row is None:
+        raise NotFound("事项", item_id)
+    return _row_to_item(row)
+
+
 def _update_statement(columns: frozenset[str]) -> Any:
     """UPDATE of the given columns guarded by the expected version; cached per column set."""
     stmt = _UPDATES.get(columns)
@@ -455,10 +463,7 @@ class SqlStore:
                     _insert_entries(conn, sealed)
                     ids += chunk_ids
                 for item, expected, entry in changed:
-                    current = conn.execute(_GET_FOR_UPDATE, {"b_id": item.id}).first()
-                    if current is None:
-                        raise NotFound("事项", item.id)
-                    before = _row_to_item(current)
+                    before = _held(conn, item.id)
                     item.ledger_seq, item.ledger_head = before.ledger_seq, before.ledger_head
                     self._write(conn, item, expected, entry, plan_changes(before, item))
         except StoreError as exc:
@@ -489,20 +494,14 @@ class SqlStore:
         if not storable_id(item_id):
             raise NotFound("事项", item_id)
         with self.write() as conn:
-            row = conn.execute(_GET_FOR_UPDATE, {"b_id": item_id}).first()
-            if row is None:
-                raise NotFound("事项", item_id)
-            before = _row_to_item(row)
+            before = _held(conn, item_id)
             after, entry = decide(before)
             self._write(conn, after, before.version, entry, plan_changes(before, after))
         return before, after
 
     def update(self, item: Item, expected_version: int, entry: LedgerEntry) -> Item:
         with self.write() as conn:
-            row = conn.execute(_GET_FOR_UPDATE, {"b_id": item.id}).first()
-            if row is None:
-                raise NotFound("事项", item.id)
-            current = _row_to_item(row)
+            current = _held(conn, item.id)
             item.ledger_seq, item.ledger_head = current.ledger_seq, current.ledger_head
             self._write(conn, item, expected_version, entry, plan_changes(current, item))
         return item
@@ -515,10 +514,7 @@ class SqlStore:
         None); NotFound for an unknown id, ConcurrentUpdate when another writer changed
         the item meanwhile."""
         with self.write() as conn:
-            row = conn.execute(_GET_FOR_UPDATE, {"b_id": item_id}).first()
-            if row is None:
-                raise NotFound("事项", item_id)
-            before = _row_to_item(row)
+            before = _held(conn, item_id)
             change = decide(before)
             if change is None:
                 return None
@@ -533,10 +529,7 @@ class SqlStore:
         if not storable_id(item_id):
             raise NotFound("事项", item_id)
         with self.write() as conn:
-            row = conn.execute(_GET_FOR_UPDATE, {"b_id": item_id}).first()
-            if row is None:
-                raise NotFound("事项", item_id)
-            before = _row_to_item(row)
+            before = _held(conn, item_id)
             existing = [_row_to_extension(r) for r in conn.execute(
                 select(extensions).where(extensions.c.item_id == item_id).order_by(extensions.c.id))]
             change = decide(before, existing)

@@ -231,23 +231,17 @@ def test_migration_0008_adds_the_evidence_tables_to_a_database_in_use(db_url: st
     carry files and the database keeps them."""
     from datetime import UTC, datetime
 
-    from sqlalchemy import inspect, text
+    from sqlalchemy import inspect
 
     from adapters import database
     from engine.evidence import Attachment
+    from tests.oldrows import insert_item
 
     engine = database.open_engine(db_url, must_exist=False)
     try:
         database.upgrade(engine, "0007")
         assert "attachments" not in inspect(engine).get_table_names()
-        # An item as the code of that revision stored it (today's store writes later columns).
-        stamp = "2021-03-01 01:00:00.000000"
-        with engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO items (id, kind, workflow, state, title, category, level, unit, found_at, fields,"
-                " version, ledger_seq, ledger_head, created_at, updated_at, paused_seconds, provisional)"
-                " VALUES (1, 'hazard', 'hazard', 'reported', '楼梯扶手松动', '建筑与施工', '一般', '总务处', :s,"
-                " '{}', 1, 0, '', :s, :s, 0, false)"), {"s": stamp})
+        insert_item(engine)  # as the code of that revision stored it
         database.upgrade(engine)
         store = SqlStore(engine)
         assert database.current_revision(engine) == database.head_revision()

@@ -420,24 +420,18 @@ def test_the_database_itself_keeps_one_pending_request_per_item(app: App) -> Non
 
 def test_migration_0009_adds_the_table_to_a_database_in_use(db_url: str) -> None:
     """A database from before 0009 holding items is upgraded: its items can then be extended."""
-    from sqlalchemy import inspect, text
+    from sqlalchemy import inspect
 
     from adapters import database
     from adapters.sqlstore import SqlStore
     from tests.contract.test_extension_store import ask
+    from tests.oldrows import insert_item
 
     engine = database.open_engine(db_url, must_exist=False)
     try:
         database.upgrade(engine, "0008")
         assert "extensions" not in inspect(engine).get_table_names()
-        # An item as the code of that revision stored it (today's store writes later columns).
-        stamp = "2021-03-01 01:00:00.000000"
-        with engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO items (id, kind, workflow, state, title, category, level, unit, found_at, fields,"
-                " version, ledger_seq, ledger_head, created_at, updated_at, paused_seconds, provisional)"
-                " VALUES (1, 'hazard', 'hazard', 'reported', '楼梯扶手松动', '建筑与施工', '一般', '总务处', :s,"
-                " '{}', 1, 0, '', :s, :s, 0, false)"), {"s": stamp})
+        insert_item(engine)  # as the code of that revision stored it
         database.upgrade(engine)
         store = SqlStore(engine)
         assert database.current_revision(engine) == database.head_revision()
