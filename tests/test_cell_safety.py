@@ -392,7 +392,7 @@ def test_a_control_character_in_the_database_no_longer_stops_the_tick(daemon_sit
 
 
 def test_a_failing_stage_report_is_alerted_once_and_retried_while_reminders_go_on(
-        daemon_site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+        daemon_site: Site, monkeypatch: pytest.MonkeyPatch, info_logging: None) -> None:
     """While the stage report cannot be built the tick still delivers 马建军's reminder;
     the failure is logged with the report and its period, the administrator is told once
     (not at every tick), and the first tick after the fault is gone sends the report."""
