@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -401,6 +402,7 @@ _FRAGMENTS = [
 ]
 
 
+@pytest.mark.slow  # fuzzing: thousands of generated expressions (make test runs it)
 @settings(max_examples=2000)
 @given(
     pieces=st.lists(st.sampled_from(_FRAGMENTS), min_size=1, max_size=8),
@@ -423,6 +425,7 @@ def test_parsing_is_total(pieces: list[str], ref: datetime, count: int) -> None:
         assert deadline.dues == ()
 
 
+@pytest.mark.slow  # fuzzing: random text (make test runs it)
 @settings(max_examples=1000)
 @given(text=st.text(alphabet=_ALPHABET + "节假迅现初旬最后首末~—（）下班午", max_size=24), ref=refs)
 def test_parsing_random_text_is_total(text: str, ref: datetime) -> None:

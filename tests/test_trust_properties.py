@@ -96,6 +96,7 @@ def _concerned(app: App, item: Item) -> list[str]:
     return [n for n in dict.fromkeys(named) if n]
 
 
+@pytest.mark.slow  # fuzzing: 150 random command sequences (make test runs it)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(level=st.sampled_from(["一般", "重大"]), unit=st.sampled_from(UNITS), reporter=st.sampled_from(PEOPLE),
        data=st.data())
