@@ -35,7 +35,7 @@ from engine.ports import (
     Tally,
     Window,
 )
-from engine.provisional import Rewrite
+from engine.provisional import Picked, Rewrite
 from engine.scheduler import Composed, Decision, Outgoing, Pending
 
 # The columns the items table declares NOT NULL (adapters.schema) that an Item can hold
@@ -784,18 +784,11 @@ class MemoryOutbox:
     # -- Rewriter --------------------------------------------------------------------
 
     def rewrite(self, item_id: int, decide: Callable[[Item], Rewrite | None]) -> Item | None:
-        decided: list[Rewrite] = []
-
-        def pick(before: Item) -> tuple[Item, LedgerEntry] | None:
-            change = decide(before)
-            if change is None:
-                return None
-            decided.append(change)
-            return change.item, change.entry
+        pick = Picked(decide)
 
         def queue_messages() -> None:
-            [change] = decided
-            self._insert_messages(change.messages, change.entry.at)
+            assert pick.taken is not None
+            self._insert_messages(pick.taken.messages, pick.taken.entry.at)
 
         return self.store.rewrite(item_id, pick, queue_messages)
 

@@ -22,8 +22,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from adapters.schema import daemons, items, message_parts, messages, notifications, stage_reports
 from adapters.sqlstore import SqlStore, storable_id
 from engine.mail import Attachment, InlineImage
-from engine.model import Item, LedgerEntry
-from engine.provisional import Rewrite
+from engine.model import Item
+from engine.provisional import Picked, Rewrite
 from engine.scheduler import Composed, Decision, Outgoing, Pending
 
 _CURSOR = (update(items).where(items.c.id == bindparam("b_id"))
@@ -279,19 +279,12 @@ class SqlRewriter:
         self.store = store
 
     def rewrite(self, item_id: int, decide: Callable[[Item], Rewrite | None]) -> Item | None:
-        decided: list[Rewrite] = []
-
-        def pick(before: Item) -> tuple[Item, LedgerEntry] | None:
-            change = decide(before)
-            if change is None:
-                return None
-            decided.append(change)
-            return change.item, change.entry
+        pick = Picked(decide)
 
         def queue_messages(conn: Connection) -> None:
-            [change] = decided
-            for message in change.messages:
-                insert_message(conn, message, change.entry.at)
+            assert pick.taken is not None
+            for message in pick.taken.messages:
+                insert_message(conn, message, pick.taken.entry.at)
 
         return self.store.rewrite(item_id, pick, queue_messages)
 

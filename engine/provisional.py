@@ -23,6 +23,7 @@ a person firing an event) can neither be overwritten nor make the mail go out tw
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -58,6 +59,19 @@ class Rewrite:
     item: Item
     entry: LedgerEntry
     messages: tuple[Composed, ...] = ()
+
+
+class Picked:
+    """A Rewriter's `decide` as a store's: the item and entry for the store to write, the
+    Rewrite kept (`taken`) so its messages can be queued in the same transaction."""
+
+    def __init__(self, decide: Callable[[Item], Rewrite | None]) -> None:
+        self.decide = decide
+        self.taken: Rewrite | None = None
+
+    def __call__(self, before: Item) -> tuple[Item, LedgerEntry] | None:
+        self.taken = self.decide(before)
+        return None if self.taken is None else (self.taken.item, self.taken.entry)
 
 
 Render = ChangeRender
