@@ -7,13 +7,14 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
 import pytest
+import structlog.testing
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
@@ -31,6 +32,24 @@ from tests.pgserver import PgServer
 from tests.smtpserver import serve  # noqa: F401  (a fixture: real SMTP servers on loopback)
 
 configure(level="WARNING")
+
+# The suite logs at WARNING, which filters INFO events before any processor sees them; a
+# test capturing logs must see every event whatever ran before it in its process (a CLI
+# command reconfigures logging at INFO). Test modules import capture_logs after this file.
+_capture_logs = structlog.testing.capture_logs
+
+
+@contextmanager
+def _capture_every_level(*args: Any, **kwargs: Any) -> Iterator[list[Any]]:
+    configure(level="INFO")
+    try:
+        with _capture_logs(*args, **kwargs) as logs:
+            yield logs
+    finally:
+        configure(level="WARNING")
+
+
+structlog.testing.capture_logs = _capture_every_level
 
 START = datetime(2021, 3, 1, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai, a Monday
 
