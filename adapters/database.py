@@ -7,6 +7,7 @@ transactions serialises writers cleanly (see docs/design.md).
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,10 @@ def current_revision(engine: Engine) -> str | None:
         raise translate(exc, engine.url) from exc
 
 
+@functools.cache
 def head_revision() -> str | None:
+    """The newest migration this program ships (read once per process: the migration
+    scripts are part of the installed program, not of the site)."""
     return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
 
 

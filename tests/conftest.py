@@ -59,21 +59,22 @@ START = datetime(2021, 3, 1, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai, a Mond
 # of the suite's time. engine.yamlfile.loads is a pure function of (text, file name), so
 # each distinct text is parsed once per test process (really: its errors and limits are
 # never cached, a failing text fails every time) and every caller gets its own deep copy.
+# The key is the text alone: a parse that succeeds does not depend on the file's name
+# (only error messages name it), and every test's copy of a site has a path of its own.
 # tests/test_parse_once.py proves the copies are what a fresh parse gives.
 # RECTIFY_TEST_PARSE_EVERY_TIME=1 turns this off.
 PARSE_ONCE_MAX_CHARS = 64 * 1024  # the shipped files are a few KB; large test texts are parsed each time
-_PARSED: dict[tuple[str, str], Any] = {}
+_PARSED: dict[str, Any] = {}
 _parse = yamlfile.loads
 
 
 def parse_once(text: str, filename: str) -> Any:
-    """yamlfile.loads, remembered per (text, file name) for small texts, as a deep copy."""
+    """yamlfile.loads, remembered per text for small texts, as a deep copy."""
     if len(text) > PARSE_ONCE_MAX_CHARS:
         return _parse(text, filename)
-    key = (text, filename)
-    if key not in _PARSED:
-        _PARSED[key] = _parse(text, filename)
-    return copy.deepcopy(_PARSED[key])
+    if text not in _PARSED:
+        _PARSED[text] = _parse(text, filename)
+    return copy.deepcopy(_PARSED[text])
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -49,3 +49,16 @@ def test_a_text_that_fails_fails_every_time() -> None:
     for _ in range(2):
         with pytest.raises(ConfigError, match="锚点"):
             parse_once(text, "bomb.yaml")
+
+
+def test_a_text_remembered_under_one_name_is_a_fresh_parse_under_another(tmp_path: Path) -> None:
+    text = site_file("org.yaml").read_text(encoding="utf-8")
+    parse_once(text, str(tmp_path / "a" / "org.yaml"))
+    assert _lines(parse_once(text, str(tmp_path / "b" / "org.yaml"))) == _lines(_parse(text, "elsewhere.yaml"))
+
+
+def test_a_failing_text_names_the_file_it_was_read_from() -> None:
+    for name in ("one.yaml", "two.yaml"):
+        with pytest.raises(ConfigError) as caught:
+            parse_once("a: [unclosed\n", name)
+        assert caught.value.problems[0].file == name
