@@ -234,7 +234,7 @@ def job_scheduler(path: Path, like_engine: bool) -> Iterator[tuple[BackgroundSch
     store = SQLAlchemyJobStore(url=f"sqlite:///{path}")
     if like_engine:  # the pragmas adapters.database sets on the engine's own connections
 
-        @event.listens_for(store.db, "connect")
+        @event.listens_for(store.engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -259,7 +259,7 @@ def aps_schedule(scheduler: BackgroundScheduler, store: SQLAlchemyJobStore, ids:
         scheduler.add_job(act_on_item, DateTrigger(run_date=when), args=(item_id,), id=f"item-{item_id}",
                           misfire_grace_time=None, replace_existing=False)
     seconds = time.perf_counter() - start
-    with store.db.connect() as conn:
+    with store.engine.connect() as conn:
         jobs = conn.execute(select(func.count()).select_from(store.jobs_t)).scalar_one()
     if jobs != len(ids):
         raise RuntimeError(f"job store holds {jobs} jobs, wanted {len(ids)}")
