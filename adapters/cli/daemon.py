@@ -145,8 +145,15 @@ def status(ctx: Context, as_json: bool) -> None:
                + ("（rectify outbox 查看，rectify outbox retry 重试）" if data["dead"] else ""))
 
 
+_PLATFORMS = {"wecom": "企业微信", "dingtalk": "钉钉"}
+
+
 def _message_json(row: Any, tz: Any) -> dict[str, Any]:
-    return {"id": row.id, "to": f"{row.recipient_name} <{row.recipient_email}>", "subject": row.subject,
+    channel = getattr(row, "channel", "mail") or "mail"
+    robot = getattr(row, "robot", None) or {}
+    to = (f"{row.recipient_name}（{_PLATFORMS.get(robot.get('kind'), '')}群机器人）" if channel == "robot"
+          else f"{row.recipient_name} <{row.recipient_email}>")
+    return {"id": row.id, "channel": channel, "to": to, "subject": row.subject,
             "status": row.status, "attempts": row.attempts, "last_error": row.last_error,
             "created_at": row.created_at.astimezone(tz).isoformat(),
             "next_attempt_at": row.next_attempt_at.astimezone(tz).isoformat(),
@@ -160,7 +167,7 @@ def _message_json(row: Any, tz: Any) -> dict[str, Any]:
 @click.pass_context
 @handle_errors
 def outbox(click_ctx: click.Context, show_all: bool, as_json: bool) -> None:
-    """列出待发邮件和死信（发送失败、不再自动重试的邮件）。"""
+    """列出待发的邮件和群机器人消息，以及死信（发送失败、不再自动重试的）。"""
     if click_ctx.invoked_subcommand is not None:
         return
     ctx: Context = click_ctx.obj
@@ -172,7 +179,7 @@ def outbox(click_ctx: click.Context, show_all: bool, as_json: bool) -> None:
         echo_json(rows)
         return
     if not rows:
-        click.echo("没有待发邮件或死信")
+        click.echo("没有待发的邮件、群机器人消息或死信")
         return
     names = {"pending": "待发", "dead": "死信", "sent": "已发"}
     table = Table()
