@@ -260,9 +260,9 @@ class RobotPermanentFailure(PermanentFailure):
 class Entry:
     """One step of one item, as a group reads it, with whom it concerns in the group."""
 
-    head: str  # markdown: what happened to which item
+    head: str  # markdown: which item, and each of its steps on a line
     people: tuple[tuple[str, str | None], ...]  # (name, mobile) of the people concerned
-    notification_id: int
+    notification_ids: tuple[int, ...]
 
     @property
     def mobiles(self) -> tuple[str, ...]:
@@ -325,8 +325,10 @@ def group_messages(pending: Sequence[Pending], at: datetime, ctx: GroupContext) 
             by_owner.setdefault(owner, []).append((p, people))
     composed: list[Composed] = []
     for owner, found in by_owner.items():
-        found.sort(key=lambda e: (e[0].step_at, e[0].item.id or 0))
-        entries = [_entry(p, people, at, ctx) for p, people in found]
+        by_item: dict[int, list[tuple[Pending, list[dict[str, Any]]]]] = {}
+        for p, people in sorted(found, key=lambda e: (e[0].step_at, e[0].item.id or 0)):
+            by_item.setdefault(p.item.id or 0, []).append((p, people))
+        entries = [_entry(steps, at, ctx) for steps in by_item.values()]
         for robot in robots_of(owner, ctx.org):
             composed += [Composed(robot.owner if owner != LEADERS else LEADERS_TITLE, f"robot:{robot.id}",
                                   title, text, None, ids, channel="robot", robot=meta)
@@ -334,29 +336,42 @@ def group_messages(pending: Sequence[Pending], at: datetime, ctx: GroupContext) 
     return composed
 
 
-_ACTION_WORDS = {"remind": "提醒", "escalate": "督办", "extension": "延期"}
-
-
-def _entry(p: Pending, people: list[dict[str, Any]], at: datetime, ctx: GroupContext) -> Entry:
-    item = p.item
+def _entry(steps: list[tuple[Pending, list[dict[str, Any]]]], at: datetime, ctx: GroupContext) -> Entry:
+    """One item's entry: the item, then each of its new steps (repeats of a rung as one
+    line; a reminder whose deadline has passed is left to the overdue step that says so)."""
+    item = steps[-1][0].item
     state = ctx.state_title(item.workflow, item.state)
     where = "，".join(x for x in (item.unit, item.category, item.level, state) if x)
     overdue = item.overdue_with_pauses()
+    is_overdue = overdue is not None and overdue <= at
+    shown = [p for p, _ in steps if not (p.kind == "remind" and is_overdue)] or [steps[-1][0]]
+    rungs: dict[str, list[Pending]] = {}
+    for p in shown:
+        rungs.setdefault(p.step_key.split(".")[0], []).append(p)
+    lines = [_step_line(group, at, overdue) for group in rungs.values()]
+    found: dict[str, str | None] = {}
+    for _, people in steps:
+        for r in people:
+            person = ctx.org.people.get(r.get("name") or "")
+            found.setdefault(r["name"], person.mobile if person is not None else None)
+    head = (f"**{_kind(item.kind)} {item.id}：{_markdown_text(item.title)}**  \n{_markdown_text(where)}  \n"
+            + "  \n".join(lines))
+    return Entry(head, tuple(found.items()), tuple(p.id for p, _ in steps))
+
+
+def _step_line(repeats: list[Pending], at: datetime, overdue: datetime | None) -> str:
+    p = repeats[-1]
     if p.kind == "escalate" and overdue is not None:
         days = max(0, (at - overdue).days)
         when = f"已逾期 {days} 天（{p.label}）" if days else f"已逾期（{p.label}）"
-    elif p.kind == "remind" and item.due is not None:
-        when = f"整改期限 {item.due.year}年{item.due.month}月{item.due.day}日（{p.label}提醒）"
+    elif p.kind == "remind" and p.item.due is not None:
+        due = p.item.due
+        when = f"整改期限 {due.year}年{due.month}月{due.day}日（{p.label}提醒）"
     else:
         when = p.label
-    late = "（补发）" if p.late else ""
-    found: dict[str, str | None] = {}
-    for r in people:
-        person = ctx.org.people.get(r.get("name") or "")
-        found.setdefault(r["name"], person.mobile if person is not None else None)
-    head = (f"**【{_markdown_text(p.action)}】{_kind(item.kind)} {item.id}：{_markdown_text(item.title)}**{late}  \n"
-            f"{_markdown_text(where)}；{_markdown_text(when)}")
-    return Entry(head, tuple(found.items()), p.id)
+    times = f"，共 {len(repeats)} 次" if len(repeats) > 1 else ""
+    late = "（补发）" if any(r.late for r in repeats) else ""
+    return f"【{_markdown_text(p.action)}】{_markdown_text(when)}{times}{late}"
 
 
 def _kind(kind: str) -> str:
@@ -392,7 +407,7 @@ def _messages(robot: Robot, entries: Sequence[Entry], at: datetime,
         mobiles = list(dict.fromkeys(m for e, _ in part for m in e.mobiles))
         meta = {"id": robot.id, "kind": robot.kind, "msgtype": "markdown", "part": n, "parts": len(parts),
                 "mentions": mobiles if robot.kind == DINGTALK else []}
-        out.append((title + mark, text, tuple(e.notification_id for e, _ in part), meta))
+        out.append((title + mark, text, tuple(n for e, _ in part for n in e.notification_ids), meta))
     every = list(dict.fromkeys(m for e in entries for m in e.mobiles))
     if robot.kind == WECOM and every:
         # WeCom's markdown cannot @ by mobile: a text message after it does.
