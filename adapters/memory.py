@@ -692,10 +692,10 @@ class MemoryOutbox:
             return True
         return any((message.robot["id"], n) not in self.tables.robot_steps for n in message.notification_ids)
 
-    def add_message(self, message: Composed, at: datetime) -> int:
+    def add_message(self, message: Composed, at: datetime) -> int | None:
         with self.store.transaction():
-            [message_id] = self._insert_messages([message], at)
-        return message_id
+            found = self._insert_messages([message], at)
+        return found[0] if found else None
 
     def queued(self) -> list[tuple[int, str, datetime]]:
         """(item, step key, instant) of every notification ever queued, in order."""

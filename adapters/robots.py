@@ -95,13 +95,13 @@ def read_source(source: Source, root: Path, environ: Mapping[str, str] | None = 
     assert source.file
     path = root / source.file
     try:
-        value = path.read_text(encoding="utf-8").strip().splitlines()[0:1]
+        lines = path.read_text(encoding="utf-8").strip().splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise SecretMissing(f"无法读取文件 {path}：{reason}") from None
-    if not value or not value[0].strip():
+    if not lines or not lines[0].strip():
         raise SecretMissing(f"文件 {path} 是空的")
-    return value[0].strip()
+    return lines[0].strip()
 
 
 def source_problems(org: Org, root: Path, org_file: str, environ: Mapping[str, str] | None = None) -> list[Problem]:

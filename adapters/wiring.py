@@ -24,7 +24,15 @@ from engine.model import Item
 from engine.notices import DeadlineChange, Digest
 from engine.plan import Plan
 from engine.policy import Policy, policy_from_sources
-from engine.ports import Clock, EvidenceStore, ItemStore, LeaderLock, Mailer, RobotSender, SiteOutbox
+from engine.ports import (
+    Clock,
+    EvidenceStore,
+    ItemStore,
+    LeaderLock,
+    Mailer,
+    RobotSender,
+    SiteOutbox,
+)
 from engine.provisional import Recount
 from engine.robotdelivery import RobotChannel
 from engine.scheduler import Scheduler

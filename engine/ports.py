@@ -370,7 +370,10 @@ class NotificationQueue(Protocol):
         taken, messages written)."""
         ...
 
-    def add_message(self, message: Composed, at: datetime) -> int: ...
+    def add_message(self, message: Composed, at: datetime) -> int | None:
+        """Queue one message; its id. None only for a robot's message all of whose
+        notifications that robot was given already (a step reaches a group once)."""
+        ...
 
 
 class MessageOutbox(Protocol):
@@ -449,7 +452,7 @@ class RobotOutbox(Protocol):
 
     def mark_dead(self, message_id: int, attempts: int, error: str) -> None: ...
 
-    def add_message(self, message: Composed, at: datetime) -> int: ...
+    def add_message(self, message: Composed, at: datetime) -> int | None: ...
 
 
 class SiteOutbox(Outbox, Heartbeats, StageReportLog, Rewriter, RobotOutbox, Protocol):

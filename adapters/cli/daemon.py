@@ -151,7 +151,7 @@ _PLATFORMS = {"wecom": "企业微信", "dingtalk": "钉钉"}
 def _message_json(row: Any, tz: Any) -> dict[str, Any]:
     channel = getattr(row, "channel", "mail") or "mail"
     robot = getattr(row, "robot", None) or {}
-    to = (f"{row.recipient_name}（{_PLATFORMS.get(robot.get('kind'), '')}群机器人）" if channel == "robot"
+    to = (f"{row.recipient_name}（{_PLATFORMS.get(str(robot.get('kind')), '')}群机器人）" if channel == "robot"
           else f"{row.recipient_name} <{row.recipient_email}>")
     return {"id": row.id, "channel": channel, "to": to, "subject": row.subject,
             "status": row.status, "attempts": row.attempts, "last_error": row.last_error,
