@@ -40,10 +40,13 @@ def daemon(ctx: Context) -> None:
 
     def tell(summary: TickSummary) -> None:
         # People watching a terminal (make run) see what each tick did; services have the log.
-        if sys.stderr.isatty() and (summary.sent or summary.dead or summary.retried or summary.opened):
+        if sys.stderr.isatty() and (summary.sent or summary.dead or summary.retried or summary.opened
+                                    or summary.robot_sent or summary.robot_dead):
             click.echo(f"{summary.at.astimezone(tz):%H:%M:%S} 发出 {summary.sent} 封邮件 → {where}"
                        + (f"，待重试 {summary.retried} 封" if summary.retried else "")
                        + (f"，死信 {summary.dead} 封" if summary.dead else "")
+                       + (f"，群机器人消息 {summary.robot_sent} 条" if summary.robot_sent else "")
+                       + (f"（死信 {summary.robot_dead} 条）" if summary.robot_dead else "")
                        + (f"，新报送任务 {summary.opened} 项" if summary.opened else ""), err=True)
 
     runner = Daemon(ctx.site_dir, app=app, on_tick=tell)
@@ -104,7 +107,9 @@ def tick(ctx: Context, at: str | None, as_json: bool) -> None:
         return
     click.echo(f"{summary.at.astimezone(app.config.timezone):%Y-%m-%d %H:%M}：生成报送任务 {summary.opened} 项，阶段报告邮件 {summary.stage_reports} 封，"
                f"处理到期事项 {summary.items} 项，新增通知 {summary.queued} 条，合成邮件 {summary.composed} 封，"
-               f"发出 {summary.sent} 封，待重试 {summary.retried} 封，转死信 {summary.dead} 封")
+               f"发出 {summary.sent} 封，待重试 {summary.retried} 封，转死信 {summary.dead} 封"
+               + (f"；群机器人消息发出 {summary.robot_sent} 条，待重试 {summary.robot_retried} 条，转死信 {summary.robot_dead} 条"
+                  if summary.robot_sent or summary.robot_retried or summary.robot_dead else ""))
 
 
 @cli.command()

@@ -31,6 +31,7 @@ def init(directory: Path, with_demo: bool, database_url: str | None) -> None:
     config = create_site(directory, database_url)
     click.echo(f"已创建站点 {directory}（数据库：{database.describe(config.database_url)}）")
     if with_demo:
+        demo.add_demo_robot(directory.resolve())
         app = open_app(directory.resolve())
         try:
             count = demo.populate(app)
