@@ -15,7 +15,7 @@ from adapters.robots import HttpRobots
 from adapters.robotsink import RobotSink, serve
 from engine.clock import FakeClock
 from engine.robotdelivery import RobotOutgoing
-from engine.robots import RobotPermanentFailure, Robot, Source
+from engine.robots import Robot, RobotPermanentFailure, Source
 from tests.conftest import Cli
 from tests.robotsite import SECRET
 
