@@ -14,8 +14,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The daemon (in the background) and the web workbench (in the foreground) on the demo
-# site; Ctrl-C stops both.
+# The daemon and the local robot sink (in the background) and the web workbench (in the
+# foreground) on the demo site; Ctrl-C stops them all.
 run: $(STAMP)
 	@test -f $(SITE)/rectify.yaml || $(BIN)/rectify init $(SITE) --demo
 	@$(BIN)/rectify --site $(SITE) db upgrade >/dev/null
@@ -26,9 +26,11 @@ run: $(STAMP)
 	@echo "  综治办主任 周安宁：$$($(BIN)/rectify --site $(SITE) web --port $(WEB_PORT) link 周安宁)"
 	@echo "  保卫处处长 赵卫东：$$($(BIN)/rectify --site $(SITE) web --port $(WEB_PORT) link 赵卫东)"
 	@echo "  保卫处消防专干（整改责任人）马建军：$$($(BIN)/rectify --site $(SITE) web --port $(WEB_PORT) link 马建军)"
+	@echo "保卫处钉钉群的机器人消息写入 $(SITE)/robots/*.md（本机模拟的群机器人服务：rectify robot-sink）"
 	@echo "按 Ctrl-C 停止"
-	@$(BIN)/rectify --site $(SITE) daemon & daemon=$$!; \
-	  trap 'kill $$daemon 2>/dev/null; wait $$daemon' EXIT INT TERM; \
+	@$(BIN)/rectify --site $(SITE) robot-sink & sink=$$!; \
+	  $(BIN)/rectify --site $(SITE) daemon & daemon=$$!; \
+	  trap 'kill $$daemon $$sink 2>/dev/null; wait $$daemon $$sink' EXIT INT TERM; \
 	  $(BIN)/rectify --site $(SITE) web --port $(WEB_PORT)
 
 test: $(STAMP)

@@ -81,6 +81,33 @@ def task_list(path: Path, rows: list[tuple[Any, ...]] | None = None, *, merges: 
 
 SAMPLE_TASK_LIST = "示例-任务清单.xlsx"
 
+# The demo's group robot: 保卫处's DingTalk group, on the local sink `make run` starts
+# (`rectify robot-sink`), with a 加签 secret in a file of the site.
+DEMO_ROBOT_PORT = 8090
+DEMO_SECRET_FILE = "robot-secret"
+DEMO_MOBILES = {"周安宁": "13800000001", "赵卫东": "13800000002", "马建军": "13800000003"}
+
+
+def add_demo_robot(root: Path) -> None:
+    """Give the demo's 保卫处 a DingTalk group robot pointing at the local sink, and its
+    people (invented) mobile numbers to be @-mentioned by."""
+    import secrets
+
+    secret_path = root / DEMO_SECRET_FILE
+    secret_path.write_text("SEC" + secrets.token_hex(32) + "\n", encoding="utf-8")
+    secret_path.chmod(0o600)
+    org = root / "org.yaml"
+    text = org.read_text(encoding="utf-8")
+    marker = '  - name: "保卫处"\n'
+    robot = ("    # 演示：保卫处的钉钉群机器人，发往本机的模拟服务（make run 启动 rectify robot-sink）\n"
+             "    robots:\n"
+             f'      - {{kind: "dingtalk", webhook: "http://127.0.0.1:{DEMO_ROBOT_PORT}/robot/send?access_token=demo-baoweichu", '
+             f'secret_file: "{DEMO_SECRET_FILE}"}}\n')
+    text = text.replace(marker, marker + robot, 1)
+    for name, mobile in DEMO_MOBILES.items():
+        text = text.replace(f'{{name: "{name}", ', f'{{name: "{name}", mobile: "{mobile}", ', 1)
+    org.write_text(text, encoding="utf-8")
+
 
 def import_task_list(app: App, path: Path) -> int:
     """Import a task list as `rectify import` does; returns how many items it created."""

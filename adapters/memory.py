@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,7 @@ from engine.ports import (
     Window,
 )
 from engine.provisional import Picked, Rewrite
+from engine.robotdelivery import RobotOutgoing
 from engine.scheduler import Composed, Decision, Outgoing, Pending
 
 # The columns the items table declares NOT NULL (adapters.schema) that an Item can hold
@@ -582,6 +583,8 @@ class MessageRow:
     sent_at: datetime | None = None
     attachments: tuple[MailAttachment, ...] = ()
     inline_images: tuple[InlineImage, ...] = ()
+    channel: str = "mail"
+    robot: dict[str, Any] | None = None
 
 
 @dataclass
@@ -595,6 +598,9 @@ class OutboxTables:
     daemons: dict[str, dict[str, Any]] = field(default_factory=dict)
     last_notification: int = 0
     last_message: int = 0
+    robot_steps: set[tuple[str, int]] = field(default_factory=set)  # (robot, notification)
+    robot_sends: dict[str, list[datetime]] = field(default_factory=dict)
+    robot_held: dict[str, datetime] = field(default_factory=dict)
 
     def insert_notification(self, row: NotificationRow) -> int:
         """Insert unless the step's key (item, policy version, step key, instant) is
@@ -668,18 +674,28 @@ class MemoryOutbox:
         rows = [MessageRow(0, at, m.recipient_name, m.recipient_email, m.subject, m.text, m.html,
                            list(m.notification_ids), "pending", 0, at, attachments=tuple(m.attachments),
                            # As the database keeps it: an image without a file name is named by its cid.
-                           inline_images=tuple(replace(i, filename=i.filename or i.cid) for i in m.inline_images))
-                for m in composed]
+                           inline_images=tuple(replace(i, filename=i.filename or i.cid) for i in m.inline_images),
+                           channel=m.channel, robot=dict(m.robot) if m.robot is not None else None)
+                for m in composed if self._new_to_robot(m)]
         for row in rows:
             self.tables.last_message += 1
             row.id = self.tables.last_message
             self.tables.messages[row.id] = row
+            if row.robot is not None:
+                self.tables.robot_steps |= {(row.robot["id"], n) for n in row.notifications}
         return [row.id for row in rows]
 
-    def add_message(self, message: Composed, at: datetime) -> int:
+    def _new_to_robot(self, message: Composed) -> bool:
+        """A robot's message carries a notification no message to that robot carried yet
+        (or none at all); mail always."""
+        if message.channel != "robot" or not message.notification_ids or message.robot is None:
+            return True
+        return any((message.robot["id"], n) not in self.tables.robot_steps for n in message.notification_ids)
+
+    def add_message(self, message: Composed, at: datetime) -> int | None:
         with self.store.transaction():
-            [message_id] = self._insert_messages([message], at)
-        return message_id
+            found = self._insert_messages([message], at)
+        return found[0] if found else None
 
     def queued(self) -> list[tuple[int, str, datetime]]:
         """(item, step key, instant) of every notification ever queued, in order."""
@@ -691,7 +707,7 @@ class MemoryOutbox:
     def claim_messages(self, at: datetime, limit: int, lease_until: datetime) -> list[Outgoing]:
         with self.store.transaction():
             rows = [m for _, m in sorted(self.tables.messages.items())
-                    if m.status == "pending" and m.next_attempt_at <= at][:limit]
+                    if m.status == "pending" and m.next_attempt_at <= at and m.channel == "mail"][:limit]
             for m in rows:
                 m.next_attempt_at = _required_utc(lease_until)
             return [Outgoing(m.id, m.recipient_name, m.recipient_email, m.subject, m.body_text, m.body_html,
@@ -737,6 +753,35 @@ class MemoryOutbox:
             found = [replace(m, notifications=list(m.notifications))
                      for _, m in sorted(self.tables.messages.items(), reverse=True) if m.status in statuses]
         return found[:limit]
+
+    # -- RobotOutbox ------------------------------------------------------------------
+
+    def claim_robot_messages(self, at: datetime, limit: int, lease_until: datetime) -> list[RobotOutgoing]:
+        with self.store.transaction():
+            rows = [m for _, m in sorted(self.tables.messages.items())
+                    if m.status == "pending" and m.next_attempt_at <= at and m.channel == "robot"][:limit]
+            for m in rows:
+                m.next_attempt_at = _required_utc(lease_until)
+            return [RobotOutgoing.of_row(m.id, m.recipient_name, m.subject, m.body_text, m.attempts, m.robot) for m in rows]
+
+    def reserve_send(self, robot: str, now: datetime, limit: int, window: timedelta) -> datetime | None:
+        now = _required_utc(now)
+        with self.store.transaction():
+            held = self.tables.robot_held.get(robot)
+            if held is not None and held > now:
+                return held
+            recent = [t for t in self.tables.robot_sends.get(robot, []) if t > now - window]
+            self.tables.robot_sends[robot] = recent
+            if len(recent) >= limit:
+                return sorted(recent)[-limit] + window
+            recent.append(now)
+        return None
+
+    def hold_robot(self, robot: str, until: datetime) -> None:
+        until = _required_utc(until)
+        with self.store.transaction():
+            held = self.tables.robot_held.get(robot)
+            self.tables.robot_held[robot] = max(held, until) if held is not None else until
 
     # -- Heartbeats ------------------------------------------------------------------
 

@@ -13,17 +13,28 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from adapters.schema import daemons, items, message_parts, messages, notifications, stage_reports
+from adapters.schema import (
+    daemons,
+    items,
+    message_parts,
+    messages,
+    notifications,
+    robot_budget,
+    robot_sends,
+    robot_steps,
+    stage_reports,
+)
 from adapters.sqlstore import SqlStore, storable_id
 from engine.mail import Attachment, InlineImage
 from engine.model import Item
 from engine.provisional import Picked, Rewrite
+from engine.robotdelivery import RobotOutgoing
 from engine.scheduler import Composed, Decision, Outgoing, Pending
 
 _CURSOR = (update(items).where(items.c.id == bindparam("b_id"))
@@ -49,17 +60,31 @@ def _insert_ignoring_duplicates(store: SqlStore, table: Any) -> Any:
     return dialect.insert(table).on_conflict_do_nothing().returning(first_key)
 
 
-def insert_message(conn: Connection, message: Composed, at: datetime) -> int:
-    """Queue one composed message with its parts in the caller's transaction; its id."""
+def insert_message(conn: Connection, message: Composed, at: datetime) -> int | None:
+    """Queue one composed message with its parts in the caller's transaction; its id.
+    A robot's message is queued only with the notifications no message to that robot
+    carried yet (robot_steps: a step reaches a group once): None when it carries none."""
+    taken: set[int] = set()
+    if message.channel == "robot" and message.notification_ids:
+        assert message.robot is not None
+        taken = {r[0] for r in conn.execute(select(robot_steps.c.notification_id).where(
+            robot_steps.c.robot == message.robot["id"],
+            robot_steps.c.notification_id.in_(list(message.notification_ids))))}
+        if taken >= set(message.notification_ids):
+            return None
     key = conn.execute(messages.insert(), {
         "created_at": at, "recipient_name": message.recipient_name,
         "recipient_email": message.recipient_email, "subject": message.subject,
         "body_text": message.text, "body_html": message.html,
         "notifications": list(message.notification_ids), "status": "pending", "attempts": 0,
-        "next_attempt_at": at,
+        "next_attempt_at": at, "channel": message.channel, "robot": message.robot,
     }).inserted_primary_key
     assert key is not None
     message_id = int(key[0])
+    if message.channel == "robot" and message.notification_ids:
+        assert message.robot is not None
+        conn.execute(robot_steps.insert(), [{"robot": message.robot["id"], "notification_id": n, "message_id": message_id}
+                                            for n in message.notification_ids if n not in taken])
     parts = [{"message_id": message_id, "kind": "inline", "filename": i.filename or i.cid,
               "content_type": i.mime_type, "cid": i.cid, "data": i.content} for i in message.inline_images]
     parts += [{"message_id": message_id, "kind": "attachment", "filename": a.filename,
@@ -135,7 +160,7 @@ class SqlNotificationQueue:
                        m[n.step_key], m[n.step_at], m[n.kind], m[n.action], m[n.label],
                        list(m[n.recipients]), m[n.late])
 
-    def add_message(self, message: Composed, at: datetime) -> int:
+    def add_message(self, message: Composed, at: datetime) -> int | None:
         with self.store.write() as conn:
             return insert_message(conn, message, at)
 
@@ -155,7 +180,8 @@ class SqlMessageOutbox:
 
     def claim_messages(self, at: datetime, limit: int, lease_until: datetime) -> list[Outgoing]:
         stmt = _locking(self.store, select(messages).where(messages.c.status == "pending",
-                                                           messages.c.next_attempt_at <= at)
+                                                           messages.c.next_attempt_at <= at,
+                                                           messages.c.channel == "mail")
                         .order_by(messages.c.id).limit(limit))
         with self.store.write() as conn:
             rows = conn.execute(stmt).all()
@@ -211,6 +237,58 @@ class SqlMessageOutbox:
                 .order_by(messages.c.id.desc()).limit(limit))
         with self.store.read() as conn:
             return list(conn.execute(stmt))
+
+
+class SqlRobotOutbox:
+    """RobotOutbox: the group robots' messages (rows of the messages table whose channel
+    is "robot") and each robot's rate budget, counted in the database."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    def claim_robot_messages(self, at: datetime, limit: int, lease_until: datetime) -> list[RobotOutgoing]:
+        stmt = _locking(self.store, select(messages).where(messages.c.status == "pending",
+                                                           messages.c.next_attempt_at <= at,
+                                                           messages.c.channel == "robot")
+                        .order_by(messages.c.id).limit(limit))
+        with self.store.write() as conn:
+            rows = conn.execute(stmt).all()
+            if rows:
+                conn.execute(update(messages).where(messages.c.id.in_([r.id for r in rows]))
+                             .values(next_attempt_at=lease_until))
+        return [RobotOutgoing.of_row(r.id, r.recipient_name, r.subject, r.body_text, r.attempts, r.robot) for r in rows]
+
+    def reserve_send(self, robot: str, now: datetime, limit: int, window: timedelta) -> datetime | None:
+        budget, sends = robot_budget.c, robot_sends.c
+        with self.store.write() as conn:
+            conn.execute(_insert_ignoring_duplicates(self.store, robot_budget), {"robot": robot, "held_until": None}).all()
+            # Every daemon counting this robot's sends waits here for the others (the
+            # row lock on PostgreSQL; BEGIN IMMEDIATE already serialises SQLite).
+            held = conn.execute(_locking_all(self.store, select(budget.held_until).where(budget.robot == robot))).scalar()
+            if held is not None and held > now:
+                return held
+            conn.execute(robot_sends.delete().where(sends.robot == robot, sends.at <= now - window))
+            recent = [r[0] for r in conn.execute(select(sends.at).where(sends.robot == robot, sends.at > now - window)
+                                                 .order_by(sends.at.desc()).limit(limit))]
+            if len(recent) >= limit:
+                return recent[-1] + window
+            conn.execute(robot_sends.insert(), {"robot": robot, "at": now})
+        return None
+
+    def hold_robot(self, robot: str, until: datetime) -> None:
+        with self.store.write() as conn:
+            conn.execute(_insert_ignoring_duplicates(self.store, robot_budget), {"robot": robot, "held_until": None}).all()
+            conn.execute(update(robot_budget).where(robot_budget.c.robot == robot,
+                                                    (robot_budget.c.held_until.is_(None))
+                                                    | (robot_budget.c.held_until < until))
+                         .values(held_until=until))
+
+
+def _locking_all(store: SqlStore, stmt: Any) -> Any:
+    """`stmt` taking its row locks, waiting for other holders (PostgreSQL)."""
+    if store.db.dialect.name == "postgresql":
+        return stmt.with_for_update()
+    return stmt
 
 
 class SqlHeartbeats:
@@ -289,5 +367,6 @@ class SqlRewriter:
         return self.store.rewrite(item_id, pick, queue_messages)
 
 
-class SqlOutbox(SqlNotificationQueue, SqlMessageOutbox, SqlHeartbeats, SqlStageReportLog, SqlRewriter):
+class SqlOutbox(SqlNotificationQueue, SqlMessageOutbox, SqlHeartbeats, SqlStageReportLog, SqlRewriter,
+                SqlRobotOutbox):
     """The SiteOutbox on one SqlStore: every outbox port above, over the same store."""

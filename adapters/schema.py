@@ -210,7 +210,39 @@ messages = Table(
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("last_error", Text),
     Column("sent_at", UTCDateTime),
+    # Migration 0011: "mail", or "robot" (a group robot's message: `robot` holds the
+    # robot's id, platform, message type, part and mentions; recipient_email "robot:ID").
+    Column("channel", String(16), nullable=False, server_default="mail", default="mail"),
+    Column("robot", JSON),
     Index("ix_messages_status_next", "status", "next_attempt_at"),
+)
+
+# Group robots (migration 0011). Each robot's sends in the last minute or so, so that
+# every daemon of the database keeps to the platforms' 20 a minute together; the budget
+# row is what they lock while they count, and holds the robot after a rate-limit reply.
+robot_budget = Table(
+    "robot_budget",
+    metadata,
+    Column("robot", String(32), primary_key=True),
+    Column("held_until", UTCDateTime),
+)
+
+robot_sends = Table(
+    "robot_sends",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("robot", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_robot_sends_robot_at", "robot", "at"),
+)
+
+# Which robot was given which notification: a step reaches a group once.
+robot_steps = Table(
+    "robot_steps",
+    metadata,
+    Column("robot", String(32), primary_key=True),
+    Column("notification_id", Id, primary_key=True),
+    Column("message_id", Id, nullable=False),
 )
 
 # Files a message carries: inline images (cid) and attachments, sent with it on every retry.

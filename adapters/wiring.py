@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,17 @@ from engine.model import Item
 from engine.notices import DeadlineChange, Digest
 from engine.plan import Plan
 from engine.policy import Policy, policy_from_sources
-from engine.ports import Clock, EvidenceStore, ItemStore, LeaderLock, Mailer, SiteOutbox
+from engine.ports import (
+    Clock,
+    EvidenceStore,
+    ItemStore,
+    LeaderLock,
+    Mailer,
+    RobotSender,
+    SiteOutbox,
+)
 from engine.provisional import Recount
+from engine.robotdelivery import RobotChannel
 from engine.scheduler import Scheduler
 from engine.service import Service
 from engine.site import SiteConfig
@@ -83,9 +93,11 @@ class App:
             raise TypeError("no SQL database behind this store")
         return self.store.db
 
-    def scheduler(self, mailer: Mailer | None = None, site_wide: Callable[[], bool] | None = None) -> Scheduler:
-        """The tick: schedule, compose with the site's templates, deliver by the site's mailer;
-        `site_wide` says whether this process may do the once-per-site work now."""
+    def scheduler(self, mailer: Mailer | None = None, site_wide: Callable[[], bool] | None = None,
+                  robots: RobotSender | None = None) -> Scheduler:
+        """The tick: schedule, compose with the site's templates, deliver by the site's mailer
+        and the group robots (by `robots`, else their webhooks over HTTP); `site_wide` says
+        whether this process may do the once-per-site work now."""
         sched = self.config.scheduler
         mail = self.config.mail
         return Scheduler(
@@ -93,7 +105,25 @@ class App:
             mailer or mailer_for(mail, clock=self.service.clock, sender_name=self.config.name),
             site_name=self.config.name, tick_seconds=sched.tick_seconds, batch_size=sched.batch_size,
             claim_seconds=sched.claim_seconds, max_attempts=mail.max_attempts,
-            periodic=stagereport.periodic(self), site_wide=site_wide)
+            periodic=stagereport.periodic(self), site_wide=site_wide, robots=self.robot_channel(robots))
+
+    def robot_channel(self, sender: RobotSender | None = None) -> RobotChannel:
+        """The group robots' delivery: the outbox's robot rows and rate budget, the
+        webhooks, and the administrator told of dead letters by email."""
+        from adapters.alerts import admin_alert
+        from adapters.robots import HttpRobots
+
+        config, clock = self.config, self.service.clock
+
+        def alert(title: str, problems: tuple[str, ...], at: datetime) -> None:
+            message = admin_alert(config, title, problems, at, happened="有群机器人消息无法送达",
+                                  advice="请按上述提示修正 org.yaml 或机器人的安全设置，然后运行 rectify outbox retry 重新发送。")
+            if message is not None:
+                self.outbox.add_message(message, at)
+
+        return RobotChannel(self.outbox, sender or HttpRobots(config.root, clock), lambda: self.service.org, clock,
+                            max_attempts=config.mail.max_attempts, claim_seconds=config.scheduler.claim_seconds,
+                            alert=alert)
 
     def render_digest(self, digest: Digest) -> Rendered:
         """A digest with, for each item, a link that opens it for the recipient (when

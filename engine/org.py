@@ -10,6 +10,7 @@ from engine import yamlfile
 from engine.errors import ConfigError, NotFound, Problem
 from engine.mail import valid_addr_spec, visible
 from engine.names import did_you_mean, normalise
+from engine.robots import LEADERS, ROBOTS_SCHEMA, Robot, mobile_number, parse_robots
 from engine.validate import check
 
 # Roles a person may be given in org.yaml; more are derived from the units they head.
@@ -31,6 +32,8 @@ _PERSON = {
         "name": {"type": "string", "minLength": 1},
         "unit": {"type": "string"},
         "email": {"type": "string"},
+        # A mainland mobile number, for @-mentions by the group robots (engine/robots.py).
+        "mobile": {"type": ["string", "integer"]},
         "title": {"type": "string"},
         "roles": {"type": "array", "items": {"enum": sorted(ROLES)}},
     },
@@ -47,6 +50,7 @@ _UNIT = {
         "email": {"type": "string"},
         "kind": {"enum": ["office", "college", "other"]},
         "campus": {"type": "string", "minLength": 1},
+        "robots": ROBOTS_SCHEMA,
     },
 }
 SCHEMA = {
@@ -63,6 +67,9 @@ SCHEMA = {
             "additionalProperties": False,
             "properties": {"name": {"type": "string"}, "email": {"type": "string"}},
         },
+        # The school leaders' group (校领导群): its robots tell the principal and the
+        # 分管校领导 who belong to no unit.
+        "leaders": {"type": "object", "additionalProperties": False, "properties": {"robots": ROBOTS_SCHEMA}},
         "units": {"type": "array", "minItems": 1, "items": _UNIT},
         "people": {"type": "array", "minItems": 1, "items": _PERSON},
     },
@@ -76,6 +83,7 @@ class Person:
     email: str | None
     title: str | None
     roles: frozenset[str]
+    mobile: str | None = None  # 11 digits (engine.robots.mobile_number)
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,7 @@ class Unit:
     # unit's items count their deadlines with; None: the whole site's.
     campus: str | None = None
     line: int | None = field(default=None, compare=False)  # where org.yaml defines it
+    robots: tuple[Robot, ...] = ()  # the unit's group robots (企业微信、钉钉)
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,7 @@ class Org:
     safety_office: str
     principal: str | None = None
     higher_authority: Authority | None = None
+    leader_robots: tuple[Robot, ...] = ()  # the school leaders' group robots
     _aliases: dict[str, str] = field(default_factory=dict)
     _roles: dict[str, frozenset[str]] = field(default_factory=dict)
     _scopes: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
@@ -125,6 +135,13 @@ class Org:
         known = "、".join(campuses) or "无（calendar.yaml 未列出校区）"
         return [Problem(filename, u.line, f"单位“{u.name}”的校区“{u.campus}”不在 calendar.yaml 的 campuses 中（已有：{known}）")
                 for u in self.units.values() if u.campus is not None and u.campus not in campuses]
+
+    def robots(self) -> dict[str, Robot]:
+        """Every group robot by its id (engine.robots.Robot.id), the first of duplicates."""
+        found: dict[str, Robot] = {}
+        for robot in (*self.leader_robots, *(r for u in self.units.values() for r in u.robots)):
+            found.setdefault(robot.id, robot)
+        return found
 
     def unit_names(self) -> dict[str, str]:
         """Every unit name and alias, each with the name of its unit."""
@@ -204,6 +221,8 @@ def build(data: Any, filename: str) -> Org:
     principal = _name_or_none(data.get("principal"))
     if principal and principal not in people:
         problems.append(Problem(filename, data.line_of("principal"), f"校长“{principal}”不在 people 中"))
+    leader_robots, found = parse_robots((data.get("leaders") or {}).get("robots"), LEADERS, filename)
+    problems += found
     authority = data.get("higher_authority")
     if authority and not valid_addr_spec(authority["email"]):
         problems.append(Problem(filename, authority.line_of("email"),
@@ -217,6 +236,7 @@ def build(data: Any, filename: str) -> Org:
         safety_office=safety_office,
         principal=principal,
         higher_authority=Authority(authority["name"], authority["email"]) if authority else None,
+        leader_robots=leader_robots,
         _aliases=aliases,
     )
 
@@ -233,8 +253,9 @@ def _people(entries: Any, filename: str, problems: list[Problem]) -> dict[str, P
             problems.append(Problem(filename, line, _duplicate("人员", p["name"], name, lines[name])))
         else:
             lines[name] = line
+            mobile = mobile_number(p["mobile"]) if p.get("mobile") not in (None, "") else None
             people[name] = Person(name, _name_or_none(p.get("unit")), p.get("email"), p.get("title"),
-                                  frozenset(p.get("roles", [])))
+                                  frozenset(p.get("roles", [])), mobile)
     return people
 
 
@@ -254,18 +275,19 @@ def _units(entries: Any, people: dict[str, Person], filename: str,
             problems.append(Problem(filename, line, _duplicate("单位", u["name"], name, lines[name])))
             continue
         lines[name] = line
-        units[name] = unit = _unit(u, name, line)
-        problems += _unit_problems(u, unit, people, aliases, filename)
+        robots, found = parse_robots(u.get("robots"), name, filename)
+        units[name] = unit = _unit(u, name, line, robots)
+        problems += found + _unit_problems(u, unit, people, aliases, filename)
     for alias, owner in aliases.items():
         if alias in units and alias != owner:
             problems.append(Problem(filename, units[owner].line, f"别名“{alias}”与单位“{alias}”同名"))
     return units, aliases
 
 
-def _unit(u: Any, name: str, line: int) -> Unit:
+def _unit(u: Any, name: str, line: int, robots: tuple[Robot, ...]) -> Unit:
     own_aliases = tuple(dict.fromkeys(a for a in map(normalise, u.get("aliases", [])) if a and a != name))
     return Unit(name, normalise(u["head"]), _name_or_none(u.get("leader")), u.get("email"), own_aliases,
-                u.get("kind", "office"), u.get("campus"), line)
+                u.get("kind", "office"), u.get("campus"), line, robots)
 
 
 def _unit_problems(u: Any, unit: Unit, people: dict[str, Person], aliases: dict[str, str],
@@ -292,6 +314,10 @@ def _people_problems(entries: Any, units: dict[str, Unit], filename: str) -> lis
         line, name = entries.line_of(i), normalise(p["name"])
         if p.get("email") and not valid_addr_spec(p["email"]):
             problems.append(Problem(filename, line, f"人员“{name}”的邮箱“{p['email']}”格式不正确"))
+        if p.get("mobile") not in (None, "") and mobile_number(p["mobile"]) is None:
+            problems.append(Problem(filename, p.line_of("mobile"),
+                                    f"人员“{name}”的手机号“{visible(str(p['mobile']))[:40]}”不是有效的中国大陆手机号"
+                                    "（应为 11 位数字，以 1 开头、第二位为 3 至 9，如 13912345678；可带 +86）"))
         unit = _name_or_none(p.get("unit"))
         if unit and unit not in units:
             problems.append(Problem(filename, line, f"人员“{name}”所属单位“{unit}”不在 units 中" + _hint(unit, units)))

@@ -29,7 +29,11 @@ has an in-memory and a SQL implementation, and both pass one contract suite
     SiteOutbox          adapters.outbox.SqlOutbox (the five SQL classes over one SqlStore),
                         adapters.memory.MemoryOutbox (over a MemoryStore); App.outbox gives
                         the one for its store. Both pass tests/contract/test_outbox.py.
+    RobotOutbox         adapters.outbox.SqlRobotOutbox, adapters.memory.MemoryOutbox
+      (group robots' messages leased for delivery, and each robot's rate budget, shared
+      by every daemon of the database)
     Mailer              adapters.mail.SmtpMailer, adapters.mail.FileMailer
+    RobotSender         adapters.robots.HttpRobots (WeCom and DingTalk webhooks, by httpx)
     DigestRender        adapters.templates.Templates.digest
     ChangeRender        adapters.templates.Templates.deadline_changed
     LeaderLock          adapters.leader.Leadership (always leader: SQLite, memory, tests),
@@ -46,7 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -58,6 +62,8 @@ if TYPE_CHECKING:
     from engine.notices import DeadlineChange, Digest
     from engine.policy import Policy
     from engine.provisional import Rewrite
+    from engine.robotdelivery import RobotOutgoing
+    from engine.robots import Robot
     from engine.scheduler import Composed, Decision, Outgoing, Pending
 
 
@@ -364,7 +370,10 @@ class NotificationQueue(Protocol):
         taken, messages written)."""
         ...
 
-    def add_message(self, message: Composed, at: datetime) -> int: ...
+    def add_message(self, message: Composed, at: datetime) -> int | None:
+        """Queue one message; its id. None only for a robot's message all of whose
+        notifications that robot was given already (a step reaches a group once)."""
+        ...
 
 
 class MessageOutbox(Protocol):
@@ -414,7 +423,39 @@ class Rewriter(Protocol):
         ...
 
 
-class SiteOutbox(Outbox, Heartbeats, StageReportLog, Rewriter, Protocol):
+class RobotOutbox(Protocol):
+    """The group robots' side of the message outbox: their rows are messages (one id
+    sequence with the mail, `rectify outbox` lists both) that the mail's claims skip."""
+
+    def claim_robot_messages(self, at: datetime, limit: int, lease_until: datetime) -> list[RobotOutgoing]:
+        """Lease up to `limit` due robot messages (oldest first) until `lease_until`."""
+        ...
+
+    def reserve_send(self, robot: str, now: datetime, limit: int, window: timedelta) -> datetime | None:
+        """Take one of the robot's `limit` sends per `window`, as of `now`, in one write
+        transaction that every daemon of the database serialises on: None when taken
+        (the caller sends now); else the instant a send is free again (the robot is held,
+        or `limit` sends were taken in the window before `now`)."""
+        ...
+
+    def hold_robot(self, robot: str, until: datetime) -> None:
+        """The platform said the robot sends too much: no send before `until`."""
+        ...
+
+    def release(self, message_ids: list[int], at: datetime) -> None:
+        """Leased messages due again at `at`, their attempts unchanged."""
+        ...
+
+    def mark_sent(self, message_id: int, at: datetime) -> None: ...
+
+    def mark_retry(self, message_id: int, attempts: int, next_at: datetime, error: str) -> None: ...
+
+    def mark_dead(self, message_id: int, attempts: int, error: str) -> None: ...
+
+    def add_message(self, message: Composed, at: datetime) -> int | None: ...
+
+
+class SiteOutbox(Outbox, Heartbeats, StageReportLog, Rewriter, RobotOutbox, Protocol):
     """Everything the application's outbox does (App.outbox)."""
 
     def retry_dead(self, message_ids: list[int] | None, at: datetime) -> int: ...
@@ -428,6 +469,14 @@ class SiteOutbox(Outbox, Heartbeats, StageReportLog, Rewriter, Protocol):
 class Mailer(Protocol):
     def send(self, message: OutgoingMessage) -> None:
         """Hand the message over, or raise TemporaryFailure / PermanentFailure."""
+        ...
+
+
+class RobotSender(Protocol):
+    def send(self, robot: Robot, message: RobotOutgoing) -> None:
+        """Post the message to the robot's webhook, or raise a TemporaryFailure (RateLimited
+        when the platform says the robot sends too much) or a PermanentFailure
+        (engine/robots.py)."""
         ...
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -41,7 +41,11 @@ from engine.obligations import current_filings
 from engine.plan import Step
 from engine.ports import DigestRender, Mailer, Outbox
 from engine.recipients import Addressee, resolve
+from engine.robots import GroupContext, group_messages
 from engine.service import Service
+
+if TYPE_CHECKING:
+    from engine.robotdelivery import RobotChannel
 
 log = structlog.get_logger("rectify.scheduler")
 
@@ -101,6 +105,10 @@ class Composed:
     notification_ids: tuple[int, ...]
     attachments: tuple[Attachment, ...] = ()
     inline_images: tuple[InlineImage, ...] = ()
+    # "mail", or "robot": a group robot's message (engine/robots.py), its `robot` the
+    # robot's id, platform, message type, part and the mobiles it mentions.
+    channel: str = "mail"
+    robot: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,9 @@ class TickSummary:
     sent: int = 0
     retried: int = 0
     dead: int = 0
+    robot_sent: int = 0  # group robots' messages (engine/robotdelivery.py)
+    robot_retried: int = 0
+    robot_dead: int = 0
     seconds: float = 0.0
     site_wide: bool = True  # whether this process did the site-wide work (held the site lock)
     errors: list[str] = field(default_factory=list)
@@ -143,7 +154,8 @@ class TickSummary:
     def to_json(self) -> dict[str, Any]:
         return {"at": self.at.isoformat(), "opened": self.opened, "reports": self.stage_reports, "items": self.items, "queued": self.queued,
                 "composed": self.composed, "sent": self.sent, "retried": self.retried,
-                "dead": self.dead, "site_wide": self.site_wide, "seconds": round(self.seconds, 3)}
+                "dead": self.dead, "site_wide": self.site_wide, "seconds": round(self.seconds, 3),
+                "robot_sent": self.robot_sent, "robot_retried": self.robot_retried, "robot_dead": self.robot_dead}
 
 
 Render = DigestRender
@@ -155,8 +167,11 @@ class Scheduler:
                  claim_seconds: float = 300, max_attempts: int = 12,
                  rng: random.Random | None = None,
                  periodic: Callable[[datetime], int] | None = None,
-                 site_wide: Callable[[], bool] | None = None) -> None:
+                 site_wide: Callable[[], bool] | None = None,
+                 robots: RobotChannel | None = None) -> None:
         self.service, self.outbox, self.render, self.mailer = service, outbox, render, mailer
+        # The second channel: group robots (None: mail only).
+        self.robots = robots
         # Site-wide work once per period (stage reports); returns how many it queued.
         self.periodic = periodic
         # Whether this process may do the site-wide work now (it holds the site lock);
@@ -184,6 +199,8 @@ class Scheduler:
                     log.error("periodic_failed", error=f"{type(exc).__name__}: {exc}", exc_info=True)
         summary.items, summary.queued = self.schedule(at, previous)
         summary.composed = self.compose(at)
+        if self.robots is not None:
+            self.robots.deliver(at, summary)  # before mail: an admin alert it queues goes out now
         self.deliver(at, summary)
         return summary
 
@@ -244,7 +261,8 @@ class Scheduler:
     def compose(self, at: datetime) -> int:
         total = 0
         while True:
-            taken, written = self.outbox.compose(at, self.batch_size * 4, lambda p: self.digests(p, at))
+            taken, written = self.outbox.compose(at, self.batch_size * 4,
+                                                 lambda p: self.digests(p, at) + self.group_messages(p, at))
             total += written
             if taken == 0:
                 return total
@@ -270,6 +288,14 @@ class Scheduler:
             composed.append(Composed(names[address], email, rendered.subject, rendered.text, rendered.html,
                                      tuple(sorted({p.id for p, _ in entries}))))
         return composed
+
+    def group_messages(self, pending: list[Pending], at: datetime) -> list[Composed]:
+        """The group robots' messages for these notifications (none without robots)."""
+        if self.robots is None:
+            return []
+        service = self.service
+        return group_messages(pending, at, GroupContext(self.site_name, service.org, service.tz,
+                                                         service.workflows.state_title))
 
     def _notice(self, p: Pending, recipient: dict[str, Any], at: datetime) -> Notice:
         item = p.item

@@ -13,6 +13,7 @@ from adapters.cli import extend as _extend  # noqa: F401
 from adapters.cli import items as _items  # noqa: F401
 from adapters.cli import plans as _plans  # noqa: F401
 from adapters.cli import policy as _policy  # noqa: F401
+from adapters.cli import robots as _robots  # noqa: F401
 from adapters.cli import sheets as _sheets  # noqa: F401
 from adapters.cli import site as _site  # noqa: F401
 from adapters.cli import web as _web  # noqa: F401

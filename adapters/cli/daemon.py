@@ -40,10 +40,13 @@ def daemon(ctx: Context) -> None:
 
     def tell(summary: TickSummary) -> None:
         # People watching a terminal (make run) see what each tick did; services have the log.
-        if sys.stderr.isatty() and (summary.sent or summary.dead or summary.retried or summary.opened):
+        if sys.stderr.isatty() and (summary.sent or summary.dead or summary.retried or summary.opened
+                                    or summary.robot_sent or summary.robot_dead):
             click.echo(f"{summary.at.astimezone(tz):%H:%M:%S} 发出 {summary.sent} 封邮件 → {where}"
                        + (f"，待重试 {summary.retried} 封" if summary.retried else "")
                        + (f"，死信 {summary.dead} 封" if summary.dead else "")
+                       + (f"，群机器人消息 {summary.robot_sent} 条" if summary.robot_sent else "")
+                       + (f"（死信 {summary.robot_dead} 条）" if summary.robot_dead else "")
                        + (f"，新报送任务 {summary.opened} 项" if summary.opened else ""), err=True)
 
     runner = Daemon(ctx.site_dir, app=app, on_tick=tell)
@@ -104,7 +107,9 @@ def tick(ctx: Context, at: str | None, as_json: bool) -> None:
         return
     click.echo(f"{summary.at.astimezone(app.config.timezone):%Y-%m-%d %H:%M}：生成报送任务 {summary.opened} 项，阶段报告邮件 {summary.stage_reports} 封，"
                f"处理到期事项 {summary.items} 项，新增通知 {summary.queued} 条，合成邮件 {summary.composed} 封，"
-               f"发出 {summary.sent} 封，待重试 {summary.retried} 封，转死信 {summary.dead} 封")
+               f"发出 {summary.sent} 封，待重试 {summary.retried} 封，转死信 {summary.dead} 封"
+               + (f"；群机器人消息发出 {summary.robot_sent} 条，待重试 {summary.robot_retried} 条，转死信 {summary.robot_dead} 条"
+                  if summary.robot_sent or summary.robot_retried or summary.robot_dead else ""))
 
 
 @cli.command()
@@ -145,8 +150,15 @@ def status(ctx: Context, as_json: bool) -> None:
                + ("（rectify outbox 查看，rectify outbox retry 重试）" if data["dead"] else ""))
 
 
+_PLATFORMS = {"wecom": "企业微信", "dingtalk": "钉钉"}
+
+
 def _message_json(row: Any, tz: Any) -> dict[str, Any]:
-    return {"id": row.id, "to": f"{row.recipient_name} <{row.recipient_email}>", "subject": row.subject,
+    channel = getattr(row, "channel", "mail") or "mail"
+    robot = getattr(row, "robot", None) or {}
+    to = (f"{row.recipient_name}（{_PLATFORMS.get(str(robot.get('kind')), '')}群机器人）" if channel == "robot"
+          else f"{row.recipient_name} <{row.recipient_email}>")
+    return {"id": row.id, "channel": channel, "to": to, "subject": row.subject,
             "status": row.status, "attempts": row.attempts, "last_error": row.last_error,
             "created_at": row.created_at.astimezone(tz).isoformat(),
             "next_attempt_at": row.next_attempt_at.astimezone(tz).isoformat(),
@@ -160,7 +172,7 @@ def _message_json(row: Any, tz: Any) -> dict[str, Any]:
 @click.pass_context
 @handle_errors
 def outbox(click_ctx: click.Context, show_all: bool, as_json: bool) -> None:
-    """列出待发邮件和死信（发送失败、不再自动重试的邮件）。"""
+    """列出待发的邮件和群机器人消息，以及死信（发送失败、不再自动重试的）。"""
     if click_ctx.invoked_subcommand is not None:
         return
     ctx: Context = click_ctx.obj
@@ -172,7 +184,7 @@ def outbox(click_ctx: click.Context, show_all: bool, as_json: bool) -> None:
         echo_json(rows)
         return
     if not rows:
-        click.echo("没有待发邮件或死信")
+        click.echo("没有待发的邮件、群机器人消息或死信")
         return
     names = {"pending": "待发", "dead": "死信", "sent": "已发"}
     table = Table()

@@ -31,6 +31,7 @@ def init(directory: Path, with_demo: bool, database_url: str | None) -> None:
     config = create_site(directory, database_url)
     click.echo(f"已创建站点 {directory}（数据库：{database.describe(config.database_url)}）")
     if with_demo:
+        demo.add_demo_robot(directory.resolve())
         app = open_app(directory.resolve())
         try:
             count = demo.populate(app)
@@ -141,7 +142,8 @@ def check(ctx: Context) -> None:
     except RectifyError as exc:
         fail(str(exc))
     if not problems:
-        for checker in (lambda: load_site_files(config, clock=ctx.clock), lambda: Templates(config.templates_dir).check()):
+        for checker in (lambda: _robot_sources(config, load_site_files(config, clock=ctx.clock)),
+                        lambda: Templates(config.templates_dir).check()):
             try:
                 checker()
             except ConfigError as exc:
@@ -154,6 +156,16 @@ def check(ctx: Context) -> None:
         click.echo("提示：站点没有 calendar.yaml（学期、尚未内置年份的节假日安排、学校自己的放假日），"
                    "工作日只按内置的国务院安排计算；用 rectify calendar init 写入带说明的示例", err=True)
     click.echo("站点文件校验通过")
+
+
+def _robot_sources(config: Any, files: Any) -> None:
+    """The group robots' webhooks and secrets that org.yaml names in the environment or
+    in files: each must be there and be what the platform takes."""
+    from adapters.robots import source_problems
+
+    found = source_problems(files.org, config.root, str(config.org_file))
+    if found:
+        raise ConfigError(found)
 
 
 @cli.command()
