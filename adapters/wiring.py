@@ -93,7 +93,8 @@ class App:
             mailer or mailer_for(mail, clock=self.service.clock, sender_name=self.config.name),
             site_name=self.config.name, tick_seconds=sched.tick_seconds, batch_size=sched.batch_size,
             claim_seconds=sched.claim_seconds, max_attempts=mail.max_attempts,
-            periodic=stagereport.periodic(self), site_wide=site_wide)
+            periodic=stagereport.periodic(self), site_wide=site_wide,
+            office_hours=self.config.office_hours)
 
     def render_digest(self, digest: Digest) -> Rendered:
         """A digest with, for each item, a link that opens it for the recipient (when

@@ -5,10 +5,14 @@
               the steps since its cursor; they are queued as notifications in the same
               transaction that moves the cursor. A unique key per (item, policy version,
               step, instant) makes queuing a step twice impossible.
-    compose   unsent notifications are grouped per recipient into one digest email each,
-              rendered once and stored, so every retry sends the same message.
+    compose   unsent notifications are grouped per recipient into one digest email each
+              (one entry per item: engine.digests), rendered once and stored, so every
+              retry sends the same message. Outside the site's office hours only urgent
+              notifications are composed (engine.officehours); the others wait for the
+              first tick inside, which sends them in one digest per recipient.
     deliver   pending messages are handed to the mailer; temporary failures back off
               with jitter, permanent ones (and too many tries) become dead letters.
+              Outside office hours only urgent messages are sent.
 
 Nothing here knows SQL or SMTP: the Outbox protocol and the Mailer do.
 """
@@ -19,12 +23,13 @@ import random
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 
+from engine.digests import entries
 from engine.errors import RectifyError
 from engine.mail import (
     Attachment,
@@ -38,6 +43,7 @@ from engine.mail import (
 from engine.model import Item
 from engine.notices import Digest, Notice, provisional_note, unknown_years
 from engine.obligations import current_filings
+from engine.officehours import ALWAYS, OfficeHours, urgent_step
 from engine.plan import Step
 from engine.ports import DigestRender, Mailer, Outbox
 from engine.recipients import Addressee, resolve
@@ -62,6 +68,7 @@ class Queued:
     step: Step
     recipients: tuple[Addressee, ...]
     late: bool
+    urgent: bool = False  # the rule says: deliver at once, outside office hours too
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,7 @@ class Pending:
     label: str
     recipients: list[dict[str, Any]]  # role, name, email
     late: bool
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,9 @@ class Composed:
     notification_ids: tuple[int, ...]
     attachments: tuple[Attachment, ...] = ()
     inline_images: tuple[InlineImage, ...] = ()
+    # Sent at once, outside office hours too (an urgent step, a login link, an alert to
+    # the administrator); every other message waits for office hours.
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,7 @@ class Outgoing:
     attempts: int
     attachments: tuple[Attachment, ...] = ()
     inline_images: tuple[InlineImage, ...] = ()
+    urgent: bool = False
 
     @property
     def key(self) -> str:
@@ -132,6 +144,8 @@ class TickSummary:
     queued: int = 0
     composed: int = 0
     opened: int = 0
+    backfilled: int = 0  # of `opened`: tasks of periods missed while no daemon ran (补建)
+    office_open: bool = True  # whether the tick was inside office hours (else only urgent went out)
     stage_reports: int = 0  # stage-report messages queued
     sent: int = 0
     retried: int = 0
@@ -141,9 +155,11 @@ class TickSummary:
     errors: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"at": self.at.isoformat(), "opened": self.opened, "reports": self.stage_reports, "items": self.items, "queued": self.queued,
+        return {"at": self.at.isoformat(), "opened": self.opened, "backfilled": self.backfilled,
+                "reports": self.stage_reports, "items": self.items, "queued": self.queued,
                 "composed": self.composed, "sent": self.sent, "retried": self.retried,
-                "dead": self.dead, "site_wide": self.site_wide, "seconds": round(self.seconds, 3)}
+                "dead": self.dead, "site_wide": self.site_wide, "office_open": self.office_open,
+                "seconds": round(self.seconds, 3)}
 
 
 Render = DigestRender
@@ -155,8 +171,11 @@ class Scheduler:
                  claim_seconds: float = 300, max_attempts: int = 12,
                  rng: random.Random | None = None,
                  periodic: Callable[[datetime], int] | None = None,
-                 site_wide: Callable[[], bool] | None = None) -> None:
+                 site_wide: Callable[[], bool] | None = None,
+                 office_hours: OfficeHours = ALWAYS) -> None:
         self.service, self.outbox, self.render, self.mailer = service, outbox, render, mailer
+        # When non-urgent messages may go out (rectify.yaml delivery.office_hours).
+        self.office_hours = office_hours
         # Site-wide work once per period (stage reports); returns how many it queued.
         self.periodic = periodic
         # Whether this process may do the site-wide work now (it holds the site lock);
@@ -183,9 +202,18 @@ class Scheduler:
                 except Exception as exc:  # noqa: BLE001 - reminders and escalations go on
                     log.error("periodic_failed", error=f"{type(exc).__name__}: {exc}", exc_info=True)
         summary.items, summary.queued = self.schedule(at, previous)
+        summary.office_open = self.office_open(at)
         summary.composed = self.compose(at)
         self.deliver(at, summary)
         return summary
+
+    def office_open(self, at: datetime) -> bool:
+        """Whether `at` is in the site's office hours (its calendar's working days)."""
+        return self.office_hours.is_open(at, self.service.tz, self.service.calendar)
+
+    def office_opens_at(self, at: datetime) -> datetime | None:
+        """When what waits for office hours goes out: `at` itself when open."""
+        return self.office_hours.opens_at(at, self.service.tz, self.service.calendar)
 
     def open_obligations(self, at: datetime) -> int:
         """Create this period's filing tasks that do not exist yet (idempotent by origin).
@@ -230,7 +258,8 @@ class Scheduler:
             # no tick ran in between. A step older than the previous tick did not exist
             # then (the deadline changed since), so it was not missed by downtime.
             queued = [Queued(item.id or 0, plan.policy_version, s, tuple(resolve(s.recipients, item, org)),
-                             previous is not None and previous < s.at < at - grace) for s in steps]
+                             previous is not None and previous < s.at < at - grace, urgent_step(plan.rule, s))
+                      for s in steps]
             after = max(at, item.planned_until) if item.planned_until else at
             upcoming = plan.next_step(after)
         except Exception as exc:  # noqa: BLE001 - one broken item must not stop the tick
@@ -242,39 +271,64 @@ class Scheduler:
         return Decision(queued, after, upcoming.at if upcoming else None)
 
     def compose(self, at: datetime) -> int:
+        """Digests of the notifications queued so far: all of them in office hours, only
+        the urgent ones outside (the others wait for the first tick inside)."""
         total = 0
+        only_urgent = not self.office_open(at)
         while True:
-            taken, written = self.outbox.compose(at, self.batch_size * 4, lambda p: self.digests(p, at))
+            taken, written = self.outbox.compose(at, self.batch_size * 4, lambda p: self.digests(p, at),
+                                                 only_urgent)
             total += written
             if taken == 0:
                 return total
 
     def digests(self, pending: list[Pending], at: datetime) -> list[Composed]:
-        """One digest per recipient address for these notifications."""
+        """One digest per recipient address for these notifications, one entry per item
+        (engine.digests). Reminders and escalations of an item closed since they fell due
+        are not sent: it needs nothing any more."""
         by_address: dict[str, list[tuple[Pending, dict[str, Any]]]] = defaultdict(list)
         names: dict[str, str] = {}
+        overdue: dict[int, datetime | None] = {}
         for p in pending:
+            if p.kind in ("remind", "escalate") and self._closed(p.item):
+                log.info("notification_dropped_closed", item=p.item.id, step=p.step_key)
+                continue
+            if p.item.id not in overdue:
+                overdue[p.item.id or 0] = self._overdue(p.item)
             for r in p.recipients:
                 if r.get("email"):
                     by_address[r["email"].lower()].append((p, r))
                     names.setdefault(r["email"].lower(), r["name"])
         composed = []
         tz = self.service.tz
-        for address, entries in by_address.items():
-            entries.sort(key=lambda e: (e[0].step_at, e[0].item.id or 0))
-            notices = _collapse_repeats([self._notice(p, r, at) for p, r in entries],
-                                        [p.step_key for p, _ in entries])
-            email = entries[0][1]["email"]
+        for address, group in by_address.items():
+            group.sort(key=lambda e: (e[0].step_at, e[0].item.id or 0))
+            notices = entries([self._notice(p, r, at, overdue[p.item.id or 0]) for p, r in group],
+                              [p.step_key for p, _ in group], at)
+            email = group[0][1]["email"]
             digest = Digest(self.site_name, names[address], email, notices, at, tz)
             rendered = self.render(digest)
             composed.append(Composed(names[address], email, rendered.subject, rendered.text, rendered.html,
-                                     tuple(sorted({p.id for p, _ in entries}))))
+                                     tuple(sorted({p.id for p, _ in group})),
+                                     urgent=any(p.urgent for p, _ in group)))
         return composed
 
-    def _notice(self, p: Pending, recipient: dict[str, Any], at: datetime) -> Notice:
+    def _closed(self, item: Item) -> bool:
+        try:
+            return item.state in self.service.final_states(item.workflow)
+        except RectifyError:
+            return False
+
+    def _overdue(self, item: Item) -> datetime | None:
+        """When the item falls (fell) overdue as its plan has it now: None while paused."""
+        try:
+            return self.service.plan(item).overdue_at
+        except Exception:  # noqa: BLE001 - a broken plan: the stored instant will do
+            return item.overdue_with_pauses()
+
+    def _notice(self, p: Pending, recipient: dict[str, Any], at: datetime, overdue: datetime | None) -> Notice:
         item = p.item
         state = self.service.workflows.state_title(item.workflow, item.state)
-        overdue = item.overdue_with_pauses()
         # Days overdue as the recipient reads the mail, not when the step fell due.
         days = max(0, (at - overdue).days) if overdue and p.kind == "escalate" else 0
         others = tuple(r["name"] for r in p.recipients if r["name"] != recipient["name"])
@@ -285,12 +339,14 @@ class Scheduler:
                       recipient["role"], others, item.provisional, note)
 
     def deliver(self, at: datetime, summary: TickSummary | None = None) -> TickSummary:
-        """Send the pending messages that are due; stop at the first temporary failure
-        (the server is likely down for all of them) and leave the rest for later."""
+        """Send the pending messages that are due (outside office hours, only the urgent
+        ones); stop at the first temporary failure (the server is likely down for all of
+        them) and leave the rest for later."""
         summary = summary or TickSummary(at)
+        only_urgent = not self.office_open(at)
         while True:
             batch = self.outbox.claim_messages(at, min(self.batch_size, SEND_BATCH),
-                                               at + timedelta(seconds=self.claim_seconds))
+                                               at + timedelta(seconds=self.claim_seconds), only_urgent)
             if not batch:
                 return summary
             stopped = self._send_batch(batch, at, summary)
@@ -331,16 +387,3 @@ class Scheduler:
         self.outbox.mark_retry(m.id, attempts, at + timedelta(seconds=delay), error)
         summary.retried += 1
         log.warning("mail_retry", message=m.id, attempts=attempts, retry_in=round(delay), error=error)
-
-
-def _collapse_repeats(notices: list[Notice], keys: list[str]) -> tuple[Notice, ...]:
-    """One notice per item, rung and role: repetitions of a repeating rung that fell due
-    while no daemon ran (keys "escalate1.0", "escalate1.1", …) become their latest, with
-    how many there were and since when. Notices stay in time order, by their latest."""
-    groups: dict[tuple[int, str, str], list[Notice]] = {}
-    for notice, key in zip(notices, keys, strict=True):
-        groups.setdefault((notice.item_id, key.split(".")[0], notice.role), []).append(notice)
-    collapsed = [group[-1] if len(group) == 1
-                 else replace(group[-1], repeats=len(group), first_at=group[0].at)
-                 for group in groups.values()]
-    return tuple(sorted(collapsed, key=lambda n: (n.at, n.item_id)))
