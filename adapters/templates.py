@@ -399,6 +399,7 @@ def _samples(templates: Templates) -> Iterator[Callable[[], Rendered]]:
     yield from (digest(remind), digest(escalate), digest(remind, escalate), digest(provisional),
                 *(digest(extension, escalate) for extension in _sample_extensions(remind)))
     yield digest(remind, escalate, links={1: "https://example.org/login/d.1", 2: "https://example.org/login/d.2"})
+    yield from (digest(entry) for entry in _sample_entries(remind, escalate))
 
     def changed(still: bool) -> Callable[[], Rendered]:
         return lambda: templates.deadline_changed(DeadlineChange(
@@ -417,6 +418,16 @@ def _samples(templates: Templates) -> Iterator[Callable[[], Rendered]]:
     ))
     yield lambda: templates.stage_report(_sample_stage_report(now), tz, "chart-rate@rectify")
     yield lambda: templates.stage_report(_sample_stage_report(now, empty=True), tz)
+
+
+def _sample_entries(remind: Notice, escalate: Notice) -> tuple[Notice, ...]:
+    """An entry listing several steps (an expired reminder, a merged repeating rung), and
+    one for reminders delivered after the deadline with no escalation (已逾期)."""
+    day = timedelta(days=1)
+    expired = StepLine("remind", "提醒", "3日前", remind.at - 2 * day, False, expired=True)
+    rung = StepLine("escalate", "通报", "每3个工作日", escalate.at, True, repeats=2, first_at=escalate.at - 3 * day)
+    return (dataclasses.replace(escalate, steps=(expired, rung)),
+            dataclasses.replace(remind, step_kind="overdue", action="已逾期", days_overdue=1, steps=(expired,)))
 
 
 def _sample_extensions(remind: Notice) -> tuple[Notice, ...]:

@@ -42,7 +42,7 @@ from engine.mail import (
 )
 from engine.model import Item
 from engine.notices import Digest, Notice, provisional_note, unknown_years
-from engine.obligations import current_filings
+from engine.obligations import Failure, current_filings, missed_filings
 from engine.officehours import ALWAYS, OfficeHours, urgent_step
 from engine.plan import Step
 from engine.ports import DigestRender, Mailer, Outbox
@@ -195,7 +195,7 @@ class Scheduler:
         previous = self.outbox.previous_tick()
         summary.site_wide = self.site_wide is None or self.site_wide()
         if summary.site_wide:
-            summary.opened = self.open_obligations(at)
+            summary.opened, summary.backfilled = self.open_obligations(at, previous)
             if self.periodic is not None:
                 try:
                     summary.stage_reports = self.periodic(at)
@@ -215,17 +215,32 @@ class Scheduler:
         """When what waits for office hours goes out: `at` itself when open."""
         return self.office_hours.opens_at(at, self.service.tz, self.service.calendar)
 
-    def open_obligations(self, at: datetime) -> int:
-        """Create this period's filing tasks that do not exist yet (idempotent by origin).
-        An obligation that cannot be worked out is logged when it starts failing (or its
-        reason changes) and when it recovers, not at every tick; the others go ahead."""
+    def open_obligations(self, at: datetime, previous: datetime | None = None) -> tuple[int, int]:
+        """Create this period's filing tasks that do not exist yet (idempotent by origin),
+        and those of the periods that ended since the `previous` tick while no daemon ran
+        (补建); returns (created, of which backfilled). An obligation that cannot be worked
+        out is logged when it starts failing (or its reason changes) and when it
+        recovers, not at every tick; the others go ahead."""
         service = self.service
+        policy, org, tz, calendar = service.policies.current, service.org, service.tz, service.calendar
         try:
-            due, failures = current_filings(service.policies.current, service.org, at, service.tz, service.calendar)
-            created = len(service.open_filings(due, at))
+            due, failures = current_filings(policy, org, at, tz, calendar)
+            if previous is not None:
+                missed, more = missed_filings(policy, org, previous, at, tz, calendar)
+                due, failures = missed + due, failures + [f for f in more if f not in failures]
+            created = service.open_filings(due, at)
         except RectifyError as exc:
             log.error("obligations_failed", error=str(exc))
-            return 0
+            return 0, 0
+        backfilled = {r.origin for r in due if r.backfilled}
+        late = [i.origin for i in created if i.origin in backfilled]
+        if late:
+            log.warning("obligations_backfilled", tasks=len(late), since=previous.isoformat() if previous else None,
+                        origins=late[:10])
+        self._log_failures(failures)
+        return len(created), len(late)
+
+    def _log_failures(self, failures: list[Failure]) -> None:
         failing = {f.obligation: f for f in failures}
         for name, f in failing.items():
             if self._failing.get(name) != f.reason:
@@ -233,7 +248,6 @@ class Scheduler:
         for name in self._failing.keys() - failing.keys():
             log.info("obligation_recovered", obligation=name)
         self._failing = {name: f.reason for name, f in failing.items()}
-        return created
 
     def schedule(self, at: datetime, previous: datetime | None = None) -> tuple[int, int]:
         """Queue every step due by `at`; batches until no claimed item is left due."""
