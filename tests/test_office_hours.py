@@ -14,7 +14,12 @@ from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 import pytest
+from alembic import command
+from sqlalchemy import text
 
+from adapters import database
+from adapters.outbox import SqlOutbox
+from adapters.sqlstore import SqlStore
 from engine.clock import FakeClock
 from engine.officehours import ALWAYS, OfficeHours
 from engine.service import NewItem
@@ -209,9 +214,11 @@ def _week_site(site: Path, server: Server) -> None:
     calendar = site / "calendar.yaml"
     calendar.write_text(calendar.read_text(encoding="utf-8").replace(
         "local:\n", 'local:\n  - {days: "2021-10-13", off: "校运动会"}\n', 1), encoding="utf-8")
+    # The shipped rule file's own example: 重大隐患 urgent, by removing the line's "#".
     policy = site / "rules" / "policy.yaml"
-    policy.write_text(policy.read_text(encoding="utf-8").replace(
-        '    escalate: "重大隐患督办"\n', '    escalate: "重大隐患督办"\n    urgent: true\n', 1), encoding="utf-8")
+    text = policy.read_text(encoding="utf-8")
+    assert text.count("    # urgent: true\n") == 1
+    policy.write_text(text.replace("    # urgent: true\n", "    urgent: true\n"), encoding="utf-8")
     (site / "rules" / "own.yaml").write_text(OWN_RULE, encoding="utf-8")
 
 
@@ -308,3 +315,28 @@ def test_a_week_across_the_make_up_saturday_a_sunday_and_a_school_day_off(
                 assert len(headings) == 1, (to, subject)
     finally:
         h.daemon.close()
+
+
+def test_migration_0012_leaves_stored_messages_waiting_for_office_hours(tmp_path: Path) -> None:
+    """A message stored before office hours existed is not urgent: it goes out in office
+    hours only. The migration goes back down cleanly."""
+    engine = database.open_engine(f"sqlite:///{tmp_path / 'old.db'}", must_exist=False)
+    database.upgrade(engine, "0010")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO messages (created_at, recipient_name, recipient_email, subject, body_text, notifications,"
+            " status, attempts, next_attempt_at) VALUES ('2021-03-01 01:00:00.000000', '马建军',"
+            " 'ma.jianjun@example.org', '【整改提醒】', '正文', '[]', 'pending', 0, '2021-03-01 01:00:00.000000')"))
+    database.upgrade(engine)
+    outbox = SqlOutbox(SqlStore(engine))
+    at = local("2021-03-06T10:00")
+    assert outbox.claim_messages(at, 10, at + timedelta(minutes=5), only_urgent=True) == []
+    assert outbox.status(at)["held_messages"] == 1
+    [claimed] = outbox.claim_messages(at + timedelta(minutes=5), 10, at + timedelta(minutes=10))
+    assert (claimed.subject, claimed.urgent) == ("【整改提醒】", False)
+    with engine.execution_options(**{database.WRITE: True}).begin() as conn:
+        command.downgrade(database._alembic_config(conn), "0010")
+    assert database.current_revision(engine) == "0010"
+    with engine.connect() as conn:
+        assert "urgent" not in {r[1] for r in conn.execute(text("PRAGMA table_info('messages')"))}
+    engine.dispose()

@@ -393,3 +393,44 @@ def test_check_reports_a_broken_site_template_with_file_and_line(sqlite_site: Pa
     (sqlite_site / "templates" / "digest.subject.j2").write_text("【督办】{{ digest.nope }\n", encoding="utf-8")
     out = Cli(sqlite_site)("check", code=1)
     assert "digest.subject.j2:1" in out.stderr
+
+
+def test_report_task_periods_missed_while_no_daemon_ran_are_created_once_marked_backfilled(
+        memory_site: Path, serve: Callable[..., Server]) -> None:
+    """The daemon ran on 1 March 2021, then not until 15 July: the monthly lists due 1
+    April to 1 July and the quarter's report due 30 June were never created. The first
+    tick after creates each once (补建, with a note in its ledger), besides the current
+    periods; the next tick creates nothing; no period before the first tick is made up."""
+    site = memory_site
+    server = serve()
+    use_smtp(site, server)
+    campaign = site / "rules" / "campaign.yaml"  # the obligations, without the stage reports
+    campaign.write_text(campaign.read_text(encoding="utf-8").split("\n# 阶段报告")[0] + "\n", encoding="utf-8")
+    h = Harness(site, server)
+    try:
+        first = h.daemon.tick(local("2021-03-01T10:00"))
+        assert first is not None and first.backfilled == 0
+        origins = {i.origin for i in h.app.store.query(Query(kind=["task"]))}
+        assert {o.split(":")[2] for o in origins} == {"2021-03-01", "2021-03-31"}  # nothing before
+        units = len({o.split(":")[3] for o in origins})
+        h.clock.set(local("2021-07-15T10:00"))
+        after = h.daemon.tick(local("2021-07-15T10:00"))
+        assert after is not None
+        tasks = h.app.store.query(Query(kind=["task"]))
+        by_due: dict[str, list[str]] = {}
+        for task in tasks:
+            assert task.origin is not None
+            by_due.setdefault(task.origin.split(":")[2], []).append(task.title)
+        missed = ["2021-04-01", "2021-05-01", "2021-06-01", "2021-06-30", "2021-07-01"]
+        assert sorted(by_due) == sorted(["2021-03-01", "2021-03-31", *missed, "2021-08-01", "2021-09-30"])
+        assert after.backfilled == len(missed) * units and after.opened == (len(missed) + 2) * units
+        for due in missed:
+            assert len(by_due[due]) == units and all(t.endswith(f"（{due} 前，补建）") for t in by_due[due])
+        assert not any("补建" in t for due in ("2021-08-01", "2021-09-30") for t in by_due[due])
+        backfilled = next(t for t in tasks if t.origin and ":2021-06-30:" in t.origin)
+        assert backfilled.id is not None
+        assert "补建" in (h.app.store.history(backfilled.id)[0].note or "")
+        again = h.daemon.tick(local("2021-07-15T10:01"))
+        assert again is not None and (again.opened, again.backfilled) == (0, 0)
+    finally:
+        h.daemon.close()
