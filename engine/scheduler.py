@@ -307,7 +307,7 @@ class Scheduler:
             if p.kind in ("remind", "escalate") and self._closed(p.item):
                 log.info("notification_dropped_closed", item=p.item.id, step=p.step_key)
                 continue
-            if p.item.id not in overdue:
+            if (p.item.id or 0) not in overdue:
                 overdue[p.item.id or 0] = self._overdue(p.item)
             for r in p.recipients:
                 if r.get("email"):
