@@ -30,4 +30,6 @@ def admin_alert(config: Any, title: str, problems: tuple[str, ...], at: datetime
         rendered = Templates(config.templates_dir).admin_alert(alert)
     except ConfigError:
         rendered = Templates(None).admin_alert(alert)
-    return Composed("系统管理员", config.admin_email, rendered.subject, rendered.text, rendered.html, ())
+    # The administrator fixes the site: told at once, office hours or not.
+    return Composed("系统管理员", config.admin_email, rendered.subject, rendered.text, rendered.html, (),
+                    urgent=True)

@@ -25,6 +25,7 @@ from engine.extensions import PENDING, Extension, ExtensionWrite
 from engine.mail import Attachment as MailAttachment
 from engine.mail import InlineImage
 from engine.model import COLUMNS, Item, LedgerEntry
+from engine.officehours import held_recipients
 from engine.ports import (
     BY_OVERDUE,
     Clock,
@@ -562,6 +563,7 @@ class NotificationRow:
     late: bool
     queued_at: datetime
     composed: bool = False
+    urgent: bool = False
 
 
 @dataclass
@@ -585,6 +587,7 @@ class MessageRow:
     inline_images: tuple[InlineImage, ...] = ()
     channel: str = "mail"
     robot: dict[str, Any] | None = None
+    urgent: bool = False
 
 
 @dataclass
@@ -620,7 +623,7 @@ def _queued_rows(decision: Decision, at: datetime) -> list[NotificationRow]:
     return [NotificationRow(0, q.item_id, q.policy_version, q.step.key, _required_utc(q.step.at), q.step.kind,
                             q.step.action, q.step.label,
                             [{"role": a.role, "name": a.name, "email": a.email} for a in q.recipients],
-                            q.late, _required_utc(at)) for q in decision.notifications]
+                            q.late, _required_utc(at), urgent=q.urgent) for q in decision.notifications]
 
 
 def _required_utc(value: datetime) -> datetime:
@@ -654,15 +657,17 @@ class MemoryOutbox:
                 self.store.move_cursor(item.id, decision.planned_until, decision.next_action_at)
         return len(claimed), added
 
-    def compose(self, at: datetime, limit: int,
-                build: Callable[[list[Pending]], list[Composed]]) -> tuple[int, int]:
+    def compose(self, at: datetime, limit: int, build: Callable[[list[Pending]], list[Composed]],
+                only_urgent: bool = False) -> tuple[int, int]:
         with self.store.transaction():
-            rows = [n for _, n in sorted(self.tables.notifications.items()) if not n.composed][:limit]
+            rows = [n for _, n in sorted(self.tables.notifications.items())
+                    if not n.composed and (n.urgent or not only_urgent)][:limit]
             if not rows:
                 return 0, 0
             current = self.store.get_many([n.item_id for n in rows])
             pending = [Pending(n.id, current[n.item_id], n.policy_version, n.step_key, n.step_at, n.kind,
-                               n.action, n.label, [dict(r) for r in n.recipients], n.late) for n in rows]
+                               n.action, n.label, [dict(r) for r in n.recipients], n.late, n.urgent)
+                       for n in rows]
             built = build(pending)
             self._insert_messages(built, at)
             for n in rows:
@@ -675,7 +680,8 @@ class MemoryOutbox:
                            list(m.notification_ids), "pending", 0, at, attachments=tuple(m.attachments),
                            # As the database keeps it: an image without a file name is named by its cid.
                            inline_images=tuple(replace(i, filename=i.filename or i.cid) for i in m.inline_images),
-                           channel=m.channel, robot=dict(m.robot) if m.robot is not None else None)
+                           channel=m.channel, robot=dict(m.robot) if m.robot is not None else None,
+                           urgent=m.urgent)
                 for m in composed if self._new_to_robot(m)]
         for row in rows:
             self.tables.last_message += 1
@@ -704,14 +710,16 @@ class MemoryOutbox:
 
     # -- MessageOutbox ---------------------------------------------------------------
 
-    def claim_messages(self, at: datetime, limit: int, lease_until: datetime) -> list[Outgoing]:
+    def claim_messages(self, at: datetime, limit: int, lease_until: datetime,
+                       only_urgent: bool = False) -> list[Outgoing]:
         with self.store.transaction():
             rows = [m for _, m in sorted(self.tables.messages.items())
-                    if m.status == "pending" and m.next_attempt_at <= at and m.channel == "mail"][:limit]
+                    if m.status == "pending" and m.next_attempt_at <= at and m.channel == "mail"
+                    and (m.urgent or not only_urgent)][:limit]
             for m in rows:
                 m.next_attempt_at = _required_utc(lease_until)
             return [Outgoing(m.id, m.recipient_name, m.recipient_email, m.subject, m.body_text, m.body_html,
-                             m.attempts, m.attachments, m.inline_images) for m in rows]
+                             m.attempts, m.attachments, m.inline_images, m.urgent) for m in rows]
 
     def _set(self, message_id: int, **values: Any) -> None:
         with self.store.transaction():
@@ -801,12 +809,15 @@ class MemoryOutbox:
     def status(self, at: datetime) -> dict[str, Any]:
         with self.store.transaction():
             statuses = [m.status for m in self.tables.messages.values()]
+            held = [n.recipients for n in self.tables.notifications.values() if not n.composed and not n.urgent]
+            held_messages = sum(m.status == "pending" and not m.urgent for m in self.tables.messages.values())
             beats = sorted((dict(d) for d in self.tables.daemons.values()),
                            key=lambda d: (d["last_tick_at"] is None, -(d["last_tick_at"] or _EPOCH).timestamp()))
             return {"items_due": len(self.store.due(at)), "pending": statuses.count("pending"),
                     "sent": statuses.count("sent"), "dead": statuses.count("dead"),
                     "unsent_notifications": sum(not n.composed for n in self.tables.notifications.values()),
-                    "daemons": beats}
+                    "held_notifications": len(held), "held_recipients": held_recipients(held),
+                    "held_messages": held_messages, "daemons": beats}
 
     # -- StageReportLog --------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from adapters.schema import (
 from adapters.sqlstore import SqlStore, storable_id
 from engine.mail import Attachment, InlineImage
 from engine.model import Item
+from engine.officehours import held_recipients
 from engine.provisional import Picked, Rewrite
 from engine.robotdelivery import RobotOutgoing
 from engine.scheduler import Composed, Decision, Outgoing, Pending
@@ -77,7 +78,7 @@ def insert_message(conn: Connection, message: Composed, at: datetime) -> int | N
         "recipient_email": message.recipient_email, "subject": message.subject,
         "body_text": message.text, "body_html": message.html,
         "notifications": list(message.notification_ids), "status": "pending", "attempts": 0,
-        "next_attempt_at": at, "channel": message.channel, "robot": message.robot,
+        "next_attempt_at": at, "channel": message.channel, "robot": message.robot, "urgent": message.urgent,
     }).inserted_primary_key
     assert key is not None
     message_id = int(key[0])
@@ -116,6 +117,7 @@ class SqlNotificationQueue:
                     "item_id": q.item_id, "policy_version": q.policy_version, "step_key": q.step.key,
                     "step_at": q.step.at, "kind": q.step.kind, "action": q.step.action,
                     "label": q.step.label, "late": q.late, "queued_at": at, "composed": False,
+                    "urgent": q.urgent,
                     "recipients": [{"role": a.role, "name": a.name, "email": a.email} for a in q.recipients],
                 } for q in decision.notifications]
             added = self._insert_each(conn, insert, queued)
@@ -131,13 +133,13 @@ class SqlNotificationQueue:
             added += len(conn.execute(insert, row).all())
         return added
 
-    def compose(self, at: datetime, limit: int,
-                build: Callable[[list[Pending]], list[Composed]]) -> tuple[int, int]:
-        stmt = _locking(
-            self.store,
-            select(notifications, items).join(items, items.c.id == notifications.c.item_id)
-            .where(notifications.c.composed.is_(False)).order_by(notifications.c.id).limit(limit),
-            notifications)
+    def compose(self, at: datetime, limit: int, build: Callable[[list[Pending]], list[Composed]],
+                only_urgent: bool = False) -> tuple[int, int]:
+        query = (select(notifications, items).join(items, items.c.id == notifications.c.item_id)
+                 .where(notifications.c.composed.is_(False)))
+        if only_urgent:
+            query = query.where(notifications.c.urgent.is_(True))
+        stmt = _locking(self.store, query.order_by(notifications.c.id).limit(limit), notifications)
         with self.store.write() as conn:
             rows = conn.execute(stmt).all()
             if not rows:
@@ -158,7 +160,7 @@ class SqlNotificationQueue:
         n = notifications.c
         return Pending(m[n.id], SqlStore.item_from_row([m[c] for c in items.c]), m[n.policy_version],
                        m[n.step_key], m[n.step_at], m[n.kind], m[n.action], m[n.label],
-                       list(m[n.recipients]), m[n.late])
+                       list(m[n.recipients]), m[n.late], bool(m[n.urgent]))
 
     def add_message(self, message: Composed, at: datetime) -> int | None:
         with self.store.write() as conn:
@@ -178,11 +180,13 @@ class SqlMessageOutbox:
     def __init__(self, store: SqlStore) -> None:
         self.store = store
 
-    def claim_messages(self, at: datetime, limit: int, lease_until: datetime) -> list[Outgoing]:
-        stmt = _locking(self.store, select(messages).where(messages.c.status == "pending",
-                                                           messages.c.next_attempt_at <= at,
-                                                           messages.c.channel == "mail")
-                        .order_by(messages.c.id).limit(limit))
+    def claim_messages(self, at: datetime, limit: int, lease_until: datetime,
+                       only_urgent: bool = False) -> list[Outgoing]:
+        query = select(messages).where(messages.c.status == "pending", messages.c.next_attempt_at <= at,
+                                       messages.c.channel == "mail")
+        if only_urgent:
+            query = query.where(messages.c.urgent.is_(True))
+        stmt = _locking(self.store, query.order_by(messages.c.id).limit(limit))
         with self.store.write() as conn:
             rows = conn.execute(stmt).all()
             if rows:
@@ -190,7 +194,7 @@ class SqlMessageOutbox:
                              .values(next_attempt_at=lease_until))
             parts = self._parts(conn, [r.id for r in rows]) if rows else {}
         return [Outgoing(r.id, r.recipient_name, r.recipient_email, r.subject, r.body_text, r.body_html,
-                         r.attempts, *parts.get(r.id, ((), ()))) for r in rows]
+                         r.attempts, *parts.get(r.id, ((), ())), urgent=bool(r.urgent)) for r in rows]
 
     @staticmethod
     def _parts(conn: Connection, ids: list[int]) -> dict[int, tuple[tuple[Attachment, ...], tuple[InlineImage, ...]]]:
@@ -317,10 +321,16 @@ class SqlHeartbeats:
             by_status: dict[str, int] = {r[0]: r[1] for r in conn.execute(select(messages.c.status, count).group_by(messages.c.status))}
             unsent = conn.execute(select(count).select_from(notifications)
                                   .where(notifications.c.composed.is_(False))).scalar()
+            held = [r[0] for r in conn.execute(select(notifications.c.recipients).where(
+                notifications.c.composed.is_(False), notifications.c.urgent.is_(False)))]
+            held_messages = conn.execute(select(count).select_from(messages).where(
+                messages.c.status == "pending", messages.c.urgent.is_(False))).scalar()
             beats = [dict(r._mapping) for r in conn.execute(select(daemons).order_by(daemons.c.last_tick_at.desc()))]
         return {"items_due": int(due or 0), "pending": int(by_status.get("pending", 0)),
                 "sent": int(by_status.get("sent", 0)), "dead": int(by_status.get("dead", 0)),
-                "unsent_notifications": int(unsent or 0), "daemons": beats}
+                "unsent_notifications": int(unsent or 0), "held_notifications": len(held),
+                "held_recipients": held_recipients(held), "held_messages": int(held_messages or 0),
+                "daemons": beats}
 
 
 class SqlStageReportLog:

@@ -188,6 +188,8 @@ notifications = Table(
     Column("late", Boolean, nullable=False, default=False),
     Column("queued_at", UTCDateTime, nullable=False),
     Column("composed", Boolean, nullable=False, default=False),
+    # The rule says: deliver at once, outside office hours too (migration 0012).
+    Column("urgent", Boolean, nullable=False, default=False),
     UniqueConstraint("item_id", "policy_version", "step_key", "step_at", name="uq_notifications_step"),
     Index("ix_notifications_composed", "composed"),
 )
@@ -214,6 +216,8 @@ messages = Table(
     # robot's id, platform, message type, part and mentions; recipient_email "robot:ID").
     Column("channel", String(16), nullable=False, server_default="mail", default="mail"),
     Column("robot", JSON),
+    # Sent outside office hours too (migration 0012); every other message waits for them.
+    Column("urgent", Boolean, nullable=False, default=False),
     Index("ix_messages_status_next", "status", "next_attempt_at"),
 )
 

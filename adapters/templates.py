@@ -52,6 +52,7 @@ from engine.notices import (
     DeadlineChange,
     Digest,
     Notice,
+    StepLine,
     duty,
     kind_title,
     provisional_note,
@@ -89,7 +90,8 @@ class Templates:
             auto_reload=True,  # an edited site override is picked up on the next render
         )
         self.env.filters.update(cndate=_cndate, cntime=_cntime, oneline=_oneline)
-        self.env.globals.update(duty=duty, role_title=role_title, kind_title=kind_title, range=_range)
+        self.env.globals.update(duty=duty, role_title=role_title, kind_title=kind_title, range=_range,
+                                step_title=step_title)
         # lipsum(n=10**6) writes megabytes of filler: no message needs it.
         self.env.globals.pop("lipsum", None)
 
@@ -251,13 +253,32 @@ def _fields(obj: Any) -> dict[str, Any]:
 
 
 def _digest_context(d: Digest) -> dict[str, Any]:
+    # One entry per item (engine.digests); an entry built by hand without its steps
+    # lists itself.
+    notices = tuple(n if n.steps else dataclasses.replace(n, steps=(_line(n),)) for n in d.notices)
     return _fields(d) | {
         "digest": d,
-        # An item may have several steps in one digest (after downtime): count items.
-        "item_count": len({n.item_id for n in d.notices}),
-        "overdue_count": len({n.item_id for n in d.notices if n.step_kind == "escalate"}),
-        "late": any(n.late for n in d.notices),
+        "notices": notices,
+        # The subject's counts are the entries' counts.
+        "item_count": len({n.item_id for n in notices}),
+        "overdue_count": len({n.item_id for n in notices if n.step_kind in ("escalate", "overdue")}),
+        "late": any(s.late for n in notices for s in n.steps),
     }
+
+
+def _line(n: Notice) -> StepLine:
+    return StepLine(n.step_kind, n.action, n.step_label, n.at, n.late, n.repeats, n.first_at)
+
+
+def step_title(kind: str, action: str) -> str:
+    """How a step is headed in a digest: 整改提醒, 逾期督办·通报, 已逾期, 延期申请 …"""
+    if kind == "escalate":
+        return "逾期督办" if action == "提醒" else f"逾期督办·{action}"
+    if kind == "overdue":
+        return "已逾期"
+    if kind == "extension":
+        return action
+    return "整改提醒"
 
 
 def _stage_report_context(
@@ -378,6 +399,7 @@ def _samples(templates: Templates) -> Iterator[Callable[[], Rendered]]:
     yield from (digest(remind), digest(escalate), digest(remind, escalate), digest(provisional),
                 *(digest(extension, escalate) for extension in _sample_extensions(remind)))
     yield digest(remind, escalate, links={1: "https://example.org/login/d.1", 2: "https://example.org/login/d.2"})
+    yield from (digest(entry) for entry in _sample_entries(remind, escalate))
 
     def changed(still: bool) -> Callable[[], Rendered]:
         return lambda: templates.deadline_changed(DeadlineChange(
@@ -396,6 +418,16 @@ def _samples(templates: Templates) -> Iterator[Callable[[], Rendered]]:
     ))
     yield lambda: templates.stage_report(_sample_stage_report(now), tz, "chart-rate@rectify")
     yield lambda: templates.stage_report(_sample_stage_report(now, empty=True), tz)
+
+
+def _sample_entries(remind: Notice, escalate: Notice) -> tuple[Notice, ...]:
+    """An entry listing several steps (an expired reminder, a merged repeating rung), and
+    one for reminders delivered after the deadline with no escalation (已逾期)."""
+    day = timedelta(days=1)
+    expired = StepLine("remind", "提醒", "3日前", remind.at - 2 * day, False, expired=True)
+    rung = StepLine("escalate", "通报", "每3个工作日", escalate.at, True, repeats=2, first_at=escalate.at - 3 * day)
+    return (dataclasses.replace(escalate, steps=(expired, rung)),
+            dataclasses.replace(remind, step_kind="overdue", action="已逾期", days_overdue=1, steps=(expired,)))
 
 
 def _sample_extensions(remind: Notice) -> tuple[Notice, ...]:

@@ -105,7 +105,8 @@ class App:
             mailer or mailer_for(mail, clock=self.service.clock, sender_name=self.config.name),
             site_name=self.config.name, tick_seconds=sched.tick_seconds, batch_size=sched.batch_size,
             claim_seconds=sched.claim_seconds, max_attempts=mail.max_attempts,
-            periodic=stagereport.periodic(self), site_wide=site_wide, robots=self.robot_channel(robots))
+            periodic=stagereport.periodic(self), site_wide=site_wide, robots=self.robot_channel(robots),
+            office_hours=self.config.office_hours)
 
     def robot_channel(self, sender: RobotSender | None = None) -> RobotChannel:
         """The group robots' delivery: the outbox's robot rows and rate budget, the

@@ -19,6 +19,23 @@ from engine.workcal import WorkCalendar
 
 
 @dataclass(frozen=True)
+class StepLine:
+    """One step an entry of a digest lists: a reminder or a rung that fell due since the
+    last digest (repetitions of a rung merged into one line)."""
+
+    kind: str  # remind | escalate | extension
+    action: str
+    label: str
+    at: datetime  # aware; when it fell due (the latest repetition)
+    late: bool  # fell due while no daemon ran (补发)
+    repeats: int = 1
+    first_at: datetime | None = None  # the first repetition, when repeats > 1
+    # A reminder whose deadline had passed by the time it was delivered: not sent as a
+    # reminder (the entry says the item is overdue instead).
+    expired: bool = False
+
+
+@dataclass(frozen=True)
 class Notice:
     """One reminder or escalation step for one item, as its recipient reads it."""
 
@@ -32,7 +49,9 @@ class Notice:
     state_title: str  # the item's current state in Chinese, e.g. "整改中"
     due: date | None  # last allowed day
     overdue_at: datetime | None  # aware
-    step_kind: str  # "remind" | "escalate" | "extension" (a request for a later deadline, or its answer)
+    # "remind" | "escalate" | "extension" (a request for a later deadline, or its answer) |
+    # "overdue" (reminders delivered after the deadline, with no escalation to say so)
+    step_kind: str
     action: str  # 提醒 | 通报 | 约谈 | 挂牌督办 | 问责 | 延期申请 | 同意延期 | 不同意延期
     # The rule text that produced it, e.g. "3日前", "逾期3个工作日", "每3个工作日"; for an
     # extension, who asked for (or answered) what, e.g. "马建军申请延期至2021年4月2日：…"
@@ -53,6 +72,9 @@ class Notice:
     # from the first of them (`first_at`), instead of listing each.
     repeats: int = 1
     first_at: datetime | None = None
+    # Every step of the item this digest carries, in time order (the one above among
+    # them): a digest has one entry per item (`engine.digests.entries`).
+    steps: tuple[StepLine, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,7 +84,7 @@ class Digest:
     site_name: str
     recipient_name: str
     recipient_email: str
-    notices: tuple[Notice, ...]  # at least one, in time order
+    notices: tuple[Notice, ...]  # one entry per item, at least one, in time order
     generated_at: datetime  # aware
     timezone: ZoneInfo
 
@@ -153,6 +175,11 @@ _DUTIES: dict[tuple[str, str, str], str] = {
     ("escalate", "挂牌督办", _ANY): "该隐患已挂牌督办，请督促责任单位限期整改",
     ("escalate", "问责", _ANY): "请按规定启动问责程序",
     ("escalate", _ANY, _ANY): "请督促责任单位立即整改",
+    # A reminder delivered after the deadline it reminded of (it waited for office hours, or
+    # no daemon ran), with no escalation in the same digest: the entry says it is overdue.
+    ("overdue", _ANY, "responsible"): "该事项已过整改期限，请立即整改，并在系统中提交整改佐证和逾期说明",
+    ("overdue", _ANY, "watcher"): "该事项已过整改期限，请到现场核实整改进度，并及时向安全办报告",
+    ("overdue", _ANY, _ANY): "该事项已过整改期限，请督促责任人立即整改",
     # Extension requests (engine.extensions): the approvers are asked, the requester told.
     ("extension", "延期申请", _ANY): "请审核该延期申请，批准或不予批准（rectify extend approve / refuse）",
     ("extension", "同意延期", _ANY): "延期申请已批准，请在新的期限前完成整改",
@@ -196,7 +223,7 @@ def kind_title(kind: str) -> str:
 
 def duty(notice: Notice) -> str:
     """What the recipient of this notice must do, in Chinese."""
-    kind = notice.step_kind if notice.step_kind in ("remind", "extension") else "escalate"
+    kind = notice.step_kind if notice.step_kind in ("remind", "extension", "overdue") else "escalate"
     for action, role in (
         (notice.action, notice.role),
         (_ANY, notice.role),

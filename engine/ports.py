@@ -364,10 +364,10 @@ class NotificationQueue(Protocol):
         same transaction; returns (items claimed, notifications newly queued)."""
         ...
 
-    def compose(self, at: datetime, limit: int,
-                build: Callable[[list[Pending]], list[Composed]]) -> tuple[int, int]:
-        """Turn up to `limit` pending notifications into messages; returns (notifications
-        taken, messages written)."""
+    def compose(self, at: datetime, limit: int, build: Callable[[list[Pending]], list[Composed]],
+                only_urgent: bool = False) -> tuple[int, int]:
+        """Turn up to `limit` pending notifications (only urgent ones when `only_urgent`:
+        outside office hours) into messages; returns (notifications taken, messages written)."""
         ...
 
     def add_message(self, message: Composed, at: datetime) -> int | None:
@@ -377,7 +377,10 @@ class NotificationQueue(Protocol):
 
 
 class MessageOutbox(Protocol):
-    def claim_messages(self, at: datetime, limit: int, lease_until: datetime) -> list[Outgoing]:
+    def claim_messages(self, at: datetime, limit: int, lease_until: datetime,
+                       only_urgent: bool = False) -> list[Outgoing]:
+        """Lease up to `limit` pending messages due by `at` (only urgent ones when
+        `only_urgent`: outside office hours) until `lease_until`."""
         ...
 
     def mark_sent(self, message_id: int, at: datetime) -> None: ...
@@ -401,7 +404,11 @@ class Heartbeats(Protocol):
     def record_tick(self, name: str, started_at: datetime, wall: datetime, as_of: datetime,
                     seconds: float | None, version: str, error: str | None) -> None: ...
 
-    def status(self, at: datetime) -> dict[str, Any]: ...
+    def status(self, at: datetime) -> dict[str, Any]:
+        """The queue's state: items due, messages by status, unsent notifications, and
+        what would wait for office hours (`held_notifications`, the `held_recipients`
+        they are for, `held_messages`: the non-urgent ones), the daemons' heartbeats."""
+        ...
 
 
 class StageReportLog(Protocol):

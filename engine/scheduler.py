@@ -5,10 +5,14 @@
               the steps since its cursor; they are queued as notifications in the same
               transaction that moves the cursor. A unique key per (item, policy version,
               step, instant) makes queuing a step twice impossible.
-    compose   unsent notifications are grouped per recipient into one digest email each,
-              rendered once and stored, so every retry sends the same message.
+    compose   unsent notifications are grouped per recipient into one digest email each
+              (one entry per item: engine.digests), rendered once and stored, so every
+              retry sends the same message. Outside the site's office hours only urgent
+              notifications are composed (engine.officehours); the others wait for the
+              first tick inside, which sends them in one digest per recipient.
     deliver   pending messages are handed to the mailer; temporary failures back off
               with jitter, permanent ones (and too many tries) become dead letters.
+              Outside office hours only urgent messages are sent.
 
 Nothing here knows SQL or SMTP: the Outbox protocol and the Mailer do.
 """
@@ -19,12 +23,13 @@ import random
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from engine.digests import entries
 from engine.errors import RectifyError
 from engine.mail import (
     Attachment,
@@ -37,7 +42,8 @@ from engine.mail import (
 )
 from engine.model import Item
 from engine.notices import Digest, Notice, provisional_note, unknown_years
-from engine.obligations import current_filings
+from engine.obligations import Failure, current_filings, missed_filings
+from engine.officehours import ALWAYS, OfficeHours, urgent_step
 from engine.plan import Step
 from engine.ports import DigestRender, Mailer, Outbox
 from engine.recipients import Addressee, resolve
@@ -66,6 +72,7 @@ class Queued:
     step: Step
     recipients: tuple[Addressee, ...]
     late: bool
+    urgent: bool = False  # the rule says: deliver at once, outside office hours too
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,7 @@ class Pending:
     label: str
     recipients: list[dict[str, Any]]  # role, name, email
     late: bool
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,9 @@ class Composed:
     # robot's id, platform, message type, part and the mobiles it mentions.
     channel: str = "mail"
     robot: dict[str, Any] | None = None
+    # Sent at once, outside office hours too (an urgent step, a login link, an alert to
+    # the administrator); every other message waits for office hours.
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,6 +135,7 @@ class Outgoing:
     attempts: int
     attachments: tuple[Attachment, ...] = ()
     inline_images: tuple[InlineImage, ...] = ()
+    urgent: bool = False
 
     @property
     def key(self) -> str:
@@ -140,6 +152,8 @@ class TickSummary:
     queued: int = 0
     composed: int = 0
     opened: int = 0
+    backfilled: int = 0  # of `opened`: tasks of periods missed while no daemon ran (补建)
+    office_open: bool = True  # whether the tick was inside office hours (else only urgent went out)
     stage_reports: int = 0  # stage-report messages queued
     sent: int = 0
     retried: int = 0
@@ -152,9 +166,11 @@ class TickSummary:
     errors: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"at": self.at.isoformat(), "opened": self.opened, "reports": self.stage_reports, "items": self.items, "queued": self.queued,
+        return {"at": self.at.isoformat(), "opened": self.opened, "backfilled": self.backfilled,
+                "reports": self.stage_reports, "items": self.items, "queued": self.queued,
                 "composed": self.composed, "sent": self.sent, "retried": self.retried,
-                "dead": self.dead, "site_wide": self.site_wide, "seconds": round(self.seconds, 3),
+                "dead": self.dead, "site_wide": self.site_wide, "office_open": self.office_open,
+                "seconds": round(self.seconds, 3),
                 "robot_sent": self.robot_sent, "robot_retried": self.robot_retried, "robot_dead": self.robot_dead}
 
 
@@ -168,10 +184,13 @@ class Scheduler:
                  rng: random.Random | None = None,
                  periodic: Callable[[datetime], int] | None = None,
                  site_wide: Callable[[], bool] | None = None,
-                 robots: RobotChannel | None = None) -> None:
+                 robots: RobotChannel | None = None,
+                 office_hours: OfficeHours = ALWAYS) -> None:
         self.service, self.outbox, self.render, self.mailer = service, outbox, render, mailer
         # The second channel: group robots (None: mail only).
         self.robots = robots
+        # When non-urgent messages may go out (rectify.yaml delivery.office_hours).
+        self.office_hours = office_hours
         # Site-wide work once per period (stage reports); returns how many it queued.
         self.periodic = periodic
         # Whether this process may do the site-wide work now (it holds the site lock);
@@ -191,30 +210,54 @@ class Scheduler:
         previous = self.outbox.previous_tick()
         summary.site_wide = self.site_wide is None or self.site_wide()
         if summary.site_wide:
-            summary.opened = self.open_obligations(at)
+            summary.opened, summary.backfilled = self.open_obligations(at, previous)
             if self.periodic is not None:
                 try:
                     summary.stage_reports = self.periodic(at)
                 except Exception as exc:  # noqa: BLE001 - reminders and escalations go on
                     log.error("periodic_failed", error=f"{type(exc).__name__}: {exc}", exc_info=True)
         summary.items, summary.queued = self.schedule(at, previous)
+        summary.office_open = self.office_open(at)
         summary.composed = self.compose(at)
         if self.robots is not None:
             self.robots.deliver(at, summary)  # before mail: an admin alert it queues goes out now
         self.deliver(at, summary)
         return summary
 
-    def open_obligations(self, at: datetime) -> int:
-        """Create this period's filing tasks that do not exist yet (idempotent by origin).
-        An obligation that cannot be worked out is logged when it starts failing (or its
-        reason changes) and when it recovers, not at every tick; the others go ahead."""
+    def office_open(self, at: datetime) -> bool:
+        """Whether `at` is in the site's office hours (its calendar's working days)."""
+        return self.office_hours.is_open(at, self.service.tz, self.service.calendar)
+
+    def office_opens_at(self, at: datetime) -> datetime | None:
+        """When what waits for office hours goes out: `at` itself when open."""
+        return self.office_hours.opens_at(at, self.service.tz, self.service.calendar)
+
+    def open_obligations(self, at: datetime, previous: datetime | None = None) -> tuple[int, int]:
+        """Create this period's filing tasks that do not exist yet (idempotent by origin),
+        and those of the periods that ended since the `previous` tick while no daemon ran
+        (补建); returns (created, of which backfilled). An obligation that cannot be worked
+        out is logged when it starts failing (or its reason changes) and when it
+        recovers, not at every tick; the others go ahead."""
         service = self.service
+        policy, org, tz, calendar = service.policies.current, service.org, service.tz, service.calendar
         try:
-            due, failures = current_filings(service.policies.current, service.org, at, service.tz, service.calendar)
-            created = len(service.open_filings(due, at))
+            due, failures = current_filings(policy, org, at, tz, calendar)
+            if previous is not None:
+                missed, more = missed_filings(policy, org, previous, at, tz, calendar)
+                due, failures = missed + due, failures + [f for f in more if f not in failures]
+            created = service.open_filings(due, at)
         except RectifyError as exc:
             log.error("obligations_failed", error=str(exc))
-            return 0
+            return 0, 0
+        backfilled = {r.origin for r in due if r.backfilled}
+        late = [i.origin for i in created if i.origin in backfilled]
+        if late:
+            log.warning("obligations_backfilled", tasks=len(late), since=previous.isoformat() if previous else None,
+                        origins=late[:10])
+        self._log_failures(failures)
+        return len(created), len(late)
+
+    def _log_failures(self, failures: list[Failure]) -> None:
         failing = {f.obligation: f for f in failures}
         for name, f in failing.items():
             if self._failing.get(name) != f.reason:
@@ -222,7 +265,6 @@ class Scheduler:
         for name in self._failing.keys() - failing.keys():
             log.info("obligation_recovered", obligation=name)
         self._failing = {name: f.reason for name, f in failing.items()}
-        return created
 
     def schedule(self, at: datetime, previous: datetime | None = None) -> tuple[int, int]:
         """Queue every step due by `at`; batches until no claimed item is left due."""
@@ -247,7 +289,8 @@ class Scheduler:
             # no tick ran in between. A step older than the previous tick did not exist
             # then (the deadline changed since), so it was not missed by downtime.
             queued = [Queued(item.id or 0, plan.policy_version, s, tuple(resolve(s.recipients, item, org)),
-                             previous is not None and previous < s.at < at - grace) for s in steps]
+                             previous is not None and previous < s.at < at - grace, urgent_step(plan.rule, s))
+                      for s in steps]
             after = max(at, item.planned_until) if item.planned_until else at
             upcoming = plan.next_step(after)
         except Exception as exc:  # noqa: BLE001 - one broken item must not stop the tick
@@ -259,34 +302,47 @@ class Scheduler:
         return Decision(queued, after, upcoming.at if upcoming else None)
 
     def compose(self, at: datetime) -> int:
+        """Digests of the notifications queued so far: all of them in office hours, only
+        the urgent ones outside (the others wait for the first tick inside)."""
         total = 0
+        only_urgent = not self.office_open(at)
         while True:
             taken, written = self.outbox.compose(at, self.batch_size * 4,
-                                                 lambda p: self.digests(p, at) + self.group_messages(p, at))
+                                                 lambda p: self.digests(p, at) + self.group_messages(p, at),
+                                                 only_urgent)
             total += written
             if taken == 0:
                 return total
 
     def digests(self, pending: list[Pending], at: datetime) -> list[Composed]:
-        """One digest per recipient address for these notifications."""
+        """One digest per recipient address for these notifications, one entry per item
+        (engine.digests). Reminders and escalations of an item closed since they fell due
+        are not sent: it needs nothing any more."""
         by_address: dict[str, list[tuple[Pending, dict[str, Any]]]] = defaultdict(list)
         names: dict[str, str] = {}
+        overdue: dict[int, datetime | None] = {}
         for p in pending:
+            if p.kind in ("remind", "escalate") and self._closed(p.item):
+                log.info("notification_dropped_closed", item=p.item.id, step=p.step_key)
+                continue
+            if (p.item.id or 0) not in overdue:
+                overdue[p.item.id or 0] = self._overdue(p.item)
             for r in p.recipients:
                 if r.get("email"):
                     by_address[r["email"].lower()].append((p, r))
                     names.setdefault(r["email"].lower(), r["name"])
         composed = []
         tz = self.service.tz
-        for address, entries in by_address.items():
-            entries.sort(key=lambda e: (e[0].step_at, e[0].item.id or 0))
-            notices = _collapse_repeats([self._notice(p, r, at) for p, r in entries],
-                                        [p.step_key for p, _ in entries])
-            email = entries[0][1]["email"]
+        for address, group in by_address.items():
+            group.sort(key=lambda e: (e[0].step_at, e[0].item.id or 0))
+            notices = entries([self._notice(p, r, at, overdue[p.item.id or 0]) for p, r in group],
+                              [p.step_key for p, _ in group], at)
+            email = group[0][1]["email"]
             digest = Digest(self.site_name, names[address], email, notices, at, tz)
             rendered = self.render(digest)
             composed.append(Composed(names[address], email, rendered.subject, rendered.text, rendered.html,
-                                     tuple(sorted({p.id for p, _ in entries}))))
+                                     tuple(sorted({p.id for p, _ in group})),
+                                     urgent=any(p.urgent for p, _ in group)))
         return composed
 
     def group_messages(self, pending: list[Pending], at: datetime) -> list[Composed]:
@@ -297,10 +353,22 @@ class Scheduler:
         return group_messages(pending, at, GroupContext(self.site_name, service.org, service.tz,
                                                          service.workflows.state_title))
 
-    def _notice(self, p: Pending, recipient: dict[str, Any], at: datetime) -> Notice:
+    def _closed(self, item: Item) -> bool:
+        try:
+            return item.state in self.service.final_states(item.workflow)
+        except RectifyError:
+            return False
+
+    def _overdue(self, item: Item) -> datetime | None:
+        """When the item falls (fell) overdue as its plan has it now: None while paused."""
+        try:
+            return self.service.plan(item).overdue_at
+        except Exception:  # noqa: BLE001 - a broken plan: the stored instant will do
+            return item.overdue_with_pauses()
+
+    def _notice(self, p: Pending, recipient: dict[str, Any], at: datetime, overdue: datetime | None) -> Notice:
         item = p.item
         state = self.service.workflows.state_title(item.workflow, item.state)
-        overdue = item.overdue_with_pauses()
         # Days overdue as the recipient reads the mail, not when the step fell due.
         days = max(0, (at - overdue).days) if overdue and p.kind == "escalate" else 0
         others = tuple(r["name"] for r in p.recipients if r["name"] != recipient["name"])
@@ -311,12 +379,14 @@ class Scheduler:
                       recipient["role"], others, item.provisional, note)
 
     def deliver(self, at: datetime, summary: TickSummary | None = None) -> TickSummary:
-        """Send the pending messages that are due; stop at the first temporary failure
-        (the server is likely down for all of them) and leave the rest for later."""
+        """Send the pending messages that are due (outside office hours, only the urgent
+        ones); stop at the first temporary failure (the server is likely down for all of
+        them) and leave the rest for later."""
         summary = summary or TickSummary(at)
+        only_urgent = not self.office_open(at)
         while True:
             batch = self.outbox.claim_messages(at, min(self.batch_size, SEND_BATCH),
-                                               at + timedelta(seconds=self.claim_seconds))
+                                               at + timedelta(seconds=self.claim_seconds), only_urgent)
             if not batch:
                 return summary
             stopped = self._send_batch(batch, at, summary)
@@ -357,16 +427,3 @@ class Scheduler:
         self.outbox.mark_retry(m.id, attempts, at + timedelta(seconds=delay), error)
         summary.retried += 1
         log.warning("mail_retry", message=m.id, attempts=attempts, retry_in=round(delay), error=error)
-
-
-def _collapse_repeats(notices: list[Notice], keys: list[str]) -> tuple[Notice, ...]:
-    """One notice per item, rung and role: repetitions of a repeating rung that fell due
-    while no daemon ran (keys "escalate1.0", "escalate1.1", …) become their latest, with
-    how many there were and since when. Notices stay in time order, by their latest."""
-    groups: dict[tuple[int, str, str], list[Notice]] = {}
-    for notice, key in zip(notices, keys, strict=True):
-        groups.setdefault((notice.item_id, key.split(".")[0], notice.role), []).append(notice)
-    collapsed = [group[-1] if len(group) == 1
-                 else replace(group[-1], repeats=len(group), first_at=group[0].at)
-                 for group in groups.values()]
-    return tuple(sorted(collapsed, key=lambda n: (n.at, n.item_id)))

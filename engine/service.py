@@ -33,7 +33,7 @@ from engine.model import (
     changed_fields,
     check_lengths,
 )
-from engine.obligations import DueFiling
+from engine.obligations import BACKFILL_NOTE, DueFiling
 from engine.org import Org
 from engine.plan import Plan, bind, paused_spell, plan_item
 from engine.policy import ExtensionRules, Policy, check_category
@@ -318,7 +318,8 @@ class Service:
                 unit = self.org.unit(r.unit)
                 created.append(self.report(NewItem(
                     title=r.title, kind="task", unit=unit.name, responsible=unit.head, found_at=at,
-                    deadline=r.due.isoformat(), origin=r.origin, fields={"requirement": r.obligation})))
+                    deadline=r.due.isoformat(), origin=r.origin, fields={"requirement": r.obligation},
+                    note=BACKFILL_NOTE if r.backfilled else None)))
             except AlreadyExists:
                 continue
             except StoreError:

@@ -4,6 +4,7 @@ templates/. This module builds the configuration from rectify.yaml's parsed data
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
@@ -15,9 +16,11 @@ from engine import yamlfile
 from engine.deadline.dates import WORKDAY_END
 from engine.errors import ConfigError
 from engine.mail import valid_addr_spec, visible
+from engine.officehours import OfficeHours, clock_text, minutes_of
 from engine.validate import check
 
 CONFIG_FILE = "rectify.yaml"
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -72,6 +75,21 @@ SCHEMA: dict[str, Any] = {
                 "directory": {"type": "string", "minLength": 1},
                 "max_mb": {"type": "number", "exclusiveMinimum": 0, "maximum": 1024},
                 "max_files": {"type": "integer", "minimum": 1, "maximum": 1000},
+            },
+        },
+        "delivery": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "office_hours": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "days": {"enum": ["working", "all"]},
+                        "start": {"type": "string"},
+                        "end": {"type": "string"},
+                    },
+                },
             },
         },
         "scheduler": {
@@ -154,6 +172,8 @@ class SiteConfig:
     # When a deadline written "下班前" is overdue (deadlines.workday_end, default 17:30).
     workday_end: time = WORKDAY_END
     evidence: EvidenceConfig = EvidenceConfig()
+    # When reminders and escalations may be delivered (delivery.office_hours).
+    office_hours: OfficeHours = OfficeHours()
 
     @property
     def org_file(self) -> Path:
@@ -254,7 +274,28 @@ def build(root: Path, data: Any, filename: str, overrides: Mapping[str, str] | N
         workday_end=time.fromisoformat(f"{workday_end:0>5}") if workday_end else WORKDAY_END,
         web=_web(root, data.get("web", {}), env),
         evidence=_evidence(root, data.get("evidence", {}), database_url),
+        office_hours=_office_hours(data.get("delivery", {}), filename),
     )
+
+
+def _office_hours(delivery: Any, filename: str) -> OfficeHours:
+    """delivery.office_hours (schema-checked): `start` must come before `end`."""
+    hours = delivery.get("office_hours", {})
+    default = OfficeHours()
+    for key in ("start", "end"):
+        text = hours.get(key)
+        if text is not None and not (_CLOCK.fullmatch(text) or (key == "end" and text == "24:00")):
+            raise ConfigError.single(filename, hours.line_of(key),
+                                     f"delivery.office_hours.{key}“{visible(text)}”应写成 24 小时制的“HH:MM”，"
+                                     "如 \"08:00\"、\"18:30\"" + ("（一天结束写 \"24:00\"）" if key == "end" else ""))
+    start = minutes_of(hours["start"]) if "start" in hours else default.start
+    end = minutes_of(hours["end"]) if "end" in hours else default.end
+    if start >= end:
+        key = "end" if "end" in hours else "start"
+        raise ConfigError.single(filename, hours.line_of(key),
+                                 f"delivery.office_hours 的开始时间 start（{clock_text(start)}）应早于结束时间 end"
+                                 f"（{clock_text(end)}）；全天发送请写 start: \"00:00\"、end: \"24:00\"")
+    return OfficeHours(start, end, hours.get("days", default.days))
 
 
 def _web(root: Path, web: Any, env: _Overrides) -> WebConfig:

@@ -52,3 +52,14 @@ class DaemonHarness:
     def queued(self) -> list[tuple[int, str, datetime]]:
         """(item, step key, instant) of every notification queued, in order."""
         return self.app.outbox.queued()  # type: ignore[attr-defined]
+
+
+AROUND_THE_CLOCK = '\ndelivery:\n  office_hours: {days: "all", start: "00:00", end: "24:00"}\n'
+
+
+def deliver_around_the_clock(site: Path) -> None:
+    """Give the site office hours covering every instant (rectify.yaml
+    delivery.office_hours): for tests on the real clock, which may run at night or on a
+    weekend, and whose subject is not office hours."""
+    config = site / "rectify.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + AROUND_THE_CLOCK, encoding="utf-8")

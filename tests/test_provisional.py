@@ -128,7 +128,9 @@ def test_a_count_into_an_unarranged_year_is_provisional_in_show_and_in_the_mail(
     assert shown["provisional"] is True and shown["due"] == "2027-01-08"
     assert "2027年的法定节假日安排尚未公布" in shown["provisional_note"]
     assert "暂定" in h.run("explain", str(i)).stdout
-    arrived = h.tick("2027-01-01T09:00")  # the 50% reminder fell due at 04:30
+    # The 50% reminder fell due on 1 January (元旦) at 04:30: delivered on the next working
+    # day, in office hours.
+    arrived = h.tick("2027-01-04T09:00")
     assert [to for to, _ in arrived] == [MA] and "暂定" in arrived[0][1]
     (_, _, body) = h.mail()[-1]
     assert "整改期限：2027年1月8日（暂定）" in body and "2027年的法定节假日安排尚未公布" in body
@@ -176,7 +178,9 @@ def test_declaring_the_year_moves_the_deadline_records_it_and_tells_the_responsi
     assert h.tick("2026-12-28T10:00") == [] and len(h.mail()) == 1
     # The reminders follow the new deadline: "3个工作日前" of the end of 11 January is 7
     # January (of 8 January it was the 6th).
-    assert [to for to, _ in h.tick("2027-01-03T09:00")] == [MA]  # 50%
+    # 50%, fell due on Sunday 3 January: delivered on the next working day (the 4th is off now).
+    assert h.tick("2027-01-04T09:00") == []
+    assert [to for to, _ in h.tick("2027-01-05T09:00")] == [MA]
     assert h.tick("2027-01-06T12:00") == []
     assert [to for to, _ in h.tick("2027-01-07T09:00")] == [MA]
 

@@ -26,7 +26,7 @@ from adapters.memory import MemoryStore
 from engine.ports import Query
 from engine.service import NewItem
 from tests.conftest import Cli
-from tests.daemonharness import DaemonHarness
+from tests.daemonharness import DaemonHarness, deliver_around_the_clock
 from tests.smtpserver import Server, use_smtp
 from tests.test_obligations import OWN_OBLIGATIONS
 
@@ -96,7 +96,7 @@ def test_a_3_day_hazard_is_reminded_then_climbs_the_ladder(harness: Harness) -> 
     assert h.tick("2021-03-08T09:00") == []
     reported = dict(h.tick("2021-03-10T09:00"))  # 逾期3个工作日: 通报 to the head and the leader
     assert set(reported) == {HEAD, LEADER} and "通报" in reported[LEADER]
-    interview = dict(h.tick("2021-03-20T09:00"))  # 逾期10个工作日: 约谈 reaches the safety office
+    interview = dict(h.tick("2021-03-19T09:00"))  # 逾期10个工作日: 约谈 reaches the safety office
     assert OFFICE in interview and "约谈" in "".join(h.bodies()[-len(interview):])
 
 
@@ -126,7 +126,7 @@ def test_a_shortened_deadline_does_not_send_reminders_it_puts_in_the_past(harnes
     h.service.fire(i, "assign", "赵卫东", {"responsible": "马建军", "deadline": "5日内"},
                   at=local("2021-03-04T10:00"))  # due 6 March: its reminders fell on the 3rd and 4th
     assert h.tick("2021-03-04T11:00") == []
-    overdue = dict(h.tick("2021-03-07T09:00"))
+    overdue = dict(h.tick("2021-03-08T09:00"))  # Monday: office hours
     assert set(overdue) == {MA, HEAD} and not any("补发" in s for s in overdue.values())
 
 
@@ -174,12 +174,15 @@ def test_a_restart_after_a_week_down_sends_every_missed_step_once_in_order(harne
     assert [s[2] for s in steps] == sorted(s[2] for s in steps)  # queued in time order
     assert {s[1] for s in steps} >= {"remind0.0", "escalate0.0", "escalate1.0", "escalate1.1", "escalate2.0"}
     assert h.tick("2021-03-22T09:01") == []
-    # One digest per recipient: the head's mail lists every missed step of the item.
+    # One digest per recipient, one entry per item: the head's mail has the item once,
+    # headed by the rung it reached (约谈), listing every missed step of it.
     head_mail = [r for r in h.server.handler.received if r.rcpt_tos == [HEAD]]
     assert len(head_mail) == 1
     body = head_mail[0].message.get_body(("plain",)).get_content()
-    assert body.count("消防通道堆放杂物") >= 3 and "补发" in body
-    # The repeating 通报 fell due three times while the daemon was down: one entry says so.
+    assert body.count("消防通道堆放杂物") == 1 and "补发" in body
+    assert "1. 【逾期督办·约谈】消防通道堆放杂物" in body and "2. " not in body
+    assert "【逾期督办】（逾期即）2021年3月5日 00:00 到期" in body
+    # The repeating 通报 fell due three times while the daemon was down: one line says so.
     assert {"escalate1.0", "escalate1.1", "escalate1.2"} <= {s[1] for s in steps}
     assert body.count("【逾期督办·通报】") == 1
     assert "本项通报自 2021年3月10日" in body and "共到期 3 次，因系统暂停未能按时发送" in body
@@ -275,6 +278,7 @@ def test_a_reload_that_would_strand_stored_items_is_refused(harness: Harness) ->
 
 
 def test_tick_and_status_from_the_command_line(sqlite_site: Path) -> None:
+    deliver_around_the_clock(sqlite_site)  # `tick` runs on the real clock: maybe at night
     run = Cli(sqlite_site)
     run("report", "--title", "楼梯扶手松动", "--category", "消防", "--unit", "保卫处", "--reporter", "郭晓明",
         "--found-at", "2021-03-01T09:00", "--deadline", "3日内")
@@ -359,6 +363,7 @@ def test_the_daemon_process_ticks_reloads_on_edit_and_sighup_and_stops_on_sigter
     config = site / "rectify.yaml"
     config.write_text(config.read_text(encoding="utf-8").replace("tick_seconds: 60", "tick_seconds: 1"),
                       encoding="utf-8")
+    deliver_around_the_clock(site)  # the real clock: maybe at night
     log = tmp_path / "daemon.log"
     env = {**os.environ, "RECTIFY_LOG_LEVEL": "INFO"}
     with log.open("w") as sink:
@@ -388,3 +393,44 @@ def test_check_reports_a_broken_site_template_with_file_and_line(sqlite_site: Pa
     (sqlite_site / "templates" / "digest.subject.j2").write_text("【督办】{{ digest.nope }\n", encoding="utf-8")
     out = Cli(sqlite_site)("check", code=1)
     assert "digest.subject.j2:1" in out.stderr
+
+
+def test_report_task_periods_missed_while_no_daemon_ran_are_created_once_marked_backfilled(
+        memory_site: Path, serve: Callable[..., Server]) -> None:
+    """The daemon ran on 1 March 2021, then not until 15 July: the monthly lists due 1
+    April to 1 July and the quarter's report due 30 June were never created. The first
+    tick after creates each once (补建, with a note in its ledger), besides the current
+    periods; the next tick creates nothing; no period before the first tick is made up."""
+    site = memory_site
+    server = serve()
+    use_smtp(site, server)
+    campaign = site / "rules" / "campaign.yaml"  # the obligations, without the stage reports
+    campaign.write_text(campaign.read_text(encoding="utf-8").split("\n# 阶段报告")[0] + "\n", encoding="utf-8")
+    h = Harness(site, server)
+    try:
+        first = h.daemon.tick(local("2021-03-01T10:00"))
+        assert first is not None and first.backfilled == 0
+        origins = {i.origin for i in h.app.store.query(Query(kind=["task"]))}
+        assert {o.split(":")[2] for o in origins} == {"2021-03-01", "2021-03-31"}  # nothing before
+        units = len({o.split(":")[3] for o in origins})
+        h.clock.set(local("2021-07-15T10:00"))
+        after = h.daemon.tick(local("2021-07-15T10:00"))
+        assert after is not None
+        tasks = h.app.store.query(Query(kind=["task"]))
+        by_due: dict[str, list[str]] = {}
+        for task in tasks:
+            assert task.origin is not None
+            by_due.setdefault(task.origin.split(":")[2], []).append(task.title)
+        missed = ["2021-04-01", "2021-05-01", "2021-06-01", "2021-06-30", "2021-07-01"]
+        assert sorted(by_due) == sorted(["2021-03-01", "2021-03-31", *missed, "2021-08-01", "2021-09-30"])
+        assert after.backfilled == len(missed) * units and after.opened == (len(missed) + 2) * units
+        for due in missed:
+            assert len(by_due[due]) == units and all(t.endswith(f"（{due} 前，补建）") for t in by_due[due])
+        assert not any("补建" in t for due in ("2021-08-01", "2021-09-30") for t in by_due[due])
+        backfilled = next(t for t in tasks if t.origin and ":2021-06-30:" in t.origin)
+        assert backfilled.id is not None
+        assert "补建" in (h.app.store.history(backfilled.id)[0].note or "")
+        again = h.daemon.tick(local("2021-07-15T10:01"))
+        assert again is not None and (again.opened, again.backfilled) == (0, 0)
+    finally:
+        h.daemon.close()

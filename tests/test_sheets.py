@@ -328,7 +328,11 @@ def test_the_daemon_mails_each_quarters_report_once_at_its_end(smtp_site: tuple[
         first = reports_after("2021-03-31T09:00")  # the report of 2020Q4 (the last period ended)
         assert {str(r.message["Subject"]) for r in first} == {"【阶段整治情况】演示职业技术学院2020年第四季度隐患整改情况报告"}
         assert reports_after("2021-03-31T23:59") == []
-        q1 = reports_after("2021-04-01T00:01")
+        # Produced as the quarter ends, at night: it waits for office hours (08:00).
+        assert reports_after("2021-04-01T00:01") == []
+        assert daemon.app.outbox.status(clock.now())["held_messages"] == 3
+        assert reports_after("2021-04-01T07:59") == []
+        q1 = reports_after("2021-04-01T08:00")
         assert sorted(r.rcpt_tos[0] for r in q1) == ["anquan-chu@example.org", "lin.zhengdao@example.org",
                                                       "zongzhiban@example.org"]
         message = q1[0].message
@@ -342,7 +346,7 @@ def test_the_daemon_mails_each_quarters_report_once_at_its_end(smtp_site: tuple[
         # A second daemon (or a restart) does not send it again.
         other = Daemon(site, clock)
         try:
-            clock.set(local("2021-04-01T00:05"))
+            clock.set(local("2021-04-01T08:05"))
             before = len(received)
             other.tick(clock.now())
             assert not [r for r in received[before:] if str(r.message["Subject"]).startswith("【阶段整治情况】")]

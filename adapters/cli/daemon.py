@@ -15,6 +15,7 @@ from rich.table import Table
 
 from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import console, parse_time
+from engine.deadline.dates import cn_date
 from engine.errors import Unreachable
 from engine.scheduler import TickSummary
 
@@ -105,11 +106,13 @@ def tick(ctx: Context, at: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(summary.to_json())
         return
-    click.echo(f"{summary.at.astimezone(app.config.timezone):%Y-%m-%d %H:%M}：生成报送任务 {summary.opened} 项，阶段报告邮件 {summary.stage_reports} 封，"
+    backfilled = f"（其中补建停机期间错过的 {summary.backfilled} 项）" if summary.backfilled else ""
+    held = "" if summary.office_open else "；现在不是办公时间，非紧急的通知等待办公时间再发送（rectify status 查看）"
+    click.echo(f"{summary.at.astimezone(app.config.timezone):%Y-%m-%d %H:%M}：生成报送任务 {summary.opened} 项{backfilled}，阶段报告邮件 {summary.stage_reports} 封，"
                f"处理到期事项 {summary.items} 项，新增通知 {summary.queued} 条，合成邮件 {summary.composed} 封，"
-               f"发出 {summary.sent} 封，待重试 {summary.retried} 封，转死信 {summary.dead} 封"
-               + (f"；群机器人消息发出 {summary.robot_sent} 条，待重试 {summary.robot_retried} 条，转死信 {summary.robot_dead} 条"
-                  if summary.robot_sent or summary.robot_retried or summary.robot_dead else ""))
+                f"发出 {summary.sent} 封，待重试 {summary.retried} 封，转死信 {summary.dead} 封{held}"
+                + (f"；群机器人消息发出 {summary.robot_sent} 条，待重试 {summary.robot_retried} 条，转死信 {summary.robot_dead} 条"
+                   if summary.robot_sent or summary.robot_retried or summary.robot_dead else ""))
 
 
 @cli.command()
@@ -123,6 +126,7 @@ def status(ctx: Context, as_json: bool) -> None:
     now = app.service.clock.now()
     data = app.outbox.status(now)
     data["policy_version"] = app.site.rules.version
+    data["office_hours"] = _office_hours(app, now, data)
     beats = data.pop("daemons")
     last = beats[0] if beats else None
     data["stale"] = None  # unknown until a tick has run
@@ -148,6 +152,36 @@ def status(ctx: Context, as_json: bool) -> None:
     click.echo(f"已到期待处理事项：{data['items_due']} 项；待合成通知：{data['unsent_notifications']} 条")
     click.echo(f"待发邮件：{data['pending']} 封；已发：{data['sent']} 封；死信：{data['dead']} 封"
                + ("（rectify outbox 查看，rectify outbox retry 重试）" if data["dead"] else ""))
+    click.echo(_office_line(data["office_hours"]))
+
+
+def _office_hours(app: Any, now: datetime, counts: dict[str, Any]) -> dict[str, Any]:
+    """What waits for office hours now: how many notifications (for how many
+    recipients) and messages, and when they go out (None while office hours are on)."""
+    office, tz = app.config.office_hours, app.config.timezone
+    is_open = office.is_open(now, app.service.tz, app.service.calendar)
+    opens = None if is_open else office.opens_at(now, app.service.tz, app.service.calendar)
+    waiting = not is_open
+    return {"hours": office.describe(), "open": is_open,
+            "opens_at": opens.astimezone(tz).isoformat() if opens else None,
+            "waiting_notifications": counts["held_notifications"] if waiting else 0,
+            "waiting_recipients": counts["held_recipients"] if waiting else 0,
+            "waiting_messages": counts["held_messages"] if waiting else 0}
+
+
+def _office_line(office: dict[str, Any]) -> str:
+    """The office-hours state in one Chinese line, for `status` and `outbox`."""
+    hours = office["hours"]
+    if office["open"]:
+        return f"办公时间（{hours}）：现在是办公时间，到期的提醒和督办随每轮调度发出"
+    opens = datetime.fromisoformat(office["opens_at"]) if office["opens_at"] else None
+    when = f"将于 {cn_date(opens.date())} {opens:%H:%M} 起发送" if opens else "日历中一年内没有办公时间，不会发送"
+    notes, recipients, mails = (office["waiting_notifications"], office["waiting_recipients"],
+                                office["waiting_messages"])
+    if not (notes or mails):
+        return f"办公时间（{hours}）：现在不是办公时间，没有等待发送的通知；标为紧急（urgent）的事项仍立即发送"
+    return (f"等待办公时间（{hours}）：通知 {notes} 条（将合成发给 {recipients} 位收件人的汇总邮件）、"
+            f"邮件 {mails} 封，{when}；标为紧急（urgent）的事项仍立即发送")
 
 
 _PLATFORMS = {"wecom": "企业微信", "dingtalk": "钉钉"}
@@ -179,10 +213,14 @@ def outbox(click_ctx: click.Context, show_all: bool, as_json: bool) -> None:
     app = ctx.app
     tz = app.config.timezone
     statuses = ("pending", "dead", "sent") if show_all else ("pending", "dead")
-    rows = [_message_json(r, tz) for r in app.outbox.list_messages(statuses)]
+    now = app.service.clock.now()
+    office = _office_hours(app, now, app.outbox.status(now))
+    rows = [_message_json(r, tz) | {"waiting_for_office_hours": r.status == "pending" and not r.urgent
+                                    and not office["open"]} for r in app.outbox.list_messages(statuses)]
     if as_json:
         echo_json(rows)
         return
+    click.echo(_office_line(office))
     if not rows:
         click.echo("没有待发的邮件、群机器人消息或死信")
         return
@@ -191,7 +229,8 @@ def outbox(click_ctx: click.Context, show_all: bool, as_json: bool) -> None:
     for title in ("编号", "状态", "收件人", "主题", "尝试", "最后错误"):
         table.add_column(title)
     for r in rows:
-        table.add_row(str(r["id"]), names[r["status"]], r["to"], r["subject"], str(r["attempts"]),
+        status = "待发（等待办公时间）" if r["waiting_for_office_hours"] else names[r["status"]]
+        table.add_row(str(r["id"]), status, r["to"], r["subject"], str(r["attempts"]),
                       r["last_error"] or "")
     console.print(table)
 

@@ -45,7 +45,8 @@ def login_mail(site_name: str, person: Person, url: str, minutes: int) -> Compos
             f"请在 {minutes} 分钟内打开下面的链接登录（只能使用一次）：\n\n{url}\n\n"
             "如果不是您本人申请，请忽略本邮件，无需任何操作。\n\n——\n"
             f"{site_name}\n本邮件由 rectify 自动发送，请勿直接回复。\n")
-    return Composed(person.name, person.email or "", f"{site_name}：登录链接", text, None, ())
+    # Asked for by the person waiting at the login page: sent at once, office hours or not.
+    return Composed(person.name, person.email or "", f"{site_name}：登录链接", text, None, (), urgent=True)
 
 
 def ask_link(ctx: Ctx, who: str, client: str, next_path: str) -> bool:

@@ -35,6 +35,9 @@ def tell_safety_office(ctx: Ctx, item: Item) -> int:
     expires = ctx.now + timedelta(days=ctx.app.config.web.link_days)
     count = 0
     try:
+        # Outside office hours it waits for them, unless the item's rule says urgent.
+        rule = ctx.app.site.rules.rule_named(item.rule)
+        urgent = rule is not None and rule.urgent
         outbox = SqlOutbox(ctx.app.store)  # type: ignore[arg-type]
         office = org.units[org.safety_office]
         head = [Addressee("safety_office", office.head, org.people[office.head].email)] if (
@@ -45,7 +48,8 @@ def tell_safety_office(ctx: Ctx, item: Item) -> int:
             link = (web.url("/login/" + web.links.digest_token(a.name, item.id or 0, expires))
                     if a.name in org.people else web.url(f"/items/{item.id}"))
             subject = f"【随手拍】{item.title[:60]}（{item.unit or '待交办'}）"
-            mail = Composed(a.name, a.email, subject, _text(ctx.app.config.name, a.name, item, ctx.person, link), None, ())
+            mail = Composed(a.name, a.email, subject, _text(ctx.app.config.name, a.name, item, ctx.person, link), None, (),
+                            urgent=urgent)
             outbox.add_message(mail, ctx.now)
             count += 1
     except Exception as exc:  # noqa: BLE001 - the item is reported; the notice is logged as missing

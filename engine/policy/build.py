@@ -120,7 +120,8 @@ class _Builder:
             if offset is not None and previous is not None and offset < previous:
                 self.problems.append(where.problem(f"升级步骤“{s['action']}”的时间“{s['after']}”早于上一步，阶梯不能倒退"))
             previous = offset if offset is not None else previous
-            result.append(LadderStep(s["after"], s["action"], tuple(s["notify"]), s.get("repeat")))
+            result.append(LadderStep(s["after"], s["action"], tuple(s["notify"]), s.get("repeat"),
+                                     bool(s.get("urgent", False))))
         return tuple(result)
 
     def _offset(self, text: str, where: Where, key: str) -> Any:
@@ -221,6 +222,7 @@ class _Builder:
             deadline_from=deadline.get("from", "found") if deadline else "found",
             remind=tuple(data.get("remind", [])), escalate=ladder,
             pause_in=frozenset(data.get("pause_in", [])),
+            urgent=bool(data.get("urgent", False)),
             extension=tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
                                    for k, v in data.get("extension", {}).items())),
         )

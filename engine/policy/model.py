@@ -62,6 +62,7 @@ class LadderStep:
     action: str
     notify: tuple[str, ...]
     repeat: str | None = None
+    urgent: bool = False  # delivered at once, outside office hours too
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,8 @@ class Rule:
     pause_in: frozenset[str] = frozenset()
     # The keys of the rule's own `extension` entry; the rest come from the site-wide one.
     extension: tuple[tuple[str, Any], ...] = ()
+    # Every reminder and escalation of the rule is delivered at once, outside office hours too.
+    urgent: bool = False
 
 
 @dataclass(frozen=True)

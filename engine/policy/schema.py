@@ -48,6 +48,7 @@ _STEP = {
         "action": {"enum": list(ACTIONS)},
         "notify": _ROLES,
         "repeat": {"type": "string"},
+        "urgent": {"type": "boolean"},
         "note": {"type": "string"},
     },
 }
@@ -77,6 +78,7 @@ _RULE = {
         "remind": {"type": "array", "items": {"type": "string"}},
         "escalate": {"anyOf": [{"type": "string"}, _LADDER]},
         "pause_in": {"type": "array", "items": {"type": "string"}},
+        "urgent": {"type": "boolean"},
         "extension": _EXTENSION,
     },
 }

@@ -171,6 +171,48 @@ def test_a_compose_that_fails_leaves_its_notifications_pending(store: ItemStore,
     assert outbox.compose(T0, 10, lambda p: [_message(ids=tuple(n.id for n in p))]) == (1, 1)
 
 
+def test_outside_office_hours_only_urgent_notifications_are_composed(store: ItemStore, outbox: Outbox) -> None:
+    """`only_urgent` takes the urgent notifications alone and leaves the others pending
+    (counted as held for office hours, with the addresses they are for); the next
+    compose in office hours takes them, carrying their flag."""
+    i = _add(store)
+    ordinary, urgent = _step(T0, 0), _step(T0, 1, "escalate")
+
+    def decide(item: Item) -> Decision:
+        assert item.id is not None
+        return Decision([Queued(item.id, "v1", ordinary, (MA, HEAD), False),
+                         Queued(item.id, "v1", urgent, (MA,), False, urgent=True)], T0, None)
+
+    outbox.schedule_due(T0, 10, decide)
+    status = outbox.status(T0)
+    assert (status["unsent_notifications"], status["held_notifications"], status["held_recipients"]) == (2, 1, 2)
+    given: list[Pending] = []
+
+    def build(pending: list[Pending]) -> list[Composed]:
+        given.extend(pending)
+        return [_message(ids=tuple(p.id for p in pending), urgent=any(p.urgent for p in pending))]
+
+    assert outbox.compose(T0, 10, build, only_urgent=True) == (1, 1)
+    assert [(p.step_key, p.urgent) for p in given] == [("escalate1.0", True)]
+    assert outbox.compose(T0, 10, build, only_urgent=True) == (0, 0)
+    assert outbox.status(T0)["held_messages"] == 0  # the urgent digest is not held
+    assert outbox.compose(T0, 10, build) == (1, 1)
+    assert [(p.step_key, p.urgent) for p in given[1:]] == [("remind0.0", False)] and given[1].item.id == i
+    status = outbox.status(T0)
+    assert (status["unsent_notifications"], status["held_notifications"], status["held_messages"]) == (0, 0, 1)
+
+
+def test_outside_office_hours_only_urgent_messages_are_claimed(outbox: Outbox) -> None:
+    ordinary = outbox.add_message(_message("马建军"), T0)
+    urgent = outbox.add_message(_message("赵卫东", urgent=True), T0)
+    lease = T0 + timedelta(minutes=5)
+    [claimed] = outbox.claim_messages(T0, 10, lease, only_urgent=True)
+    assert (claimed.id, claimed.urgent) == (urgent, True)
+    assert outbox.claim_messages(T0, 10, lease, only_urgent=True) == []
+    [later] = outbox.claim_messages(T0, 10, lease)
+    assert (later.id, later.urgent) == (ordinary, False)
+
+
 # -- deliver ---------------------------------------------------------------------------
 
 
