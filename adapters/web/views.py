@@ -38,9 +38,10 @@ SHOWN_FIRST = ("kind", "level", "category", "unit", "responsible", "location", "
                "contingency_plan", "evidence", "progress", "requirement", "rectifier", "verifier",
                "approver", "closed_at")
 MAX_COUNTED_DAYS = 3660
-# Who sees the 综合看板: these roles the whole school, leaders their own units.
+# Who sees the 综合看板: these roles the whole school; leaders and unit heads the units
+# they supervise or head (and their own).
 BOARD_ALL = frozenset({"safety_office", "principal", "admin"})
-BOARD_SCOPED = frozenset({"leader"})
+BOARD_SCOPED = frozenset({"leader", "unit_head"})
 LONG_TEXT = 200
 
 
