@@ -208,7 +208,7 @@ def measure(quick: bool, profile: bool = False) -> tuple[float, float]:
                 for rates, fn in steps if r % 2 == 0 else reversed(steps):
                     rates.append(_timed(fn))
             _check(app, engine_ids, raw_ids, rounds)
-            print(f"  {2 * count} engine and {2 * len(raw_ids)} raw transitions a round, {rounds} rounds; engine /s: "
+            print(f"  {3 * count} engine and {3 * len(raw_ids)} raw transitions a round, {rounds} rounds; engine /s: "
                   + " ".join(f"{x:.0f}" for x in engine_rates) + "; raw /s: "
                   + " ".join(f"{x:.0f}" for x in raw_rates), file=sys.stderr)
             if profile:
