@@ -124,6 +124,17 @@ def import_task_list(app: App, path: Path) -> int:
         return importer.apply(plan).count("new")
 
 
+# The demo's walks: a hazard closed (assigned, started, reported done, verified, 销号), and
+# one waiting for its verification (reported done).
+CLOSED: list[tuple[str, str, float, dict[str, str] | None]] = [
+    ("assign", "周安宁", 19.5, {"responsible": "沈玉兰"}), ("start", "沈玉兰", 19, None),
+    ("submit", "沈玉兰", 17.5, {"measures": "清理杂物并张贴禁放标识", "evidence": "整改前后照片"}),
+    ("verify", "郭晓明", 17, None), ("close", "周安宁", 16.8, None)]
+WAITING: list[tuple[str, str, float, dict[str, str] | None]] = [
+    ("assign", "赵卫东", 8.8, {"responsible": "马建军"}), ("start", "马建军", 8, None),
+    ("submit", "马建军", 1, {"measures": "更换应急照明灯 4 盏并逐一测试", "evidence": "更换后测试记录"})]
+
+
 def populate(app: App) -> int:
     """Record the campaign tasks and a handful of hazards walked to different stages."""
     eng = app.service
@@ -160,14 +171,16 @@ def populate(app: App) -> int:
         fire(b, "assign", "周安宁", 29, {"responsible": "黄丽萍"})
         fire(b, "start", "黄丽萍", 27)
         c = hazard("学生宿舍5号楼疏散通道堆放杂物", "消防", "宿管办", 20, location="5号宿舍楼一层")
-        fire(c, "assign", "周安宁", 19.5, {"responsible": "沈玉兰"})
-        fire(c, "start", "沈玉兰", 19)
-        fire(c, "verify", "郭晓明", 17, {"measures": "清理杂物并张贴禁放标识", "evidence": "整改前后照片"})
-        fire(c, "close", "周安宁", 16.8)
+        for event, actor, days_ago, sets in CLOSED:
+            fire(c, event, actor, days_ago, sets)
         d = hazard("校门口一键式报警装置未与公安联网", "治安防控", "保卫处", 45, level="重大",
                    location="南校门")
         fire(d, "assign", "陈立德", 44, {"responsible": "马建军"})
         hazard("游泳池周边防溺水警示标识缺失", "防溺水", "学工处", 2, location="体育馆游泳池")
+        # Reported done and waiting for its verification (待验收): in the unit head's 我的待办.
+        e = hazard("图书馆二楼应急照明灯不亮", "消防", "保卫处", 9, location="图书馆二楼走廊")
+        for event, actor, days_ago, sets in WAITING:
+            fire(e, event, actor, days_ago, sets)
     finally:
         eng.clock = real_clock
     return count

@@ -98,11 +98,16 @@ class Templates:
     def digest(self, d: Digest, links: Mapping[int, str] | None = None, link_days: float = 7) -> Rendered:
         """The digest; `links` (item id -> URL) open each item for the recipient on the
         web workbench, when it has a public address."""
-        return self._render("digest", _digest_context(d) | {"links": dict(links or {}),
+        given = dict(links or {})
+        signed = any("/login/" in url for url in given.values())
+        return self._render("digest", _digest_context(d) | {"links": given, "signed": signed,
                                                             "link_days": f"{link_days:g}"})
 
-    def deadline_changed(self, d: DeadlineChange) -> Rendered:
-        return self._render("deadline_changed", _fields(d) | {"change": d})
+    def deadline_changed(self, d: DeadlineChange, link: str | None = None, link_days: float = 7) -> Rendered:
+        """The deadline change; `link` opens the item for the recipient on the web
+        workbench, when it has a public address."""
+        return self._render("deadline_changed", _fields(d) | {"change": d, "link": link or "",
+                                                              "link_days": f"{link_days:g}"})
 
     def admin_alert(self, a: AdminAlert) -> Rendered:
         return self._render("admin_alert", _fields(a) | {"alert": a})

@@ -140,13 +140,17 @@ class App:
         """Counts open provisional deadlines again with the current calendar (`previous`:
         the calendar they were counted with, when known), and those read against the
         terms unless the terms are known unchanged; tells people by mail."""
-        templates = self.templates
+        from adapters.web.links import DigestLinks
+
+        templates, web = self.templates, self.config.web
+        links = DigestLinks(web, self.store) if web.configured and isinstance(self.store, SqlStore) else None
 
         def render(change: DeadlineChange) -> Rendered:
+            link = links.change(change, self.site.org) if links is not None else None
             try:
-                return templates.deadline_changed(change)
+                return templates.deadline_changed(change, link, web.link_days)
             except ConfigError:  # a broken site template must not keep the deadline wrong
-                return Templates(None).deadline_changed(change)
+                return Templates(None).deadline_changed(change, link, web.link_days)
 
         return Recount(self.service, self.outbox, render, self.config.name, previous, terms_changed)
 

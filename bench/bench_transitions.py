@@ -8,8 +8,9 @@ workflow (roles, required fields, guards, the `transitions` machine, actions), d
 the fields, hashing the ledger row, the version check and logging.
 
 Items are reported and assigned outside the timed part. A round then takes every item
-once through two transitions of the real cycle: `start` (first round) or `reject` (by
-周安宁 of 综治办), then `verify` (by 郭晓明, inspector, with measures and evidence). The
+once through three transitions of the real cycle: `start` (first round) or `reject` (by
+周安宁 of 综治办), `submit` (by 张海峰, with measures and evidence), then `verify` (by
+郭晓明, inspector). The
 raw side has its own items in the same tables and does, per transition, one
 `UPDATE items ... version = version + 1 ... WHERE id = ?` and one `INSERT INTO ledger`
 with values of the same shape, one transaction each. Service and raw rounds alternate
@@ -46,12 +47,12 @@ from engine.model import verify_chain
 from engine.service import NewItem
 
 UNIT = "总务处"
-RESPONSIBLE = "张海峰"   # responsible, 总务处: item_responsible for `start`
-REPORTER = "郭晓明"      # inspector in 综治办: may `verify`, is neither responsible nor rectifier
+RESPONSIBLE = "张海峰"   # responsible, 总务处: item_responsible for `start` and `submit`
+REPORTER = "郭晓明"      # inspector in 综治办: may `verify`, is neither responsible, rectifier nor submitter
 HEAD = "周安宁"          # head of 综治办 (safety_office): `assign` and `reject`
 VERIFY_SETS = {"measures": "更换老化电线并加装漏电保护器", "evidence": "整改前后照片 3 张"}
 
-# A round takes every engine item through two transitions, and every raw item too. The raw
+# A round takes every engine item through three transitions, and every raw item too. The raw
 # side has twice the items so that both rounds last about as long (~0.15 s): the best of
 # many equal windows is equally likely to be undisturbed on either side, where equal
 # transition counts gave the shorter raw rounds the better chance of a quiet window.
@@ -104,8 +105,9 @@ def _engine_round(app: App, ids: list[int], first: bool) -> int:
             fire(item_id, "start", RESPONSIBLE)
         else:
             fire(item_id, "reject", HEAD, note="佐证不足，退回整改")
-        fire(item_id, "verify", REPORTER, sets=VERIFY_SETS)
-    return 2 * len(ids)
+        fire(item_id, "submit", RESPONSIBLE, sets=VERIFY_SETS)
+        fire(item_id, "verify", REPORTER)
+    return 3 * len(ids)
 
 
 class _Raw:
@@ -146,7 +148,8 @@ class _Raw:
 
     def round(self, first: bool) -> int:
         one = self._one
-        fields = {"rectifier": RESPONSIBLE, **VERIFY_SETS}
+        started = {"rectifier": RESPONSIBLE}
+        fields = {**started, **VERIFY_SETS, "submitter": RESPONSIBLE}
         verified = {**fields, "verifier": REPORTER, "verified_at": "2025-01-01T00:00:00+00:00"}
         for item_id in self.ids:
             if first:
@@ -155,10 +158,12 @@ class _Raw:
             else:
                 one(item_id, "reject", "verified", "rectifying", HEAD,
                     {"verifier": [REPORTER, None], "rejections": [0, 1]}, fields, "佐证不足，退回整改")
-            one(item_id, "verify", "rectifying", "verified", REPORTER,
+            one(item_id, "submit", "rectifying", "submitted", RESPONSIBLE,
+                {k: [None, v] for k, v in VERIFY_SETS.items()} | {"submitter": [None, RESPONSIBLE]}, fields, None)
+            one(item_id, "verify", "submitted", "verified", REPORTER,
                 {"verifier": [None, REPORTER], "verified_at": [None, "2025-01-01T00:00:00+00:00"]},
                 verified, None)
-        return 2 * len(self.ids)
+        return 3 * len(self.ids)
 
 
 def _timed(fn: Callable[[], int]) -> float:
@@ -173,7 +178,7 @@ def _check(app: App, engine_ids: list[int], raw_ids: list[int], rounds: int) -> 
         for ids in (engine_ids, raw_ids):
             count = conn.execute(select(func.count()).select_from(ledger)
                                  .where(ledger.c.item_id.in_(ids))).scalar_one()
-            assert count == len(ids) * (2 + 2 * rounds), (count, len(ids), rounds)
+            assert count == len(ids) * (2 + 3 * rounds), (count, len(ids), rounds)
     for item_id in (engine_ids[0], engine_ids[-1]):
         assert app.service.store.get(item_id).state == "verified"
         assert verify_chain(app.store.history(item_id)) is None
@@ -203,7 +208,7 @@ def measure(quick: bool, profile: bool = False) -> tuple[float, float]:
                 for rates, fn in steps if r % 2 == 0 else reversed(steps):
                     rates.append(_timed(fn))
             _check(app, engine_ids, raw_ids, rounds)
-            print(f"  {2 * count} engine and {2 * len(raw_ids)} raw transitions a round, {rounds} rounds; engine /s: "
+            print(f"  {3 * count} engine and {3 * len(raw_ids)} raw transitions a round, {rounds} rounds; engine /s: "
                   + " ".join(f"{x:.0f}" for x in engine_rates) + "; raw /s: "
                   + " ".join(f"{x:.0f}" for x in raw_rates), file=sys.stderr)
             if profile:

@@ -26,6 +26,7 @@ class FireContext:
     roles: frozenset[str]
     org: Org
     at: datetime
+    files: int = 0  # how many files (photos, PDFs) the event carries as evidence
 
 
 Guard = Callable[[FireContext], "str | None"]
@@ -60,8 +61,18 @@ def not_rectifier(ctx: FireContext) -> str | None:
 
 def not_submitter(ctx: FireContext) -> str | None:
     if _named(ctx, "submitter"):
+        if ctx.before.kind == "hazard":
+            return f"验收人不能是申请验收（报告整改完成）的人（{ctx.actor}）"
         return f"审核人不能是报送人本人（{ctx.actor}）"
     return None
+
+
+def evidence_given(ctx: FireContext) -> str | None:
+    """Rectification reported done with something to show for it: files carried by the
+    event (after-photos, a PDF) or the 整改佐证 field."""
+    if ctx.files or ctx.item.has("evidence"):
+        return None
+    return "报告整改完成须附整改后照片（或 PDF 文件），或填写“整改佐证”"
 
 
 def five_in_place(ctx: FireContext) -> str | None:
@@ -121,6 +132,7 @@ GUARDS: dict[str, Guard] = {
     "five_in_place": five_in_place,
     "interim_controls_in_place": interim_controls_in_place,
     "actor_in_item_unit": actor_in_item_unit,
+    "evidence_given": evidence_given,
 }
 
 ACTIONS: dict[str, Action] = {

@@ -24,6 +24,13 @@ from engine.workflow import Amendment, Transition, Workflow, check_roles
 ACTOR_GUARDS = frozenset({"not_responsible", "not_rectifier", "not_submitter", "actor_in_item_unit"})
 
 
+def checks(wf: Workflow) -> list[Transition]:
+    """The workflow's checks of work reported done, by someone else than who reported it:
+    验收 (it records the verifier) and 审核 (it may not be fired by the submitter). Their
+    source states are where an item waits for a verifier (待验收, 已报送)."""
+    return [t for t in wf.transitions if "record_verifier" in t.actions or "not_submitter" in t.guards]
+
+
 def events_for(org: Org, wf: Workflow, actor: str, item: Item, at: datetime,
                finals: frozenset[str] = frozenset()) -> list[Transition]:
     """The transitions `actor` may fire on `item` now, in the workflow's order."""

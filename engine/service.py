@@ -363,7 +363,7 @@ class Service:
         files = ledger_change(evidence)
 
         def decide(item: Item) -> tuple[Item, LedgerEntry]:
-            draft, entry = self._decide(item, event, actor, cleaned, note, when)
+            draft, entry = self._decide(item, event, actor, cleaned, note, when, len(evidence))
             if files:
                 entry = replace(entry, changes={**entry.changes, **files})
             return draft, entry
@@ -378,14 +378,14 @@ class Service:
         return retrying(item_id, event, lambda: self.store.transition(item_id, decide))
 
     def _decide(self, before: Item, event: str, actor: str, sets: Mapping[str, Any],
-                note: str | None, at: datetime) -> tuple[Item, LedgerEntry]:
+                note: str | None, at: datetime, files: int = 0) -> tuple[Item, LedgerEntry]:
         wf = self.workflows.get_or_fail(before.workflow)
         if before.state not in wf.states:
             raise Refused(before.id, event, f"事项处于流程“{wf.title}”未定义的状态“{before.state}”")
         draft = before.copy()
         for name, value in sets.items():
             draft.set(name, value)
-        ctx = FireContext(draft, before, event, actor, roles_on(self.org, actor, before), self.org, at)
+        ctx = FireContext(draft, before, event, actor, roles_on(self.org, actor, before), self.org, at, files)
         wf.fire(ctx, sets.keys())
         conflict = duty_conflict(draft)
         if conflict:
@@ -489,12 +489,14 @@ class Service:
 
 def duty_conflict(item: Item) -> str | None:
     """Why the item would break separation of duties: one person both the responsible
-    person (or the rectifier) and the verifier, or both submitter and approver."""
+    person (the rectifier, or who reported the rectification done) and the verifier."""
     verifier = item.fields.get("verifier")
     if verifier and verifier == item.responsible:
         return f"{verifier} 已是本事项的验收人，不能同时是责任人"
     if verifier and verifier == item.fields.get("rectifier"):
         return f"{verifier} 已是本事项的验收人，不能同时是实施整改的人"
+    if verifier and verifier == item.fields.get("submitter"):
+        return f"{verifier} 已是本事项的验收人，不能同时是申请验收的人"
     return None
 
 

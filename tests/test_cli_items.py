@@ -64,11 +64,11 @@ def test_self_verification_is_refused_with_the_reason(run: Cli) -> None:
     i = _report(run)
     run("fire", str(i), "assign", "--actor", "周安宁", "--set", "responsible=王建国")
     run("fire", str(i), "start", "--actor", "张海峰")
-    out = run("fire", str(i), "verify", "--actor", "王建国", "--set", "measures=换锁",
-              "--set", "evidence=照片", code=1)
+    run("fire", str(i), "submit", "--actor", "张海峰", "--set", "measures=换锁", "--set", "evidence=照片")
+    out = run("fire", str(i), "verify", "--actor", "王建国", code=1)
     assert "不能是整改责任人本人" in out.stderr
     history = json.loads(run("show", str(i), "--json").stdout)["history"]
-    assert len(history) == 3  # nothing written by the refused verify
+    assert len(history) == 4  # nothing written by the refused verify
 
 
 def test_unknown_item_event_unit_person(run: Cli) -> None:

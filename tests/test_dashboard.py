@@ -42,7 +42,8 @@ def _fire(app: App, clock: FakeClock, item_id: int, at: datetime, event: str, ac
 def _close(app: App, clock: FakeClock, item_id: int, at: datetime, head: str, responsible: str) -> None:
     _fire(app, clock, item_id, at - timedelta(hours=4), "assign", head, responsible=responsible)
     _fire(app, clock, item_id, at - timedelta(hours=3), "start", responsible)
-    _fire(app, clock, item_id, at - timedelta(hours=2), "verify", "郭晓明", measures="已整改", evidence="照片")
+    _fire(app, clock, item_id, at - timedelta(hours=2), "submit", responsible, measures="已整改", evidence="照片")
+    _fire(app, clock, item_id, at - timedelta(hours=1), "verify", "郭晓明")
     _fire(app, clock, item_id, at, "close", "周安宁")
 
 

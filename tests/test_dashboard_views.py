@@ -79,8 +79,8 @@ def filled(sqlite_site: Path) -> Path:
                                             reporter="郭晓明"))
         assert closed.id is not None
         for hours, event, actor, sets in ((1, "assign", "赵卫东", {"responsible": "马建军"}), (2, "start", "马建军", None),
-                                          (3, "verify", "郭晓明", {"measures": "更换灯具", "evidence": "照片"}),
-                                          (4, "close", "周安宁", None)):
+                                          (3, "submit", "马建军", {"measures": "更换灯具", "evidence": "照片"}),
+                                          (3.5, "verify", "郭晓明", None), (4, "close", "周安宁", None)):
             app.service.fire(closed.id, event, actor, sets, at=found + timedelta(days=1, hours=hours))
     finally:
         app.close()

@@ -32,7 +32,7 @@ def _photos(app: App, *named: tuple[str, bytes]) -> list:  # type: ignore[type-a
     return take(app.evidence, app.config.evidence, list(named))
 
 
-def test_report_and_verify_record_their_files_in_the_ledger_and_the_attachments(app: App) -> None:
+def test_report_and_submit_record_their_files_in_the_ledger_and_the_attachments(app: App) -> None:
     before = _photos(app, ("整改前.jpg", files.jpeg()))
     item = app.service.report(NewItem(title="实训楼消防通道堵塞", category="消防", unit="保卫处",
                                       reporter="郭晓明", evidence=before))
@@ -40,7 +40,9 @@ def test_report_and_verify_record_their_files_in_the_ledger_and_the_attachments(
     app.service.fire(i, "assign", "赵卫东", {"responsible": "马建军"})
     app.service.fire(i, "start", "马建军")
     after = _photos(app, ("整改后.jpg", files.jpeg(color="#27ae60")), ("验收单.pdf", files.pdf()))
-    app.service.fire(i, "verify", "郭晓明", VERIFY, evidence=after)
+    # 整改完成 with its after-photos: they are what the 整改佐证 is, no text needed.
+    app.service.fire(i, "submit", "马建军", {"measures": VERIFY["measures"]}, evidence=after)
+    app.service.fire(i, "verify", "郭晓明")
     history = app.store.history(i)
     assert verify_chain(history) is None
     assert history[0].changes[ATTACHMENTS] == [None, [before[0].record()]]
@@ -52,7 +54,7 @@ def test_report_and_verify_record_their_files_in_the_ledger_and_the_attachments(
     assert recorded[0]["taken_at"] == "2021-02-28T10:15:00+08:00"
     listed = app.store.attachments(i)
     assert [(a.seq, a.attachment.name, a.uploaded_by) for a in listed] == [
-        (1, "整改前.jpg", "郭晓明"), (4, "整改后.jpg", "郭晓明"), (4, "验收单.pdf", "郭晓明")]
+        (1, "整改前.jpg", "郭晓明"), (4, "整改后.jpg", "马建军"), (4, "验收单.pdf", "马建军")]
     assert all(app.evidence.get(a.attachment.sha256) for a in listed)
     # (the fixture audits the site afterwards: the rows carrying files verify)
 

@@ -160,7 +160,8 @@ def test_one_request_may_be_pending_and_the_requester_may_not_answer_it(app: App
 def test_a_closed_item_cannot_be_extended(app: App) -> None:
     i = _hazard(app)
     app.service.fire(i, "start", "马建军")
-    app.service.fire(i, "verify", "郭晓明", {"measures": "清理通道", "evidence": "照片"})
+    app.service.fire(i, "submit", "马建军", {"measures": "清理通道", "evidence": "照片"})
+    app.service.fire(i, "verify", "郭晓明")
     app.service.fire(i, "close", "周安宁")
     with pytest.raises(Refused, match="事项已销号，不能再延期"):
         app.service.request_extension(i, "马建军", "2021年4月2日前", "理由")
@@ -170,7 +171,8 @@ def test_a_request_pending_when_the_item_closes_can_no_longer_be_approved(app: A
     i = _hazard(app)
     app.service.request_extension(i, "马建军", "2021年4月2日前", "理由")
     app.service.fire(i, "start", "马建军")
-    app.service.fire(i, "verify", "郭晓明", {"measures": "清理通道", "evidence": "照片"})
+    app.service.fire(i, "submit", "马建军", {"measures": "清理通道", "evidence": "照片"})
+    app.service.fire(i, "verify", "郭晓明")
     app.service.fire(i, "close", "周安宁")
     assert app.service.pending_extensions() == []
     with pytest.raises(Refused, match="事项已销号，不能再延期"):
@@ -374,7 +376,8 @@ def test_the_command_line_refuses_in_chinese_and_writes_nothing(site: Path) -> N
     assert json.loads(out.stdout)["status"] == "refused"
     assert json.loads(cli("show", str(i), "--json").stdout)["due"] == "2021-03-22"
     cli("fire", str(i), "start", "--actor", "马建军")
-    cli("fire", str(i), "verify", "--actor", "郭晓明", "--set", "measures=m", "--set", "evidence=e")
+    cli("fire", str(i), "submit", "--actor", "马建军", "--set", "measures=m", "--set", "evidence=e")
+    cli("fire", str(i), "verify", "--actor", "郭晓明")
     cli("fire", str(i), "close", "--actor", "周安宁")
     assert "事项已销号，不能再延期" in refused(cli, *ask, "--actor", "马建军", code=1)
     assert "全部完好" in cli("audit").stdout

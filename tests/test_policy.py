@@ -28,7 +28,7 @@ def _rules(tmp_path: Path, text: str, name: str = "extra.yaml") -> Path:
 
 
 def _policy(directory: Path = SHIPPED):  # type: ignore[no-untyped-def]
-    return load_rules(directory, NOW, ["reported", "assigned", "awaiting_funds", "rectifying", "closed"])
+    return load_rules(directory, NOW, ["reported", "assigned", "awaiting_funds", "rectifying", "submitted", "closed"])
 
 
 def _item(**kw: object) -> Item:

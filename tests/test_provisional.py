@@ -77,7 +77,8 @@ class Harness(DaemonHarness):
     def close(self, item_id: int) -> None:
         at = FOUND + timedelta(hours=2)
         self.service.fire(item_id, "start", "马建军", at=at)
-        self.service.fire(item_id, "verify", "郭晓明", {"measures": "更换应急灯", "evidence": "照片"}, at=at)
+        self.service.fire(item_id, "submit", "马建军", {"measures": "更换应急灯", "evidence": "照片"}, at=at)
+        self.service.fire(item_id, "verify", "郭晓明", at=at)
         self.service.fire(item_id, "close", "周安宁", at=at)
 
     def declare(self, text: str) -> bool:

@@ -242,7 +242,8 @@ def test_closing_an_item_stops_its_ladder(harness: Harness) -> None:
     h.clock.set(local("2021-03-05T10:00"))
     h.service.fire(i, "assign", "赵卫东", {"responsible": "马建军"})
     h.service.fire(i, "start", "马建军")
-    h.service.fire(i, "verify", "郭晓明", {"measures": "清理通道", "evidence": "照片"})
+    h.service.fire(i, "submit", "马建军", {"measures": "清理通道", "evidence": "照片"})
+    h.service.fire(i, "verify", "郭晓明")
     h.service.fire(i, "close", "周安宁")
     assert h.app.store.get(i).next_action_at is None
     assert h.tick("2021-04-30T09:00") == []

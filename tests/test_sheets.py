@@ -244,7 +244,8 @@ def _quarter_of_history(app) -> dict[str, int]:  # type: ignore[no-untyped-def]
             at += timedelta(hours=1)
 
     closing = [("assign", "周安宁", {"responsible": "马建军"}), ("start", "马建军", None),
-               ("verify", "郭晓明", {"measures": "已整改", "evidence": "照片"}), ("close", "周安宁", None)]
+               ("submit", "马建军", {"measures": "已整改", "evidence": "照片"}), ("verify", "郭晓明", None),
+               ("close", "周安宁", None)]
     a = report("灭火器过期", "2021-01-05T09:00")
     walk(a, "2021-01-06T09:00", *closing)  # closed within Q1
     b = report("消防通道堵塞", "2021-02-01T09:00", unit="宿管办")

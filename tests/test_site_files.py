@@ -33,7 +33,7 @@ def test_a_transition_to_an_undefined_state_is_named_with_its_line(tmp_path: Pat
 
 def test_an_unknown_guard_is_refused_and_no_code_is_imported(tmp_path: Path) -> None:
     text = GOOD.read_text(encoding="utf-8").replace(
-        '["not_responsible", "not_rectifier"]', '["os.system"]')
+        '["not_responsible", "not_rectifier", "not_submitter"]', '["os.system"]')
     with pytest.raises(ConfigError, match="条件“os.system”不存在"):
         _load(tmp_path, text)
 

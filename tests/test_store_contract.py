@@ -30,9 +30,10 @@ def test_every_state_change_has_exactly_one_ledger_row(app: App) -> None:
     app.service.fire(i, "start", "张海峰")
     with pytest.raises(Refused):
         app.service.fire(i, "close", "周安宁")
-    app.service.fire(i, "verify", "郭晓明", {"measures": "紧固", "evidence": "照片"})
+    app.service.fire(i, "submit", "张海峰", {"measures": "紧固", "evidence": "照片"})
+    app.service.fire(i, "verify", "郭晓明")
     history = app.store.history(i)
-    assert [e.seq for e in history] == [1, 2, 3, 4]
+    assert [e.seq for e in history] == [1, 2, 3, 4, 5]
     for prev, entry in zip(history, history[1:], strict=False):
         assert entry.from_state == prev.to_state
     assert app.store.get(i).state == history[-1].to_state
@@ -82,7 +83,7 @@ def _hammer(site: str, item_id: int, event: str, actor: str, wanted: int, start:
     configure(level="ERROR")
     app = open_app(Path(site))
     done = 0
-    sets = {"measures": "紧固", "evidence": "照片"} if event == "verify" else {}
+    sets = {"measures": "紧固", "evidence": "照片"} if event == "submit" else {}
     start.wait(timeout=60)
     deadline = time.monotonic() + 20
     while done < wanted and time.monotonic() < deadline:
@@ -97,14 +98,15 @@ def _hammer(site: str, item_id: int, event: str, actor: str, wanted: int, start:
 
 @pytest.mark.slow
 def test_two_processes_firing_on_one_item_lose_no_update(app: App, site: Path) -> None:
-    """verify and reject race on one item; every success is in the ledger, in a valid chain."""
+    """submit (整改完成) and reject (退回) race on one item; every success is in the ledger, in a
+    valid chain."""
     i = _assigned(app)
     app.service.fire(i, "start", "张海峰")
     ctx = multiprocessing.get_context("spawn")
     results: multiprocessing.Queue = ctx.Queue()
     start = ctx.Barrier(2)
     workers = [ctx.Process(target=_hammer, args=(str(site), i, ev, who, 25, start, results))
-               for ev, who in (("verify", "郭晓明"), ("reject", "周安宁"))]
+               for ev, who in (("submit", "张海峰"), ("reject", "周安宁"))]
     for w in workers:
         w.start()
     fired = sum(results.get(timeout=120) for _ in workers)

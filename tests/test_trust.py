@@ -51,13 +51,14 @@ def test_the_responsible_person_cannot_verify_by_repointing_responsible(cli: Cli
     i = _report(cli, "综治办")
     cli("fire", str(i), "assign", "--actor", "周安宁", "--set", "responsible=郭晓明")
     cli("fire", str(i), "start", "--actor", "郭晓明")
-    out = cli("fire", str(i), "verify", "--actor", "郭晓明", "--set", "measures=m", "--set", "evidence=e",
-              "--set", "responsible=罗静", code=1)
+    cli("fire", str(i), "submit", "--actor", "郭晓明", "--set", "measures=m", "--set", "evidence=e")
+    out = cli("fire", str(i), "verify", "--actor", "郭晓明", "--set", "evidence=e", "--set", "responsible=罗静",
+              code=1)
     assert "不能同时修改“责任人”" in out.stderr
-    out = cli("fire", str(i), "verify", "--actor", "郭晓明", "--set", "measures=m", "--set", "evidence=e", code=1)
+    out = cli("fire", str(i), "verify", "--actor", "郭晓明", code=1)
     assert "不能是整改责任人本人" in out.stderr
     item = _show(cli, i)
-    assert item["state"] == "rectifying" and item["responsible"] == "郭晓明" and "verifier" not in item
+    assert item["state"] == "submitted" and item["responsible"] == "郭晓明" and "verifier" not in item
 
 
 def test_naming_oneself_responsible_gives_no_right_to_start(cli: Cli) -> None:
@@ -109,7 +110,8 @@ def test_a_deadline_changes_only_by_the_safety_office_with_a_reason(cli: Cli) ->
 def test_amend_cannot_make_the_verifier_responsible(cli: Cli) -> None:
     """After 郭晓明 verified an item, making him its responsible person is refused."""
     i = _rectifying(cli)
-    cli("fire", str(i), "verify", "--actor", "郭晓明", "--set", "measures=m", "--set", "evidence=e")
+    cli("fire", str(i), "submit", "--actor", "马建军", "--set", "measures=m", "--set", "evidence=e")
+    cli("fire", str(i), "verify", "--actor", "郭晓明")
     out = cli("amend", str(i), "--actor", "周安宁", "--set", "responsible=郭晓明", "--note", "调整", code=1)
     assert "已是本事项的验收人" in out.stderr
     assert _show(cli, i)["responsible"] == "马建军"
@@ -117,7 +119,8 @@ def test_amend_cannot_make_the_verifier_responsible(cli: Cli) -> None:
 
 def test_a_closed_item_cannot_be_amended(cli: Cli) -> None:
     i = _rectifying(cli)
-    cli("fire", str(i), "verify", "--actor", "郭晓明", "--set", "measures=m", "--set", "evidence=e")
+    cli("fire", str(i), "submit", "--actor", "马建军", "--set", "measures=m", "--set", "evidence=e")
+    cli("fire", str(i), "verify", "--actor", "郭晓明")
     cli("fire", str(i), "close", "--actor", "周安宁")
     out = cli("amend", str(i), "--actor", "周安宁", "--set", "location=实训楼", code=1)
     assert "已销号，不能再修改" in out.stderr
@@ -180,11 +183,10 @@ def test_an_actor_typed_with_a_full_width_space_is_the_same_person(cli: Cli) -> 
     i = _report(cli, "综治办")
     cli("fire", str(i), "assign", "--actor", "周安宁", "--set", "responsible=郭晓明")
     cli("fire", str(i), "start", "--actor", "罗静")
-    out = cli("fire", str(i), "verify", "--actor", "郭晓明\u3000", "--set", "measures=m", "--set", "evidence=e",
-              code=1)
+    cli("fire", str(i), "submit", "--actor", "罗静", "--set", "measures=m", "--set", "evidence=e")
+    out = cli("fire", str(i), "verify", "--actor", "郭晓明\u3000", code=1)
     assert "不能是整改责任人本人（郭晓明）" in out.stderr
-    out = cli("fire", str(i), "verify", "--actor", "郭\u200b晓明", "--set", "measures=m", "--set", "evidence=e",
-              code=1)
+    out = cli("fire", str(i), "verify", "--actor", "郭\u200b晓明", code=1)
     assert "不能是整改责任人本人（郭晓明）" in out.stderr
 
 

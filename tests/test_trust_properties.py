@@ -30,7 +30,7 @@ from tests.conftest import START
 PEOPLE = ["郭晓明", "罗静", "周安宁", "赵卫东", "马建军", "孙文博", "黄丽萍", "钱晓燕", "杨晨",
           "刘思远", "陈立德", "李明华", "林正道", "张海峰", "王建国"]
 UNITS = ["保卫处", "教务处", "学工处", "总务处", "综治办"]
-EVENTS = ["assign", "start", "verify", "reject", "close", "fix_on_spot", "request_funds", "approve_funds",
+EVENTS = ["assign", "start", "submit", "verify", "reject", "close", "fix_on_spot", "request_funds", "approve_funds",
           "plan", "amend"]
 VALUES = {
     "responsible": st.sampled_from(PEOPLE), "watcher": st.sampled_from(PEOPLE), "unit": st.sampled_from(UNITS),

@@ -200,6 +200,34 @@ def test_the_todo_list_is_scoped_and_puts_the_overdue_first(app: App) -> None:
     assert fresh.id and other.id and late.id
 
 
+def test_the_todo_list_shows_what_waits_for_the_persons_verification(app: App) -> None:
+    """整改完成，申请验收: a verifier's 我的待办 lists the items waiting for them (longest
+    waiting first); the one who reported it done, and people of other units, are not asked."""
+    first = hazard(app, "保卫处先完成的隐患", state="submitted")
+    advance(app, hours=2)
+    second = hazard(app, "保卫处后完成的隐患", state="submitted")
+    hazard(app, "保卫处整改中隐患", state="rectifying")
+    hazard(app, "总务处待验收隐患", unit="总务处", state="submitted")
+    for person in ("郭晓明", "赵卫东"):  # an inspector; the head of 保卫处
+        page = as_(app, person).get("/").text
+        waiting = text_of(page[page.index('id="awaiting"'):page.index('class="filters')])
+        assert "已报告整改完成、等待您验收或审核的事项" in waiting and "马建军报告整改完成" in waiting
+        assert waiting.index("保卫处先完成的隐患") < waiting.index("保卫处后完成的隐患")
+        assert "整改中隐患" not in waiting
+        assert ("总务处待验收隐患" in waiting) == (person == "郭晓明"), person
+        assert ("待验收（3 项）" if person == "郭晓明" else "待验收（2 项）") in waiting
+    for person in ("马建军", "王建国", "张海峰"):  # who reported them done; another unit's head; its responsible
+        page = as_(app, person).get("/").text
+        if person == "王建国":
+            assert "待验收（1 项）" in text_of(page) and "保卫处先完成的隐患" not in text_of(page)
+        else:
+            assert 'id="awaiting"' not in page, person
+    app.service.fire(first.id or 0, "verify", "郭晓明")
+    page = as_(app, "赵卫东").get("/").text
+    waiting = text_of(page[page.index('id="awaiting"'):page.index('class="filters')])
+    assert "待验收（1 项）" in waiting and "保卫处先完成的隐患" not in waiting and second.id
+
+
 def test_the_todo_list_filters_searches_and_pages_in_sql(app: App) -> None:
     for n in range(23):
         hazard(app, f"灭火器过期{n:02d}", category="消防" if n % 2 else "治安防控")
@@ -271,11 +299,15 @@ def test_an_event_with_fields_opens_a_form_with_labels_and_pickers(app: App) -> 
 
 def test_missing_and_malformed_fields_are_refused_in_chinese_and_nothing_is_written(app: App) -> None:
     item = hazard(app, state="rectifying")
-    inspector = as_(app, "郭晓明")
-    missing = inspector.post(f"/items/{item.id}/events/verify", {"measures": "清理通道"})
+    responsible = as_(app, "马建军")
+    missing = responsible.post(f"/items/{item.id}/events/submit", {"evidence": "照片"})
     shown = text_of(missing.text)
-    assert missing.status_code == 403 and "缺少必填字段" in shown and "整改佐证" in shown
-    assert "--set" not in shown and "evidence" not in shown
+    assert missing.status_code == 403 and "缺少必填字段" in shown and "整改措施" in shown
+    assert "--set" not in shown and "measures" not in shown
+    nothing = responsible.post(f"/items/{item.id}/events/submit", {"measures": "清理通道"})
+    shown = text_of(nothing.text)
+    assert nothing.status_code == 403 and "须附整改后照片" in shown and "整改佐证" in shown
+    assert "evidence" not in shown
     office = as_(app, "周安宁")
     fresh = hazard(app, "另一隐患")
     for data, expected in (({"responsible": "查无此人"}, "找不到人员"), ({"responsible": "马建军", "deadline": "13月底前"}, ""),
@@ -298,10 +330,10 @@ def test_a_script_in_a_title_is_shown_as_text(app: App) -> None:
 
 
 def test_a_stale_page_and_a_lost_race_get_a_clear_answer(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
-    item = hazard(app, state="rectifying")
+    item = hazard(app, state="submitted")
     inspector, office = as_(app, "郭晓明"), as_(app, "周安宁")
     version = str(app.store.get(item.id or 0).version)
-    fields = {"measures": "清理通道", "evidence": "照片", "version": version}
+    fields = {"version": version}
     assert office.post(f"/items/{item.id}/events/verify", fields).status_code == 303
     late = inspector.post(f"/items/{item.id}/events/verify", fields)
     assert late.status_code == 409 and "已被其他人修改" in text_of(late.text)

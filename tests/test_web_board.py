@@ -60,7 +60,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
 
 @pytest.fixture(scope="module")
 def browsers(app: App) -> dict[str, Browser]:
-    return {p: Browser(app).login(p) for p in ("周安宁", "林正道", "罗静", "陈立德", "赵卫东", "马建军", "张海峰")}
+    return {p: Browser(app).login(p) for p in ("周安宁", "林正道", "罗静", "陈立德", "赵卫东", "王建国", "马建军",
+                                               "张海峰")}
 
 
 def figures(d: Dashboard) -> list[Figure]:
@@ -147,7 +148,7 @@ def test_the_office_principal_and_admin_see_all_and_download(app: App, browsers:
 def test_a_leader_sees_their_units_only(app: App, browsers: dict[str, Browser]) -> None:
     leader = browsers["陈立德"]
     page = leader.get("/board")
-    assert page.status_code == 200 and "陈立德分管及所在的单位" in text_of(page.text)
+    assert page.status_code == 200 and "陈立德分管的单位（" in text_of(page.text)
     scope = scope_of(app.service.org, "陈立德")
     d = dashboard.build(app.service, app.service.clock.now(), scope)
     assert set(shown(page.text)) == {(link(f.selection), f.value) for f in figures(d)}
@@ -160,7 +161,37 @@ def test_a_leader_sees_their_units_only(app: App, browsers: dict[str, Browser]) 
         assert answer.status_code == 403 and "仅供综治办、校长和系统管理员" in text_of(answer.text)
 
 
-@pytest.mark.parametrize("person", ["赵卫东", "马建军", "张海峰"])
+@pytest.mark.parametrize(("head", "unit", "others"), [("赵卫东", "保卫处", ("总务处", "教务处")),
+                                                      ("王建国", "总务处", ("保卫处", "教务处"))])
+def test_a_unit_head_sees_the_units_they_head_only(app: App, browsers: dict[str, Browser], head: str, unit: str,
+                                                   others: tuple[str, ...]) -> None:
+    """A unit head's board: the numbers of their unit, each a link to exactly its items;
+    nothing of another unit, whatever the link asks for; no school-wide downloads."""
+    browser = browsers[head]
+    assert 'href="/board"' in browser.get("/").text
+    page = browser.get("/board")
+    assert page.status_code == 200 and f"{head}负责的单位（{unit}）" in text_of(page.text)
+    scope = scope_of(app.service.org, head)
+    assert scope.units == frozenset({unit})
+    d = dashboard.build(app.service, app.service.clock.now(), scope)
+    assert d.open.value > 0 and set(shown(page.text)) == {(link(f.selection), f.value) for f in figures(d)}
+    assert all(other not in text_of(page.text) for other in others)
+    assert "/board/ledger.xlsx" not in page.text and "发送失败的邮件" not in text_of(page.text)
+    for other in others:  # a hand-made link to another unit's items lists none of them
+        outside = browser.get(f"/board/items?kind=hazard&status=open&unit={other}")
+        assert outside.status_code == 200 and "共 0 项" in text_of(outside.text)
+    listed = browser.get(link(d.open.selection))
+    ids = {int(i) for i in ITEM_LINK.findall(listed.text)}
+    assert f"共 {d.open.value} 项" in text_of(listed.text) and ids
+    assert {app.store.get(i).unit for i in ids} == {unit}
+    assert all(browser.get(f"/items/{i}").status_code == 200 for i in ids)
+    for path in ("/board/ledger.xlsx", "/board/stage-report.xlsx", "/board/stage-report.xlsx?period=2021Q1"):
+        answer = browser.get(path)
+        assert answer.status_code == 403 and "仅供综治办、校长和系统管理员" in text_of(answer.text)
+    assert browser.post("/board/dead-letters/retry", {"message": "1"}).status_code == 403
+
+
+@pytest.mark.parametrize("person", ["马建军", "张海峰"])
 def test_others_are_refused_in_chinese(app: App, browsers: dict[str, Browser], person: str) -> None:
     browser = browsers[person]
     assert 'href="/board"' not in browser.get("/").text
@@ -168,7 +199,7 @@ def test_others_are_refused_in_chinese(app: App, browsers: dict[str, Browser], p
                  "/board/stage-report.xlsx?period=2021Q1"):
         answer = browser.get(path)
         assert answer.status_code == 403, path
-        assert "综合看板仅供综治办、校长、系统管理员和分管校领导查看" in text_of(answer.text)
+        assert "综合看板仅供综治办、校长、系统管理员、分管校领导和单位负责人查看" in text_of(answer.text)
         assert "保卫处隐患" not in answer.text
 
 

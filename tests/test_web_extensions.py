@@ -181,7 +181,8 @@ def test_a_closed_item_shows_its_requests_but_no_forms(app: App) -> None:
     item = hazard(app, state="rectifying")
     app.service.request_extension(item.id or 0, "马建军", ASK["deadline"], ASK["reason"])
     app.service.answer_extension(item.id or 0, "周安宁", True, None)
-    item = app.service.fire(item.id or 0, "verify", "郭晓明", {"measures": "更换防火门", "evidence": "照片"})
+    item = app.service.fire(item.id or 0, "submit", "马建军", {"measures": "更换防火门", "evidence": "照片"})
+    item = app.service.fire(item.id or 0, "verify", "郭晓明")
     item = app.service.fire(item.id or 0, "close", "周安宁", {})
     for person in ("马建军", "周安宁"):
         page = as_(app, person).get(f"/items/{item.id}").text

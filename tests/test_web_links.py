@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from email.parser import BytesParser
+from email.policy import default
 from pathlib import Path
 
 import pytest
@@ -62,10 +64,13 @@ def test_every_digest_carries_a_link_per_item_that_opens_it_for_its_recipient(
     other = Browser(app)  # type: ignore[arg-type]
     refused = other.client.post(path, data={"csrf": Browser.token(other.get(path).text)})
     assert refused.status_code == 400 and "已经使用过" in text_of(refused.text)
-    # A unit's own mailbox (not a person who can log in) gets no links, and is told honestly.
-    units = [m for name, m in received.items() if name not in app.site.org.people]  # type: ignore[attr-defined]
+    # A unit's own mailbox (not a person who can log in) gets the items' addresses, no login in them.
+    units = [m for name, m in received.items() if name not in app.site.org.people  # type: ignore[attr-defined]
+             and "事项编号" in m.get_body(("plain",)).get_content()]
+    assert units
     for m in units:
-        assert "/login/" not in m.get_body(("plain",)).get_content()
+        body = m.get_body(("plain",)).get_content()
+        assert "/login/" not in body and f"{BASE}/items/" in body and "以本人身份登录" in body
     app.close()  # type: ignore[attr-defined]
     assert ids
 
@@ -137,5 +142,103 @@ def test_a_link_asked_for_on_the_login_page_is_delivered_by_the_sites_mailer(
         assert path and "30 分钟" in body
         answer = browser.client.post(path.group(1), data={"csrf": Browser.token(browser.get(path.group(1)).text)})
         assert answer.status_code == 303 and "退出（赵卫东）" in text_of(browser.get("/").text)
+    finally:
+        app.close()
+
+
+def test_a_deadline_change_mail_links_the_item_for_its_recipient(sqlite_site: Path,
+                                                                serve: Callable[..., Server]) -> None:
+    """The 期限调整 mail (a provisional deadline counted again) carries, like a digest, the
+    signed link that logs its recipient in on the item; a unit's mailbox gets none. Sent
+    through a real SMTP server by the site's mailer."""
+    from tests.test_provisional import MOVES
+
+    server = serve()
+    use_smtp(sqlite_site, server)
+    enable_web(sqlite_site)
+    run = CliRunner()
+
+    def rectify(*args: str) -> str:
+        out = run.invoke(cli, ["--site", str(sqlite_site), *args], catch_exceptions=False)
+        assert out.exit_code == 0, out.output
+        return out.stdout
+
+    item = int(re.findall(r"\d+", rectify("report", "--title", "楼道应急灯损坏", "--category", "消防", "--unit",
+                                          "保卫处", "--reporter", "郭晓明", "--responsible", "马建军",
+                                          "--found-at", "2026-12-24T09:00", "--deadline", "10个工作日内"))[0])
+    (sqlite_site / "calendar.yaml").write_text(MOVES, encoding="utf-8")
+    assert "已通知 马建军" in rectify("calendar", "apply")
+    app = open_app(sqlite_site)
+    try:
+        app.scheduler().deliver(app.service.clock.now())
+        [mail] = [r.message for r in server.handler.received if "期限调整" in str(r.message["Subject"])]
+        assert mail["To"].addresses[0].display_name == "马建军"
+        text = mail.get_body(("plain",)).get_content()
+        html = mail.get_body(("html",)).get_content()
+        assert "请登录系统查看详情" not in text + html and "7天内有效" in text
+        [token] = re.findall(re.escape(BASE) + r"/login/(d\.[A-Za-z0-9_.-]+)", text)
+        assert f'href="{BASE}/login/{token}"' in html
+        browser = Browser(app)
+        path = f"/login/{token}"
+        answer = browser.client.post(path, data={"csrf": Browser.token(browser.get(path).text)})
+        assert answer.status_code == 303 and answer.headers["location"] == f"/items/{item}"
+        page = browser.get(answer.headers["location"])
+        assert page.status_code == 200 and "退出（马建军）" in text_of(page.text) and "楼道应急灯损坏" in page.text
+    finally:
+        app.close()
+
+
+def test_without_a_web_address_a_deadline_change_mail_says_how_to_follow_up(sqlite_site: Path) -> None:
+    from tests.test_provisional import MOVES
+
+    run = CliRunner()
+    base = ["--site", str(sqlite_site)]
+    run.invoke(cli, [*base, "report", "--title", "楼道应急灯损坏", "--category", "消防", "--unit", "保卫处",
+                     "--reporter", "郭晓明", "--responsible", "马建军", "--found-at", "2026-12-24T09:00",
+                     "--deadline", "10个工作日内"], catch_exceptions=False)
+    (sqlite_site / "calendar.yaml").write_text(MOVES, encoding="utf-8")
+    run.invoke(cli, [*base, "calendar", "apply"], catch_exceptions=False)
+    run.invoke(cli, [*base, "tick"], catch_exceptions=False)
+    mails = [BytesParser(policy=default).parsebytes(p.read_bytes()) for p in (sqlite_site / "mail").glob("*.eml")]
+    [changed] = [m for m in mails if "期限调整" in str(m["Subject"])]
+    assert "请按新的整改期限及时处理，并将整改进展报告安全办" in changed.get_body(("plain",)).get_content()
+    for m in mails:
+        body = m.get_body(("plain",)).get_content() + m.get_body(("html",)).get_content()
+        assert "/login/" not in body and "请登录系统查看详情" not in body
+
+
+def test_extension_requests_and_answers_link_the_item_for_their_recipients(
+        sqlite_site: Path, serve: Callable[..., Server]) -> None:
+    """【延期申请】 to the approvers and 【同意延期】 to the requester travel in digests: each
+    with the link that opens the item for that recipient (the office's mailbox: the item's
+    address, to log in there as oneself)."""
+    server = serve()
+    use_smtp(sqlite_site, server)
+    enable_web(sqlite_site)
+    app = open_app(sqlite_site, FakeClock(START))
+    try:
+        item = hazard(app, "防火门损坏", state="rectifying").id or 0
+        app.service.request_extension(item, "马建军", "2021年4月2日前", "防火门需定制")
+        app.scheduler().tick(app.service.clock.now())
+        app.service.answer_extension(item, "周安宁", True, "同意")
+        app.scheduler().tick(app.service.clock.now())
+        told: dict[tuple[str, str], str] = {}
+        for r in server.handler.received:
+            text = r.message.get_body(("plain",)).get_content()
+            for what in ("【延期申请】", "【同意延期】"):
+                if what in text:
+                    told[(what, r.message["To"].addresses[0].display_name)] = text
+        # The approvers (the safety office) are told in the office's mailbox; the requester personally.
+        assert {("【延期申请】", "综治办"), ("【同意延期】", "马建军")} <= set(told)
+        for (_, person), text in told.items():
+            if person not in app.site.org.people:  # a unit's mailbox: the item's address, no login in it
+                assert "/login/" not in text and f"查看和办理：{BASE}/items/{item}" in text and "以本人身份登录" in text
+                continue
+            [token] = re.findall(re.escape(BASE) + r"/login/(d\.[A-Za-z0-9_.-]+)", text)
+            browser = Browser(app)
+            path = f"/login/{token}"
+            answer = browser.client.post(path, data={"csrf": Browser.token(browser.get(path).text)})
+            assert answer.status_code == 303 and answer.headers["location"] == f"/items/{item}"
+            assert f"退出（{person}）" in text_of(browser.get(f"/items/{item}").text)
     finally:
         app.close()

@@ -30,16 +30,18 @@ PEOPLE = {
     "张海峰": "responsible person in another unit",
     "刘思远": "leader of other units",
 }
-STATES = ("reported", "assigned", "rectifying", "verified", "closed")
-FIELDS = {"assign": {"responsible": "马建军"}, "verify": {"measures": "清理通道", "evidence": "整改照片"},
+STATES = ("reported", "assigned", "rectifying", "submitted", "verified", "closed")
+FIELDS = {"assign": {"responsible": "马建军"}, "submit": {"measures": "清理通道", "evidence": "整改照片"},
           "fix_on_spot": {"measures": "当场清理"}}
 # What the workflow says, spelled out: who may fire what on a 保卫处 hazard.
 EXPECTED = {
     ("reported", "assign"): {"周安宁", "郭晓明", "林正道", "陈立德", "赵卫东"},
     ("reported", "fix_on_spot"): {"周安宁", "郭晓明", "赵卫东", "马建军"},
     ("assigned", "start"): {"周安宁", "郭晓明", "赵卫东", "马建军"},
-    # 郭晓明 did not start it (马建军 did) and is not responsible: he may verify.
-    ("rectifying", "verify"): {"周安宁", "郭晓明", "林正道", "陈立德", "赵卫东"},
+    ("rectifying", "submit"): {"周安宁", "郭晓明", "赵卫东", "马建军"},
+    # 郭晓明 did not start it nor report it done (马建军 did) and is not responsible: he may verify.
+    ("submitted", "verify"): {"周安宁", "郭晓明", "林正道", "陈立德", "赵卫东"},
+    ("submitted", "reject"): {"周安宁", "郭晓明", "林正道", "陈立德", "赵卫东"},
     ("verified", "reject"): {"周安宁", "郭晓明", "林正道", "陈立德", "赵卫东"},
     ("verified", "close"): {"周安宁", "郭晓明", "林正道", "陈立德", "赵卫东"},
 }

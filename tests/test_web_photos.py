@@ -146,7 +146,7 @@ def test_a_refused_file_is_a_chinese_page_and_nothing_is_written(app: App, name:
 
 
 def test_an_event_refused_with_a_photo_keeps_nothing(app: App) -> None:
-    item = hazard(app, state="rectifying")
+    item = hazard(app, state="submitted")
     outsider = as_(app, "张海峰")
     answer = post_files(outsider, f"/items/{item.id}/events/verify",
                         {"measures": "清理", "evidence": "照片", "version": str(item.version)},
@@ -159,7 +159,7 @@ def test_an_event_refused_with_a_photo_keeps_nothing(app: App) -> None:
                         [("后.jpg", files.jpeg(color="#27ae60"), "image/jpeg")])
     assert answer.status_code == 403 and "不能" in text_of(answer.text)
     assert app.store.attachments(item.id or 0) == [] and stored_files(app) == []
-    assert app.store.get(item.id or 0).state == "rectifying"
+    assert app.store.get(item.id or 0).state == "submitted"
 
 
 def test_the_verify_form_shows_start_photos_beside_after_photos_and_records_them(app: App) -> None:
@@ -171,20 +171,29 @@ def test_the_verify_form_shows_start_photos_beside_after_photos_and_records_them
     item = svc.fire(item_id, "start", "马建军", {})
     responsible = as_(app, "马建军")
     office = as_(app, "周安宁")
-    form = office.get(f"/items/{item_id}/events/verify")
+    # The responsible person reports it done (整改完成，申请验收) with the after-photo: no text needed.
+    form = responsible.get(f"/items/{item_id}/events/submit")
     shown = text_of(form.text)
-    assert form.status_code == 200 and "整改前" in shown and "整改后" in shown and "还没有整改后照片" in shown
+    assert form.status_code == 200 and "还没有整改后照片" in shown and "整改后照片或 PDF" in shown
     assert 'id="photo-compare"' in form.text and 'name="photos"' in form.text and "multipart/form-data" in form.text
-    answer = post_files(office, f"/items/{item_id}/events/verify",
-                        {"measures": "清理通道", "evidence": "整改后照片", "version": str(item.version)},
+    answer = post_files(responsible, f"/items/{item_id}/events/submit",
+                        {"measures": "清理通道", "version": str(item.version)},
                         [("整改后.jpg", files.jpeg(color="#27ae60", exif=False), "image/jpeg")])
     assert answer.status_code == 303, text_of(answer.text)
     rows = app.store.history(item_id)
-    assert [a.name for a in carried(rows[-1].changes)] == ["整改后.jpg"] and rows[-1].event == "verify"
+    assert [a.name for a in carried(rows[-1].changes)] == ["整改后.jpg"] and rows[-1].event == "submit"
+    # The verifier's form shows both sides.
+    form = office.get(f"/items/{item_id}/events/verify")
+    compare = text_of(form.text[form.text.index('id="photo-compare"'):])
+    assert form.status_code == 200 and compare.index("整改前") < compare.index("整改前.jpg")
+    assert compare.index("整改后") < compare.index("整改后.jpg") and "还没有整改后照片" not in compare
+    answer = office.post(f"/items/{item_id}/events/verify", {"version": str(app.store.get(item_id).version)})
+    assert answer.status_code == 303, text_of(answer.text)
+    assert app.store.get(item_id).fields["verifier"] == "周安宁"
     html = responsible.get(f"/items/{item_id}").text
     section = text_of(html[html.index('id="attachments"'):html.index('id="history"')])
-    assert section.index("上报（整改前）") < section.index("整改前.jpg") < section.index("验收")
-    assert section.index("验收") < section.index("整改后.jpg")
+    assert section.index("上报（整改前）") < section.index("整改前.jpg") < section.index("整改完成，申请验收")
+    assert section.index("整改完成，申请验收") < section.index("整改后.jpg")
 
 
 def test_a_file_over_the_size_limit_is_refused_and_nothing_is_written(small: App) -> None:

@@ -4,6 +4,7 @@ the same promises: tests/contract/)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -48,30 +49,61 @@ def _states(app: App, item_id: int) -> list[str]:
 
 
 def test_general_hazard_runs_from_report_to_closure(app: App) -> None:
-    """reported → assigned → rectifying → verified → closed, one ledger row per step."""
+    """reported → assigned → rectifying → submitted (待验收) → verified → closed, one ledger
+    row per step."""
     i = _hazard(app)
     app.service.fire(i, "assign", "赵卫东", {"responsible": "马建军"})
     app.service.fire(i, "start", "马建军")
-    app.service.fire(i, "verify", "郭晓明", VERIFY)
+    item = app.service.fire(i, "submit", "马建军", VERIFY)
+    assert item.state == "submitted" and item.fields["submitter"] == "马建军"
+    app.service.fire(i, "verify", "郭晓明")
     item = app.service.fire(i, "close", "周安宁")
     assert item.state == "closed"
     assert item.fields["verifier"] == "郭晓明" and item.fields["approver"] == "周安宁"
-    assert _states(app, i) == ["reported", "assigned", "rectifying", "verified", "closed"]
+    assert _states(app, i) == ["reported", "assigned", "rectifying", "submitted", "verified", "closed"]
 
 
-def test_reject_sends_a_verified_hazard_back_and_it_can_loop(app: App) -> None:
-    """A closure review that finds it unfixed rejects it; it is verified again later."""
+def test_a_hazard_is_verified_only_once_reported_done(app: App) -> None:
+    """整改中 is not yet 待验收: verify waits for submit."""
     i = _hazard(app)
     app.service.fire(i, "assign", "赵卫东", {"responsible": "马建军"})
     app.service.fire(i, "start", "马建军")
-    for _ in range(2):
+    with pytest.raises(Refused, match="整改中"):
         app.service.fire(i, "verify", "郭晓明", VERIFY)
+    assert app.store.get(i).state == "rectifying"
+
+
+def test_reporting_done_needs_measures_and_something_to_show(app: App) -> None:
+    """submit needs the measures, and after-photos (files of the event) or the 整改佐证."""
+    i = _hazard(app)
+    app.service.fire(i, "assign", "赵卫东", {"responsible": "马建军"})
+    app.service.fire(i, "start", "马建军")
+    with pytest.raises(Refused, match="整改措施"):
+        app.service.fire(i, "submit", "马建军", {"evidence": "照片"})
+    with pytest.raises(Refused, match="须附整改后照片（或 PDF 文件），或填写“整改佐证”"):
+        app.service.fire(i, "submit", "马建军", {"measures": "更换灭火器"})
+    assert len(app.store.history(i)) == 3 and app.store.get(i).state == "rectifying"
+
+
+def test_reject_sends_a_submitted_or_verified_hazard_back_and_it_can_loop(app: App) -> None:
+    """退回: the verifier finds it unfixed (待验收 → 整改中), or a closure review does (已验收 →
+    整改中); the unit reports it done again and it is verified again later."""
+    i = _hazard(app)
+    app.service.fire(i, "assign", "赵卫东", {"responsible": "马建军"})
+    app.service.fire(i, "start", "马建军")
+    app.service.fire(i, "submit", "马建军", VERIFY)
+    item = app.service.fire(i, "reject", "郭晓明", note="仍有两具未更换")
+    assert item.state == "rectifying" and item.fields["rejections"] == 1
+    for _ in range(2):
+        app.service.fire(i, "submit", "马建军", VERIFY)
+        app.service.fire(i, "verify", "郭晓明")
         item = app.service.fire(i, "reject", "周安宁", note="仍有两具未更换")
         assert item.state == "rectifying" and "verifier" not in item.fields
+    app.service.fire(i, "submit", "马建军", VERIFY)
     app.service.fire(i, "verify", "罗静")
     item = app.service.fire(i, "close", "周安宁")
-    assert item.state == "closed" and item.fields["rejections"] == 2
-    assert [e.event for e in app.store.history(i)][-3:] == ["reject", "verify", "close"]
+    assert item.state == "closed" and item.fields["rejections"] == 3
+    assert [e.event for e in app.store.history(i)][-4:] == ["reject", "submit", "verify", "close"]
 
 
 def test_fix_on_spot_goes_straight_to_verified(app: App) -> None:
@@ -96,17 +128,29 @@ def test_the_responsible_person_cannot_verify_their_own_work(app: App) -> None:
     i = _hazard(app)
     app.service.fire(i, "assign", "周安宁", {"responsible": "赵卫东"})
     app.service.fire(i, "start", "马建军")
+    app.service.fire(i, "submit", "马建军", VERIFY)
     with pytest.raises(Refused, match="责任人本人"):
-        app.service.fire(i, "verify", "赵卫东", VERIFY)
-    assert app.store.get(i).state == "rectifying"
+        app.service.fire(i, "verify", "赵卫东")
+    assert app.store.get(i).state == "submitted"
 
 
 def test_whoever_started_the_rectification_cannot_verify_it(app: App) -> None:
     i = _hazard(app)
     app.service.fire(i, "assign", "周安宁", {"responsible": "马建军"})
     app.service.fire(i, "start", "赵卫东")  # the unit head started it himself
+    app.service.fire(i, "submit", "马建军", VERIFY)
     with pytest.raises(Refused, match="实施整改的人"):
-        app.service.fire(i, "verify", "赵卫东", VERIFY)
+        app.service.fire(i, "verify", "赵卫东")
+
+
+def test_whoever_reported_it_done_cannot_verify_it(app: App) -> None:
+    i = _hazard(app)
+    app.service.fire(i, "assign", "周安宁", {"responsible": "马建军"})
+    app.service.fire(i, "start", "马建军")
+    app.service.fire(i, "submit", "赵卫东", VERIFY)  # the unit head reported it done himself
+    with pytest.raises(Refused, match="验收人不能是申请验收（报告整改完成）的人（赵卫东）"):
+        app.service.fire(i, "verify", "赵卫东")
+    assert app.service.fire(i, "verify", "陈立德").fields["verifier"] == "陈立德"
 
 
 def test_major_hazard_is_chosen_by_level_unless_the_caller_says_otherwise(app: App) -> None:
@@ -149,12 +193,15 @@ def test_major_hazard_full_path_with_funds_watcher_and_safety_office_closure(app
     with pytest.raises(Refused, match="interim_controls"):
         e.fire(i, "start", "马建军")
     e.fire(i, "start", "马建军", {"interim_controls": "临时值守", "watcher": "赵卫东"})
-    e.fire(i, "verify", "陈立德", {"evidence": "联网测试记录"})
+    with pytest.raises(Refused, match="整改中"):
+        e.fire(i, "verify", "陈立德")
+    e.fire(i, "submit", "马建军", {"evidence": "联网测试记录"})
+    e.fire(i, "verify", "陈立德")
     with pytest.raises(Refused, match="无权"):
         e.fire(i, "close", "陈立德")  # 销号 is the safety office's
     assert e.fire(i, "close", "周安宁").state == "closed"
     assert _states(app, i) == ["reported", "assigned", "awaiting_funds", "assigned", "planned",
-                               "rectifying", "verified", "closed"]
+                               "rectifying", "submitted", "verified", "closed"]
 
 
 def test_task_workflow_submit_return_accept(app: App) -> None:
@@ -189,3 +236,30 @@ def test_roles_decide_who_may_fire(app: App) -> None:
     i = _hazard(app)
     with pytest.raises(Refused, match="无权"):
         app.service.fire(i, "assign", "杨晨", {"responsible": "马建军"})
+
+
+def test_the_clock_stops_while_a_hazard_waits_for_verification(app: App, clock: FakeClock) -> None:
+    """Reported done in time, a hazard is not overdue while it waits for its verifier (the
+    rules' pause_in: submitted); sent back, it has the days that were left, the wait not
+    counted. Reported done late, it stays overdue: it was fixed late."""
+    i = _hazard(app)
+    app.service.fire(i, "assign", "赵卫东", {"responsible": "马建军"})
+    app.service.fire(i, "start", "马建军")
+    due = app.service.plan(app.store.get(i)).due
+    app.service.fire(i, "submit", "马建军", VERIFY)
+    plan = app.service.plan(app.store.get(i))
+    assert plan.paused and plan.overdue_at is None and app.store.get(i).next_action_at is None
+    clock.advance(timedelta(days=40))  # the verifier took long: past the deadline
+    item = app.service.fire(i, "reject", "郭晓明", note="仍未更换")
+    plan = app.service.plan(item)
+    assert not plan.paused and item.paused_seconds == 40 * 86400
+    assert due is not None and plan.due is not None and plan.due > due and plan.overdue_at is not None
+    assert plan.overdue_at > clock.now() and item.next_action_at is not None
+
+    late = _hazard(app)
+    app.service.fire(late, "assign", "赵卫东", {"responsible": "马建军"})
+    app.service.fire(late, "start", "马建军")
+    clock.advance(timedelta(days=40))
+    item = app.service.fire(late, "submit", "马建军", VERIFY)
+    plan = app.service.plan(item)
+    assert not plan.paused and plan.overdue_at is not None and plan.overdue_at < clock.now()

@@ -70,8 +70,9 @@ def hazard(app: App, title: str = "实训楼消防通道堵塞", unit: str = "�
     item = svc.report(NewItem(title=title, category=category, level=level, unit=unit, reporter="郭晓明",
                               location="实训楼二楼"))
     steps = [("assign", "周安宁", {"responsible": responsible}), ("start", responsible, {}),
-             ("verify", "郭晓明", {"measures": "清理通道", "evidence": "整改照片"}), ("close", "周安宁", {})]
-    order = ["reported", "assigned", "rectifying", "verified", "closed"]
+             ("submit", responsible, {"measures": "清理通道", "evidence": "整改照片"}), ("verify", "郭晓明", {}),
+             ("close", "周安宁", {})]
+    order = ["reported", "assigned", "rectifying", "submitted", "verified", "closed"]
     for event, actor, sets in steps[:order.index(state)]:
         item = svc.fire(item.id or 0, event, actor, sets)
     return item

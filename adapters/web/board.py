@@ -5,8 +5,8 @@ write) and the outbox's dead letters.
 
 Who sees it: the safety office, the principal and the administrator see the whole
 school, downloads and dead letters included; a 分管校领导 sees the numbers of the units
-they supervise (and their own), without the school-wide downloads and the outbox;
-anyone else is refused (403).
+they supervise, a unit head those of the units they head (each with their own unit),
+without the school-wide downloads and the outbox; anyone else is refused (403).
 """
 
 from __future__ import annotations
@@ -58,7 +58,19 @@ def viewer(ctx: Ctx, whole_school: bool = False) -> Viewer:
         return Viewer(scope_of(org, ctx.person), False)
     if roles & BOARD_SCOPED:
         raise WebError(403, "无权下载", "全校台账、阶段报告和发件队列仅供综治办、校长和系统管理员查看")
-    raise WebError(403, "无权查看综合看板", "综合看板仅供综治办、校长、系统管理员和分管校领导查看")
+    raise WebError(403, "无权查看综合看板", "综合看板仅供综治办、校长、系统管理员、分管校领导和单位负责人查看")
+
+
+def scope_title(ctx: Ctx, who: Viewer) -> str:
+    """Whose numbers the board shows: 全校, or e.g. 赵卫东负责的单位（保卫处）."""
+    if who.everything or who.scope is None:
+        return "全校"
+    org = ctx.app.service.org
+    headed, supervised = org.headed_by(ctx.person), org.supervised_by(ctx.person)
+    how = "、".join(w for w, units in (("负责", headed), ("分管", supervised)) if units)
+    own = org.person(ctx.person).unit
+    also = "及所在" if own and own not in headed | supervised else ""
+    return f"{ctx.person}{how}{also}的单位（{'、'.join(sorted(who.scope.units)) or '无'}）"
 
 
 def link(selection: Selection) -> str:
@@ -92,7 +104,7 @@ def board_page(ctx: Ctx) -> Response:
     return ctx.web.render(ctx, "board.html", d=d, who=who, retried=retried if retried.isdigit() else "", kind_title=KINDS[kind], kind=kind, link=link,
                           percent=percent, days=days, charts=charts, dead=dead, periods=periods,
                           as_of=f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}",
-                          scope_title="全校" if who.everything else f"{ctx.person}分管及所在的单位")
+                          scope_title=scope_title(ctx, who))
 
 
 # -- the items behind a number ------------------------------------------------------------

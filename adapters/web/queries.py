@@ -99,6 +99,23 @@ def conditions(scope: Scope, workflows: Workflows, f: Filters) -> list[Any]:
     return where
 
 
+def awaiting(store: SqlStore, scope: Scope, states: Mapping[str, frozenset[str]], limit: int) -> Page:
+    """Items in scope waiting in one of their workflow's `states` (workflow -> states: where
+    an item waits for its verification), longest waiting first, at most `limit`; with how
+    many there are in all."""
+    terms = [and_(items.c.workflow == wf, items.c.state.in_(sorted(names)))
+             for wf, names in sorted(states.items()) if names]
+    where = [or_(*terms) if terms else false()]
+    scoped = _scoped(scope)
+    if scoped is not None:
+        where.append(scoped)
+    first = select(items).where(*where).order_by(items.c.entered_at, items.c.id).limit(limit)
+    with store.read() as conn:
+        total = int(conn.execute(select(func.count()).select_from(items).where(*where)).scalar_one())
+        rows = list(conn.execute(first))
+    return Page([SqlStore.item_from_row(r) for r in rows], total, 1)
+
+
 def todo(store: SqlStore, scope: Scope, workflows: Workflows, f: Filters) -> Page:
     """One page of the person's open items and how many there are in all. The page's
     ids are sorted first (narrow rows), then its twenty rows are read."""

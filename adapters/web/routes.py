@@ -100,12 +100,13 @@ def _filters(ctx: Ctx) -> Filters:
 
 
 def _state_choices(ctx: Ctx) -> list[tuple[str, str]]:
-    seen: dict[str, str] = {}
+    """Open states by name, titled as each workflow titles them (待验收/已报送)."""
+    seen: dict[str, list[str]] = {}
     for wf in ctx.app.service.workflows.values():
         for s in wf.states.values():
-            if not s.final:
-                seen.setdefault(s.name, s.title)
-    return list(seen.items())
+            if not s.final and s.title not in seen.setdefault(s.name, []):
+                seen[s.name].append(s.title)
+    return [(name, "/".join(titles)) for name, titles in seen.items()]
 
 
 def todo_page(ctx: Ctx) -> Response:
@@ -122,6 +123,7 @@ def todo_page(ctx: Ctx) -> Response:
     units = sorted(scope.units) if not scope.everything else list(svc.org.units)
     return ctx.web.render(ctx, "todo.html", states=_state_choices(ctx), units=units,
                           extensions=views.pending_extensions(ctx.app, ctx.person),
+                          awaiting=views.awaiting(ctx.app, ctx.person, ctx.now),
                           categories=list(svc.policies.current.categories), levels=list(LEVELS), **data)
 
 

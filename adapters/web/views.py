@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 
 from adapters.present import explain_json
 from adapters.wiring import App
+from engine.access import scope_of
 from engine.extensions import ACTS, cn
 from engine.ledgerview import days_overdue
 from engine.model import FIELDS, KINDS, LEVELS, Item, LedgerEntry
-from engine.offer import amendments_for, events_for
+from engine.offer import amendments_for, checks, events_for
 from engine.plan import Plan
 from engine.workcal import WorkCalendar
 from engine.workflow import Transition, Workflow
@@ -37,9 +38,10 @@ SHOWN_FIRST = ("kind", "level", "category", "unit", "responsible", "location", "
                "contingency_plan", "evidence", "progress", "requirement", "rectifier", "verifier",
                "approver", "closed_at")
 MAX_COUNTED_DAYS = 3660
-# Who sees the 综合看板: these roles the whole school, leaders their own units.
+# Who sees the 综合看板: these roles the whole school; leaders and unit heads the units
+# they supervise or head (and their own).
 BOARD_ALL = frozenset({"safety_office", "principal", "admin"})
-BOARD_SCOPED = frozenset({"leader"})
+BOARD_SCOPED = frozenset({"leader", "unit_head"})
 LONG_TEXT = 200
 
 
@@ -124,6 +126,38 @@ def todo_rows(app: App, person: str, found: list[Item], now: datetime) -> list[R
                         plan.due.isoformat() if plan.due else "", left, overdue, rung(plan, now),
                         [t.title for t in offered]))
     return rows
+
+
+# How many items waiting for verification 我的待办 looks at, and shows.
+AWAITING_LOOKED_AT, AWAITING_SHOWN = 100, 20
+
+
+@dataclass
+class Awaiting:
+    """The items waiting for this person's verification (待验收), for 我的待办: the first
+    AWAITING_SHOWN of them, how many of the first AWAITING_LOOKED_AT waiting in their
+    scope they may check, and whether more wait beyond those."""
+
+    rows: list[Row]
+    count: int
+    more: bool
+    states: list[str]
+
+
+def awaiting(app: App, person: str, now: datetime) -> Awaiting:
+    from adapters.web.queries import awaiting as query
+
+    svc = app.service
+    by_workflow = {name: frozenset(s for t in checks(wf) for s in t.sources) for name, wf in svc.workflows.items()}
+    found = query(app.store, scope_of(svc.org, person), by_workflow, AWAITING_LOOKED_AT)  # type: ignore[arg-type]
+    rows = []
+    for row in todo_rows(app, person, found.items, now):
+        wf = svc.workflows.get_or_fail(row.item.workflow)
+        titles = {t.title for t in checks(wf)}
+        if titles & set(row.actions):
+            rows.append(row)
+    states = sorted({s for names in by_workflow.values() for s in names})
+    return Awaiting(rows[:AWAITING_SHOWN], len(rows), found.total > len(found.items), states)
 
 
 @dataclass

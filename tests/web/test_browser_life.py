@@ -1,10 +1,11 @@
 """A hazard's whole life in a real browser on a phone (390 × 844, 3×, touch): real
 uvicorn, real Chromium, the workbench of a real site. A reporter logs in with a login
 link and reports a hazard with a photo (a JPEG made with Pillow); the unit head
-assigns; the responsible person starts, with the measures taken and an after-photo;
-the responsible person asks for an extension and the safety office approves it;
-the inspector verifies on a form showing the start photos beside the after photos,
-adding one of their own; the safety office closes. On the way: a person without the
+assigns; the responsible person starts, with the measures to take; the responsible
+person asks for an extension and the safety office approves it; the responsible person
+reports the rectification done (整改完成，申请验收) with an after-photo; the inspector finds
+it in 我的待办 under 待验收 and verifies on a form showing the report's photos beside the
+after photos, adding one of their own; the safety office closes. On the way: a person without the
 right sees no button, a forged POST is refused with a Chinese page, another unit's
 person cannot open the item or its photo. Every page fits the phone's width.
 
@@ -131,8 +132,8 @@ def refusals(people: People, item_id: int, app: App) -> None:
         fits(stranger)
     responsible = people.phone("马建军")
     responsible.goto(f"{people.url}/items/{item_id}")
-    assert responsible.get_by_role("button", name="验收").count() == 0
-    assert responsible.get_by_role("link", name="验收").count() == 0
+    assert responsible.get_by_role("button", name="验收", exact=True).count() == 0
+    assert responsible.get_by_role("link", name="验收", exact=True).count() == 0
     version = app.store.get(item_id).version
     responsible.evaluate("""([id, version]) => {
         const f = document.createElement('form');
@@ -180,11 +181,11 @@ def extension(people: People, item_id: int, app: App, responsible: Any, head: An
 
 def fire(page: Any, event: str, fill: Callable[[Any], None]) -> None:
     """Tap the event's button on the item page, fill its form, confirm."""
-    page.get_by_role("link", name=event).tap()
+    page.get_by_role("link", name=event, exact=True).tap()
     page.wait_for_selector("#event-form")
     fits(page)
     fill(page)
-    page.get_by_role("button", name=f"确认{event}").tap()
+    page.get_by_role("button", name=f"确认{event}", exact=True).tap()
     page.wait_for_url("**/items/*?done=*")
     fits(page)
     assert f"已{event}" in page.inner_text("main")
@@ -207,19 +208,28 @@ def test_a_hazard_from_report_with_a_photo_to_closure_on_phones(
     responsible.get_by_text("实训楼二楼消防通道堵塞").first.tap()
     responsible.wait_for_url(f"**/items/{item_id}")
 
-    def started(p: Any) -> None:
-        p.fill("#f-measures", "清理通道内桌椅杂物，张贴禁止堆放标识")
-        p.set_input_files("#f-photos", files=[{"name": "整改后.jpg", "mimeType": "image/jpeg", "buffer": AFTER}])
-
-    fire(responsible, "开始整改", started)
+    fire(responsible, "开始整改", lambda p: p.fill("#f-measures", "清理通道内桌椅杂物，张贴禁止堆放标识"))
     assert app.store.get(item_id).state == "rectifying"
-    assert images_loaded(responsible, "#attachments img") == 2
     refusals(people, item_id, app)
     extension(people, item_id, app, responsible, head)
 
+    def done(p: Any) -> None:
+        assert p.input_value("#f-measures") == "清理通道内桌椅杂物，张贴禁止堆放标识"
+        assert "还没有整改后照片" in p.inner_text("#photo-compare")
+        p.set_input_files("#f-photos", files=[{"name": "整改后.jpg", "mimeType": "image/jpeg", "buffer": AFTER}])
+
+    responsible.goto(f"{people.url}/items/{item_id}")
+    fire(responsible, "整改完成，申请验收", done)
+    assert app.store.get(item_id).state == "submitted"
+    assert "待验收" in responsible.inner_text("main")
+    assert images_loaded(responsible, "#attachments img") == 2
+
     inspector = people.phone("郭晓明")
-    inspector.goto(f"{people.url}/items/{item_id}")
-    inspector.get_by_role("link", name="验收").tap()
+    waiting = inspector.inner_text("#awaiting")
+    assert "待验收（1 项）" in waiting and "实训楼二楼消防通道堵塞" in waiting
+    inspector.locator("#awaiting").get_by_text("实训楼二楼消防通道堵塞").tap()
+    inspector.wait_for_url(f"**/items/{item_id}")
+    inspector.get_by_role("link", name="验收", exact=True).tap()
     inspector.wait_for_selector("#photo-compare img")
     compare = inspector.inner_text("#photo-compare")
     assert compare.index("整改前") < compare.index("整改前.jpg") < compare.index("整改后") < compare.index("整改后.jpg")
@@ -230,7 +240,7 @@ def test_a_hazard_from_report_with_a_photo_to_closure_on_phones(
     inspector.locator("#event-form").scroll_into_view_if_needed()
     inspector.evaluate("document.querySelector('#event-form').scrollIntoView()")
     screenshot(inspector, "验收表单", full_page=False)
-    inspector.get_by_role("button", name="确认验收").tap()
+    inspector.get_by_role("button", name="确认验收", exact=True).tap()
     inspector.wait_for_url("**/items/*?done=verify")
     fits(inspector)
     assert app.store.get(item_id).state == "verified"
@@ -249,8 +259,8 @@ def test_a_hazard_from_report_with_a_photo_to_closure_on_phones(
     rows = app.store.history(item_id)
     assert [(r.event, r.actor) for r in rows] == [
         ("report", "郭晓明"), ("assign", "赵卫东"), ("start", "马建军"), ("extension_request", "马建军"),
-        ("extension_approve", "周安宁"), ("verify", "郭晓明"), ("close", "周安宁")]
-    assert [[a.name for a in carried(r.changes)] for r in rows] == [["整改前.jpg"], [], ["整改后.jpg"], [], [],
+        ("extension_approve", "周安宁"), ("submit", "马建军"), ("verify", "郭晓明"), ("close", "周安宁")]
+    assert [[a.name for a in carried(r.changes)] for r in rows] == [["整改前.jpg"], [], [], [], [], ["整改后.jpg"],
                                                                      ["复查.jpg"], []]
 
 
