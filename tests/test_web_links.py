@@ -18,6 +18,7 @@ from adapters.wiring import open_app
 from engine.clock import FakeClock
 from engine.errors import ConfigError
 from tests.conftest import START
+from tests.daemonharness import deliver_around_the_clock
 from tests.smtpserver import Server, use_smtp
 from tests.webclient import BASE, Browser, enable_web, hazard, text_of
 
@@ -156,6 +157,7 @@ def test_a_deadline_change_mail_links_the_item_for_its_recipient(sqlite_site: Pa
     server = serve()
     use_smtp(sqlite_site, server)
     enable_web(sqlite_site)
+    deliver_around_the_clock(sqlite_site)  # the real clock may be at night or on a weekend
     run = CliRunner()
 
     def rectify(*args: str) -> str:
@@ -191,6 +193,7 @@ def test_a_deadline_change_mail_links_the_item_for_its_recipient(sqlite_site: Pa
 def test_without_a_web_address_a_deadline_change_mail_says_how_to_follow_up(sqlite_site: Path) -> None:
     from tests.test_provisional import MOVES
 
+    deliver_around_the_clock(sqlite_site)  # the real clock may be at night or on a weekend
     run = CliRunner()
     base = ["--site", str(sqlite_site)]
     run.invoke(cli, [*base, "report", "--title", "楼道应急灯损坏", "--category", "消防", "--unit", "保卫处",
