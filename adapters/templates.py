@@ -54,6 +54,7 @@ from engine.notices import (
     Notice,
     duty,
     kind_title,
+    measure,
     provisional_note,
     role_title,
 )
@@ -89,7 +90,8 @@ class Templates:
             auto_reload=True,  # an edited site override is picked up on the next render
         )
         self.env.filters.update(cndate=_cndate, cntime=_cntime, oneline=_oneline)
-        self.env.globals.update(duty=duty, role_title=role_title, kind_title=kind_title, range=_range)
+        self.env.globals.update(duty=duty, role_title=role_title, kind_title=kind_title, measure=measure,
+                                range=_range)
         # lipsum(n=10**6) writes megabytes of filler: no message needs it.
         self.env.globals.pop("lipsum", None)
 
@@ -251,8 +253,12 @@ def _fields(obj: Any) -> dict[str, Any]:
 
 
 def _digest_context(d: Digest) -> dict[str, Any]:
+    office = d.office or None
     return _fields(d) | {
         "digest": d,
+        # The safety office by the name org.yaml gives it, in roles and duties.
+        "role_title": lambda role, unit=None: role_title(role, unit, office),
+        "duty": lambda notice: duty(notice, office),
         # An item may have several steps in one digest (after downtime): count items.
         "item_count": len({n.item_id for n in d.notices}),
         "overdue_count": len({n.item_id for n in d.notices if n.step_kind == "escalate"}),
@@ -268,6 +274,8 @@ def _stage_report_context(
         "supervised": report.supervised,
         "timezone": timezone,
         "chart_cid": chart_cid,
+        "counted_to": report.counted_to,
+        "partial": report.partial,
         # The email lists at most this many overdue items; the workbook has them all.
         "overdue_limit": 50,
     }

@@ -20,8 +20,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 
@@ -169,6 +170,11 @@ class Scheduler:
         # Obligations failing at the last tick, with the reason logged for each.
         self._failing: dict[str, str] = {}
 
+    @property
+    def organisation(self) -> str:
+        """The name messages are signed with: org.yaml's organisation, else the site's name."""
+        return self.service.org.name or self.site_name
+
     # -- one tick --------------------------------------------------------------------
 
     def tick(self, at: datetime) -> TickSummary:
@@ -265,7 +271,8 @@ class Scheduler:
             notices = _collapse_repeats([self._notice(p, r, at) for p, r in entries],
                                         [p.step_key for p, _ in entries])
             email = entries[0][1]["email"]
-            digest = Digest(self.site_name, names[address], email, notices, at, tz)
+            digest = Digest(self.organisation, names[address], email, notices, at, tz,
+                            office=self.service.org.safety_office)
             rendered = self.render(digest)
             composed.append(Composed(names[address], email, rendered.subject, rendered.text, rendered.html,
                                      tuple(sorted({p.id for p, _ in entries}))))
@@ -276,7 +283,7 @@ class Scheduler:
         state = self.service.workflows.state_title(item.workflow, item.state)
         overdue = item.overdue_with_pauses()
         # Days overdue as the recipient reads the mail, not when the step fell due.
-        days = max(0, (at - overdue).days) if overdue and p.kind == "escalate" else 0
+        days = overdue_days(overdue, item.due, at, self.service.tz) if overdue and p.kind == "escalate" else 0
         others = tuple(r["name"] for r in p.recipients if r["name"] != recipient["name"])
         note = provisional_note(unknown_years(item.started_at, item.due, self.service.calendar,
                                               self.service.tz)) if item.provisional else ""
@@ -331,6 +338,16 @@ class Scheduler:
         self.outbox.mark_retry(m.id, attempts, at + timedelta(seconds=delay), error)
         summary.retried += 1
         log.warning("mail_retry", message=m.id, attempts=attempts, retry_in=round(delay), error=error)
+
+
+def overdue_days(overdue: datetime, due: date | None, at: datetime, tz: ZoneInfo) -> int:
+    """Days overdue at `at` as the 台账 and the stage report count them (days past the
+    due day, at least 1), or 0 when the item fell overdue today (the mail says 今日逾期)."""
+    today = at.astimezone(tz).date()
+    fell = overdue.astimezone(tz).date()
+    if fell >= today:
+        return 0
+    return max(1, (today - (due or fell)).days)
 
 
 def _collapse_repeats(notices: list[Notice], keys: list[str]) -> tuple[Notice, ...]:

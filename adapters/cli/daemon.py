@@ -52,6 +52,10 @@ def daemon(ctx: Context) -> None:
     click.echo(f"rectify 守护进程启动：站点“{config.name}”，规则版本 {app.site.rules.version}，"
                f"每 {config.scheduler.tick_seconds:g} 秒检查一次；邮件{'写入' if config.mail.transport == 'file' else '发往'} {where}",
                err=True)
+    if not app.site.org.configured:
+        click.echo("注意：org.yaml 仍是演示数据（rectify check 列出详情），在改为本校的组织机构之前，"
+                   "不向上级主管部门发送任何邮件", err=True)
+        log.warning("site_not_configured", traces=list(app.site.org.demo))
     runner.run()
 
 

@@ -227,7 +227,7 @@ def _write_stage_report(app: Any, templates: Any, report: Any, spec: Any, p: Any
         xlsx.write_bytes(workbook.content)
         png.write_bytes(chart.content)
         eml.write_bytes(bytes(build_email(message, sender, sender.rpartition("@")[2],
-                                          sender_name=app.config.name, now=now)))
+                                          sender_name=app.organisation, now=now)))
     except OSError as exc:
         raise FileAccess.from_os_error(exc, out_dir, "把阶段报告写入") from exc
     return [xlsx, eml, png]
