@@ -5,7 +5,8 @@ and queued for the report's recipients.
 `periodic` is the daemon's once-per-period work: for each report owed
 (engine.reports.owed_reports) it produces and queues it on its own, so one that fails is
 logged, told to the site's administrator once and retried at later ticks, while the
-other reports and the tick's reminders go on.
+other reports and the tick's reminders go on. A period that ended before the site's
+first record (`in_use`) is owed no report: a new site mails no empty report.
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ def queue(app: App, templates: Templates, spec: StageReportSpec, period: Period,
     if outbox.stage_report_sent(spec.name, period.key) is not None:
         return 0
     recipients = report_recipients(spec, app.site.org)
+    if "higher_authority" in spec.send_to and not app.site.org.configured:
+        log.warning("higher_authority_withheld", report=spec.name, period=period.key,
+                    reason="org.yaml 仍是演示数据，不向上级主管部门发送")
     if not recipients:
         log.warning("stage_report_without_recipients", report=spec.name, period=period.key)
     report = produce(app, period, at)

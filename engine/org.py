@@ -125,7 +125,8 @@ class Org:
         try:
             return self.units[key]
         except KeyError:
-            hint = "、".join(filter(None, [did_you_mean(wanted, self.unit_names()), "已知单位：" + "、".join(self.units)]))
+            # The closest names, as the importer suggests them; all units only when none is close.
+            hint = did_you_mean(wanted, self.unit_names()) or "已知单位：" + "、".join(self.units)
             raise NotFound("单位", wanted or name, hint) from None
 
     def campus_problems(self, filename: str, campuses: Sequence[str]) -> list[Problem]:
