@@ -96,6 +96,7 @@ INSTANTS = ["2019-01-01T00:00", "2020-10-01T00:01", "2021-01-01T09:00", "2021-04
             "2021-06-30T23:59", "2021-07-01T09:00", "2022-12-31T17:00", "2023-01-02T09:00", "2030-04-01T08:00"]
 
 
+@pytest.mark.slow  # several daemons, or a stage report with its chart, or a whole demo site
 def test_a_fresh_site_ticked_at_any_instant_sends_nothing_to_anyone(
         site_template: Path, tmp_path: Path, serve: Callable[..., Server]) -> None:
     """`rectify init` without --demo, ticked once at each of many instants (and now):
@@ -116,6 +117,7 @@ def test_a_fresh_site_ticked_at_any_instant_sends_nothing_to_anyone(
     assert server.handler.received == []
 
 
+@pytest.mark.slow  # several daemons, or a stage report with its chart, or a whole demo site
 def test_the_stage_report_of_a_period_before_the_first_record_is_not_owed(mailbox: Callable[..., Mailbox]) -> None:
     """The site's first hazard is reported in February 2021: the first tick of April
     sends the 2021Q1 report (to the safety office and the principal), the first ticks of
@@ -404,6 +406,7 @@ def test_one_organisation_name_signs_every_message(mailbox: Callable[..., Mailbo
         assert CONFIGURED_NAME in body(m).rstrip().splitlines()[-2]
 
 
+@pytest.mark.slow  # several daemons, or a stage report with its chart, or a whole demo site
 def test_the_demo_is_dated_so_that_its_story_is_current(tmp_path: Path, serve: Callable[..., Server]) -> None:
     """`rectify init --demo` moves the seed campaign to the current school year: its
     first mails list no 2020 task and nothing years overdue."""
