@@ -139,7 +139,7 @@ def test_the_stage_report_of_a_period_before_the_first_record_is_not_owed(mailbo
 def test_check_warns_of_the_demo_org_and_a_configured_site_passes(sqlite_site: Path) -> None:
     run = Cli(sqlite_site)
     result = run("check")
-    assert "站点文件格式校验通过，但站点仍是演示数据" in result.stdout
+    assert "站点文件校验通过，但站点仍是演示数据" in result.stdout
     assert "organisation 仍是演示用的“演示职业技术学院”" in result.stderr
     assert "people 中仍有 24 名演示用的虚构人员（林正道、陈立德、李明华、刘思远、周安宁等）" in result.stderr
     assert "higher_authority 仍是演示用的“省教育厅学校安全稳定工作处”" in result.stderr

@@ -162,7 +162,7 @@ def check(ctx: Context) -> None:
     demo = loaded[0].org.demo
     for warning in demo_warnings(config, loaded[0].org):
         click.echo(f"警告：{warning}", err=True)
-    click.echo("站点文件格式校验通过，但站点仍是演示数据（见上方警告）：在 org.yaml 改为本校的组织机构之前，"
+    click.echo("站点文件校验通过，但站点仍是演示数据（见上方警告）：在 org.yaml 改为本校的组织机构之前，"
                "不向校外（上级主管部门）发送任何邮件" if demo else "站点文件校验通过")
 
 
