@@ -347,7 +347,7 @@ class Service:
                 unit = self.org.unit(r.unit)
                 created.append(self.report(NewItem(
                     title=r.title, kind="task", unit=unit.name, responsible=unit.head, found_at=at,
-                    deadline=r.due.isoformat(), origin=r.origin, fields={"requirement": r.obligation})))
+                    deadline=r.due.isoformat(), origin=r.origin, fields={"requirement": r.obligation}), at))
             except AlreadyExists:
                 continue
             except StoreError:
