@@ -2,12 +2,16 @@
 
 The hazards are recorded as if the site had been running for the past weeks (each
 report and transition at its own past instant), so the daemon's first tick already has
-reminders and escalations to send. People, places and addresses are invented.
+reminders and escalations to send; the campaign and its task list are moved from the
+seed's 2020 to the current school year (`date_campaign`), so that the story is current.
+People, places and addresses are invented.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+import re
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +113,49 @@ def add_demo_robot(root: Path) -> None:
     org.write_text(text, encoding="utf-8")
 
 
+# The seed campaign's years (2020 to 2022: 动员部署 in August 2020, 排查整治 to December,
+# 集中攻坚 2021, 巩固提升 2022), moved so that the demo's campaign runs now.
+SEED_YEAR = 2020
+_CAMPAIGN_YEARS = re.compile(r"(?<!\d)(2020|2021|2022)(?=年|-\d{2}-\d{2})")
+
+
+def year_shift(today: date) -> int:
+    """How many years the demo moves the seed campaign: it starts on the latest
+    1 August, so `today` falls in its 排查整治 (September to December) or 集中攻坚 phase."""
+    start = today.year if today.month >= 8 else today.year - 1
+    return start - SEED_YEAR
+
+
+def shifted(text: str, shift: int) -> str:
+    """`text` with the seed campaign's years moved by `shift`: 2020年底前 → 2026年底前."""
+    return _CAMPAIGN_YEARS.sub(lambda m: str(int(m[1]) + shift), text)
+
+
+# How long before `rectify init --demo` the demo's campaign plan was issued: its
+# reference date, which the task list's 立整立改 tasks were due by.
+ISSUED_DAYS_AGO = 21
+
+
+def date_campaign(root: Path, today: date) -> int:
+    """Move the campaign of the demo site's rules/campaign.yaml to the current school
+    year (the shipped file keeps the seed's dates), issued three weeks ago (its
+    `reference`, not before the campaign's first day); the shift in years."""
+    shift = year_shift(today)
+    path = root / "rules" / "campaign.yaml"
+    issued = max(date(SEED_YEAR + shift, 8, 1), today - timedelta(days=ISSUED_DAYS_AGO))
+    text = _REFERENCE.sub(f'reference: "{issued.isoformat()}"', shifted(path.read_text(encoding="utf-8"), shift), 1)
+    path.write_text(text, encoding="utf-8")
+    return shift
+
+
+_REFERENCE = re.compile(r'reference: "\d{4}-\d{2}-\d{2}"')
+
+
+def dated_rows(shift: int) -> list[tuple[Any, ...]]:
+    """The task list with its 完成时间 in the demo's campaign years."""
+    return [(*row[:6], shifted(row[6], shift) if isinstance(row[6], str) else row[6]) for row in TASK_ROWS]
+
+
 def import_task_list(app: App, path: Path) -> int:
     """Import a task list as `rectify import` does; returns how many items it created."""
     rules = app.service.policies.current
@@ -135,11 +182,14 @@ WAITING: list[tuple[str, str, float, dict[str, str] | None]] = [
     ("submit", "马建军", 1, {"measures": "更换应急照明灯 4 盏并逐一测试", "evidence": "更换后测试记录"})]
 
 
-def populate(app: App) -> int:
-    """Record the campaign tasks and a handful of hazards walked to different stages."""
+def populate(app: App, shift: int | None = None) -> int:
+    """Record the campaign tasks (their 完成时间 moved by `shift` years, as date_campaign
+    moved the campaign: by default to the current school year) and a handful of hazards
+    walked to different stages."""
     eng = app.service
     real_clock = eng.clock
     now = real_clock.now()
+    shift = year_shift(now.astimezone(app.config.timezone).date()) if shift is None else shift
     clock = eng.clock = FakeClock(now)
     count = 0
 
@@ -163,24 +213,29 @@ def populate(app: App) -> int:
         # The task list is imported today, long after its campaign began: only each task's
         # latest escalation is owed now, not six years of repeats.
         clock.set(now)
-        count += import_task_list(app, task_list(app.config.root / SAMPLE_TASK_LIST))
-        hazard("第二教学楼三楼灭火器压力不足", "消防", "保卫处", 11, location="第二教学楼三楼东侧")
-        a = hazard("学生食堂后厨燃气软管老化", "燃气", "总务处", 4.5, location="第一食堂后厨")
-        fire(a, "assign", "周安宁", 4.4, {"responsible": "徐丽"})
-        b = hazard("化学实验室危化品台账不全", "实验室及危化品", "教务处", 30, location="实训楼B201")
-        fire(b, "assign", "周安宁", 29, {"responsible": "黄丽萍"})
-        fire(b, "start", "黄丽萍", 27)
-        c = hazard("学生宿舍5号楼疏散通道堆放杂物", "消防", "宿管办", 20, location="5号宿舍楼一层")
-        for event, actor, days_ago, sets in CLOSED:
-            fire(c, event, actor, days_ago, sets)
-        d = hazard("校门口一键式报警装置未与公安联网", "治安防控", "保卫处", 45, level="重大",
-                   location="南校门")
-        fire(d, "assign", "陈立德", 44, {"responsible": "马建军"})
-        hazard("游泳池周边防溺水警示标识缺失", "防溺水", "学工处", 2, location="体育馆游泳池")
-        # Reported done and waiting for its verification (待验收): in the unit head's 我的待办.
-        e = hazard("图书馆二楼应急照明灯不亮", "消防", "保卫处", 9, location="图书馆二楼走廊")
-        for event, actor, days_ago, sets in WAITING:
-            fire(e, event, actor, days_ago, sets)
+        count += import_task_list(app, task_list(app.config.root / SAMPLE_TASK_LIST, dated_rows(shift)))
+        _hazards(hazard, fire)
     finally:
         eng.clock = real_clock
     return count
+
+
+def _hazards(hazard: Callable[..., int], fire: Callable[..., None]) -> None:
+    """The demo's hazards, each walked to its stage (days_ago: how long before now)."""
+    hazard("第二教学楼三楼灭火器压力不足", "消防", "保卫处", 11, location="第二教学楼三楼东侧")
+    a = hazard("学生食堂后厨燃气软管老化", "燃气", "总务处", 4.5, location="第一食堂后厨")
+    fire(a, "assign", "周安宁", 4.4, {"responsible": "徐丽"})
+    b = hazard("化学实验室危化品台账不全", "实验室及危化品", "教务处", 30, location="实训楼B201")
+    fire(b, "assign", "周安宁", 29, {"responsible": "黄丽萍"})
+    fire(b, "start", "黄丽萍", 27)
+    c = hazard("学生宿舍5号楼疏散通道堆放杂物", "消防", "宿管办", 20, location="5号宿舍楼一层")
+    for event, actor, days_ago, sets in CLOSED:
+        fire(c, event, actor, days_ago, sets)
+    d = hazard("校门口一键式报警装置未与公安联网", "治安防控", "保卫处", 45, level="重大",
+               location="南校门")
+    fire(d, "assign", "陈立德", 44, {"responsible": "马建军"})
+    hazard("游泳池周边防溺水警示标识缺失", "防溺水", "学工处", 2, location="体育馆游泳池")
+    # Reported done and waiting for its verification (待验收): in the unit head's 我的待办.
+    e = hazard("图书馆二楼应急照明灯不亮", "消防", "保卫处", 9, location="图书馆二楼走廊")
+    for event, actor, days_ago, sets in WAITING:
+        fire(e, event, actor, days_ago, sets)

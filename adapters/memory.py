@@ -520,6 +520,10 @@ class MemoryStore:
     def meta(self, key: str) -> str | None:
         return self._meta.get(key)
 
+    def recorded_before(self, at: datetime) -> bool:
+        with self._lock:
+            return any(e.at < at for rows in self._ledgers.values() for e in rows)
+
     # -- policies --------------------------------------------------------------------
 
     def save_policy(self, version: str, loaded_at: datetime, sources: dict[str, str]) -> None:

@@ -66,6 +66,9 @@ def explain_json(app: App, item: Any, now: datetime) -> dict[str, Any]:
     ]
     data = {"id": item.id, "facts": {k: v for k, v in item_facts.items() if v not in (None, ())},
             "candidates": candidates, **plan_json(plan, item, app, now)}
+    data["paused_since"] = (item.entered_at.astimezone(tz).isoformat()
+                            if plan.paused and item.entered_at else None)
+    data["paused_state"] = app.site.workflows.state_title(item.workflow, item.state) if plan.paused else None
     data["deadline_expr"] = item.deadline or (plan.rule.deadline if plan.rule else None)
     data["deadline_source"] = "事项自带" if item.deadline else ("规则" if plan.rule else None)
     data["current_policy_version"] = app.site.rules.version

@@ -10,6 +10,7 @@ adapters/resources.py finds them.)
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from datetime import datetime
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.clock import SystemClock
+from adapters.resources import site_file
 from adapters.templates import Templates
 from engine import org as org_mod
 from engine import site as site_mod
@@ -82,7 +84,17 @@ def load_config(root: Path, environ: Mapping[str, str] | None = None) -> SiteCon
 
 
 def load_org(path: Path) -> Org:
-    return org_mod.parse(_text(path), str(path))
+    """org.yaml, with what it still holds of the shipped demo (Org.demo)."""
+    org = org_mod.parse(_text(path), str(path))
+    org.demo = org_mod.demo_traces(org, shipped_org())
+    return org
+
+
+@functools.cache
+def shipped_org() -> Org:
+    """The shipped org.yaml (the demo's invented organisation), parsed once."""
+    shipped_file = site_file("org.yaml")
+    return org_mod.parse(shipped_file.read_text(encoding="utf-8"), str(shipped_file))
 
 
 def load_calendar(path: Path) -> SiteCalendar:

@@ -703,6 +703,13 @@ class SqlStore:
         with self.read() as conn:
             return conn.execute(select(site_meta.c.value).where(site_meta.c.key == key)).scalar()
 
+    def recorded_before(self, at: datetime) -> bool:
+        # No index on the ledger's instants: the scan stops at the first older row, which
+        # on a site in use is among the first rows; it runs once per report and period.
+        stmt = select(ledger.c.id).where(ledger.c.at < at).limit(1)
+        with self.read() as conn:
+            return conn.execute(stmt).first() is not None
+
     def add_attachments(self, item_id: int, seq: int | None, files: Sequence[Attachment],
                         uploaded_by: str, at: datetime) -> list[StoredAttachment]:
         if not storable_id(item_id):

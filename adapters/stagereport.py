@@ -5,7 +5,8 @@ and queued for the report's recipients.
 `periodic` is the daemon's once-per-period work: for each report owed
 (engine.reports.owed_reports) it produces and queues it on its own, so one that fails is
 logged, told to the site's administrator once and retried at later ticks, while the
-other reports and the tick's reminders go on.
+other reports and the tick's reminders go on. A period that ended before the site's
+first record (`in_use`) is owed no report: a new site mails no empty report.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def render_email(
 def produce(app: App, period: Period, at: datetime) -> StageReport:
     """The period's report from the site's ledger."""
     org = app.site.org
-    return compile_report(app.service, period, organisation=org.name or app.config.name,
+    return compile_report(app.service, period, organisation=app.organisation,
                           unit_order=list(org.units), produced_at=at)
 
 
@@ -77,6 +78,9 @@ def queue(app: App, templates: Templates, spec: StageReportSpec, period: Period,
     if outbox.stage_report_sent(spec.name, period.key) is not None:
         return 0
     recipients = report_recipients(spec, app.site.org)
+    if "higher_authority" in spec.send_to and not app.site.org.configured:
+        log.warning("higher_authority_withheld", report=spec.name, period=period.key,
+                    reason="org.yaml 仍是演示数据，不向上级主管部门发送")
     if not recipients:
         log.warning("stage_report_without_recipients", report=spec.name, period=period.key)
     report = produce(app, period, at)
@@ -95,6 +99,8 @@ def periodic(app: App) -> Callable[[datetime], int]:
     administrator is told once per report and period, and its recovery is logged."""
     # (report, period) failing since an earlier tick -> whether the administrator was told
     failing: dict[tuple[str, str], bool] = {}
+    # (report, period) of a period the site was not in use yet: not owed, not asked again.
+    unused: set[tuple[str, str]] = set()
 
     def run(at: datetime) -> int:
         queued = 0
@@ -102,7 +108,11 @@ def periodic(app: App) -> Callable[[datetime], int]:
         for spec, period in owed_reports(app.service.policies.current, at, app.config.timezone):
             key = (spec.name, period.key)
             owed.add(key)
+            if key in unused:
+                continue
             try:
+                if not _owed(app, spec, period, unused):
+                    continue
                 queued += queue(app, app.templates, spec, period, at)
             except Exception as exc:  # noqa: BLE001 - one report must not stop the tick
                 error = clean(f"{type(exc).__name__}: {exc}")[:500]
@@ -114,9 +124,28 @@ def periodic(app: App) -> Callable[[datetime], int]:
                 log.info("stage_report_recovered", report=spec.name, period=period.key)
         for key in failing.keys() - owed:  # a period no longer owed (the next one began)
             del failing[key]
+        unused.intersection_update(owed)
         return queued
 
     return run
+
+
+def in_use(app: App, period: Period) -> bool:
+    """Whether the site was in use by the end of `period`: its ledger holds a row from
+    before then. A period that ended before the site's first record is owed no report."""
+    return app.store.recorded_before(period.end_instant(app.config.timezone))
+
+
+def _owed(app: App, spec: StageReportSpec, period: Period, unused: set[tuple[str, str]]) -> bool:
+    """Whether the daemon still owes `spec`'s report of `period` as far as the site's use
+    goes (sent or not is queue's to tell); a period before the site's first record is
+    remembered as not owed, and logged once."""
+    if app.outbox.stage_report_sent(spec.name, period.key) is not None or in_use(app, period):
+        return True
+    unused.add((spec.name, period.key))
+    log.info("stage_report_not_owed", report=spec.name, period=period.key,
+             reason="站点在本期结束前尚未登记任何事项")
+    return False
 
 
 def _alert(app: App, spec: StageReportSpec, period: Period, error: str, at: datetime) -> bool:

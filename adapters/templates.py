@@ -55,6 +55,7 @@ from engine.notices import (
     StepLine,
     duty,
     kind_title,
+    measure,
     provisional_note,
     role_title,
 )
@@ -90,8 +91,8 @@ class Templates:
             auto_reload=True,  # an edited site override is picked up on the next render
         )
         self.env.filters.update(cndate=_cndate, cntime=_cntime, oneline=_oneline)
-        self.env.globals.update(duty=duty, role_title=role_title, kind_title=kind_title, range=_range,
-                                step_title=step_title)
+        self.env.globals.update(duty=duty, role_title=role_title, kind_title=kind_title, measure=measure,
+                                range=_range, step_title=step_title)
         # lipsum(n=10**6) writes megabytes of filler: no message needs it.
         self.env.globals.pop("lipsum", None)
 
@@ -261,9 +262,13 @@ def _digest_context(d: Digest) -> dict[str, Any]:
     # One entry per item (engine.digests); an entry built by hand without its steps
     # lists itself.
     notices = tuple(n if n.steps else dataclasses.replace(n, steps=(_line(n),)) for n in d.notices)
+    office = d.office or None
     return _fields(d) | {
         "digest": d,
         "notices": notices,
+        # The safety office by the name org.yaml gives it, in roles and duties.
+        "role_title": lambda role, unit=None: role_title(role, unit, office),
+        "duty": lambda notice: duty(notice, office),
         # The subject's counts are the entries' counts.
         "item_count": len({n.item_id for n in notices}),
         "overdue_count": len({n.item_id for n in notices if n.step_kind in ("escalate", "overdue")}),
@@ -294,6 +299,8 @@ def _stage_report_context(
         "supervised": report.supervised,
         "timezone": timezone,
         "chart_cid": chart_cid,
+        "counted_to": report.counted_to,
+        "partial": report.partial,
         # The email lists at most this many overdue items; the workbook has them all.
         "overdue_limit": 50,
     }

@@ -56,6 +56,12 @@ class App:
         return self.service.site
 
     @property
+    def organisation(self) -> str:
+        """The name messages are signed and sent with: org.yaml's organisation, else the
+        site's name (rectify.yaml site_name)."""
+        return self.site.org.name or self.config.name
+
+    @property
     def templates(self) -> Templates:
         found = self.site.templates
         return found if isinstance(found, Templates) else Templates(self.config.templates_dir)
@@ -102,7 +108,7 @@ class App:
         mail = self.config.mail
         return Scheduler(
             self.service, self.outbox, self.render_digest,
-            mailer or mailer_for(mail, clock=self.service.clock, sender_name=self.config.name),
+            mailer or mailer_for(mail, clock=self.service.clock, sender_name=self.organisation),
             site_name=self.config.name, tick_seconds=sched.tick_seconds, batch_size=sched.batch_size,
             claim_seconds=sched.claim_seconds, max_attempts=mail.max_attempts,
             periodic=stagereport.periodic(self), site_wide=site_wide, robots=self.robot_channel(robots),
@@ -152,7 +158,7 @@ class App:
             except ConfigError:  # a broken site template must not keep the deadline wrong
                 return Templates(None).deadline_changed(change, link, web.link_days)
 
-        return Recount(self.service, self.outbox, render, self.config.name, previous, terms_changed)
+        return Recount(self.service, self.outbox, render, self.organisation, previous, terms_changed)
 
     def plan_for(self, item: Item, rules: Policy | None = None) -> Plan:
         """The item's plan under the version it is bound to (or under a draft policy)."""

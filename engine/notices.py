@@ -10,6 +10,7 @@ was counted again once the year's holiday arrangement became known.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -57,7 +58,9 @@ class Notice:
     # extension, who asked for (or answered) what, e.g. "马建军申请延期至2021年4月2日：…"
     step_label: str
     at: datetime  # aware; when the step fell due
-    days_overdue: int  # whole days past overdue_at at `at` (0 for reminders)
+    # Days past the due day when the mail is composed, as the 台账 counts them (at least 1);
+    # 0 for reminders and for an item that fell overdue today (the mail says 今日逾期).
+    days_overdue: int
     late: bool  # queued well after `at` (the daemon was down): the mail must say 补发
     # Why this recipient gets it:
     # responsible | unit_head | leader | principal | safety_office | higher_authority | watcher
@@ -87,6 +90,9 @@ class Digest:
     notices: tuple[Notice, ...]  # one entry per item, at least one, in time order
     generated_at: datetime  # aware
     timezone: ZoneInfo
+    # The safety office's name in org.yaml (综治办, 安全保卫处 …): who the mail says to
+    # report to, and the recipient's role when it is the office.
+    office: str = ""
 
     def __post_init__(self) -> None:
         if not self.notices:
@@ -149,6 +155,7 @@ ROLE_TITLES = {
     "higher_authority": "上级主管部门",
     "watcher": "专人盯防",
     "requester": "延期申请人",
+    "unassigned": "待分派事项的交办人",
 }
 
 KIND_TITLES = {"hazard": "隐患", "task": "任务"}
@@ -166,6 +173,9 @@ _DUTIES: dict[tuple[str, str, str], str] = {
     ("remind", _ANY, _ANY): "请关注整改进度，督促按期完成",
     ("escalate", _ANY, "responsible"): "该事项已逾期，请立即整改，并在系统中提交整改佐证和逾期说明",
     ("escalate", _ANY, "watcher"): "请到现场核实整改进度，并及时向安全办报告",
+    # An item reported without a unit (待分派): the safety office assigns it.
+    ("remind", _ANY, "unassigned"): "该事项尚未确定责任单位，请尽快确定责任单位和责任人并交办",
+    ("escalate", _ANY, "unassigned"): "该事项已逾期且尚未确定责任单位，请立即确定责任单位和责任人并交办",
     ("escalate", "通报", "unit_head"): "请督促责任人立即整改，并于1个工作日内说明逾期原因",
     ("escalate", "约谈", "unit_head"): "请按通知接受约谈，说明逾期原因并提出整改措施",
     ("escalate", "问责", "unit_head"): "该事项已进入问责程序，请督促立即整改并配合调查",
@@ -211,8 +221,16 @@ def years_text(years: Iterable[int]) -> str:
     return "、".join(str(y) for y in sorted(set(years)))
 
 
-def role_title(role: str) -> str:
-    """The role in Chinese, e.g. "unit_head" → "单位负责人"; an unknown role as it is."""
+def role_title(role: str, unit: str | None = None, office: str | None = None) -> str:
+    """The role in Chinese with the names org.yaml gives: the safety office by its own
+    name (`office`: 综治办 …), a unit head as “保卫处负责人”; else "unit_head" → "单位负责人";
+    an unknown role as it is."""
+    if role == "safety_office" and office:
+        return office
+    if role == "unassigned":
+        return f"{office or ROLE_TITLES['safety_office']}（事项尚未确定责任单位，由您交办）"
+    if role == "unit_head" and unit:
+        return f"{unit}负责人"
     return ROLE_TITLES.get(role, role)
 
 
@@ -221,8 +239,14 @@ def kind_title(kind: str) -> str:
     return KIND_TITLES.get(kind, kind)
 
 
-def duty(notice: Notice) -> str:
-    """What the recipient of this notice must do, in Chinese."""
+def duty(notice: Notice, office: str | None = None) -> str:
+    """What the recipient of this notice must do, in Chinese; the safety office named as
+    org.yaml names it (`office`)."""
+    found = _duty(notice)
+    return found.replace("安全办", office) if office else found
+
+
+def _duty(notice: Notice) -> str:
     kind = notice.step_kind if notice.step_kind in ("remind", "extension", "overdue") else "escalate"
     for action, role in (
         (notice.action, notice.role),
@@ -234,3 +258,29 @@ def duty(notice: Notice) -> str:
         if found is not None:
             return found
     raise AssertionError("unreachable: the table has a default for every step kind")
+
+
+# Shares of the allowed time a reminder may be set at, as people say them.
+_SHARES = {25: "期限已过四分之一", 50: "期限过半", 75: "期限已过四分之三"}
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*[%％]")
+
+
+def measure(notice: Notice) -> str:
+    """The step as a measure in words: "50%" → 期限过半提醒, "3日前" → 到期前3日提醒,
+    "逾期即" → 逾期即通报, "每3个工作日" → 通报（逾期后每3个工作日一次，直至整改）."""
+    label = notice.step_label.strip()
+    action = notice.action
+    if notice.step_kind == "remind":
+        share = _PERCENT.fullmatch(label)
+        if share:
+            value = float(share[1])
+            words = _SHARES.get(int(value)) if value.is_integer() else None
+            return f"{words or f'期限已用{share[1]}%'}{action}"
+        if label.endswith("前"):
+            return f"到期前{label[:-1]}{action}"
+    elif notice.step_kind == "escalate":
+        if label == "逾期即":
+            return f"逾期即{action}"
+        if label.startswith("每"):
+            return f"{action}（逾期后{label}一次，直至整改）"
+    return f"{action}（{label}）" if label else action

@@ -119,6 +119,14 @@ class Org:
     _aliases: dict[str, str] = field(default_factory=dict)
     _roles: dict[str, frozenset[str]] = field(default_factory=dict)
     _scopes: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
+    # What org.yaml still holds of the shipped demo (demo_traces), in Chinese; empty for
+    # a configured site. While it holds any, nobody outside the site is mailed.
+    demo: tuple[str, ...] = ()
+
+    @property
+    def configured(self) -> bool:
+        """org.yaml describes the site's own organisation, not the shipped demo's."""
+        return not self.demo
 
     def unit(self, name: str) -> Unit:
         """A unit by its name or one of its aliases, however it was spaced or encoded."""
@@ -127,7 +135,8 @@ class Org:
         try:
             return self.units[key]
         except KeyError:
-            hint = "、".join(filter(None, [did_you_mean(wanted, self.unit_names()), "已知单位：" + "、".join(self.units)]))
+            # The closest names, as the importer suggests them; all units only when none is close.
+            hint = did_you_mean(wanted, self.unit_names()) or "已知单位：" + "、".join(self.units)
             raise NotFound("单位", wanted or name, hint) from None
 
     def campus_problems(self, filename: str, campuses: Sequence[str]) -> list[Problem]:
@@ -337,3 +346,37 @@ def _duplicate(what: str, typed: str, name: str, first_line: int) -> str:
     """A second entry for one name; says so when only invisible characters told them apart."""
     same = "" if typed == name else f"（写作“{typed}”，去掉空白和不可见字符后相同）"
     return f"{what}“{name}”重复登记{same}，第{first_line}行已登记"
+
+
+# Domains reserved for examples (RFC 2606): no mail sent there reaches anyone.
+EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net")
+
+
+def is_example_address(address: str | None) -> bool:
+    domain = (address or "").rpartition("@")[2].lower()
+    return any(domain == d or domain.endswith("." + d) for d in EXAMPLE_DOMAINS) or domain.endswith(".example")
+
+
+def addresses(org: Org) -> list[str]:
+    """Every address org.yaml gives: units', people's and the higher authority's."""
+    found = [u.email for u in org.units.values()] + [p.email for p in org.people.values()]
+    found.append(org.higher_authority.email if org.higher_authority else None)
+    return [a for a in found if a]
+
+
+def demo_traces(org: Org, demo: Org) -> tuple[str, ...]:
+    """What `org` still holds of `demo` (the shipped org.yaml, which `rectify init`
+    writes): its organisation name, its invented people (same name and address) and its
+    higher authority. Each trace as a sentence saying what to replace."""
+    traces: list[str] = []
+    if org.name and org.name == demo.name:
+        traces.append(f"organisation 仍是演示用的“{org.name}”，请改为本校名称")
+    invented = [p.name for p in org.people.values()
+                if p.name in demo.people and demo.people[p.name].email == p.email]
+    if invented:
+        shown = "、".join(invented[:5]) + ("等" if len(invented) > 5 else "")
+        traces.append(f"people 中仍有 {len(invented)} 名演示用的虚构人员（{shown}），请换成本校人员和邮箱")
+    if org.higher_authority is not None and org.higher_authority == demo.higher_authority:
+        traces.append(f"higher_authority 仍是演示用的“{org.higher_authority.name}”"
+                      f"（{org.higher_authority.email}），请改为本校的上级主管部门")
+    return tuple(traces)

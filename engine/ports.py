@@ -327,6 +327,11 @@ class ItemStore(PolicyArchive, ExtensionStore, Protocol):
         """A fact about the database (site_meta), or None."""
         ...
 
+    def recorded_before(self, at: datetime) -> bool:
+        """Whether the ledger holds any row earlier than `at`: whether the site was in
+        use then (a stage report is owed only for a period it was in use)."""
+        ...
+
     def add_attachments(self, item_id: int, seq: int | None, files: Sequence[Attachment],
                         uploaded_by: str, at: datetime) -> list[StoredAttachment]:
         """Attach files to the item (to its ledger row `seq`, or to the item itself when

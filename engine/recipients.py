@@ -1,4 +1,7 @@
-"""Who a plan's roles are, for one item: names and addresses from org.yaml, never from item text."""
+"""Who a plan's roles are, for one item: names and addresses from org.yaml, never from item text.
+
+An item without a unit goes to the safety office until it is assigned (`_unassigned`),
+and nothing goes outside the school while org.yaml is still the demo's (Org.configured)."""
 
 from __future__ import annotations
 
@@ -43,8 +46,16 @@ def _unit(item: Item, org: Org) -> Unit | None:
         return None
 
 
+def _office(role: str, org: Org) -> list[Addressee]:
+    """The safety office: its mailbox, else its head."""
+    office = org.units[org.safety_office]
+    return [Addressee(role, office.name, office.email)] if office.email else _person(role, office.head, org)
+
+
 def _for_role(role: str, item: Item, org: Org) -> list[Addressee]:
     unit = _unit(item, org)
+    if unit is None and role in ("responsible", "unit_head", "leader"):
+        return _unassigned(role, item, org)
     if role == "responsible":
         return _person(role, item.responsible, org) or (_person(role, unit.head, org) if unit else [])
     if role == "watcher":
@@ -56,8 +67,20 @@ def _for_role(role: str, item: Item, org: Org) -> list[Addressee]:
     if role == "principal":
         return _person(role, org.principal, org)
     if role == "safety_office":
-        office = org.units[org.safety_office]
-        return [Addressee(role, office.name, office.email)] if office.email else _person(role, office.head, org)
-    if role == "higher_authority" and org.higher_authority:
+        return _office(role, org)
+    if role == "higher_authority" and org.higher_authority and org.configured:
+        # A site still holding the demo's org.yaml mails nobody outside the school.
         return [Addressee(role, org.higher_authority.name, org.higher_authority.email)]
     return []
+
+
+def _unassigned(role: str, item: Item, org: Org) -> list[Addressee]:
+    """An item without a unit (reported as 不确定, or its unit gone from org.yaml) is the
+    safety office's to assign (待分派): what its unit and responsible person would be
+    told reaches the office ("unassigned"), what the unit's leader would be told the
+    office's leader; a responsible person named on the item is still told."""
+    if role == "responsible" and item.responsible:
+        return _person(role, item.responsible, org)
+    if role == "leader":
+        return _person(role, org.units[org.safety_office].leader, org)
+    return _office("unassigned", org)

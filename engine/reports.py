@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from engine.deadline.dates import FIRST_YEAR, LAST_YEAR
+from engine.deadline.dates import FIRST_YEAR, LAST_YEAR, cn_date
 from engine.errors import OutOfRange
 from engine.model import Item, LedgerEntry
 from engine.org import Org
@@ -146,6 +146,20 @@ class StageReport:
     tasks: Count  # campaign tasks and report tasks, counted like hazards
     overdue: list[OverdueRow]
     notes: list[str] = field(default_factory=list)
+    # For a period not yet ended when the report was produced: the instant and the day
+    # it was counted to (None: the period's end).
+    until: datetime | None = None
+    until_day: date | None = None
+
+    @property
+    def partial(self) -> bool:
+        """The period had not ended when the report was produced: counted as of then."""
+        return self.until is not None
+
+    @property
+    def counted_to(self) -> date:
+        """The last day counted: the period's last day, or the day it was produced on."""
+        return self.until_day or self.period.end
 
     @property
     def supervised(self) -> list[OverdueRow]:
@@ -211,9 +225,13 @@ def ordered(groups: list[tuple[str, Count]], order: Mapping[str, int]) -> list[t
 
 def compile_report(service: Service, period: Period, *, organisation: str, unit_order: Sequence[str],
                    produced_at: datetime) -> StageReport:
-    """The period's report from the stored items and their ledgers."""
+    """The period's report from the stored items and their ledgers, as they stood at the
+    period's end; for a period not yet ended at `produced_at`, as they stand then (and
+    the report says so: `until`, and a note)."""
     tz = service.tz
-    end = period.end_instant(tz)
+    end = min(period.end_instant(tz), produced_at)
+    partial = end < period.end_instant(tz)
+    last_day = end.astimezone(tz).date() if partial else period.end
     categories = {name: i for i, name in enumerate(service.policies.current.categories)}
     units = {name: i for i, name in enumerate(unit_order)}
     levels = {"一般": 0, "重大": 1}
@@ -232,7 +250,7 @@ def compile_report(service: Service, period: Period, *, organisation: str, unit_
                 continue
             overdue, row = False, None
             if not at_end.closed:
-                row = _overdue_row(service, at_end, period, end)
+                row = _overdue_row(service, at_end, end, last_day)
                 overdue = row is not None
             if item.kind == "hazard":
                 hazards.append((at_end, overdue))
@@ -244,19 +262,23 @@ def compile_report(service: Service, period: Period, *, organisation: str, unit_
     for at_end, overdue in hazards:
         add(total, at_end, overdue, period, tz)
     overdue_rows.sort(key=lambda r: (r.kind != "hazard", r.level != "重大", -r.days_overdue, r.item_id))
+    notes = [f"{period.title}尚未结束，以上数字统计至{cn_date(last_day)} {end.astimezone(tz):%H:%M}，"
+             "逾期天数算至当日；本期结束后的正式报告以届时数据为准"] if partial else []
     return StageReport(
         organisation, period, produced_at, total,
         ordered(tally(hazards, period, tz, "category"), categories),
         ordered(tally(hazards, period, tz, "level"), levels),
         ordered(tally(hazards, period, tz, "unit"), units),
-        tasks, overdue_rows)
+        tasks, overdue_rows, notes, until=end if partial else None,
+        until_day=last_day if partial else None)
 
 
-def _overdue_row(service: Service, at_end: ItemAtEnd, period: Period, end: datetime) -> OverdueRow | None:
-    """The item as an overdue row at `end`, or None if it was not overdue then."""
+def _overdue_row(service: Service, at_end: ItemAtEnd, end: datetime, day: date) -> OverdueRow | None:
+    """The item as an overdue row just before `end` (days counted to `day`), or None if
+    it was not overdue then."""
     item = at_end.item.copy()
     item.state, item.entered_at = at_end.state, at_end.entered_at
-    return overdue_row(service, item, end - timedelta(microseconds=1), period.end)
+    return overdue_row(service, item, end - timedelta(microseconds=1), day)
 
 
 # The rung whose reaching puts an item on the 挂牌督办 list (a later rung, 问责, follows it).
@@ -317,7 +339,8 @@ def owed_reports(policy: Policy, at: datetime, tz: ZoneInfo) -> list[tuple[Stage
 
 
 def report_recipients(spec: StageReportSpec, org: Org) -> list[tuple[str, str, str]]:
-    """(role, name, email) for each recipient of the report that has an address."""
+    """(role, name, email) for each recipient of the report that has an address; the
+    higher authority only from a configured site (Org.configured), never the demo's."""
     found: list[tuple[str, str, str]] = []
     office = org.units.get(org.safety_office)
     for role in spec.send_to:
@@ -331,7 +354,7 @@ def report_recipients(spec: StageReportSpec, org: Org) -> list[tuple[str, str, s
             person = org.people[office.leader]
             if person.email:
                 found.append((role, person.name, person.email))
-        elif role == "higher_authority" and org.higher_authority:
+        elif role == "higher_authority" and org.higher_authority and org.configured:
             found.append((role, org.higher_authority.name, org.higher_authority.email))
     unique: dict[str, tuple[str, str, str]] = {}
     for entry in found:

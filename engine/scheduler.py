@@ -24,8 +24,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import structlog
 
@@ -203,6 +204,11 @@ class Scheduler:
         # Obligations failing at the last tick, with the reason logged for each.
         self._failing: dict[str, str] = {}
 
+    @property
+    def organisation(self) -> str:
+        """The name messages are signed with: org.yaml's organisation, else the site's name."""
+        return self.service.org.name or self.site_name
+
     # -- one tick --------------------------------------------------------------------
 
     def tick(self, at: datetime) -> TickSummary:
@@ -338,7 +344,8 @@ class Scheduler:
             notices = entries([self._notice(p, r, at, overdue[p.item.id or 0]) for p, r in group],
                               [p.step_key for p, _ in group], at)
             email = group[0][1]["email"]
-            digest = Digest(self.site_name, names[address], email, notices, at, tz)
+            digest = Digest(self.organisation, names[address], email, notices, at, tz,
+                            office=self.service.org.safety_office)
             rendered = self.render(digest)
             composed.append(Composed(names[address], email, rendered.subject, rendered.text, rendered.html,
                                      tuple(sorted({p.id for p, _ in group})),
@@ -350,7 +357,7 @@ class Scheduler:
         if self.robots is None:
             return []
         service = self.service
-        return group_messages(pending, at, GroupContext(self.site_name, service.org, service.tz,
+        return group_messages(pending, at, GroupContext(self.organisation, service.org, service.tz,
                                                          service.workflows.state_title))
 
     def _closed(self, item: Item) -> bool:
@@ -370,7 +377,7 @@ class Scheduler:
         item = p.item
         state = self.service.workflows.state_title(item.workflow, item.state)
         # Days overdue as the recipient reads the mail, not when the step fell due.
-        days = max(0, (at - overdue).days) if overdue and p.kind == "escalate" else 0
+        days = overdue_days(overdue, item.due, at, self.service.tz) if overdue and p.kind == "escalate" else 0
         others = tuple(r["name"] for r in p.recipients if r["name"] != recipient["name"])
         note = provisional_note(unknown_years(item.started_at, item.due, self.service.calendar,
                                               self.service.tz)) if item.provisional else ""
@@ -427,3 +434,14 @@ class Scheduler:
         self.outbox.mark_retry(m.id, attempts, at + timedelta(seconds=delay), error)
         summary.retried += 1
         log.warning("mail_retry", message=m.id, attempts=attempts, retry_in=round(delay), error=error)
+
+
+def overdue_days(overdue: datetime, due: date | None, at: datetime, tz: ZoneInfo) -> int:
+    """Days overdue at `at` as the 台账 and the stage report count them (days past the
+    due day, at least 1), or 0 when the item fell overdue today (the mail says 今日逾期)."""
+    today = at.astimezone(tz).date()
+    fell = overdue.astimezone(tz).date()
+    if fell >= today:
+        return 0
+    return max(1, (today - (due or fell)).days)
+

@@ -49,6 +49,8 @@ log = structlog.get_logger("rectify.engine")
 # How often fire() re-reads and re-decides when another writer got in first.
 RETRIES = 5
 SYSTEM_ACTOR = "系统"
+# The ledger event of a note added outside any workflow event (`rectify amend --note`).
+NOTE_EVENT = "note"
 T = TypeVar("T")
 
 
@@ -199,8 +201,10 @@ class Service:
             raise BadValue("workflow", wf.name, f"流程“{wf.title}”用于{KINDS[wf.kind]}，不能用于{KINDS[kind]}")
         return wf
 
-    def report(self, r: NewItem) -> Item:
-        item, entry = self.prepare(r)
+    def report(self, r: NewItem, at: datetime | None = None) -> Item:
+        """Record `r`, reported at `at` (default now: `rectify report --at` enters a
+        paper record afterwards, or tries a policy out in simulated time)."""
+        item, entry = self.prepare(r, at)
         saved = self.store.add(item, entry)
         _log_transition(saved.id, "report", None, saved.state, entry.actor)
         return saved
@@ -222,6 +226,9 @@ class Service:
         wf = self.workflow_for(r.kind, r.level, r.workflow)
         now = utc(at or self.clock.now())
         found_at = utc(r.found_at, "发现时间") if r.found_at else now
+        if found_at > now:
+            raise BadValue("found_at", _local_text(r.found_at, self.tz),
+                           f"发现时间不能晚于上报时间（{_local_text(now, self.tz)}）")
         item = Item(id=None, kind=r.kind, workflow=wf.name, state=wf.initial, title=title.strip(),
                     found_at=found_at, category=category, level=r.level, origin=r.origin,
                     entered_at=now)
@@ -300,6 +307,28 @@ class Service:
         log.info("amended", item=item_id, actor=name, fields=sorted(cleaned))
         return saved
 
+    def add_note(self, item_id: int, actor: str, note: str, at: datetime | None = None) -> Item:
+        """A note (备注) on an item without changing anything else: ledgered as a "note"
+        row by `actor`, who must have the item in scope (as for an event open to "any"),
+        while the item is not closed."""
+        name = self.org.person(actor).name
+        check_lengths({"note": note})
+        text = refuse("备注", note or "").strip()
+        if not text:
+            raise BadValue("note", note, "备注不能为空")
+        when = utc(at or self.clock.now())
+
+        def decide(before: Item) -> tuple[Item, LedgerEntry]:
+            wf = self.workflows.get_or_fail(before.workflow)
+            if before.state in self.final_states(before.workflow):
+                raise Refused(before.id, NOTE_EVENT, f"事项已{wf.states[before.state].title}，不能再添加备注")
+            check_roles(before.id, NOTE_EVENT, name, roles_on(self.org, name, before), ("any",))
+            return before.copy(), LedgerEntry(before.id, 0, NOTE_EVENT, before.state, before.state, name, when, text)
+
+        _, saved = self._transition(item_id, NOTE_EVENT, decide)
+        log.info("noted", item=item_id, actor=name)
+        return saved
+
     def write_batch(self, new: Sequence[tuple[Item, LedgerEntry]],
                     changed: Sequence[tuple[Item, int, LedgerEntry]]) -> list[int]:
         """Write items prepared by `prepare` and corrections decided by `revise` (an import)
@@ -319,7 +348,7 @@ class Service:
                 created.append(self.report(NewItem(
                     title=r.title, kind="task", unit=unit.name, responsible=unit.head, found_at=at,
                     deadline=r.due.isoformat(), origin=r.origin, fields={"requirement": r.obligation},
-                    note=BACKFILL_NOTE if r.backfilled else None)))
+                    note=BACKFILL_NOTE if r.backfilled else None), at))
             except AlreadyExists:
                 continue
             except StoreError:
@@ -485,6 +514,11 @@ class Service:
         log.info(event, item=item_id, actor=written.answered_by or written.requested_by, status=written.status)
         return item, written
 
+
+
+def _local_text(at: datetime | None, tz: ZoneInfo) -> str:
+    """An instant as people read it in the site's zone: 2021-03-01 09:00."""
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at else ""
 
 
 def duty_conflict(item: Item) -> str | None:

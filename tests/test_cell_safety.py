@@ -32,6 +32,7 @@ from engine.model import IMPORT_FIELDS
 from engine.service import NewItem
 from engine.text import clean, refuse, strip
 from tests.conftest import Cli
+from tests.orgfiles import address, configure_org
 from tests.sheetdata import hazard_list
 from tests.smtpserver import Server, use_smtp
 
@@ -352,13 +353,25 @@ def daemon_site(site: Path, serve: Callable[..., Server]) -> Iterator[Site]:
     campaign = site / "rules" / "campaign.yaml"
     text = campaign.read_text(encoding="utf-8")
     campaign.write_text(text[:text.index("obligations:")] + text[text.index("# 阶段报告"):], encoding="utf-8")
+    configure_org(site)  # the higher authority is mailed only by a configured site
     s = Site(site, server)
     yield s
     s.daemon.close()
 
 
-MA = "ma.jianjun@example.org"  # 马建军, responsible for the hazard reminded
-Q4_RECIPIENTS = ["anquan-chu@example.org", "lin.zhengdao@example.org", "zongzhiban@example.org"]
+MA = address("ma.jianjun")  # 马建军, responsible for the hazard reminded
+Q4_RECIPIENTS = [address("anquan-chu"), address("lin.zhengdao"), address("zongzhiban")]
+
+
+def _in_use_in_2020q4(s: Site) -> int:
+    """A hazard recorded in December 2020: the site was in use in 2020Q4, so its stage
+    report is owed at the first tick of 2021."""
+    q4 = local("2020-12-01T09:00")
+    prepared, entry = s.app.service.prepare(NewItem(title="楼梯扶手松动", category="建筑与施工", unit="总务处",
+                                                    reporter="郭晓明", found_at=q4), at=q4)
+    item = s.app.store.add(prepared, entry)
+    assert item.id is not None
+    return item.id
 
 
 def _reminded_hazard(s: Site) -> int:
@@ -380,7 +393,7 @@ def test_a_control_character_in_the_database_no_longer_stops_the_tick(daemon_sit
         mails = s.tick("2021-03-03T09:00")
     assert not [e for e in logs if e["log_level"] == "error"], logs
     assert MA in [to for to, _ in mails]
-    assert "zhao.weidong@example.org" in [to for to, _ in mails]  # the unit head, for the bad item
+    assert address("zhao.weidong") in [to for to, _ in mails]  # the unit head, for the bad item
     assert s.reports(mails) == Q4_RECIPIENTS
     report = next(r.message for r in s.server.handler.received if str(r.message["Subject"]).startswith("【阶段整治情况】"))
     workbook = next(p for p in report.iter_attachments() if p.get_filename() == "阶段整治情况-2020Q4.xlsx")
@@ -397,6 +410,7 @@ def test_a_failing_stage_report_is_alerted_once_and_retried_while_reminders_go_o
     the failure is logged with the report and its period, the administrator is told once
     (not at every tick), and the first tick after the fault is gone sends the report."""
     s = daemon_site
+    _in_use_in_2020q4(s)
     _reminded_hazard(s)
 
     def broken(*_: object) -> bytes:

@@ -96,7 +96,7 @@ def test_an_instant_beyond_the_supported_years_is_refused_before_anything_runs(
 def test_the_last_years_inside_the_range_still_work(run: Cli) -> None:
     """The range is the deadline grammar's, 1900 to 2999: an instant in 2999 is planned
     and explained (a year of steps ahead reaches 3000 and is still computed)."""
-    item = report(run, "--found-at", "2999-06-30T09:00", "--deadline", "3日内")
+    item = report(run, "--found-at", "2999-06-30T09:00", "--at", "2999-06-30T09:00", "--deadline", "3日内")
     data = json.loads(run("explain", str(item), "--at", "2999-12-31T23:00", "--json").stdout)
     assert data["due"] == "2999-07-03"
 

@@ -145,7 +145,7 @@ def test_a_fresh_site_delivers_a_saturday_midnight_step_on_the_next_working_day_
         monday = [(to, subject) for at, to, subject in hazard if at >= local("2021-10-18T00:00")]
         assert [at for at, _, _ in hazard if at >= local("2021-10-18T00:00")] == [local("2021-10-18T08:00")] * 2
         assert sorted(to for to, _ in monday) == [MA, HEAD]  # one digest per recipient
-        assert all(subject == "【逾期督办】消防通道堆放杂物（保卫处，逾期2天）" for _, subject in monday)
+        assert all(subject == "【逾期督办】消防通道堆放杂物（保卫处，逾期3天）" for _, subject in monday)
         # The instant stays as computed: the step is queued at Saturday 00:00.
         assert [(key, at) for _, key, at in h.queued()] == [
             ("remind0.0", local("2021-10-15T16:30")), ("escalate0.0", local("2021-10-16T00:00"))]
@@ -176,14 +176,14 @@ def test_status_and_outbox_say_what_waits_for_office_hours_and_until_when(
         office = status["office_hours"]
         assert office["open"] is False and office["opens_at"] == "2021-10-18T08:00:00+08:00"
         # The Friday reminder (16:30: no tick ran until Saturday) and the Saturday step,
-        # for the responsible person and the unit head; and the shipped stage report of
-        # 2021Q3 to its three recipients.
-        assert (office["waiting_notifications"], office["waiting_recipients"], office["waiting_messages"]) == (2, 2, 3)
-        line = "等待办公时间（工作日 08:00–18:00）：通知 2 条（将合成发给 2 位收件人的汇总邮件）、邮件 3 封，将于 2021年10月18日 08:00 起发送"
+        # for the responsible person and the unit head (no stage report of 2021Q3: the site
+        # recorded nothing before it ended).
+        assert (office["waiting_notifications"], office["waiting_recipients"], office["waiting_messages"]) == (2, 2, 0)
+        line = "等待办公时间（工作日 08:00–18:00）：通知 2 条（将合成发给 2 位收件人的汇总邮件），将于 2021年10月18日 08:00 起发送；标为紧急（urgent）的事项仍立即发送"
         assert line in text and line in outbox
         arrived = h.tick_at(local("2021-10-18T08:00"))
         assert sorted(to for to, subject in arrived if "消防通道堆放杂物" in subject) == [MA, HEAD]
-        assert len(arrived) == 5
+        assert len(arrived) == 2
         with cli_at(h.clock):
             assert "现在是办公时间" in run("status").stdout
             assert json.loads(run("status", "--json").stdout)["office_hours"]["waiting_notifications"] == 0
@@ -276,7 +276,7 @@ def test_a_week_across_the_make_up_saturday_a_sunday_and_a_school_day_off(
         saturday = mail[("zhao.weidong@example.org", head[1][1])]
         assert [e.split("】")[0] for e in _entries(saturday)] == ["1. 【逾期督办", "2. 【整改提醒"]
         assert (local("2021-10-14T08:00"), "chen.lide@example.org",
-                f"【逾期督办·通报】{TITLES['A']}（保卫处，逾期5天）") in arrived
+                f"【逾期督办·通报】{TITLES['A']}（保卫处，逾期6天）") in arrived
         # B: its 50% reminder fell on Saturday 04:30, before the deadline: a reminder at
         # 08:00; 逾期即 on Sunday 00:00: Monday 08:00.
         assert [(at, s.split("】")[0]) for at, _, s in when("B")] == [
@@ -287,12 +287,12 @@ def test_a_week_across_the_make_up_saturday_a_sunday_and_a_school_day_off(
                 (local("2021-10-15T00:00"), "【逾期督办·约谈")} <= c
         assert {at for at, _ in c} == {local("2021-10-09T04:30"), local("2021-10-10T00:00"), local("2021-10-15T00:00")}
         # D: overdue on the school's day off: Thursday 08:00.
-        assert (local("2021-10-14T08:00"), "qian.xiaoyan@example.org", f"【逾期督办】{TITLES['D']}（学工处，逾期1天）") in when("D")
+        assert (local("2021-10-14T08:00"), "qian.xiaoyan@example.org", f"【逾期督办】{TITLES['D']}（学工处，逾期2天）") in when("D")
         # E: its reminder (Friday 20:30) and 逾期即 (Saturday 00:00) waited: ONE entry at
         # 08:00, headed by the escalation; the reminder is not sent as a reminder.
         [(at, to, subject)] = [e for e in when("E") if e[0] < local("2021-10-10T00:00")]
         assert (at, to, subject) == (local("2021-10-09T08:00"), "wu.zhiqiang@example.org",
-                                     f"【逾期督办】{TITLES['E']}（人事处，已逾期）")
+                                     f"【逾期督办】{TITLES['E']}（人事处，今日逾期）")
         body = mail[(to, subject)]
         assert len(_entries(body)) == 1 and body.count(TITLES["E"]) == 1
         assert "本次通知（自上次通知以来到期的 2 项）" in body
@@ -301,7 +301,7 @@ def test_a_week_across_the_make_up_saturday_a_sunday_and_a_school_day_off(
         # F: a reminder (Sunday 00:00) delivered Monday 08:00, after its deadline, and no
         # rung of a ladder: the entry says the item is overdue, and claims no escalation.
         [(at, to, subject)] = when("F")
-        assert (at, subject) == (local("2021-10-11T08:00"), f"【已逾期】{TITLES['F']}（党政办，已逾期）")
+        assert (at, subject) == (local("2021-10-11T08:00"), f"【已逾期】{TITLES['F']}（党政办，今日逾期）")
         body = mail[(to, subject)]
         assert "该事项已于 2021年10月11日 00:00 超过整改期限" in body and "请在期限前完成整改" not in body
         assert "您需要做的：该事项已过整改期限，请立即整改" in body and "通报" not in body

@@ -262,7 +262,7 @@ def test_calendar_apply_by_hand_and_its_dry_run(run: Cli) -> None:
     ids = []
     for title in ("楼道应急灯损坏", "配电室门锁损坏"):
         out = run("report", "--title", title, "--category", "消防", "--unit", "保卫处", "--reporter", "郭晓明",
-                  "--found-at", "2026-12-24T09:00", "--deadline", "10个工作日内", "--json")
+                  "--found-at", "2026-12-24T09:00", "--at", "2026-12-24T09:00", "--deadline", "10个工作日内", "--json")
         ids.append(json.loads(out.stdout)["id"])
     run("fire", str(ids[1]), "assign", "--actor", "赵卫东", "--set", "responsible=马建军")
     (run.site / "calendar.yaml").write_text(MOVES, encoding="utf-8")

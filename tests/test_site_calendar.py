@@ -298,7 +298,7 @@ def test_items_use_the_site_calendar(run: Cli) -> None:
     new one is exact, and `show --json` says so."""
     def report(title: str) -> dict:
         out = run("report", "--title", title, "--category", "消防", "--unit", "保卫处", "--reporter", "郭晓明",
-                  "--found-at", "2026-12-24T09:00", "--deadline", "35个工作日内", "--json")
+                  "--found-at", "2026-12-24T09:00", "--at", "2026-12-24T09:00", "--deadline", "35个工作日内", "--json")
         return json.loads(run("show", str(json.loads(out.stdout)["id"]), "--json").stdout)
 
     first = report("楼道应急灯损坏")

@@ -87,7 +87,7 @@ def test_single_escalation_subject_names_action_and_days(templates: Templates) -
 
 def test_escalation_without_unit_or_named_action(templates: Templates) -> None:
     out = templates.digest(digest(escalation(unit=None, action="提醒", days_overdue=0)))
-    assert out.subject == "【逾期督办】教学楼三楼灭火器过期（已逾期）"
+    assert out.subject == "【逾期督办】教学楼三楼灭火器过期（今日逾期）"
     assert "责任单位：未指定" in out.text
 
 

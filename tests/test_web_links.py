@@ -167,7 +167,8 @@ def test_a_deadline_change_mail_links_the_item_for_its_recipient(sqlite_site: Pa
 
     item = int(re.findall(r"\d+", rectify("report", "--title", "楼道应急灯损坏", "--category", "消防", "--unit",
                                           "保卫处", "--reporter", "郭晓明", "--responsible", "马建军",
-                                          "--found-at", "2026-12-24T09:00", "--deadline", "10个工作日内"))[0])
+                                          "--found-at", "2026-12-24T09:00", "--at", "2026-12-24T09:00",
+                                          "--deadline", "10个工作日内"))[0])
     (sqlite_site / "calendar.yaml").write_text(MOVES, encoding="utf-8")
     assert "已通知 马建军" in rectify("calendar", "apply")
     app = open_app(sqlite_site)
@@ -197,7 +198,7 @@ def test_without_a_web_address_a_deadline_change_mail_says_how_to_follow_up(sqli
     run = CliRunner()
     base = ["--site", str(sqlite_site)]
     run.invoke(cli, [*base, "report", "--title", "楼道应急灯损坏", "--category", "消防", "--unit", "保卫处",
-                     "--reporter", "郭晓明", "--responsible", "马建军", "--found-at", "2026-12-24T09:00",
+                     "--reporter", "郭晓明", "--responsible", "马建军", "--found-at", "2026-12-24T09:00", "--at", "2026-12-24T09:00",
                      "--deadline", "10个工作日内"], catch_exceptions=False)
     (sqlite_site / "calendar.yaml").write_text(MOVES, encoding="utf-8")
     run.invoke(cli, [*base, "calendar", "apply"], catch_exceptions=False)

@@ -56,6 +56,10 @@ def daemon(ctx: Context) -> None:
     click.echo(f"rectify 守护进程启动：站点“{config.name}”，规则版本 {app.site.rules.version}，"
                f"每 {config.scheduler.tick_seconds:g} 秒检查一次；邮件{'写入' if config.mail.transport == 'file' else '发往'} {where}",
                err=True)
+    if not app.site.org.configured:
+        click.echo("注意：org.yaml 仍是演示数据（rectify check 列出详情），在改为本校的组织机构之前，"
+                   "不向上级主管部门发送任何邮件", err=True)
+        log.warning("site_not_configured", traces=list(app.site.org.demo))
     runner.run()
 
 
@@ -180,8 +184,9 @@ def _office_line(office: dict[str, Any]) -> str:
                                 office["waiting_messages"])
     if not (notes or mails):
         return f"办公时间（{hours}）：现在不是办公时间，没有等待发送的通知；标为紧急（urgent）的事项仍立即发送"
-    return (f"等待办公时间（{hours}）：通知 {notes} 条（将合成发给 {recipients} 位收件人的汇总邮件）、"
-            f"邮件 {mails} 封，{when}；标为紧急（urgent）的事项仍立即发送")
+    parts = ([f"通知 {notes} 条（将合成发给 {recipients} 位收件人的汇总邮件）"] if notes else []) + \
+        ([f"邮件 {mails} 封"] if mails else [])
+    return f"等待办公时间（{hours}）：{'、'.join(parts)}，{when}；标为紧急（urgent）的事项仍立即发送"
 
 
 _PLATFORMS = {"wecom": "企业微信", "dingtalk": "钉钉"}

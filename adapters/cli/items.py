@@ -21,8 +21,9 @@ from adapters.cli.render import (
 )
 from adapters.evidence.accept import read_file, take
 from adapters.present import plan_json
+from adapters.unassigned import tell_office
 from engine.access import may_see
-from engine.errors import NotFound
+from engine.errors import NotFound, Refused
 from engine.evidence import Attachment
 from engine.ports import Query
 from engine.service import NewItem
@@ -52,7 +53,8 @@ def _evidence(ctx: Context, photos: tuple[Path, ...], item_id: int | None = None
 @click.option("--location", help="位置")
 @click.option("--reporter", help="报告人（须在 org.yaml 中）")
 @click.option("--responsible", help="责任人")
-@click.option("--found-at", help="发现时间，ISO 格式（默认：现在）")
+@click.option("--found-at", help="发现时间，如 2021-05-10、2021-05-10 09:30、2021/5/10、2021年5月10日（默认：上报时间）；不能晚于上报时间")
+@click.option("--at", "at", help="上报时间（默认：现在），写法同 --found-at；补录纸质记录或模拟时用")
 @click.option("--kind", default="hazard", type=click.Choice(["hazard", "task"]), show_default=True)
 @click.option("--workflow", help="指定流程（默认：重大隐患用 major_hazard）")
 @click.option("--deadline", help="整改时限，如 “7个工作日内”")
@@ -64,25 +66,31 @@ def _evidence(ctx: Context, photos: tuple[Path, ...], item_id: int | None = None
 @handle_errors
 def report(ctx: Context, title: str, category: str, level: str, unit: str | None,
            location: str | None, reporter: str | None, responsible: str | None,
-           found_at: str | None, kind: str, workflow: str | None, deadline: str | None,
+           found_at: str | None, at: str | None, kind: str, workflow: str | None, deadline: str | None,
            sets: tuple[str, ...], note: str | None, photos: tuple[Path, ...], as_json: bool) -> None:
-    """登记一条隐患（或整治任务），可附照片。"""
+    """登记一条隐患（或整治任务），可附照片。不写 --unit 时由综治办交办（待分派），并邮件告知综治办。"""
     extra = parse_sets(sets)
     app = ctx.app
     tz = app.config.timezone
-    when = parse_time(found_at, tz, "--found-at") if found_at else None
+    found = parse_time(found_at, tz, "--found-at") if found_at else None
+    reported = parse_time(at, tz, "--at") if at else None
     evidence = _evidence(ctx, photos)
     item = app.service.report(NewItem(
         title=title, category=category, level=level, unit=unit, location=location,
         reporter=reporter, responsible=responsible, kind=kind, workflow=workflow,
-        found_at=when, deadline=deadline, fields=extra, note=note, evidence=evidence,
-    ))
+        found_at=found, deadline=deadline, fields=extra, note=note, evidence=evidence,
+    ), reported)
+    told = tell_office(app, item, reported or app.service.clock.now()) if item.unit is None else 0
     data = item_json(item, app.site.workflows, tz)
     if as_json:
-        echo_json(data)
-    else:
-        click.echo(f"已登记事项 {item.id}：{item.title}（{data['state_title']}，流程 {item.workflow}）"
-                   + (f"；附佐证文件 {len(evidence)} 个" if evidence else ""))
+        echo_json({**data, "office_told": told})
+        return
+    click.echo(f"已登记事项 {item.id}：{item.title}（{data['state_title']}，流程 {item.workflow}）"
+               + (f"；附佐证文件 {len(evidence)} 个" if evidence else ""))
+    if item.unit is None:
+        office = app.site.org.safety_office
+        click.echo(f"未指定责任单位：由{office}交办（待分派），交办前提醒和督办都发给{office}；"
+                   + (f"已通知{office}（{told} 封邮件，守护进程下一轮发出）" if told else f"{office}在 org.yaml 中没有邮箱，未能通知"))
 
 
 @cli.command()
@@ -103,7 +111,8 @@ def fire(ctx: Context, item_id: int, event: str, actor: str, sets: tuple[str, ..
     tz = app.config.timezone
     values = parse_sets(sets)
     when = parse_time(at, tz, "--at") if at else None
-    app.store.get(item_id)  # an unknown item is named before any file is read
+    stored = app.store.get(item_id)  # an unknown item is named before any file is read
+    _not_an_event(item_id, event, app.site.workflows.get_or_fail(stored.workflow).events())
     evidence = _evidence(ctx, photos, item_id)
     item = app.service.fire(item_id, event, actor, values, note, when, evidence)
     data = item_json(item, app.site.workflows, tz)
@@ -117,26 +126,52 @@ def fire(ctx: Context, item_id: int, event: str, actor: str, sets: tuple[str, ..
 @cli.command()
 @click.argument("item_id", type=int)
 @click.option("--actor", required=True, help="操作人（须在 org.yaml 中）")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", required=True,
-              help="要修改的字段，可重复，如 --set deadline=2021年6月底前")
-@click.option("--note", help="理由（调整时限、等级、责任单位或责任人时必填）")
-@click.option("--at", "at", help="发生时间，ISO 格式（默认：现在）")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="要修改的字段，可重复，如 --set location=实训楼二层 --set deadline=2021年6月底前")
+@click.option("--note", help="理由（调整时限、等级、责任单位或责任人时必填）；不带 --set 时作为备注记入台账")
+@click.option("--at", "at", help="发生时间（默认：现在）")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @handle_errors
 def amend(ctx: Context, item_id: int, actor: str, sets: tuple[str, ...], note: str | None,
           at: str | None, as_json: bool) -> None:
-    """在流程事件之外修改事项（更正位置、调整整改时限等），按流程文件的 amend 权限，记入台账。"""
+    """在流程事件之外修改事项（更正位置、调整整改时限等）或添加备注，按流程文件的 amend 权限，记入台账。
+
+    \b
+    更正字段：rectify amend 24 --actor 郭晓明 --set location=实训楼二层东侧 --note 位置写错
+    只加备注：rectify amend 24 --actor 郭晓明 --note 已电话督促责任人
+    （rectify edit 与 rectify amend 相同）"""
     app = ctx.app
     tz = app.config.timezone
     when = parse_time(at, tz, "--at") if at else None
-    item = app.service.amend(item_id, actor, parse_sets(sets), note, when)
+    values = parse_sets(sets)
+    if not values and not (note and note.strip()):
+        raise click.UsageError("请用 --set 字段=值 指定要修改的字段，或用 --note 添加备注")
+    if values:
+        item = app.service.amend(item_id, actor, values, note, when)
+        done = f"已修改：{'、'.join(values)}"
+    else:
+        item = app.service.add_note(item_id, actor, note or "", when)
+        done = "已添加备注"
     data = item_json(item, app.site.workflows, tz)
     if as_json:
         echo_json(data)
     else:
-        changed = "、".join(parse_sets(sets))
-        click.echo(f"事项 {item.id} 已修改：{changed}（状态仍为{data['state_title']}）")
+        click.echo(f"事项 {item.id} {done}（状态仍为{data['state_title']}，已记入台账）")
+
+
+cli.add_command(amend, name="edit")
+
+# Words people type for changing an item outside its workflow: `fire ID edit` points
+# them to `rectify amend` instead of listing the workflow's events only.
+AMEND_WORDS = frozenset({"edit", "amend", "modify", "update", "note", "comment", "修改", "更正", "编辑", "备注"})
+
+
+def _not_an_event(item_id: int, event: str, events: list[str]) -> None:
+    if event not in events and event.strip().lower() in AMEND_WORDS:
+        raise Refused(item_id, event, "这不是流程事件；在流程事件之外修改字段或添加备注，请用 "
+                      f"rectify amend {item_id} --actor 姓名 --set 字段=值 [--note 理由]，"
+                      f"或只加备注：rectify amend {item_id} --actor 姓名 --note 备注内容")
 
 
 @cli.command()

@@ -47,8 +47,7 @@ def _print_explain(data: dict[str, Any]) -> None:
         click.echo(f"  {mark} {c['rule']}（{c['file']}，条件：{c['match']}，具体程度 {c['specificity']}，"
                    f"priority {c['priority']}）{chosen}")
     if data["deadline_expr"]:
-        click.echo(f"期限：{data['deadline_expr']}（{data['deadline_source']}）→ 最后期限 {data['due']}，"
-                   f"{data['overdue_at']} 起逾期")
+        click.echo(_deadline_line(data))
     if data["plan_note"]:
         click.echo(f"说明：{data['plan_note']}")
     if data["provisional"]:
@@ -60,6 +59,24 @@ def _print_explain(data: dict[str, Any]) -> None:
         table.add_row(s["at"], "提醒" if s["kind"] == "remind" else "升级", s["step"],
                       "、".join(s["recipients"]), s["rule_text"])
     console.print(table)
+
+
+def _deadline_line(data: dict[str, Any]) -> str:
+    """Where the deadline comes from and when the item falls overdue; a paused item
+    (its clock stopped in a `pause_in` state) says so, and since when, instead."""
+    line = f"期限：{data['deadline_expr']}（{data['deadline_source']}）→ "
+    if data["paused"]:
+        since = _minute(data["paused_since"])
+        return (line + f"原定最后期限 {data['due'] or '未设定'}；自 {since} 起处于“{data['paused_state']}”，"
+                "暂停计时（暂停期间不计入时限，也不会逾期；恢复后期限按暂停的时间顺延）")
+    if data["overdue_at"] is None:
+        return line + (f"最后期限 {data['due']}" if data["due"] else "无截止日期")
+    return line + f"最后期限 {data['due']}，{_minute(data['overdue_at'])} 起逾期"
+
+
+def _minute(iso: str | None) -> str:
+    """An ISO instant as people read it: 2026-12-01 16:28."""
+    return iso[:16].replace("T", " ") if iso else "未知时间"
 
 
 @cli.command()

@@ -13,6 +13,7 @@ from rich.table import Table
 from engine.deadline.dates import instant_in_range
 from engine.errors import OutOfRange, RectifyError
 from engine.evidence import MEDIA_TYPES, StoredAttachment, position_text, size_text
+from engine.importing.cells import parse_instant
 from engine.model import FIELDS, Item, LedgerEntry
 from engine.workflow import Workflows
 
@@ -29,12 +30,18 @@ class BadTime(RectifyError):
 
 
 def parse_time(text: str, tz: ZoneInfo, option: str) -> datetime:
-    """ISO 8601; a time without offset is in the site's zone; a bare date is its start.
-    Refused outside the years deadlines are computed in (`in_range`)."""
+    """ISO 8601, or a date as an imported sheet writes it (2021/5/10, 2021.5.10,
+    2021年5月10日, with or without a time: the importer's reading, engine.importing.cells);
+    a time without offset is in the site's zone; a bare date is its start. Refused outside
+    the years deadlines are computed in (`in_range`)."""
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise BadTime(f"{option} 的时间“{text}”无法识别，请用 ISO 格式，如 2021-05-10 或 2021-05-10T09:30") from None
+        try:
+            value = parse_instant(text.strip(), tz)
+        except ValueError:
+            raise BadTime(f"{option} 的时间“{text}”无法识别，请写成 2021-05-10、2021-05-10 09:30、"
+                          "2021/5/10 或 2021年5月10日") from None
     return in_range(value.replace(tzinfo=tz) if value.tzinfo is None else value, tz, option, text)
 
 

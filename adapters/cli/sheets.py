@@ -21,7 +21,8 @@ from adapters.export import ledger_export, write
 from adapters.gcpause import gc_paused
 from adapters.sheets import open_tables
 from engine.access import require_office
-from engine.errors import FileAccess, NotFound
+from engine.deadline.dates import cn_date
+from engine.errors import FileAccess, NotFound, RectifyError
 from engine.importing import ACTIONS, MAX_ROWS, Importer, ImportPlan, Table
 from engine.ports import Query
 from engine.service import BadValue
@@ -189,19 +190,25 @@ def stage_report(ctx: Context, period: str, out_dir: Path, send: bool, report_na
     spec = next((s for s in rules.reports if report_name in (None, s.name)), None)
     if report_name and spec is None:
         raise NotFound("阶段报告", report_name, "已定义：" + ("、".join(s.name for s in rules.reports) or "无"))
+    if send and now < p.end_instant(app.config.timezone):
+        raise RectifyError(f"{p.title}尚未结束，不能发送阶段报告（每期只发送一次，在本期结束后）；"
+                           "不带 --send 可查看截至目前的情况")
     templates = Templates(app.config.templates_dir)
     report = stagereport.produce(app, p, now)
     files = _write_stage_report(app, templates, report, spec, p, now, out_dir)
-    queued = 0
+    queued, unused = 0, False
     if send:
         if spec is None:
             raise NotFound("阶段报告", "（规则文件 reports）", "规则文件中没有定义阶段报告的接收对象")
-        queued = stagereport.queue(app, templates, spec, p, now)
+        unused = not stagereport.in_use(app, p)
+        queued = 0 if unused else stagereport.queue(app, templates, spec, p, now)
     if as_json:
         echo_json(_stage_report_json(report, p, files, queued))
         return
-    _print_stage_report(report, p, files)
-    if send:
+    _print_stage_report(report, p, files, app.config.timezone)
+    if unused:
+        console.print(f"{p.title}结束前站点尚未登记任何事项，不发送本期报告")
+    elif send:
         console.print(f"已放入发件队列 {queued} 封" if queued else "本期报告此前已发送，未重复发送")
 
 
@@ -227,7 +234,7 @@ def _write_stage_report(app: Any, templates: Any, report: Any, spec: Any, p: Any
         xlsx.write_bytes(workbook.content)
         png.write_bytes(chart.content)
         eml.write_bytes(bytes(build_email(message, sender, sender.rpartition("@")[2],
-                                          sender_name=app.config.name, now=now)))
+                                          sender_name=app.organisation, now=now)))
     except OSError as exc:
         raise FileAccess.from_os_error(exc, out_dir, "把阶段报告写入") from exc
     return [xlsx, eml, png]
@@ -235,6 +242,7 @@ def _write_stage_report(app: Any, templates: Any, report: Any, spec: Any, p: Any
 
 def _stage_report_json(report: Any, p: Any, files: list[Path], queued: int) -> dict[str, Any]:
     return {"period": p.key, "title": p.title, "files": [str(f) for f in files], "queued": queued,
+            "partial": report.partial, "counted_to": report.counted_to.isoformat(),
             "total": _count_json(report.total), "tasks": _count_json(report.tasks),
             "by_unit": {name: _count_json(c) for name, c in report.by_unit},
             "by_category": {name: _count_json(c) for name, c in report.by_category},
@@ -243,9 +251,10 @@ def _stage_report_json(report: Any, p: Any, files: list[Path], queued: int) -> d
             "supervised": [row.item_id for row in report.supervised]}
 
 
-def _print_stage_report(report: Any, p: Any, files: list[Path]) -> None:
+def _print_stage_report(report: Any, p: Any, files: list[Path], tz: Any) -> None:
     t = report.total
-    console.print(f"{report.organisation}{p.title}：累计发现隐患 {t.found} 项，已整改 {t.closed} 项，整改率 {t.rate_text}；"
+    so_far = f"（本期尚未结束，统计至{cn_date(report.counted_to)} {report.until.astimezone(tz):%H:%M}）" if report.until else ""
+    console.print(f"{report.organisation}{p.title}{so_far}：累计发现隐患 {t.found} 项，已整改 {t.closed} 项，整改率 {t.rate_text}；"
                   f"本期新增 {t.new} 项、整改 {t.closed_in_period} 项；逾期未改 {t.overdue} 项；"
                   f"挂牌督办的重大隐患 {len(report.supervised)} 项。")
     table = RichTable(title="按单位")

@@ -12,11 +12,13 @@ from rich.table import Table
 from adapters import database, demo
 from adapters.cli.base import Context, cli, echo_json, fail, handle_errors
 from adapters.cli.render import console
+from adapters.clock import SystemClock
 from adapters.sitefiles import load_config, load_site_files
 from adapters.sitesetup import create_site
 from adapters.templates import Templates
 from adapters.wiring import open_app
 from engine.errors import ConfigError, FileAccess, Problem, RectifyError
+from engine.org import addresses, is_example_address
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -31,10 +33,12 @@ def init(directory: Path, with_demo: bool, database_url: str | None) -> None:
     config = create_site(directory, database_url)
     click.echo(f"已创建站点 {directory}（数据库：{database.describe(config.database_url)}）")
     if with_demo:
-        demo.add_demo_robot(directory.resolve())
-        app = open_app(directory.resolve())
+        root = directory.resolve()
+        demo.add_demo_robot(root)
+        shift = demo.date_campaign(root, SystemClock().now().astimezone(config.timezone).date())
+        app = open_app(root)
         try:
-            count = demo.populate(app)
+            count = demo.populate(app, shift)
         finally:
             app.close()
         click.echo(f"已写入演示数据 {count} 条")
@@ -141,8 +145,15 @@ def check(ctx: Context) -> None:
         problems = exc.problems
     except RectifyError as exc:
         fail(str(exc))
+    loaded: list[Any] = []
     if not problems:
-        for checker in (lambda: _robot_sources(config, load_site_files(config, clock=ctx.clock)),
+
+        def files_and_robots() -> None:
+            files = load_site_files(config, clock=ctx.clock)
+            loaded.append(files)
+            _robot_sources(config, files)
+
+        for checker in (files_and_robots,
                         lambda: Templates(config.templates_dir).check()):
             try:
                 checker()
@@ -155,7 +166,27 @@ def check(ctx: Context) -> None:
     if not config.calendar_file.exists():
         click.echo("提示：站点没有 calendar.yaml（学期、尚未内置年份的节假日安排、学校自己的放假日），"
                    "工作日只按内置的国务院安排计算；用 rectify calendar init 写入带说明的示例", err=True)
-    click.echo("站点文件校验通过")
+    demo = loaded[0].org.demo
+    for warning in demo_warnings(config, loaded[0].org):
+        click.echo(f"警告：{warning}", err=True)
+    click.echo("站点文件校验通过，但站点仍是演示数据（见上方警告）：在 org.yaml 改为本校的组织机构之前，"
+               "不向校外（上级主管部门）发送任何邮件" if demo else "站点文件校验通过")
+
+
+def demo_warnings(config: Any, organisation: Any) -> list[str]:
+    """What `check` warns of: what org.yaml still holds of the shipped demo, and addresses
+    at example domains (mail sent there reaches nobody)."""
+    found = [f"{config.org_file}：{t}" for t in organisation.demo]
+    example = [a for a in addresses(organisation) if is_example_address(a)]
+    settings = [(k, a) for k, a in (("admin_email", config.admin_email), ("mail.from", config.mail.sender))
+                if is_example_address(a)]
+    if example:
+        shown = "、".join(example[:3]) + ("等" if len(example) > 3 else "")
+        found.append(f"{config.org_file}：{len(example)} 个邮箱是示例地址（{shown}），发往这些地址的邮件无人收到，"
+                     "请换成真实邮箱")
+    if settings:
+        found.append(f"{config.root / 'rectify.yaml'}：" + "、".join(f"{k} 仍是示例地址 {a}" for k, a in settings))
+    return found
 
 
 def _robot_sources(config: Any, files: Any) -> None:

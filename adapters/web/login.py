@@ -65,7 +65,7 @@ def ask_link(ctx: Ctx, who: str, client: str, next_path: str) -> bool:
     minutes = int(web.app.config.web.ask_minutes)
     token = web.links.issue(person.name, "asked", timedelta(minutes=web.app.config.web.ask_minutes), ctx.now,
                             safe_next(next_path))
-    mail = login_mail(ctx.app.config.name, person, web.url(f"/login/{token}"), minutes)
+    mail = login_mail(ctx.app.organisation, person, web.url(f"/login/{token}"), minutes)
     SqlOutbox(ctx.app.store).add_message(mail, ctx.now)  # type: ignore[arg-type]
     log.info("login_link_queued", person=person.name)
     return True

@@ -48,7 +48,7 @@ def tell_safety_office(ctx: Ctx, item: Item) -> int:
             link = (web.url("/login/" + web.links.digest_token(a.name, item.id or 0, expires))
                     if a.name in org.people else web.url(f"/items/{item.id}"))
             subject = f"【随手拍】{item.title[:60]}（{item.unit or '待交办'}）"
-            mail = Composed(a.name, a.email, subject, _text(ctx.app.config.name, a.name, item, ctx.person, link), None, (),
+            mail = Composed(a.name, a.email, subject, _text(ctx.app.organisation, a.name, item, ctx.person, link), None, (),
                             urgent=urgent)
             outbox.add_message(mail, ctx.now)
             count += 1

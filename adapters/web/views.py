@@ -23,7 +23,7 @@ from engine.workflow import Transition, Workflow
 
 # Ledger rows that are not workflow events.
 EVENT_TITLES = {
-    "report": "登记", "amend": "修改", "import": "导入清单更正", "policy_apply": "按新规则重新计算期限",
+    "report": "登记", "amend": "修改", "note": "备注", "import": "导入清单更正", "policy_apply": "按新规则重新计算期限",
     "calendar_update": "按新日历重新计算期限", **ACTS,
 }
 # Keys of a ledger row's changes that are not item fields.

@@ -4,10 +4,10 @@ names none."""
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 from engine.errors import NotFound
+from engine.names import did_you_mean
 from engine.org import Org
 from engine.policy import Policy
 
@@ -97,8 +97,8 @@ class UnitReader:
 
     def _suggest(self, unknown: str) -> str:
         """The hint for a word naming no unit: the closest units, or where to register it."""
-        close = difflib.get_close_matches(unknown, [w for w, v in self.vocabulary.items() if v[0] == "unit"], 3, 0.5)
-        return f"是否指：{'、'.join(close)}？" if close else "请在 org.yaml 中登记该单位（或其别名），或在规则文件 unit_phrases 中说明这种说法"
+        close = did_you_mean(unknown, [w for w, v in self.vocabulary.items() if v[0] == "unit"])
+        return close or "请在 org.yaml 中登记该单位（或其别名），或在规则文件 unit_phrases 中说明这种说法"
 
     def _meant(self, meanings: list[str]) -> tuple[list[str], bool]:
         """The units the phrases mean, and whether one of them asks the safety office to lead."""

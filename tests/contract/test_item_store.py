@@ -369,6 +369,17 @@ def test_meta_tells_the_ledger_basis_of_a_new_store(store: ItemStore) -> None:
     assert store.meta("no such key") is None
 
 
+def test_recorded_before_tells_whether_the_ledger_holds_an_older_row(store: ItemStore) -> None:
+    """An empty store holds nothing before any instant; a stored item's first row (at T0)
+    and a later one (at T0 + 1 h) are older than an instant after them, not than T0."""
+    assert store.recorded_before(T0 + timedelta(days=9999)) is False
+    _add(store)
+    store.transition(1, _move("assigned"))  # type: ignore[arg-type]
+    assert store.recorded_before(T0) is False
+    assert store.recorded_before(T0 + timedelta(microseconds=1)) is True
+    assert store.recorded_before((T0 + timedelta(seconds=1)).astimezone(SHANGHAI)) is True
+
+
 # -- policies --------------------------------------------------------------------------
 
 
