@@ -133,7 +133,7 @@ def test_a_closed_item_has_no_plan() -> None:
         ('rules:\n  - name: "x"\n    match: {kind: "task", unit: "a"}\n    priority: 1:30\n', "应为整数"),
         ('rules:\n  - name: NO\n    match: {kind: "task", unit: "b"}\n    pause_in: ["waiting"]\n', "pause_in 状态“waiting”"),
         ("rules:\n\t- name: x\n", "extra.yaml:2: 文件中含有制表符"),
-        ("这不是 YAML: [\n", "extra.yaml:2: YAML 格式错误"),
+        ("这不是 YAML: [\n", "extra.yaml:1: YAML 格式错误：文件到此结束，但括号或引号没有闭合"),
     ],
 )
 def test_bad_rule_files_are_reported_with_file_and_line(tmp_path: Path, text: str, expected: str) -> None:
