@@ -18,6 +18,7 @@ from engine import yamlfile
 from engine.errors import ConfigError, NotFound, Problem, Refused
 from engine.guards import ACTIONS, GUARDS, FireContext
 from engine.model import FIELDS
+from engine.names import Vocabulary
 from engine.org import ROLES
 from engine.validate import check
 
@@ -161,6 +162,10 @@ class Workflow:
         self.transitions = transitions
         self._events = list(dict.fromkeys(t.event for t in transitions))
         self._event_names = frozenset(self._events)
+        # What people may type for an event or a state: its name or its title (交办, 整改中).
+        self.event_words = Vocabulary({e: [t.title for t in transitions if t.event == e and t.title]
+                                       for e in self._events})
+        self.state_words = Vocabulary({s.name: s.title for s in states})
         self._from: dict[str, list[Transition]] = {
             s.name: [t for t in transitions if s.name in t.sources] for s in states
         }
@@ -183,10 +188,15 @@ class Workflow:
     def allowed_from(self, state: str) -> list[Transition]:
         return self._from.get(state, [])
 
+    def event_named(self, typed: str) -> str:
+        """The event `typed` names (its name or title, as people type it), else `typed`."""
+        return self.event_words.name_of(typed) or typed
+
     def transition_for(self, item_id: object, state: str, event: str) -> Transition:
         if event not in self._event_names:
-            known = "、".join(self.events())
-            raise Refused(item_id, event, f"流程“{self.title}”中没有这个事件（可用事件：{known}）")
+            hint = self.event_words.suggest(event)
+            raise Refused(item_id, event, f"流程“{self.title}”中没有这个事件（{hint or ''}"
+                          f"可用事件：{self.event_words.listing()}）")
         for t in self.allowed_from(state):
             if t.event == event:
                 return t

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from engine.errors import ConfigError, Problem
+from engine.errors import ConfigError
 
 
 class LineDict(dict):  # type: ignore[type-arg]
@@ -215,11 +215,9 @@ def _line_text(text: str, line: int | None) -> str:
 def yaml_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str]:
     """The line and the Chinese message of a PyYAML error."""
     problem = exc.problem or ""
-    for start, message, at_context in _PROBLEMS:
-        if problem.startswith(start) or (exc.context or "").startswith(start):
-            break
-    else:
-        message, at_context = _UNREADABLE, False
+    message, at_context = next(((said, at) for start, said, at in _PROBLEMS
+                                if problem.startswith(start) or (exc.context or "").startswith(start)),
+                               (_UNREADABLE, False))
     mark = (exc.context_mark if at_context else None) or exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark else None
     if "<stream end>" in problem:
