@@ -64,6 +64,8 @@ FIELDS: dict[str, FieldSpec] = {
         FieldSpec("co_units", "配合单位", max_length=1000, by_hand=False),
         FieldSpec("unit_text", "责任单位（清单原文）", max_length=1000, by_hand=False),
         FieldSpec("list_no", "清单序号", max_length=50, by_hand=False),
+        # The list's own 备注 column, kept with the item (not a ledger row's note).
+        FieldSpec("remarks", "备注", max_length=1000),
         FieldSpec("rectifier", "整改实施人", "person", settable=False, max_length=NAME),
         FieldSpec("verifier", "验收人", "person", settable=False, max_length=NAME),
         FieldSpec("approver", "销号审批人", "person", settable=False, max_length=NAME),
@@ -85,7 +87,7 @@ def typed_by_hand() -> list[str]:
 # (a school's own hazard list carries measures and controls already in place).
 REPORT_FIELDS = frozenset({"title", "description", "category", "level", "unit", "responsible", "location",
                            "reporter", "deadline", "requirement", "project", "co_units", "unit_text", "list_no"})
-IMPORT_FIELDS = REPORT_FIELDS | {"measures", "interim_controls", "watcher", "funds"}
+IMPORT_FIELDS = REPORT_FIELDS | {"measures", "interim_controls", "watcher", "funds", "remarks"}
 
 # Texts that are not fields: a ledger entry's note.
 OTHER_TEXTS = {"note": ("备注", FREE_TEXT)}

@@ -141,7 +141,7 @@ class Org:
         try:
             return self.units[key]
         except KeyError:
-            hint = "、".join(filter(None, [did_you_mean(wanted, self.unit_names()), "已知单位：" + "、".join(self.units)]))
+            hint = did_you_mean(wanted, self.unit_names()) + "已知单位：" + "、".join(self.units)
             raise NotFound("单位", wanted or name, hint) from None
 
     def campus_problems(self, filename: str, campuses: Sequence[str]) -> list[Problem]:

@@ -378,15 +378,17 @@ class Service:
         when = utc(at or self.clock.now())
 
         files = ledger_change(evidence)
+        fired = [event]  # the event's name, once the item's workflow has read what was typed
 
         def decide(item: Item) -> tuple[Item, LedgerEntry]:
             draft, entry = self._decide(item, event, actor, cleaned, note, when)
+            fired[0] = entry.event
             if files:
                 entry = replace(entry, changes={**entry.changes, **files})
             return draft, entry
 
         before, saved = self._transition(item_id, event, decide)
-        _log_transition(item_id, event, before.state, saved.state, actor)
+        _log_transition(item_id, fired[0], before.state, saved.state, actor)
         return saved
 
     def _transition(self, item_id: int, event: str,

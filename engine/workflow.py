@@ -386,6 +386,17 @@ class Workflows(dict[str, Workflow]):
         except KeyError:
             raise NotFound("流程", name, "已定义的流程：" + "、".join(self)) from None
 
+    def state_named(self, typed: str) -> str:
+        """The state `typed` names in any workflow (its name or title: 整改中 → rectifying);
+        NotFound listing the states, with the closest, when none has it."""
+        for wf in self.values():
+            name = wf.state_words.name_of(typed)
+            if name:
+                return name
+        words = Vocabulary({n: t for wf in self.values() for n, t in ((s.name, s.title) for s in wf.states.values())})
+        hint = words.suggest(typed)
+        raise NotFound("状态", typed, (hint or "") + "已定义的状态：" + words.listing())
+
     def state_title(self, workflow: str, state: str | None) -> str:
         """The state's title in its workflow; the bare name when either is unknown."""
         if state is None:
