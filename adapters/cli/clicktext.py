@@ -188,7 +188,7 @@ def usage_message(exc: click.ClickException) -> str:
         choices = _choices(param)
         return f"缺少{kind} {_param_name(param, ctx)}" + (f"，可选：{choices}" if choices else "")
     if isinstance(exc, click.BadParameter) and param is not None:
-        return f"{_param_name(param, ctx)} 的值无效：{_choice_message(exc, param)}"
+        return f"{_param_name(param, ctx)} 的值无效：{plain_ranges(_choice_message(exc, param))}"
     if isinstance(exc, click.NoSuchOption):
         return f"没有选项 {exc.option_name}{_did_you_mean(exc.possibilities)}"
     if isinstance(exc, click.exceptions.NoSuchCommand):
@@ -199,6 +199,22 @@ def usage_message(exc: click.ClickException) -> str:
 _TOKEN = re.compile(r"[\x21-\x7e]+|\s+|.")
 # Punctuation a line may not begin with; it stays at the end of the line before.
 _CLOSING = set("。，、；：！？）》」』”’")
+
+
+_RANGES = [
+    (re.compile(r"(-?[\d.]+)<=?x<=?(-?[\d.]+)"), r"\1 至 \2"),
+    (re.compile(r"x>=(-?[\d.]+)"), r"不小于 \1"),
+    (re.compile(r"x>(-?[\d.]+)"), r"大于 \1"),
+    (re.compile(r"x<=(-?[\d.]+)"), r"不大于 \1"),
+    (re.compile(r"x<(-?[\d.]+)"), r"小于 \1"),
+]
+
+
+def plain_ranges(text: str) -> str:
+    """click's ranges as words: “1<=x<=12” → “1 至 12”, “x>=1” → “不小于 1”."""
+    for pattern, said in _RANGES:
+        text = pattern.sub(said, text)
+    return text.replace("; ", "；")
 
 
 def _joined(text: str) -> str:
@@ -266,7 +282,7 @@ class Formatter(click.HelpFormatter):
                 self.write(" " * (first_col - cell_len(first)))
             else:
                 self.write("\n" + " " * (first_col + self.current_indent))
-            lines = wrap(second, max(self.width - first_col - self.current_indent, 20)) or [""]
+            lines = wrap(plain_ranges(second), max(self.width - first_col - self.current_indent, 20)) or [""]
             self.write(lines[0] + "\n")
             for line in lines[1:]:
                 self.write(" " * (first_col + self.current_indent) + line + "\n")
