@@ -196,7 +196,7 @@ def usage_message(exc: click.ClickException) -> str:
     return exc.format_message()
 
 
-_TOKEN = re.compile(r"[\x21-\x7e]+|\s+|.")
+_TOKEN = re.compile(r"\[[^\]\n]{1,30}\]|[\x21-\x7e]+|\s+|.")
 # Punctuation a line may not begin with; it stays at the end of the line before.
 _CLOSING = set("。，、；：！？）》」』”’")
 
