@@ -20,7 +20,7 @@ LEDGER_COLUMNS = (
     "台账编号", "来源编号", "事项类型", "标题", "类别", "等级", "责任单位", "配合单位", "责任人",
     "位置", "发现时间", "报告人", "整改时限", "截止日期", "状态", "逾期天数", "当前督办",
     "整改措施", "防控措施", "专人盯防", "整改资金", "描述", "整治项目", "整治要求", "清单序号",
-    "验收人", "销号时间",
+    "验收人", "销号时间", "备注",
 )
 HISTORY_COLUMNS = ("台账编号", "标题", "序号", "事件", "原状态", "新状态", "操作人", "时间", "备注", "变更内容")
 SUMMARY_COLUMNS = ("责任单位", "发现", "已销号", "未销号", "逾期", "整改率")
@@ -49,7 +49,7 @@ def ledger_row(item: Item, plan: Plan, workflows: Workflows, at: datetime, final
         reached[-1].action if reached else "",
         f.get("measures") or "", f.get("interim_controls") or "", f.get("watcher") or "", f.get("funds") or "",
         f.get("description") or "", f.get("project") or "", f.get("requirement") or "", f.get("list_no") or "",
-        f.get("verifier") or "", _naive(_instant(f.get("closed_at")), tz),
+        f.get("verifier") or "", _naive(_instant(f.get("closed_at")), tz), f.get("remarks") or "",
     ]
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from engine.errors import TooLong
+from engine.names import Vocabulary
 
 LEVELS = {"一般": "一般隐患", "重大": "重大隐患"}
 KINDS = {"hazard": "隐患", "task": "整治任务"}
@@ -29,6 +30,11 @@ class FieldSpec:
     kind: str = "text"  # text | unit | person | deadline | datetime | money
     settable: bool = True
     max_length: int = FREE_TEXT
+    # Whether a person sets it (--set, a form); False: only an import fills it in, from
+    # the list's own columns (项目, 配合单位, the unit cell as written, 序号).
+    by_hand: bool = True
+    # Other words people use for it, besides its title (for --set 字段=值).
+    aliases: tuple[str, ...] = ()
 
 
 # Fields an item can carry. Columns of the items table are marked in Item; all
@@ -38,26 +44,28 @@ FIELDS: dict[str, FieldSpec] = {
     spec.name: spec
     for spec in [
         FieldSpec("title", "标题", max_length=200),
-        FieldSpec("description", "描述"),
+        FieldSpec("description", "描述", aliases=("隐患描述", "说明")),
         FieldSpec("category", "类别", max_length=64),
         FieldSpec("level", "等级", max_length=16),
         FieldSpec("unit", "责任单位", "unit", max_length=NAME),
         FieldSpec("responsible", "责任人", "person", max_length=NAME),
-        FieldSpec("location", "位置", max_length=200),
+        FieldSpec("location", "位置", max_length=200, aliases=("地点",)),
         FieldSpec("reporter", "报告人", "person", max_length=NAME),
-        FieldSpec("deadline", "整改时限", "deadline", max_length=200),
+        FieldSpec("deadline", "整改时限", "deadline", max_length=200, aliases=("期限", "完成时间")),
         FieldSpec("measures", "整改措施"),
         FieldSpec("interim_controls", "防控措施"),
         FieldSpec("watcher", "专人盯防", "person", max_length=NAME),
-        FieldSpec("funds", "整改资金", "money", max_length=200),
-        FieldSpec("contingency_plan", "应急预案"),
+        FieldSpec("funds", "整改资金", "money", max_length=200, aliases=("资金",)),
+        FieldSpec("contingency_plan", "应急预案", aliases=("预案",)),
         FieldSpec("evidence", "整改佐证"),
         FieldSpec("progress", "进展情况"),
         FieldSpec("requirement", "整治要求"),
-        FieldSpec("project", "整治项目", max_length=200),
-        FieldSpec("co_units", "配合单位", max_length=1000),
-        FieldSpec("unit_text", "责任单位（清单原文）", max_length=1000),
-        FieldSpec("list_no", "清单序号", max_length=50),
+        FieldSpec("project", "整治项目", max_length=200, by_hand=False),
+        FieldSpec("co_units", "配合单位", max_length=1000, by_hand=False),
+        FieldSpec("unit_text", "责任单位（清单原文）", max_length=1000, by_hand=False),
+        FieldSpec("list_no", "清单序号", max_length=50, by_hand=False),
+        # The list's own 备注 column, kept with the item (not a ledger row's note).
+        FieldSpec("remarks", "备注", max_length=1000),
         FieldSpec("rectifier", "整改实施人", "person", settable=False, max_length=NAME),
         FieldSpec("verifier", "验收人", "person", settable=False, max_length=NAME),
         FieldSpec("approver", "销号审批人", "person", settable=False, max_length=NAME),
@@ -66,11 +74,20 @@ FIELDS: dict[str, FieldSpec] = {
     ]
 }
 
+# What people may type for a field (--set 责任人=…): its name, its title or an alias.
+FIELD_WORDS = Vocabulary({n: (spec.title, *spec.aliases) for n, spec in FIELDS.items()})
+
+
+def typed_by_hand() -> list[str]:
+    """The fields a person may set (--set, a form), in the registry's order."""
+    return [n for n, spec in FIELDS.items() if spec.settable and spec.by_hand]
+
+
 # What a reporter may give when an item is first recorded; what an import may give besides
 # (a school's own hazard list carries measures and controls already in place).
 REPORT_FIELDS = frozenset({"title", "description", "category", "level", "unit", "responsible", "location",
                            "reporter", "deadline", "requirement", "project", "co_units", "unit_text", "list_no"})
-IMPORT_FIELDS = REPORT_FIELDS | {"measures", "interim_controls", "watcher", "funds"}
+IMPORT_FIELDS = REPORT_FIELDS | {"measures", "interim_controls", "watcher", "funds", "remarks"}
 
 # Texts that are not fields: a ledger entry's note.
 OTHER_TEXTS = {"note": ("备注", FREE_TEXT)}

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine import yamlfile
 from engine.errors import ConfigError, NotFound, Problem
 from engine.mail import valid_addr_spec, visible
-from engine.names import did_you_mean, normalise
+from engine.names import Vocabulary, did_you_mean, normalise
 from engine.robots import LEADERS, ROBOTS_SCHEMA, Robot, mobile_number, parse_robots
 from engine.validate import check
 
@@ -23,6 +23,30 @@ ROLES = {
     "safety_office": "综治办（安全管理办公室）",
     "admin": "系统管理员",
 }
+# Every role as people write it in org.yaml and in the rules: its name, its title and the
+# other words the shipped comments and the documents use for it.
+ROLE_WORDS = Vocabulary({
+    "inspector": ("检查人员", "检查员"),
+    "responsible": ("整改责任人", "责任人"),
+    "watcher": ("专人盯防人员", "专人盯防", "盯防人"),
+    "unit_head": ("责任单位负责人", "单位负责人"),
+    "leader": ("分管校领导", "分管领导"),
+    "principal": ("校长",),
+    "safety_office": ("综治办", "安全管理办公室", "综治办（安全管理办公室）"),
+    "higher_authority": ("上级教育部门", "上级主管部门"),
+    "admin": ("系统管理员", "管理员"),
+})
+
+
+def role_words(names: Iterable[str]) -> list[str]:
+    """The roles `names` and every word for them (a schema's enum: editors offer them all)."""
+    wanted = set(names)
+    return sorted(wanted) + [w for w, n in ROLE_WORDS.words.items() if n in wanted and w not in wanted]
+
+
+def role_name(typed: str) -> str:
+    """The role a word in a site file stands for (校长 → principal), else the word."""
+    return ROLE_WORDS.name_of(typed) or typed
 
 _PERSON = {
     "type": "object",
@@ -35,7 +59,7 @@ _PERSON = {
         # A mainland mobile number, for @-mentions by the group robots (engine/robots.py).
         "mobile": {"type": ["string", "integer"]},
         "title": {"type": "string"},
-        "roles": {"type": "array", "items": {"enum": sorted(ROLES)}},
+        "roles": {"type": "array", "items": {"enum": role_words(ROLES)}},
     },
 }
 _UNIT = {
@@ -264,7 +288,7 @@ def _people(entries: Any, filename: str, problems: list[Problem]) -> dict[str, P
             lines[name] = line
             mobile = mobile_number(p["mobile"]) if p.get("mobile") not in (None, "") else None
             people[name] = Person(name, _name_or_none(p.get("unit")), p.get("email"), p.get("title"),
-                                  frozenset(p.get("roles", [])), mobile)
+                                  frozenset(role_name(r) for r in p.get("roles", [])), mobile)
     return people
 
 

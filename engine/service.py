@@ -24,6 +24,7 @@ from engine.evidence import Attachment, ledger_change
 from engine.extensions import Extension, Extensions, ExtensionWrite, PendingExtension
 from engine.guards import FireContext
 from engine.model import (
+    FIELD_WORDS,
     FIELDS,
     KINDS,
     LEVELS,
@@ -32,6 +33,7 @@ from engine.model import (
     LedgerEntry,
     changed_fields,
     check_lengths,
+    typed_by_hand,
 )
 from engine.obligations import BACKFILL_NOTE, DueFiling
 from engine.org import Org
@@ -204,6 +206,8 @@ class Service:
     def report(self, r: NewItem, at: datetime | None = None) -> Item:
         """Record `r`, reported at `at` (default now: `rectify report --at` enters a
         paper record afterwards, or tries a policy out in simulated time)."""
+        if r.fields:
+            r = replace(r, fields=self.typed_fields(r.fields))
         item, entry = self.prepare(r, at)
         saved = self.store.add(item, entry)
         _log_transition(saved.id, "report", None, saved.state, entry.actor)
@@ -276,7 +280,7 @@ class Service:
         deadline, re-grade it — as the workflow's `amend` entries allow `actor` on the item
         as stored; ledgered as an "amend" row (a deadline change counts its steps afresh)."""
         name = self.org.person(actor).name
-        cleaned = {field: self.clean_value(field, value) for field, value in sets.items()}
+        cleaned = {field: self.clean_value(field, value) for field, value in self.typed_fields(sets).items()}
         check_lengths({"note": note})
         note = note and refuse("备注", note)
         if not cleaned:
@@ -357,15 +361,28 @@ class Service:
                 log.error("report_task_failed", origin=r.origin, error=str(exc))
         return created
 
+    @staticmethod
+    def typed_fields(sets: Mapping[str, Any]) -> dict[str, Any]:
+        """Fields as a person typed them (by name or label: 责任人=张海峰) under their names;
+        a field only an import fills in is refused, as unknown ones are by clean_value."""
+        result: dict[str, Any] = {}
+        for typed, value in sets.items():
+            name = FIELD_WORDS.name_of(typed) or typed
+            spec = FIELDS.get(name)
+            if spec is not None and spec.settable and not spec.by_hand:
+                raise BadValue(name, value, f"“{spec.title}”取自导入的清单，不能手工设置")
+            result[name] = value
+        return result
+
     def clean_value(self, name: str, value: Any) -> Any:
         """A --set value checked and normalised: units by alias, people against org.yaml."""
         check_lengths({name: value})
         spec = FIELDS.get(name)
-        if name == "state":
+        if name in ("state", "状态"):
             raise BadValue(name, value, "状态只能通过流程事件改变，不能直接设置")
         if spec is None:
-            known = "、".join(n for n, f in FIELDS.items() if f.settable)
-            raise BadValue(name, value, f"未知字段（可设置的字段：{known}）")
+            hint = FIELD_WORDS.suggest(name, typed_by_hand())
+            raise BadValue(name, value, f"未知字段（{hint}可设置的字段：{FIELD_WORDS.listing(typed_by_hand())}）")
         if not spec.settable:
             raise BadValue(name, value, f"“{spec.title}”由流程自动记录，不能手工设置")
         text = refuse(spec.title, str(value)).strip()
@@ -385,20 +402,22 @@ class Service:
         its ledger row and attached to the item with it, or not at all."""
         check_lengths({"note": note})
         actor = self.org.person(actor).name
-        cleaned = {name: self.clean_value(name, value) for name, value in (sets or {}).items()}
+        cleaned = {name: self.clean_value(name, value) for name, value in self.typed_fields(sets or {}).items()}
         note = note and refuse("备注", note)
         when = utc(at or self.clock.now())
 
         files = ledger_change(evidence)
+        fired = [event]  # the event's name, once the item's workflow has read what was typed
 
         def decide(item: Item) -> tuple[Item, LedgerEntry]:
             draft, entry = self._decide(item, event, actor, cleaned, note, when, len(evidence))
+            fired[0] = entry.event
             if files:
                 entry = replace(entry, changes={**entry.changes, **files})
             return draft, entry
 
         before, saved = self._transition(item_id, event, decide)
-        _log_transition(item_id, event, before.state, saved.state, actor)
+        _log_transition(item_id, fired[0], before.state, saved.state, actor)
         return saved
 
     def _transition(self, item_id: int, event: str,
@@ -409,6 +428,7 @@ class Service:
     def _decide(self, before: Item, event: str, actor: str, sets: Mapping[str, Any],
                 note: str | None, at: datetime, files: int = 0) -> tuple[Item, LedgerEntry]:
         wf = self.workflows.get_or_fail(before.workflow)
+        event = wf.event_named(event)
         if before.state not in wf.states:
             raise Refused(before.id, event, f"事项处于流程“{wf.title}”未定义的状态“{before.state}”")
         draft = before.copy()

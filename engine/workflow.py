@@ -18,6 +18,7 @@ from engine import yamlfile
 from engine.errors import ConfigError, NotFound, Problem, Refused
 from engine.guards import ACTIONS, GUARDS, FireContext
 from engine.model import FIELDS
+from engine.names import Vocabulary
 from engine.org import ROLES
 from engine.validate import check
 
@@ -161,6 +162,10 @@ class Workflow:
         self.transitions = transitions
         self._events = list(dict.fromkeys(t.event for t in transitions))
         self._event_names = frozenset(self._events)
+        # What people may type for an event or a state: its name or its title (交办, 整改中).
+        self.event_words = Vocabulary({e: [t.title for t in transitions if t.event == e and t.title]
+                                       for e in self._events})
+        self.state_words = Vocabulary({s.name: s.title for s in states})
         self._from: dict[str, list[Transition]] = {
             s.name: [t for t in transitions if s.name in t.sources] for s in states
         }
@@ -183,10 +188,15 @@ class Workflow:
     def allowed_from(self, state: str) -> list[Transition]:
         return self._from.get(state, [])
 
+    def event_named(self, typed: str) -> str:
+        """The event `typed` names (its name or title, as people type it), else `typed`."""
+        return self.event_words.name_of(typed) or typed
+
     def transition_for(self, item_id: object, state: str, event: str) -> Transition:
         if event not in self._event_names:
-            known = "、".join(self.events())
-            raise Refused(item_id, event, f"流程“{self.title}”中没有这个事件（可用事件：{known}）")
+            hint = self.event_words.suggest(event)
+            raise Refused(item_id, event, f"流程“{self.title}”中没有这个事件（{hint or ''}"
+                          f"可用事件：{self.event_words.listing()}）")
         for t in self.allowed_from(state):
             if t.event == event:
                 return t
@@ -375,6 +385,17 @@ class Workflows(dict[str, Workflow]):
             return self[name]
         except KeyError:
             raise NotFound("流程", name, "已定义的流程：" + "、".join(self)) from None
+
+    def state_named(self, typed: str) -> str:
+        """The state `typed` names in any workflow (its name or title: 整改中 → rectifying);
+        NotFound listing the states, with the closest, when none has it."""
+        for wf in self.values():
+            name = wf.state_words.name_of(typed)
+            if name:
+                return name
+        words = Vocabulary({n: t for wf in self.values() for n, t in ((s.name, s.title) for s in wf.states.values())})
+        hint = words.suggest(typed)
+        raise NotFound("状态", typed, (hint or "") + "已定义的状态：" + words.listing())
 
     def state_title(self, workflow: str, state: str | None) -> str:
         """The state's title in its workflow; the bare name when either is unknown."""

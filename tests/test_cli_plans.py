@@ -133,7 +133,7 @@ def test_policy_apply_needs_a_known_actor(run: Cli) -> None:
 
 def test_check_names_rule_and_obligation_units_org_yaml_does_not_know(run: Cli) -> None:
     """A unit typed wrong in a rule would silently match nothing; an alias too, since items
-    carry the unit's own name. Both are refused with file, line and the unit meant."""
+    carry the unit's own name. Both are refused with file, the line of the value and the unit meant."""
     (run.site / "rules" / "units.yaml").write_text(
         'rules:\n'
         '  - name: "总务处隐患"\n'
@@ -147,9 +147,9 @@ def test_check_names_rule_and_obligation_units_org_yaml_does_not_know(run: Cli) 
         '    every: "每月1日前"\n'
         '    units: ["保卫处", "门卫室"]\n', encoding="utf-8")
     err = run("check", code=1).stderr
-    assert "units.yaml:2: 规则“总务处隐患”匹配的单位“总物处”不在 org.yaml 中（是否指：总务处" in err
-    assert "units.yaml:5: 规则“后勤隐患”匹配的单位“后勤处”是“总务处”的别名" in err and "请写“总务处”" in err
-    assert "units.yaml:9: 报送义务“月报”的单位“门卫室”不在 org.yaml 中" in err
+    assert "units.yaml:3: 规则“总务处隐患”匹配的单位“总物处”不在 org.yaml 中（是否指：总务处" in err
+    assert "units.yaml:6: 规则“后勤隐患”匹配的单位“后勤处”是“总务处”的别名" in err and "请写“总务处”" in err
+    assert "units.yaml:11: 报送义务“月报”的单位“门卫室”不在 org.yaml 中" in err
     assert "保卫处" not in err
     assert "发现 3 个问题" in err
 

@@ -69,7 +69,7 @@ def test_default_office_hours_follow_the_statutory_calendar_with_its_make_up_sat
     ('start: "18:00"\n    end: "08:00"', "rectify.yaml:{next}: delivery.office_hours 的开始时间 start（18:00）应早于结束时间 end（08:00）"),
     ('start: "8:00"', "rectify.yaml:{line}: delivery.office_hours.start“8:00”应写成 24 小时制的“HH:MM”"),
     ('end: "25:00"', "rectify.yaml:{line}: delivery.office_hours.end“25:00”应写成 24 小时制的“HH:MM”"),
-    ('days: "weekdays"', "rectify.yaml:{line}: “delivery/office_hours/days”的值 'weekdays' 不在允许范围内（可选：working、all）"),
+    ('days: "weekdays"', "rectify.yaml:{line}: “delivery/office_hours/days”的值“weekdays”不在允许范围内（可选：working、all）"),
     ('start: 8', "rectify.yaml:{line}: “delivery/office_hours/start”应为文字"),
 ])
 def test_check_refuses_bad_office_hours_with_file_and_line(run: Cli, setting: str, says: str) -> None:

@@ -124,16 +124,16 @@ def test_a_closed_item_has_no_plan() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('rules:\n  - name: "x"\n    match: {category: "核安全"}\n', "extra.yaml:2: 规则“x”匹配的类别“核安全”不在 categories 中"),
-        ('rules:\n  - name: "x"\n    match: {kind: "task", unit: "a"}\n    deadline: {expr: "随便写写"}\n', "extra.yaml:2: 规则“x”的期限“随便写写”无法识别"),
+        ('rules:\n  - name: "x"\n    match: {category: "核安全"}\n', "extra.yaml:3: 规则“x”匹配的类别“核安全”不在 categories 中"),
+        ('rules:\n  - name: "x"\n    match: {kind: "task", unit: "a"}\n    deadline: {expr: "随便写写"}\n', "extra.yaml:4: 规则“x”的期限“随便写写”无法识别"),
         ('ladders:\n  back:\n    - {after: "逾期5日", action: "通报", notify: ["leader"]}\n'
          '    - {after: "逾期3日", action: "约谈", notify: ["leader"]}\n', "extra.yaml:4: 升级步骤“约谈”的时间“逾期3日”早于上一步"),
         ('ladders:\n  x:\n    - {after: "逾期即", action: "训斥", notify: ["leader"]}\n', "extra.yaml:3:"),
-        ('ladders:\n  x:\n    - {after: "逾期即", action: "通报", notify: ["校长"]}\n', "extra.yaml:3:"),
+        ('ladders:\n  x:\n    - {after: "逾期即", action: "通报", notify: ["校董"]}\n', "extra.yaml:3:"),
         ('rules:\n  - name: "x"\n    match: {kind: "task", unit: "a"}\n    priority: 1:30\n', "应为整数"),
         ('rules:\n  - name: NO\n    match: {kind: "task", unit: "b"}\n    pause_in: ["waiting"]\n', "pause_in 状态“waiting”"),
         ("rules:\n\t- name: x\n", "extra.yaml:2: 文件中含有制表符"),
-        ("这不是 YAML: [\n", "extra.yaml:2: YAML 格式错误"),
+        ("这不是 YAML: [\n", "extra.yaml:1: YAML 格式错误：文件到此结束，但括号或引号没有闭合"),
     ],
 )
 def test_bad_rule_files_are_reported_with_file_and_line(tmp_path: Path, text: str, expected: str) -> None:

@@ -275,12 +275,14 @@ def test_calendar_apply_by_hand_and_its_dry_run(run: Cli) -> None:
         shown = json.loads(run("show", str(i), "--json").stdout)
         assert shown["history"][-1]["event"] != "calendar_update" and len(shown["history"]) == n
     assert json.loads(run("outbox", "--json").stdout) == []
-    text = run("calendar", "apply").stdout
+    assert "须用 --actor 指明操作人" in run("calendar", "apply", code=2).stderr
+    assert "无权" in run("calendar", "apply", "--actor", "马建军", code=1).stderr
+    text = run("calendar", "apply", "--actor", "周安宁").stdout
     assert f"事项 {ids[1]} 配电室门锁损坏：2027-01-08（暂定） → 2027-01-11（确定），已通知 马建军" in text
     assert "期限改变 2 项" in text
     queued = json.loads(run("outbox", "--json").stdout)
     assert sorted(m["to"] for m in queued) == ["赵卫东 <zhao.weidong@example.org>", "马建军 <ma.jianjun@example.org>"]
     shown = json.loads(run("show", str(ids[1]), "--json").stdout)
     assert shown["provisional"] is False and shown["history"][-1]["event"] == "calendar_update"
-    again = json.loads(run("calendar", "apply", "--json").stdout)
+    again = json.loads(run("calendar", "apply", "--actor", "罗静", "--json").stdout)
     assert (again["checked"], again["items"]) == (0, [])

@@ -23,7 +23,7 @@ def test_a_site_with_robots_and_mobiles_passes_the_check(run: Cli) -> None:
 
 
 @pytest.mark.parametrize(("robot", "message"), [
-    ({"kind": "feishu", "webhook": WECOM_URL}, "“units/2/robots/0/kind”的值 'feishu' 不在允许范围内（可选：wecom、dingtalk）"),
+    ({"kind": "feishu", "webhook": WECOM_URL}, "“units/2/robots/0/kind”的值“feishu”不在允许范围内（可选：wecom、dingtalk）"),
     ({"kind": "wecom"}, "单位“保卫处”的第 1 个群机器人缺少 webhook（或 webhook_env、webhook_file）"),
     ({"kind": "wecom", "webhook": "http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"},
      "单位“保卫处”的第 1 个群机器人的 webhook 应以 https:// 开头（只有本机地址 127.0.0.1、localhost 可用 http://），否则密钥会明文传输"),
@@ -40,7 +40,7 @@ def test_a_site_with_robots_and_mobiles_passes_the_check(run: Cli) -> None:
      "单位“保卫处”的第 1 个群机器人同时写了 webhook、webhook_env，只能写其中一个"),
     ({"kind": "dingtalk", "webhook": DING_URL, "secret_env": "DING-SECRET"},
      "单位“保卫处”的第 1 个群机器人的 secret_env“DING-SECRET”不是有效的环境变量名"),
-    ({"kind": "dingtalk", "webhook": DING_URL, "token": "x"}, "“units/2/robots/0”中有未知的键"),
+    ({"kind": "dingtalk", "webhook": DING_URL, "token": "x"}, "token：未知的键"),
 ])
 def test_a_wrong_robot_is_named_with_its_file_and_line(run: Cli, robot: dict[str, str], message: str) -> None:
     line = set_robots(run.site, "保卫处", [robot])

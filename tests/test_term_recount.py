@@ -100,7 +100,7 @@ def test_calendar_apply_counts_term_deadlines_by_hand(harness: Harness) -> None:
     assert row["item"] == i and row["old_due"] == "2027-01-22" and row["new_due"] == "2027-01-15"
     assert row["was_provisional"] is False and row["provisional"] is False and row["notified"] == ["马建军"]
     assert h.app.store.get(i).due.isoformat() == "2027-01-22"  # a dry run writes nothing
-    out = h.run("calendar", "apply").stdout
+    out = h.run("calendar", "apply", "--actor", "周安宁").stdout
     assert f"事项 {i} 实训室电闸外露：2027-01-22（确定） → 2027-01-15（确定），已通知 马建军" in out
     assert h.app.store.get(i).due.isoformat() == "2027-01-15"
 

@@ -170,7 +170,7 @@ def test_a_deadline_change_mail_links_the_item_for_its_recipient(sqlite_site: Pa
                                           "--found-at", "2026-12-24T09:00", "--at", "2026-12-24T09:00",
                                           "--deadline", "10个工作日内"))[0])
     (sqlite_site / "calendar.yaml").write_text(MOVES, encoding="utf-8")
-    assert "已通知 马建军" in rectify("calendar", "apply")
+    assert "已通知 马建军" in rectify("calendar", "apply", "--actor", "周安宁")
     app = open_app(sqlite_site)
     try:
         app.scheduler().deliver(app.service.clock.now())
@@ -201,7 +201,7 @@ def test_without_a_web_address_a_deadline_change_mail_says_how_to_follow_up(sqli
                      "--reporter", "郭晓明", "--responsible", "马建军", "--found-at", "2026-12-24T09:00", "--at", "2026-12-24T09:00",
                      "--deadline", "10个工作日内"], catch_exceptions=False)
     (sqlite_site / "calendar.yaml").write_text(MOVES, encoding="utf-8")
-    run.invoke(cli, [*base, "calendar", "apply"], catch_exceptions=False)
+    run.invoke(cli, [*base, "calendar", "apply", "--actor", "周安宁"], catch_exceptions=False)
     run.invoke(cli, [*base, "tick"], catch_exceptions=False)
     mails = [BytesParser(policy=default).parsebytes(p.read_bytes()) for p in (sqlite_site / "mail").glob("*.eml")]
     [changed] = [m for m in mails if "期限调整" in str(m["Subject"])]

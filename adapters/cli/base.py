@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 import structlog
 
+from adapters.cli import clicktext
 from adapters.clock import SystemClock
 from engine.errors import FileAccess, RectifyError
 from engine.ports import Clock
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = structlog.get_logger("rectify.cli")
+clicktext.install()  # before any command is declared: click reads some texts then
 
 
 class Context:
@@ -63,7 +65,61 @@ def site_from(option: str | None) -> Path:
     return Path(option or os.environ.get("RECTIFY_SITE") or ".").resolve()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _ChineseHelp:
+    """The short help of a command in a list: its first sentence, cut by terminal width."""
+
+    short_help: str | None
+    help: str | None
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        text = self.short_help or self.help or ""
+        return clicktext.short_help(text, limit) if text else ""
+
+
+class RectifyCommand(_ChineseHelp, click.Command):
+    """A command whose usage line reads in Chinese: `[选项]`, the arguments' Chinese names."""
+
+    context_class = clicktext.Context
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        super().__init__(*args, **kwargs)
+        clicktext.name_params(self.params)
+
+
+class RectifyGroup(_ChineseHelp, click.Group):
+    """The root group and every group under it: commands and groups of its own classes,
+    and click's usage errors said in Chinese (clicktext.Shown)."""
+
+    context_class = clicktext.Context
+    command_class = RectifyCommand
+    group_class = type  # subgroups are RectifyGroups
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
+        super().__init__(*args, **kwargs)
+        clicktext.name_params(self.params)
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except (clicktext.Shown, click.exceptions.NoArgsIsHelpError):
+            raise
+        except click.ClickException as exc:
+            raise clicktext.Shown(exc) from exc
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (clicktext.Shown, click.exceptions.NoArgsIsHelpError):
+            raise
+        except click.ClickException as exc:
+            raise clicktext.Shown(exc) from exc
+
+
+@click.group(cls=RectifyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--site", "site", metavar="DIR", help="站点目录（默认：$RECTIFY_SITE 或当前目录）")
 @click.version_option(package_name="rectify")
 @click.pass_context

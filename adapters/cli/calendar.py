@@ -23,6 +23,7 @@ import click
 from adapters.cli.base import Context, cli, echo_json, fail, handle_errors
 from adapters.cli.render import parse_time
 from adapters.sitefiles import load_config
+from engine.access import require_office
 from engine.calendarcheck import calendar_findings
 from engine.deadline.model import SHANGHAI
 from engine.errors import FileAccess, RectifyError
@@ -291,14 +292,19 @@ def calendar_init(ctx: Context) -> None:
 
 
 @calendar_group.command("apply")
+@click.option("--actor", help="操作人：综治办人员或系统管理员（正式执行时必填）")
 @click.option("--dry-run", is_flag=True, help="只列出将重新计算的事项，不改动数据、不发邮件")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @handle_errors
-def calendar_apply(ctx: Context, dry_run: bool, as_json: bool) -> None:
+def calendar_apply(ctx: Context, actor: str | None, dry_run: bool, as_json: bool) -> None:
     """按当前站点日历重新计算在办事项的暂定期限，以及按学期计算的期限（如“寒假前”“学期末”）
     （守护进程在 calendar.yaml 改动后会自动执行）。期限改变的事项记入台账并通知责任人（无责任人时通知单位负责人）。"""
     app = ctx.app
+    if actor:
+        require_office(app.site.org, actor, "按站点日历重新计算在办事项的期限")
+    elif not dry_run:
+        fail("重新计算期限须用 --actor 指明操作人（综治办人员或系统管理员）；只看结果请加 --dry-run", 2)
     summary = app.recount().run("cli", dry_run=dry_run)
     if as_json:
         tz = app.config.timezone

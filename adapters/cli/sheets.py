@@ -24,6 +24,7 @@ from engine.access import require_office
 from engine.deadline.dates import cn_date
 from engine.errors import FileAccess, NotFound, RectifyError
 from engine.importing import ACTIONS, MAX_ROWS, Importer, ImportPlan, Table
+from engine.model import FIELDS
 from engine.ports import Query
 from engine.service import BadValue
 
@@ -111,6 +112,15 @@ def import_file(ctx: Context, file: Path, kind: str | None, dry_run: bool, as_js
     _print_plan(plan, dry_run)
 
 
+# What the ledger records besides fields, by the words the 台账 uses.
+_BASIS_TITLES = {"due": "截止日期", "overdue_at": "逾期时刻", "rule": "规则", "policy_version": "规则版本"}
+
+
+def _field_title(name: str) -> str:
+    spec = FIELDS.get(name)
+    return spec.title if spec else _BASIS_TITLES.get(name, name)
+
+
 def _print_plan(plan: ImportPlan, dry_run: bool) -> None:
     # What the sheet says is printed as Text, never read as rich markup ("[/x]" in a cell).
     for warning in plan.warnings:
@@ -125,8 +135,9 @@ def _print_plan(plan: ImportPlan, dry_run: bool) -> None:
             r = o.row
             detail = o.note if o.action != "new" else ""
             if o.changes:
-                detail = "；".join(f"{k}：{v[0]} → {v[1]}" for k, v in o.changes.items())
-            key = f"#{o.item_id}" if o.item_id and o.action != "new" else r.key.rsplit(":", 1)[-1]
+                detail = "；".join(f"{_field_title(k)}：{v[0] or '（空）'} → {v[1] or '（空）'}"
+                                  for k, v in o.changes.items())
+            key = f"#{o.item_id}" if o.item_id and o.action != "new" else (r.label or "（无）")
             cells = [*([r.sheet] if several else []), str(r.row), key, ACTIONS[o.action], r.title,
                      r.unit_reading, r.deadline_reading, detail]
             table.add_row(*(Text(cell) for cell in cells))
@@ -157,7 +168,8 @@ def export_file(ctx: Context, file: Path, state: tuple[str, ...], unit: tuple[st
     now = instant(at, app)
     org = app.site.org
     units = tuple(org.unit(u).name for u in unit)
-    found = app.store.query(Query(state=state, unit=units, kind=kind))
+    states = tuple(app.site.workflows.state_named(s) for s in state)
+    found = app.store.query(Query(state=states, unit=units, kind=kind))
     export = ledger_export(app, found, now)
     with progress() as bar:
         task = bar.add_task("导出台账", total=len(found)) if bar else None

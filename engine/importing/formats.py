@@ -40,6 +40,7 @@ TASK_COLUMNS = _columns(
     Column("units", "责任单位", ("牵头单位", "unit", "units")),
     Column("requirement", "整治要求", ("整改要求", "requirement")),
     Column("deadline", "完成时间", ("完成时限", "完成期限", "deadline")),
+    Column("remarks", "备注", ("备考", "remarks")),
 )
 TASK_REQUIRED = ("list_no", "title", "units", "requirement", "deadline")
 # Blank cells in these columns mean "as above".
@@ -68,11 +69,12 @@ HAZARD_COLUMNS = _columns(
     Column("requirement", "整治要求", ("requirement",)),
     Column("project", "整治项目", ("project",)),
     Column("list_no", "清单序号", ("list_no",)),
+    Column("remarks", "备注", ("备考", "remarks")),
 )
 HAZARD_REQUIRED = ("title", "units", "found_at")
 # Text fields an import may set or correct on an item (besides unit and deadline).
 TEXT_FIELDS = ("title", "category", "level", "location", "measures", "description", "interim_controls",
-               "funds", "requirement", "project", "list_no")
+               "funds", "requirement", "project", "list_no", "remarks")
 PERSON_FIELDS = ("responsible", "reporter", "watcher")
 FORMATS = {"task": (TASK_COLUMNS, TASK_REQUIRED), "hazard": (HAZARD_COLUMNS, HAZARD_REQUIRED)}
 LEVEL_WORDS = {"一般": "一般", "一般隐患": "一般", "general": "一般", "重大": "重大", "重大隐患": "重大", "major": "重大"}

@@ -5,13 +5,14 @@ requirements, a hazard row read field by field; every problem collected."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.errors import CellProblem, DeadlineError, NotFound, unknown_category
+from engine.errors import CellProblem, DeadlineError, NotFound, quoted, unknown_category
 from engine.importing.cells import Formula, cell_limit, cell_text, deadline_text, parse_instant
 from engine.importing.formats import (
     HAZARD_COLUMNS,
@@ -34,6 +35,9 @@ from engine.text import strip as strip_text
 
 # How many problems are listed before the rest are only counted.
 MAX_PROBLEMS = 200
+# A row that is a note under the table, not data: one cell of text saying 注：, 备注：,
+# 说明： (注1、, 附注:, 填表说明：…). A title such as “注水管破裂” is not one.
+NOTE = re.compile(r"^\s*(?:注|备注|附注|说明|填表说明)\s*[0-9一二三四五六七八九十]*\s*[：:、.．)）]")
 # The most rows one import reads, by default (`rectify import --max-rows`): the plan holds
 # every row until it is written, about 6 KB a row (README "Input limits").
 MAX_ROWS = 100_000
@@ -53,6 +57,9 @@ class RowPlan:
     found_at: datetime | None
     unit_reading: str = ""
     deadline_reading: str = ""
+    # The row's own number as the list writes it (编号, 序号, 台账编号 #id, 来源编号); ""
+    # when the row has none and is known by its content (messages then name its row).
+    label: str = ""
 
 
 class Reader:
@@ -96,8 +103,9 @@ class Reader:
             for plan in read_rows(table.name, header, body):
                 taken = seen.get(plan.key)
                 if taken is not None:
+                    same = (f"编号 {plan.label}" if plan.label else "没有编号，标题、责任单位、位置和发现时间都相同")
                     self.problem(plan.sheet, plan.row, None,
-                                 f"与工作表“{taken[0]}”第{taken[1]}行是同一事项（{_key_title(plan.key)}），同一文件中不能出现两次")
+                                 f"与工作表“{taken[0]}”第{taken[1]}行是同一事项（{same}），同一文件中不能出现两次")
                     continue
                 seen[plan.key] = (plan.sheet, plan.row)
                 found += 1
@@ -143,10 +151,17 @@ class Reader:
 
     def _data_rows(self, sheet: str, header: Header,
                    rows: Iterable[tuple[int, Sequence[Any]]]) -> Iterator[tuple[int, dict[str, Any]]]:
-        """(row number, cells by column) for every non-empty row, up to the row limit."""
+        """(row number, cells by column) for every non-empty row that is not a note under
+        the table (skipped with a warning), up to the row limit."""
+        notes = False
         for number, values in rows:
             if not self._count_row(sheet, number):
                 return
+            text = _only_text(values)
+            if text is not None and (notes or NOTE.match(text)):
+                notes = True  # the lines after a note's first line belong to it
+                self.warnings.append(f"工作表“{sheet}”第{number}行是表格下方的注释（“{quoted(text)}”），未导入")
+                continue
             cells = self._cells(sheet, number, header, values)
             if cells is not None:
                 yield number, cells
@@ -239,8 +254,10 @@ class Reader:
                   "unit_text": cell_text(cells["units"]), "requirement": cell_text(cells["requirement"]),
                   "deadline": expr, "project": cell_text(cells.get("project")) or None,
                   "description": cell_text(cells.get("description")) or None,
-                  "list_no": list_no if index == 1 else f"{list_no}.{index}"}
-        return RowPlan(sheet, number, "task", key, None, title, fields, ref, units.reading, reading)
+                  "list_no": list_no if index == 1 else f"{list_no}.{index}",
+                  "remarks": cell_text(cells.get("remarks")) or None}
+        return RowPlan(sheet, number, "task", key, None, title, fields, ref, units.reading, reading,
+                       str(fields["list_no"]))
 
     # -- the hazard list -------------------------------------------------------------
 
@@ -263,8 +280,10 @@ class Reader:
         if keyed is None:
             return None
         key, item_id = keyed
+        label = (f"#{item_id}" if item_id is not None
+                 else cell_text(row.cells.get("origin")) or cell_text(row.cells.get("key")))
         return RowPlan(layout.name, number, row.kind, key, item_id, row.title, row.fields, row.found_at,
-                       row.units.reading, row.reading)
+                       row.units.reading, row.reading, label)
 
     def _hazard_key(self, row: _HazardRow, found_at: datetime) -> tuple[str, int | None] | None:
         """The row's key: "#<id>" for a 台账编号, else its 来源编号, else its 编号 in this list,
@@ -326,8 +345,10 @@ def _numbered(plans: list[RowPlan]) -> Iterator[RowPlan]:
     yield from plans
 
 
-def _key_title(key: str) -> str:
-    return f"台账编号 {key[1:]}" if key.startswith("#") else f"编号 {key.rsplit(':', 1)[-1]}"
+def _only_text(values: Sequence[Any]) -> str | None:
+    """The text of a row's only non-empty cell (a merged cell reads as one), else None."""
+    filled = [v for v in values if v is not None and not (isinstance(v, str) and not v.strip())]
+    return filled[0].strip() if len(filled) == 1 and isinstance(filled[0], str) else None
 
 
 # -- a hazard row, field by field ---------------------------------------------------

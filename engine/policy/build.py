@@ -17,6 +17,7 @@ from engine.deadline import Kind, parse_deadline, parse_offset
 from engine.deadline.dates import FIRST_YEAR, LAST_YEAR
 from engine.deadline.school import NO_SITE
 from engine.errors import ConfigError, DeadlineError, Problem
+from engine.org import role_name
 from engine.policy.model import (
     MATCH_KEYS,
     Campaign,
@@ -31,10 +32,12 @@ from engine.policy.model import (
     UnitPhrase,
     Where,
     fraction,
+    value_lines,
     version_of,
+    where_of,
 )
 from engine.policy.schema import DEFAULT_CATEGORIES, SCHEMA
-from engine.validate import check
+from engine.validate import check, line_at
 from engine.workcal import WorkCalendar
 
 # The instant a rule file's expressions are checked from.
@@ -43,6 +46,20 @@ _REFERENCE = datetime(2021, 3, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 def _strings(value: Any) -> frozenset[str]:
     return frozenset([value] if isinstance(value, str) else value)
+
+
+def _roles_named(extension: Mapping[str, Any]) -> dict[str, Any]:
+    """An extension entry with its approvers by role name (综治办 → safety_office)."""
+    result = dict(extension)
+    if "approvers" in result:
+        result["approvers"] = [role_name(r) for r in result["approvers"]]
+    return result
+
+
+def _at(where: Where, node: Any, *path: Any) -> Where:
+    """The Where of the value at `path` under `node` (a rule, a step, a phase), so that a
+    problem names the line of the offending value, not of the entry holding it."""
+    return Where(where.file, line_at(node, path) or where.line)
 
 
 class _Builder:
@@ -99,28 +116,30 @@ class _Builder:
             if any(x.name == r["name"] for x in self.reports):
                 self.problems.append(where.problem(f"阶段报告“{r['name']}”重复定义"))
             self.reports.append(StageReportSpec(
-                r["name"], r.get("title", r["name"]), r["period"], tuple(dict.fromkeys(r["send_to"])),
-                r.get("campaign"), _strings(r["phase"]) if r.get("phase") else frozenset(), where))
+                r["name"], r.get("title", r["name"]), r["period"], tuple(dict.fromkeys(map(role_name, r["send_to"]))),
+                r.get("campaign"), _strings(r["phase"]) if r.get("phase") else frozenset(), where,
+                value_lines(r, "campaign")))
 
     def _extension(self, data: Any, where: Where) -> None:
         if self.extension is not None:
             first = self.extension[1]
             self.problems.append(where.problem(f"全校延期规则 extension 重复定义（另见 {first.file}:{first.line}）"))
             return
-        self.extension = (ExtensionRules().merged(data), where)
+        self.extension = (ExtensionRules().merged(_roles_named(data)), where)
 
     def _ladder(self, steps: Any, filename: str) -> tuple[LadderStep, ...]:
         result = []
         previous = None
         for i, s in enumerate(steps):
             where = Where(filename, steps.line_of(i))
-            offset = self._offset(s["after"], where, "after")
+            offset = self._offset(s["after"], _at(where, s, "after"), "after")
             if s.get("repeat"):
-                self._offset(s["repeat"], where, "repeat")
+                self._offset(s["repeat"], _at(where, s, "repeat"), "repeat")
             if offset is not None and previous is not None and offset < previous:
-                self.problems.append(where.problem(f"升级步骤“{s['action']}”的时间“{s['after']}”早于上一步，阶梯不能倒退"))
+                self.problems.append(_at(where, s, "after").problem(
+                    f"升级步骤“{s['action']}”的时间“{s['after']}”早于上一步，阶梯不能倒退"))
             previous = offset if offset is not None else previous
-            result.append(LadderStep(s["after"], s["action"], tuple(s["notify"]), s.get("repeat"),
+            result.append(LadderStep(s["after"], s["action"], tuple(map(role_name, s["notify"])), s.get("repeat"),
                                      bool(s.get("urgent", False))))
         return tuple(result)
 
@@ -135,10 +154,10 @@ class _Builder:
         phases = []
         reference = None
         if data.get("reference"):
-            reference = self._date(data["reference"], where)
+            reference = self._date(data["reference"], _at(where, data, "reference"))
         for i, p in enumerate(data["phases"]):
             pwhere = Where(where.file, data["phases"].line_of(i))
-            window = self._window(p["window"], pwhere, reference)
+            window = self._window(p["window"], _at(pwhere, p, "window"), reference)
             if window:
                 phases.append(Phase(p["name"], *window))
         ordered = sorted(phases, key=lambda p: p.start)
@@ -169,12 +188,13 @@ class _Builder:
         try:
             self.validate_expr(data["every"], None, recurring=True)
         except DeadlineError as exc:
-            self.problems.append(where.problem(f"报送周期“{data['every']}”无法识别：{exc.reason}"))
+            self.problems.append(_at(where, data, "every").problem(f"报送周期“{data['every']}”无法识别：{exc.reason}"))
         units = None if data["units"] == "all" else tuple(data["units"])
         self.obligations.append(Obligation(
             data["name"], data.get("title", data["name"]), data["every"], units,
-            tuple(data.get("report_to", ["safety_office"])),
+            tuple(map(role_name, data.get("report_to", ["safety_office"]))),
             _strings(data["phase"]) if data.get("phase") else frozenset(), data.get("campaign"), where,
+            value_lines(data, "units"),
         ))
 
     def rules(self) -> list[Rule]:
@@ -188,44 +208,55 @@ class _Builder:
 
     def _rule(self, data: Any, where: Where) -> Rule | None:
         conditions = tuple((k, _strings(data["match"][k])) for k in MATCH_KEYS if k in data["match"])
+        match_lines = value_lines(data["match"], *MATCH_KEYS)
         for key, values in conditions:
             if key == "category":
                 for v in sorted(values - set(self.categories)):
-                    self.problems.append(where.problem(f"规则“{data['name']}”匹配的类别“{v}”不在 categories 中"))
-        ladder: tuple[LadderStep, ...] = ()
-        escalate = data.get("escalate")
-        if isinstance(escalate, str):
-            if escalate not in self.ladders:
-                known = "、".join(self.ladders) or "无"
-                self.problems.append(where.problem(f"规则“{data['name']}”引用的升级阶梯“{escalate}”未定义（已定义：{known}）"))
-            else:
-                ladder = self.ladders[escalate][0]
-        elif escalate:
-            ladder = self._ladder(escalate, where.file)
+                    at = where_of(where, match_lines, "category", v)
+                    self.problems.append(at.problem(f"规则“{data['name']}”匹配的类别“{v}”不在 categories 中"))
         deadline = data.get("deadline")
         if deadline:
-            try:
-                self.validate_expr(deadline["expr"], None)
-            except DeadlineError as exc:
-                self.problems.append(where.problem(f"规则“{data['name']}”的期限“{deadline['expr']}”无法识别：{exc.reason}"))
-            base = deadline.get("from", "found")
-            if base not in ("found", "assigned"):
-                self._date(base, where)
-        for text in data.get("remind", []):
+            self._rule_deadline(data, where)
+        for i, text in enumerate(data.get("remind", [])):
+            at = _at(where, data, "remind", i)
             if not text.endswith("%"):
-                self._offset(text, where, "remind")
+                self._offset(text, at, "remind")
             elif not fraction(text):
-                self.problems.append(where.problem(f"提醒“{text}”应为 1% 到 99% 之间的百分比"))
+                self.problems.append(at.problem(f"提醒“{text}”应为 1% 到 99% 之间的百分比"))
         return Rule(
             name=data["name"], where=where, match=Match(conditions), priority=data.get("priority", 0),
             deadline=deadline["expr"] if deadline else None,
             deadline_from=deadline.get("from", "found") if deadline else "found",
-            remind=tuple(data.get("remind", [])), escalate=ladder,
+            remind=tuple(data.get("remind", [])), escalate=self._rule_ladder(data, where),
             pause_in=frozenset(data.get("pause_in", [])),
             urgent=bool(data.get("urgent", False)),
             extension=tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
-                                   for k, v in data.get("extension", {}).items())),
+                                   for k, v in _roles_named(data.get("extension", {})).items())),
+            lines=match_lines + value_lines(data, "pause_in"),
         )
+
+    def _rule_ladder(self, data: Any, where: Where) -> tuple[LadderStep, ...]:
+        escalate = data.get("escalate")
+        if isinstance(escalate, str):
+            if escalate in self.ladders:
+                return self.ladders[escalate][0]
+            known = "、".join(self.ladders) or "无"
+            self.problems.append(_at(where, data, "escalate").problem(
+                f"规则“{data['name']}”引用的升级阶梯“{escalate}”未定义（已定义：{known}）"))
+        elif escalate:
+            return self._ladder(escalate, where.file)
+        return ()
+
+    def _rule_deadline(self, data: Any, where: Where) -> None:
+        deadline = data["deadline"]
+        try:
+            self.validate_expr(deadline["expr"], None)
+        except DeadlineError as exc:
+            self.problems.append(_at(where, data, "deadline", "expr").problem(
+                f"规则“{data['name']}”的期限“{deadline['expr']}”无法识别：{exc.reason}"))
+        base = deadline.get("from", "found")
+        if base not in ("found", "assigned"):
+            self._date(base, _at(where, data, "deadline", "from"))
 
     def _check_rule_set(self, rules: list[Rule]) -> None:
         seen: dict[str, Rule] = {}
@@ -256,15 +287,15 @@ def unit_problems(policy: Policy, units: Mapping[str, str]) -> list[Problem]:
         for key, values in rule.match.conditions:
             for name in sorted(values) if key == "unit" else ():
                 if name not in units:
-                    problems.append(rule.where.problem(f"规则“{rule.name}”匹配的{unknown(name)}"))
+                    problems.append(rule.where_of("unit", name).problem(f"规则“{rule.name}”匹配的{unknown(name)}"))
                 elif units[name] != name:
-                    problems.append(rule.where.problem(
+                    problems.append(rule.where_of("unit", name).problem(
                         f"规则“{rule.name}”匹配的单位“{name}”是“{units[name]}”的别名；事项记录的是单位名称，"
                         f"请写“{units[name]}”，否则此规则不会匹配任何事项"))
     for ob in policy.obligations:
         for name in ob.units or ():
             if name not in units:
-                problems.append(ob.where.problem(f"报送义务“{ob.name}”的{unknown(name)}"))
+                problems.append(ob.where_of("units", name).problem(f"报送义务“{ob.name}”的{unknown(name)}"))
     return problems
 
 
@@ -281,11 +312,13 @@ def build_policy(directory: Path, sources: dict[str, str], loaded_at: datetime,
     if states:
         for rule in rules:
             for s in sorted(rule.pause_in - states):
-                builder.problems.append(rule.where.problem(f"规则“{rule.name}”的 pause_in 状态“{s}”在流程中不存在"))
+                builder.problems.append(rule.where_of("pause_in", s).problem(
+                    f"规则“{rule.name}”的 pause_in 状态“{s}”在流程中不存在"))
     campaign_names = {c.name for c in builder.campaigns}
     for spec in builder.reports:
         if spec.campaign and spec.campaign not in campaign_names:
-            builder.problems.append(spec.where.problem(f"阶段报告“{spec.name}”的专项行动“{spec.campaign}”未定义"))
+            builder.problems.append(spec.where_of("campaign", spec.campaign).problem(
+                f"阶段报告“{spec.name}”的专项行动“{spec.campaign}”未定义"))
     if builder.problems:
         raise ConfigError(builder.problems)
     return Policy(version_of(sources), loaded_at, tuple(dict.fromkeys(builder.categories)), tuple(rules),

@@ -25,6 +25,25 @@ class Where:
         return Problem(self.file, self.line, message)
 
 
+def value_lines(node: Any, *keys: str) -> tuple[tuple[str, int], ...]:
+    """("key:value", line) for each value under each of `keys` of a file's mapping (a value
+    or a list of values), so that a problem found after building names its line."""
+    lines = []
+    for key in keys:
+        value = node.get(key) if isinstance(node, dict) else None
+        if isinstance(value, list):
+            lines += [(f"{key}:{v}", node[key].line_of(i)) for i, v in enumerate(value) if hasattr(node[key], "line_of")]
+        elif value is not None and hasattr(node, "line_of"):
+            lines.append((f"{key}:{value}", node.line_of(key)))
+    return tuple(lines)
+
+
+def where_of(where: Where, lines: tuple[tuple[str, int], ...], key: str, value: object) -> Where:
+    """The Where of one value (`value_lines`), else of the entry it belongs to."""
+    wanted = f"{key}:{value}"
+    return next((Where(where.file, line) for k, line in lines if k == wanted), where)
+
+
 @dataclass(frozen=True)
 class Match:
     """What a rule applies to; a key left out matches anything."""
@@ -98,6 +117,11 @@ class Rule:
     extension: tuple[tuple[str, Any], ...] = ()
     # Every reminder and escalation of the rule is delivered at once, outside office hours too.
     urgent: bool = False
+    # Where its values are written (value_lines), for problems found after building.
+    lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+
+    def where_of(self, key: str, value: object) -> Where:
+        return where_of(self.where, self.lines, key, value)
 
 
 @dataclass(frozen=True)
@@ -130,6 +154,10 @@ class Obligation:
     phases: frozenset[str]
     campaign: str | None
     where: Where
+    lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+
+    def where_of(self, key: str, value: object) -> Where:
+        return where_of(self.where, self.lines, key, value)
 
 
 @dataclass(frozen=True)
@@ -149,6 +177,10 @@ class StageReportSpec:
     campaign: str | None
     phases: frozenset[str]
     where: Where
+    lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+
+    def where_of(self, key: str, value: object) -> Where:
+        return where_of(self.where, self.lines, key, value)
 
 
 @dataclass

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.org import role_words
+
 ACTIONS = ("提醒", "通报", "约谈", "挂牌督办", "问责")
 RECIPIENT_ROLES = {
     "responsible": "整改责任人",
@@ -32,13 +34,13 @@ _EXTENSION = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "approvers": {"type": "array", "minItems": 1, "items": {"enum": sorted(EXTENSION_APPROVERS)}},
+        "approvers": {"type": "array", "minItems": 1, "items": {"enum": role_words(EXTENSION_APPROVERS)}},
         "max_count": {"type": "integer", "minimum": 0},
         "max_days": {"type": "integer", "minimum": 1},
     },
 }
 _STRINGS = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]}
-_ROLES = {"type": "array", "minItems": 1, "items": {"enum": sorted(RECIPIENT_ROLES)}}
+_ROLES = {"type": "array", "minItems": 1, "items": {"enum": role_words(RECIPIENT_ROLES)}}
 _STEP = {
     "type": "object",
     "required": ["after", "action", "notify"],
@@ -129,7 +131,7 @@ _REPORT = {
         "name": {"type": "string", "minLength": 1},
         "title": {"type": "string"},
         "period": {"enum": list(REPORT_PERIODS)},
-        "send_to": {"type": "array", "minItems": 1, "items": {"enum": list(REPORT_RECIPIENTS)}},
+        "send_to": {"type": "array", "minItems": 1, "items": {"enum": role_words(REPORT_RECIPIENTS)}},
         "campaign": {"type": "string"},
         "phase": _STRINGS,
     },
