@@ -21,6 +21,7 @@ from adapters.present import plan_json
 from engine.access import may_see
 from engine.errors import NotFound
 from engine.evidence import Attachment
+from engine.ledgerview import change_title
 from engine.ledgerview import history as ledger_history
 from engine.service import NewItem
 
@@ -111,7 +112,7 @@ def fire(ctx: Context, item_id: int, event: str, actor: str, sets: tuple[str, ..
     if as_json:
         echo_json(data)
     else:
-        click.echo(f"事项 {item.id} 已执行“{event}”，当前状态：{data['state_title']}（{item.state}）"
+        click.echo(f"事项 {item.id} 已{_event_title(ctx, item.workflow, event)}，当前状态：{data['state_title']}"
                    + (f"；附佐证文件 {len(evidence)} 个" if evidence else ""))
 
 
@@ -136,7 +137,7 @@ def amend(ctx: Context, item_id: int, actor: str, sets: tuple[str, ...], note: s
     if as_json:
         echo_json(data)
     else:
-        changed = "、".join(parse_sets(sets))
+        changed = "、".join(change_title(name) for name in parse_sets(sets))
         click.echo(f"事项 {item.id} 已修改：{changed}（状态仍为{data['state_title']}）")
 
 
@@ -164,6 +165,13 @@ def show(ctx: Context, item_id: int, viewer: str | None, as_json: bool) -> None:
         show_item(data, ledger_history(entries, app.site.workflows, item.workflow, tz), requests,
                   _workflow_title(ctx, item.workflow), tz)
         show_attachments(files, tz)
+
+
+def _event_title(ctx: Context, workflow: str, event: str) -> str:
+    """“交办”, as the workflow calls the event typed (by its name or its title)."""
+    wf = ctx.app.site.workflows.get(workflow)
+    titles = [t.title for t in (wf.transitions if wf else ()) if event in (t.event, t.title)]
+    return f"执行“{titles[0]}”" if titles else f"执行“{event}”"
 
 
 def _workflow_title(ctx: Context, name: str) -> str:

@@ -13,13 +13,19 @@ from rich.table import Table
 
 from adapters.cli.render import LISTED_CHARS, clip, console, minute
 from engine.ledgerview import Entry, change_title, value_text
-from engine.model import FIELDS, KINDS
+from engine.model import KINDS
 
 # Shown in `show` before the fields in FIELDS order: the item's identity, then its plan.
 _NOT_FIELDS = frozenset({"id", "title", "state", "state_title", "workflow", "version", "kind", "plan",
                          "due", "overdue_at", "rule", "policy_version", "paused", "provisional",
                          "provisional_note", "ongoing", "plan_note"})
 PLAN_SHOWN = 5  # steps `show` lists; `explain` lists them all
+# The order `show` lists an item's fields in (others follow, by name): who and where
+# first, then what was done, then who did it.
+SHOWN_ORDER = ("category", "level", "unit", "co_units", "responsible", "location", "reporter", "found_at",
+               "deadline", "description", "measures", "interim_controls", "watcher", "funds", "contingency_plan",
+               "evidence", "progress", "project", "requirement", "list_no", "unit_text", "rectifier", "verifier",
+               "verified_at", "approver", "closed_at")
 
 
 def item_rows(data: dict[str, Any], workflow_title: str, tz: tzinfo) -> list[tuple[str, str]]:
@@ -27,7 +33,7 @@ def item_rows(data: dict[str, Any], workflow_title: str, tz: tzinfo) -> list[tup
     every field that has a value, then its deadline as planned. Flags appear only when
     they say something (暂定); false ones are left out."""
     rows = [("状态", data["state_title"]), ("流程", workflow_title), ("类型", KINDS.get(data["kind"], data["kind"]))]
-    names = [n for n in FIELDS if n in data] + sorted(n for n in data if n not in FIELDS)
+    names = [n for n in SHOWN_ORDER if n in data] + sorted(n for n in data if n not in SHOWN_ORDER)
     for name in names:
         if name in _NOT_FIELDS or (name == "level" and data["kind"] != "hazard"):
             continue

@@ -227,7 +227,7 @@ def summary_lines(data: dict[str, Any], scope: str, what: str) -> list[str]:
     for r in week["rows"][:SUMMARY_ROWS]:
         due = date.fromisoformat(r["due"])
         out.append(f"  事项 {r['id']} {r['title']}｜{r['unit'] or '未指定单位'}｜{due.month}月{due.day}日到期")
-    out += _more(SUMMARY_ROWS, week["count"], "rectify list --due-within 本周日前 --sort 期限")
+    out += _more(SUMMARY_ROWS, week["count"], "rectify list --due-within 本周内 --sort 期限")
     out += ["", f"挂牌督办：{data['supervised']} 项"]
     for r in data["supervised_rows"][:SUMMARY_ROWS]:
         out.append(f"  事项 {r['id']} {r['title']}｜{r['unit'] or '未指定单位'}｜逾期{r['days_overdue']}天")
