@@ -322,7 +322,8 @@ def test_list_due_within_working_days(run: Cli) -> None:
     out = run("list", "--due-within", "5个工作日", "--at", "2021-03-16T09:00").stdout
     assert "共 2 项（3月23日前到期）" in out
     err = run("list", "--due-within", "尽快", code=2).stderr
-    assert "尽快" in err
+    assert "--due-within 的值“尽快”无效" in err and "尽快内" not in err
+    assert "应为一段时间或一个日期" in run("list", "--due-within", "每周", code=2).stderr
 
 
 def test_list_sorts_and_searches(run: Cli) -> None:
@@ -367,3 +368,10 @@ def test_summary_for_a_person_counts_their_units(run: Cli) -> None:
     data = json.loads(run("summary", "--as", "赵卫东", "--at", "2021-03-29T09:00", "--json").stdout)
     assert data["person"] == "赵卫东" and data["open"] == 1 and data["overdue"] == 0
     assert "赵卫东可查看的范围" in run("summary", "--as", "赵卫东").stdout
+
+
+def test_simulate_lists_times_to_the_minute(run80: Cli) -> None:
+    _assigned(run80)
+    out = run80("simulate", "--from", "2021-03-01", "--to", "2021-03-27").stdout
+    _fits(out)
+    assert MINUTE.search(out) and not ISO_INSTANT.search(out) and "+08:00" not in out

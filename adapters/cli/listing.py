@@ -15,14 +15,14 @@ from adapters.cli.render import console, instant, item_json
 from adapters.wiring import App
 from engine import dashboard
 from engine.access import Scope, may_see, scope_of
-from engine.deadline import Kind, parse_deadline
+from engine.deadline import Deadline, Kind, parse_deadline
 from engine.deadline.dates import cn_date
-from engine.errors import RectifyError, UnknownCategory
+from engine.errors import DeadlineError, RectifyError, UnknownCategory
+from engine.ledgerview import days_overdue
 from engine.model import KINDS, Item
 from engine.names import normalise
 from engine.plan import Plan
 from engine.ports import Query
-from engine.reports import overdue_row
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -71,15 +71,22 @@ def categories(app: App, typed: Sequence[str]) -> tuple[str, ...]:
 
 
 def due_until(app: App, text: str, now: datetime) -> date:
-    """The last day of `--due-within` ("5个工作日", "3日内", "本月底前"), read with the
-    deadline grammar on the site's working calendar from now."""
-    expression = text.strip()
-    if expression and not expression.endswith(("内", "前")):
-        expression += "内"
-    found = parse_deadline(expression, now, app.config.timezone, calendar=app.service.calendar, count=1,
-                           workday_end=app.config.workday_end)
+    """The last day of `--due-within` ("5个工作日", "3日内", "本周", "本月底前"), read with the
+    deadline grammar on the site's working calendar from now ("N个工作日" as "N个工作日内")."""
+    def read(expression: str) -> Deadline:
+        return parse_deadline(expression, now, app.config.timezone, calendar=app.service.calendar, count=1,
+                              workday_end=app.config.workday_end)
+
+    typed = text.strip()
+    try:
+        found = read(typed)
+    except DeadlineError as exc:
+        try:
+            found = read(typed + "内")
+        except DeadlineError:
+            raise BadFilter("--due-within", text, exc.reason) from None
     if found.kind not in (Kind.ONCE, Kind.WINDOW) or not found.dues:
-        raise BadFilter("--due-within", text, "应为一段时间或一个日期，如“5个工作日”“3日”“本月底前”")
+        raise BadFilter("--due-within", text, "应为一段时间或一个日期，如“5个工作日”“3日”“本周”“本月底前”")
     return found.dues[0]
 
 
@@ -93,10 +100,12 @@ def _row(app: App, item: Item, plan: Plan, now: datetime) -> dict[str, Any]:
     row = item_json(item, app.site.workflows, tz)
     row["due"] = plan.due.isoformat() if plan.due else None
     row["overdue_at"] = plan.overdue_at.astimezone(tz).isoformat() if plan.overdue_at else None
-    late = overdue_row(app.service, item, now, now.astimezone(tz).date())
-    row["overdue"] = late is not None
-    row["days_overdue"] = late.days_overdue if late else 0
-    row["escalation"] = late.escalation if late else ""
+    # Counted as the dashboard and the 台账 count them (reports.overdue_row, ledgerview).
+    late = plan.overdue_at is not None and plan.overdue_at <= now
+    reached = plan.reached(now) if late else []
+    row["overdue"] = late
+    row["days_overdue"] = days_overdue(plan, now)
+    row["escalation"] = reached[-1].action if reached else ""
     row["ongoing"] = plan.ongoing
     return row
 
@@ -151,7 +160,7 @@ def list_items(ctx: Context, state: tuple[str, ...], unit: tuple[str, ...], cate
         row = _row(app, item, plan, now)
         if overdue and not row["overdue"]:
             continue
-        if until is not None and (row["overdue"] or plan.due is None or plan.due > until
+        if until is not None and (row["overdue"] or plan.paused or plan.due is None or plan.due > until
                                   or item.state in app.service.final_states(item.workflow)):
             continue
         rows.append(row)

@@ -100,9 +100,9 @@ def simulate(ctx: Context, start: str, end: str, rules_dir: Path | None, as_json
         return
     table = Table(title=f"模拟：{t0.astimezone(tz):%Y-%m-%d %H:%M} 至 {t1.astimezone(tz):%Y-%m-%d %H:%M}（规则版本 {rules.version}）")
     for title in ("时间", "事项", "类型", "步骤", "通知对象"):
-        table.add_column(title)
+        table.add_column(title, no_wrap=title == "时间", overflow="fold")
     for r in rows:
-        table.add_row(r["at"], f"{r['item']} {r['title']}", "提醒" if r["kind"] == "remind" else "升级",
+        table.add_row(minute(r["at"], tz), f"{r['item']} {r['title']}", "提醒" if r["kind"] == "remind" else "升级",
                       r["step"], "、".join(r["recipients"]))
     console.print(table)
     click.echo(f"共 {len(rows)} 条")
