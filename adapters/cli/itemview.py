@@ -12,6 +12,7 @@ from rich import box
 from rich.table import Table
 
 from adapters.cli.render import LISTED_CHARS, clip, console, minute
+from adapters.present import MAX_SHOWN
 from engine.ledgerview import Entry, change_title, value_text
 from engine.model import KINDS
 
@@ -84,7 +85,7 @@ def _plan(data: dict[str, Any], tz: tzinfo) -> None:
     console.print(table)
     if len(steps) > PLAN_SHOWN:
         more = len(steps) - PLAN_SHOWN
-        console.print(f"（另有 {more} 条{'以上' if len(steps) >= 20 else ''}；rectify explain {data['id']} 列出全部）")
+        console.print(f"（另有 {more} 条{'以上' if len(steps) >= MAX_SHOWN else ''}；rectify explain {data['id']} 列出全部）")
 
 
 def history_table(history: list[Entry]) -> Table:
@@ -130,8 +131,8 @@ def items_table(rows: list[dict[str, Any]], overdue_view: bool = False) -> Table
     table.add_column("类别", overflow="fold", max_width=8)
     table.add_column("等级", no_wrap=True)
     table.add_column("单位", overflow="fold", max_width=10)
-    table.add_column("状态", overflow="fold", max_width=8)
-    table.add_column("期限", min_width=10)
+    table.add_column("状态", overflow="fold", max_width=10)
+    table.add_column("期限", min_width=10, max_width=12)
     if overdue_view:
         table.add_column("督办", overflow="fold", max_width=8)
     for r in rows:
