@@ -19,9 +19,17 @@ from engine.workflow import Workflows
 if TYPE_CHECKING:
     from adapters.wiring import App
 
-# Titles, notes and cells are users' text: "[/x]" or ":fire:" in one must print as typed,
-# never be read as rich markup or emoji codes.
-console = Console(markup=False, emoji=False)
+class _Console:
+    """rich's Console, made at each print so that it takes the terminal's width then
+    (COLUMNS included) rather than the one the process started with. Titles, notes and
+    cells are users' text: "[/x]" or ":fire:" in one must print as typed, never be read
+    as rich markup or emoji codes."""
+
+    def print(self, *objects: Any) -> None:
+        Console(markup=False, emoji=False).print(*objects)
+
+
+console = _Console()
 
 
 class BadTime(RectifyError):
