@@ -6,7 +6,6 @@ formula, through adapters.sheetcells (text cells in .xlsx, the neutralising `'` 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,12 +24,14 @@ from engine.ledgerview import (
     LEDGER_COLUMNS,
     SUMMARY_COLUMNS,
     days_overdue,
+    history,
     ledger_row,
     unit_totals,
 )
 from engine.model import Item, LedgerEntry
 from engine.reports import Count
 from engine.service import BadValue
+from engine.workflow import Workflows
 
 if TYPE_CHECKING:
     from adapters.wiring import App
@@ -48,7 +49,7 @@ class LedgerExport:
     histories: Callable[[], Iterator[tuple[Item, list[LedgerEntry]]]]
     totals: Callable[[], list[tuple[str, Count]]]
     tz: Any
-    state_titles: Callable[[str, str | None], str]
+    workflows: Workflows
 
 
 def ledger_export(app: App, found: Sequence[Item], now: datetime) -> LedgerExport:
@@ -72,7 +73,7 @@ def ledger_export(app: App, found: Sequence[Item], now: datetime) -> LedgerExpor
                 yield item, ledgers[item.id]
 
     return LedgerExport(rows(), histories, lambda: unit_totals(flags, app.site.org.units), app.config.timezone,
-                        workflows.state_title)
+                        workflows)
 
 
 def write(path: Path, export: LedgerExport, progress: Callable[[], None] | None = None) -> None:
@@ -98,12 +99,13 @@ def _header(ws: Worksheet, columns: Sequence[str]) -> None:
 
 
 def _history_rows(export: LedgerExport) -> Iterator[list[Any]]:
+    """One row per ledger row: the event's and states' titles, the changes in words, one
+    change a line (engine.ledgerview.history, as `rectify show` gives them)."""
     for item, entries in export.histories():
-        for e in entries:
-            yield [item.id, item.title, e.seq, e.event, export.state_titles(item.workflow, e.from_state),
-                   export.state_titles(item.workflow, e.to_state), e.actor,
+        for e, shown in zip(entries, history(entries, export.workflows, item.workflow, export.tz), strict=True):
+            yield [item.id, item.title, e.seq, shown.title, shown.from_title, shown.to_title, e.actor,
                    e.at.astimezone(export.tz).replace(tzinfo=None, microsecond=0), e.note or "",
-                   json.dumps(e.changes, ensure_ascii=False, default=str) if e.changes else ""]
+                   "\n".join(shown.change_lines())]
 
 
 def _summary_rows(export: LedgerExport) -> list[list[Any]]:

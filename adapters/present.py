@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.wiring import App
+from engine.model import KINDS
 from engine.notices import unknown_years
 from engine.plan import Plan, Step, facts
 from engine.recipients import resolve
@@ -73,3 +74,31 @@ def explain_json(app: App, item: Any, now: datetime) -> dict[str, Any]:
     data["deadline_source"] = "事项自带" if item.deadline else ("规则" if plan.rule else None)
     data["current_policy_version"] = app.site.rules.version
     return data
+
+
+# What rules match on (engine.plan.facts, a rule's `match`), as people read it.
+MATCH_TITLES = {"kind": "类型", "category": "类别", "level": "等级", "unit": "责任单位", "phase": "阶段",
+                "tags": "标签"}
+
+
+def _fact_value(key: str, value: Any) -> str:
+    if isinstance(value, list | tuple | set | frozenset):
+        return "、".join(sorted(str(v) for v in value))
+    if key == "kind":
+        return KINDS.get(str(value), str(value))
+    return str(value)
+
+
+def facts_text(item_facts: dict[str, Any]) -> str:
+    """An item's facts as `explain` prints them: 类型：隐患，类别：用电，等级：一般."""
+    shown = [f"{MATCH_TITLES.get(k, k)}：{_fact_value(k, v)}" for k, v in item_facts.items()
+             if v not in (None, "", ())]
+    return "，".join(shown) or "（无）"
+
+
+def conditions_text(conditions: tuple[tuple[str, frozenset[str]], ...]) -> str:
+    """A rule's `match` as people read it: 类型=隐患，等级=重大."""
+    if not conditions:
+        return "所有事项"
+    return "，".join(f"{MATCH_TITLES.get(k, '其他条件')}={'/'.join(sorted(KINDS.get(v, v) for v in vs))}"
+                     for k, vs in conditions)

@@ -92,8 +92,8 @@ def test_malformed_set_and_forbidden_fields_are_usage_errors(run: Cli) -> None:
     assert "无法识别" in run("fire", str(i), "assign", "--actor", "王建国", "--at", "昨天", code=2).stderr
 
 
-def test_workflow_show_prints_mermaid(run: Cli) -> None:
-    out = run("workflow", "show", "hazard").stdout
+def test_workflow_show_prints_mermaid_when_asked(run: Cli) -> None:
+    out = run("workflow", "show", "hazard", "--mermaid").stdout
     assert out.startswith("stateDiagram-v2")
     assert "verified --> rectifying: reject" in out and "reported --> verified: fix_on_spot" in out
     assert "找不到流程" in run("workflow", "show", "nope", code=1).stderr

@@ -1,4 +1,5 @@
-"""`rectify deadline EXPR --ref … [--count N] [--tz ZONE]` as an operator types it."""
+"""`rectify deadline EXPR --ref … [--count N] [--tz ZONE] --json` as an operator types it:
+the machine format (the Chinese one people read is tests/test_cli_view.py's)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from adapters.cli.base import cli
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["deadline", *args])
+    result = CliRunner().invoke(cli, ["deadline", *args, "--json"])
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -187,10 +187,10 @@ def _site_rules(site: Path, expr: str) -> None:
 
 def test_deadline_command_reads_term_words_with_the_site_terms(run: Cli) -> None:
     (run.site / "calendar.yaml").write_text(TERMS, encoding="utf-8")
-    out = run("deadline", "开学前", "--ref", "2026-10-12")
+    out = run("deadline", "开学前", "--ref", "2026-10-12", "--json")
     data = json.loads(out.stdout)
     assert data["dues"] == ["2027-02-21"] and data["overdue_at"] == ["2027-02-22T00:00:00+08:00"]
-    assert json.loads(run("deadline", "每学期", "--ref", "2026-08-10").stdout)["dues"] == [
+    assert json.loads(run("deadline", "每学期", "--ref", "2026-08-10", "--json").stdout)["dues"] == [
         "2027-01-22", "2027-07-09"]
     missing = run("deadline", "开学前", "--ref", "2027-08-01", code=2)
     assert "日历中没有2027年8月1日以后开始的学期" in missing.stderr

@@ -88,7 +88,7 @@ def test_the_cli_reads_the_end_of_the_working_day_from_the_site(tmp_path: Path) 
     """rectify.yaml deadlines.workday_end sets 下班前 for `rectify deadline`."""
     (tmp_path / "rectify.yaml").write_text('deadlines:\n  workday_end: "17:00"\n', encoding="utf-8")
     result = CliRunner().invoke(
-        cli, ["--site", str(tmp_path), "deadline", "5月8日下班前", "--ref", "2020-05-06"]
+        cli, ["--site", str(tmp_path), "deadline", "5月8日下班前", "--ref", "2020-05-06", "--json"]
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["overdue_at"] == ["2020-05-08T17:00:00+08:00"]

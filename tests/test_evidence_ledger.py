@@ -117,7 +117,7 @@ def test_cli_report_and_fire_with_photos_then_show(run: Cli, tmp_path: Path) -> 
     assert "附佐证文件 2 个" in out.stdout
     shown = run("show", "1").stdout
     for label in ("佐证文件", "文件名", "拍摄时间：", "拍摄位置：", "整改前.jpg", "类型：JPEG 图片", "PNG 图片",
-                 "PDF 文件", "尺寸：1200×900", "2021-02-28T10:15:00+08:00", "北纬 31.23040°，东经 121.47370°",
+                 "PDF 文件", "尺寸：1200×900", "拍摄时间：2021-02-28 10:15", "北纬 31.23040°，东经 121.47370°",
                  "所属：历史记录第1条", "所属：历史记录第2条", "上传：王建国"):
         assert label in shown, label
     data = json.loads(run("show", "1", "--json").stdout)

@@ -191,7 +191,7 @@ def test_export_then_import_round_trips(run: Cli, tmp_path: Path) -> None:
     assert summary[0] == ("责任单位", "发现", "已销号", "未销号", "逾期", "整改率")
     assert summary[-1][:5] == ("合计", 12, 0, 12, 8)  # six 2020 tasks and two hazards
     history = list(wb["历史记录"].iter_rows(values_only=True))
-    assert len(history) == 1 + 12 and history[1][3] == "report"
+    assert len(history) == 1 + 12 and history[1][3] == "登记"  # the event's title, not its name
     wb.close()
 
     again = _import(run, ledger)

@@ -265,7 +265,7 @@ def test_the_commented_2027_template_loads_once_uncommented() -> None:
 
 def _deadline(site: Path | None, *args: str) -> dict:
     prefix = ["--site", str(site)] if site else []
-    result = CliRunner().invoke(cli, [*prefix, "deadline", *args], catch_exceptions=False)
+    result = CliRunner().invoke(cli, [*prefix, "deadline", *args, "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 

@@ -11,6 +11,7 @@ from adapters.cli import dashboard as _dashboard  # noqa: F401
 from adapters.cli import deadline as _deadline  # noqa: F401
 from adapters.cli import extend as _extend  # noqa: F401
 from adapters.cli import items as _items  # noqa: F401
+from adapters.cli import listing as _listing  # noqa: F401
 from adapters.cli import plans as _plans  # noqa: F401
 from adapters.cli import policy as _policy  # noqa: F401
 from adapters.cli import robots as _robots  # noqa: F401

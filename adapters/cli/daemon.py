@@ -17,6 +17,7 @@ from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import console, parse_time
 from engine.deadline.dates import cn_date
 from engine.errors import Unreachable
+from engine.ledgerview import local_minute
 from engine.scheduler import TickSummary
 
 log = structlog.get_logger("rectify.daemon")
@@ -24,7 +25,7 @@ log = structlog.get_logger("rectify.daemon")
 pass_ctx = click.make_pass_decorator(Context)
 
 
-@cli.command()
+@cli.command(short_help="在前台运行调度守护进程：定时发送提醒和督办邮件。")
 @pass_ctx
 @handle_errors
 def daemon(ctx: Context) -> None:
@@ -147,7 +148,8 @@ def status(ctx: Context, as_json: bool) -> None:
         return
     click.echo(f"规则版本（rules/）：{data['policy_version']}")
     if last:
-        click.echo(f"上次调度：{last['last_tick_at']}（{last['name']}，用时 {last['last_tick_seconds'] or 0:.2f} 秒，"
+        click.echo(f"上次调度：{local_minute(beats[0]['last_tick_at'], tz) or '尚未完成'}（{last['name']}，"
+                   f"用时 {last['last_tick_seconds'] or 0:.2f} 秒，"
                    f"规则版本 {last['policy_version']}）" + ("  ⚠ 已超过三个周期未调度，守护进程可能未运行" if stale else ""))
         if last["last_error"]:
             click.echo(f"上次调度出错：{last['last_error']}")

@@ -22,7 +22,7 @@ from engine.reports import OverdueRow
 pass_ctx = click.make_pass_decorator(Context)
 
 
-@cli.command("dashboard")
+@cli.command("dashboard", short_help="综合看板：在办、逾期、挂牌督办和各单位整改率。")
 @click.option("--as", "person", metavar="NAME", help="只统计此人有权查看的单位（默认：全校）")
 @click.option("--at", "at", help="按此时间统计（默认：现在）")
 @click.option("--kind", type=click.Choice(["hazard", "task"]), default="hazard", show_default=True,

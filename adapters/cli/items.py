@@ -7,17 +7,14 @@ from pathlib import Path
 import click
 
 from adapters.cli.base import Context, cli, echo_json, handle_errors
+from adapters.cli.itemview import show_item
 from adapters.cli.render import (
     attachments_json,
-    console,
     history_json,
-    instant,
     item_json,
-    items_table,
     parse_sets,
     parse_time,
     show_attachments,
-    show_item,
 )
 from adapters.evidence.accept import read_file, take
 from adapters.present import plan_json
@@ -25,7 +22,8 @@ from adapters.unassigned import tell_office
 from engine.access import may_see
 from engine.errors import NotFound, Refused
 from engine.evidence import Attachment
-from engine.ports import Query
+from engine.ledgerview import change_title
+from engine.ledgerview import history as ledger_history
 from engine.service import NewItem
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -62,12 +60,14 @@ def _evidence(ctx: Context, photos: tuple[Path, ...], item_id: int | None = None
 @click.option("--note", help="备注")
 @click.option("--photo", "photos", multiple=True, type=_PHOTO_PATH, metavar="FILE", help=PHOTO_HELP)
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@click.option("-q", "--quiet", is_flag=True, help="只输出新事项的编号（便于在脚本中使用：ID=$(rectify report … -q)）")
 @pass_ctx
 @handle_errors
 def report(ctx: Context, title: str, category: str, level: str, unit: str | None,
            location: str | None, reporter: str | None, responsible: str | None,
            found_at: str | None, at: str | None, kind: str, workflow: str | None, deadline: str | None,
-           sets: tuple[str, ...], note: str | None, photos: tuple[Path, ...], as_json: bool) -> None:
+           sets: tuple[str, ...], note: str | None, photos: tuple[Path, ...], as_json: bool,
+           quiet: bool) -> None:
     """登记一条隐患（或整治任务），可附照片。不写 --unit 时由综治办交办（待分派），并邮件告知综治办。"""
     extra = parse_sets(sets)
     app = ctx.app
@@ -85,7 +85,10 @@ def report(ctx: Context, title: str, category: str, level: str, unit: str | None
     if as_json:
         echo_json({**data, "office_told": told})
         return
-    click.echo(f"已登记事项 {item.id}：{item.title}（{data['state_title']}，流程 {item.workflow}）"
+    if quiet:
+        click.echo(str(item.id))
+        return
+    click.echo(f"已登记事项 {item.id}：{item.title}（{data['state_title']}，流程“{_workflow_title(ctx, item.workflow)}”）"
                + (f"；附佐证文件 {len(evidence)} 个" if evidence else ""))
     if item.unit is None:
         office = app.site.org.safety_office
@@ -119,7 +122,7 @@ def fire(ctx: Context, item_id: int, event: str, actor: str, sets: tuple[str, ..
     if as_json:
         echo_json(data)
     else:
-        click.echo(f"事项 {item.id} 已执行“{event}”，当前状态：{data['state_title']}（{item.state}）"
+        click.echo(f"事项 {item.id} 已{_event_title(ctx, item.workflow, event)}，当前状态：{data['state_title']}"
                    + (f"；附佐证文件 {len(evidence)} 个" if evidence else ""))
 
 
@@ -149,7 +152,7 @@ def amend(ctx: Context, item_id: int, actor: str, sets: tuple[str, ...], note: s
         raise click.UsageError("请用 --set 字段=值 指定要修改的字段，或用 --note 添加备注")
     if values:
         item = app.service.amend(item_id, actor, values, note, when)
-        done = f"已修改：{'、'.join(values)}"
+        done = f"已修改：{'、'.join(change_title(name) for name in values)}"
     else:
         item = app.service.add_note(item_id, actor, note or "", when)
         done = "已添加备注"
@@ -190,52 +193,23 @@ def show(ctx: Context, item_id: int, viewer: str | None, as_json: bool) -> None:
     data = item_json(item, app.site.workflows, tz)
     entries = app.store.history(item_id)
     data.update(plan_json(app.plan_for(item), item, app, app.service.clock.now()))
-    history = history_json(entries, tz)
     files = attachments_json(app.store.attachments(item_id), tz)
     requests = [e.to_json(tz) for e in app.service.extensions(item_id)]
     if as_json:
-        echo_json({**data, "history": history, "attachments": files, "extensions": requests})
+        echo_json({**data, "history": history_json(entries, tz), "attachments": files, "extensions": requests})
     else:
-        show_item(data, history, requests)
-        show_attachments(files)
+        show_item(data, ledger_history(entries, app.site.workflows, item.workflow, tz), requests,
+                  _workflow_title(ctx, item.workflow), tz)
+        show_attachments(files, tz)
 
 
-@cli.command("list")
-@click.option("--state", multiple=True, help="按状态筛选，可重复")
-@click.option("--unit", multiple=True, help="按责任单位筛选，可重复")
-@click.option("--category", multiple=True, help="按类别筛选，可重复")
-@click.option("--kind", multiple=True, type=click.Choice(["hazard", "task"]))
-@click.option("--overdue", is_flag=True, help="只列出已逾期的事项")
-@click.option("--at", "at", help="逾期判断的时间（ISO，默认：现在）")
-@click.option("--as", "viewer", metavar="NAME", help="只列出此人有权查看的事项（按 org.yaml 中的单位和角色）")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
-def list_items(ctx: Context, state: tuple[str, ...], unit: tuple[str, ...],
-               category: tuple[str, ...], kind: tuple[str, ...], overdue: bool, at: str | None,
-               viewer: str | None, as_json: bool) -> None:
-    """列出事项。"""
-    app = ctx.app
-    tz = app.config.timezone
-    now = instant(at, app)
-    org = app.site.org
-    units = tuple(org.unit(u).name for u in unit)
-    found = app.store.query(Query(state=state, unit=units, category=category, kind=kind))
-    if viewer:
-        name = org.person(viewer).name
-        found = [i for i in found if may_see(org, name, i)]
-    rows = []
-    for i, plan in zip(found, app.plans_for(found), strict=True):
-        row = item_json(i, app.site.workflows, tz)
-        row["due"] = plan.due.isoformat() if plan.due else None
-        row["overdue_at"] = plan.overdue_at.astimezone(tz).isoformat() if plan.overdue_at else None
-        late = plan.overdue_at is not None and plan.overdue_at <= now
-        if overdue and not late:
-            continue
-        row["overdue"] = late
-        rows.append(row)
-    if as_json:
-        echo_json(rows)
-    else:
-        console.print(items_table(rows))
-        click.echo(f"共 {len(rows)} 项")
+def _event_title(ctx: Context, workflow: str, event: str) -> str:
+    """“交办”, as the workflow calls the event typed (by its name or its title)."""
+    wf = ctx.app.site.workflows.get(workflow)
+    titles = [t.title for t in (wf.transitions if wf else ()) if event in (t.event, t.title)]
+    return f"执行“{titles[0]}”" if titles else f"执行“{event}”"
+
+
+def _workflow_title(ctx: Context, name: str) -> str:
+    wf = ctx.app.site.workflows.get(name)
+    return wf.title if wf is not None else name

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import sys
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
 import click
+from rich import box
 from rich.table import Table
 
 from adapters.cli.base import Context, cli, echo_json, handle_errors
-from adapters.cli.render import console, instant, parse_time
-from adapters.present import explain_json, recipients
+from adapters.cli.render import console, instant, minute, parse_time
+from adapters.present import conditions_text, explain_json, facts_text, recipients
 from adapters.sitefiles import load_site_files
 from engine.obligations import current_filings
 from engine.ports import Query
@@ -29,34 +31,40 @@ def explain(ctx: Context, item_id: int, at: str | None, as_json: bool) -> None:
     """说明事项适用哪条规则、为什么、期限是哪天，以及全部提醒和升级安排。"""
     app = ctx.app
     now = instant(at, app)
-    data = explain_json(app, app.store.get(item_id), now)
+    item = app.store.get(item_id)
+    data = explain_json(app, item, now)
     if as_json:
         echo_json(data)
         return
-    _print_explain(data)
+    rules = {r.name: r for r in app.service.policies.get(item.policy_version).rules}
+    conditions = {name: conditions_text(r.match.conditions) for name, r in rules.items()}
+    _print_explain(data, conditions, app.config.timezone)
 
 
-def _print_explain(data: dict[str, Any]) -> None:
-    click.echo(f"事项 {data['id']} 的特征：" + "，".join(f"{k}={v}" for k, v in data["facts"].items()))
+def _print_explain(data: dict[str, Any], conditions: dict[str, str], tz: tzinfo) -> None:
+    click.echo(f"事项 {data['id']} 的特征：{facts_text(data['facts'])}")
     click.echo(f"按规则版本 {data['policy_version']} 计算" + (
         f"（rules/ 当前为 {data['current_policy_version']}；rectify policy diff 查看改按新规则的变化）"
         if data["policy_version"] != data["current_policy_version"] else ""))
     for c in data["candidates"]:
         mark = "✓" if c["matches"] else "✗"
         chosen = "  ← 生效" if c["rule"] == data["rule"] else ""
-        click.echo(f"  {mark} {c['rule']}（{c['file']}，条件：{c['match']}，具体程度 {c['specificity']}，"
-                   f"priority {c['priority']}）{chosen}")
+        click.echo(f"  {mark} {c['rule']}（{c['file']}，条件：{conditions.get(c['rule'], c['match'])}；"
+                   f"具体程度 {c['specificity']}，优先级 {c['priority']}）{chosen}")
     if data["deadline_expr"]:
         click.echo(_deadline_line(data))
     if data["plan_note"]:
         click.echo(f"说明：{data['plan_note']}")
     if data["provisional"]:
         click.echo(f"注意（暂定期限）：{data['provisional_note']}")
-    table = Table(title="今后的提醒与升级")
-    for title in ("时间", "类型", "步骤", "通知对象", "依据"):
-        table.add_column(title)
+    table = Table(title="今后的提醒与升级", box=box.SIMPLE_HEAD)
+    table.add_column("时间", no_wrap=True)
+    table.add_column("类型", no_wrap=True)
+    table.add_column("步骤", no_wrap=True)
+    table.add_column("通知对象", overflow="fold", ratio=1)
+    table.add_column("依据", overflow="fold")
     for s in data["plan"]:
-        table.add_row(s["at"], "提醒" if s["kind"] == "remind" else "升级", s["step"],
+        table.add_row(minute(s["at"], tz), "提醒" if s["kind"] == "remind" else "升级", s["step"],
                       "、".join(s["recipients"]), s["rule_text"])
     console.print(table)
 
@@ -109,9 +117,9 @@ def simulate(ctx: Context, start: str, end: str, rules_dir: Path | None, as_json
         return
     table = Table(title=f"模拟：{t0.astimezone(tz):%Y-%m-%d %H:%M} 至 {t1.astimezone(tz):%Y-%m-%d %H:%M}（规则版本 {rules.version}）")
     for title in ("时间", "事项", "类型", "步骤", "通知对象"):
-        table.add_column(title)
+        table.add_column(title, no_wrap=title == "时间", overflow="fold")
     for r in rows:
-        table.add_row(r["at"], f"{r['item']} {r['title']}", "提醒" if r["kind"] == "remind" else "升级",
+        table.add_row(minute(r["at"], tz), f"{r['item']} {r['title']}", "提醒" if r["kind"] == "remind" else "升级",
                       r["step"], "、".join(r["recipients"]))
     console.print(table)
     click.echo(f"共 {len(rows)} 条")

@@ -14,15 +14,23 @@ from engine.deadline.dates import instant_in_range
 from engine.errors import OutOfRange, RectifyError
 from engine.evidence import MEDIA_TYPES, StoredAttachment, position_text, size_text
 from engine.importing.cells import parse_instant
-from engine.model import FIELDS, Item, LedgerEntry
+from engine.model import Item, LedgerEntry
 from engine.workflow import Workflows
 
 if TYPE_CHECKING:
     from adapters.wiring import App
 
-# Titles, notes and cells are users' text: "[/x]" or ":fire:" in one must print as typed,
-# never be read as rich markup or emoji codes.
-console = Console(markup=False, emoji=False)
+class _Console:
+    """rich's Console, made at each print so that it takes the terminal's width then
+    (COLUMNS included) rather than the one the process started with. Titles, notes and
+    cells are users' text: "[/x]" or ":fire:" in one must print as typed, never be read
+    as rich markup or emoji codes."""
+
+    def print(self, *objects: Any) -> None:
+        Console(markup=False, emoji=False).print(*objects)
+
+
+console = _Console()
 
 
 class BadTime(RectifyError):
@@ -97,53 +105,6 @@ def clip(value: Any, limit: int = SHOWN_CHARS) -> str:
     return f"{text[:limit]}…（共 {len(text):,} 个字符，只显示前 {limit:,} 个；完整内容请用 --json 查看）"
 
 
-def items_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table(show_lines=False)
-    for title in ("编号", "标题", "类别", "等级", "责任单位", "责任人", "状态", "整改时限"):
-        table.add_column(title, overflow="fold" if title == "标题" else "ellipsis")
-    for r in rows:
-        table.add_row(*(clip(v, LISTED_CHARS) for v in (
-            r["id"], r["title"], r["category"], r["level"], r["unit"], r["responsible"], r["state_title"],
-            (r.get("due") or "") + ("（已逾期）" if r.get("overdue") else ""))))
-    return table
-
-
-def show_item(data: dict[str, Any], history: list[dict[str, Any]],
-              extensions: list[dict[str, Any]] | None = None) -> None:
-    table = Table(title=f"事项 {data['id']}：{clip(data['title'], LISTED_CHARS)}", show_header=False)
-    table.add_column("字段", style="bold")
-    table.add_column("值", overflow="fold")
-    table.add_row("状态", f"{data['state_title']}（{data['state']}）")
-    table.add_row("流程", data["workflow"])
-    for key, value in data.items():
-        if key in ("id", "title", "state", "state_title", "workflow", "version") or value in (None, ""):
-            continue
-        if key == "due" and data.get("provisional"):
-            value = f"{value}（暂定）"
-        table.add_row(FIELDS[key].title if key in FIELDS else clip(PLAN_TITLES.get(key, key), LISTED_CHARS),
-                      clip(value))
-    console.print(table)
-    ledger = Table(title="历史记录")
-    for title in ("#", "时间", "事件", "从", "到", "操作人", "备注"):
-        ledger.add_column(title)
-    for h in history:
-        ledger.add_row(*(clip(h[k]) for k in ("seq", "at", "event", "from", "to", "actor", "note")))
-    console.print(ledger)
-    if extensions:
-        asked = Table(title="延期申请")
-        for title in ("申请时间", "申请人", "原期限", "申请延期至", "理由", "结果", "审批人", "审批意见"):
-            asked.add_column(title)
-        for e in extensions:
-            asked.add_row(*(clip(e[k] or "") for k in ("requested_at", "requested_by", "old_due", "new_due", "reason",
-                                                       "status_title", "answered_by", "answer_note")))
-        console.print(asked)
-
-
-# The plan fields `show` adds (adapters.cli.plans.plan_json), as people read them.
-PLAN_TITLES = {"due": "最后期限", "overdue_at": "逾期时间", "rule": "适用规则", "policy_version": "规则版本",
-               "provisional_note": "期限说明"}
-
-
 def history_json(entries: list[LedgerEntry], tz: ZoneInfo) -> list[dict[str, Any]]:
     return [e.to_json(tz) for e in entries]
 
@@ -165,7 +126,7 @@ def attachments_json(found: list[StoredAttachment], tz: ZoneInfo) -> list[dict[s
              "uploaded_at": a.uploaded_at.astimezone(tz).isoformat()} for a in found]
 
 
-def show_attachments(files: list[dict[str, Any]]) -> None:
+def show_attachments(files: list[dict[str, Any]], tz: tzinfo) -> None:
     """The item's files as a table with Chinese labels (nothing when there are none): one
     row per file, its facts folded into one column so that a terminal of any width
     shows them."""
@@ -180,12 +141,24 @@ def show_attachments(files: list[dict[str, Any]]) -> None:
         if f.get("width"):
             facts.append(f"尺寸：{f['width']}×{f['height']}")
         if f.get("taken_at"):
-            facts.append(f"拍摄时间：{f['taken_at']}")
+            facts.append(f"拍摄时间：{minute(f['taken_at'], tz)}")
         position = position_text(f.get("latitude"), f.get("longitude"))
         if position:
             facts.append(f"拍摄位置：{position}")
-        facts.append(f"上传：{f['uploaded_by']}，{f['uploaded_at']}")
+        facts.append(f"上传：{f['uploaded_by']}，{minute(f['uploaded_at'], tz)}")
         facts.append("所属：事项本身" if f["seq"] is None else f"所属：历史记录第{f['seq']}条")
         facts.append(f"SHA-256：{f['sha256']}")
         table.add_row(str(number), clip(f["name"], LISTED_CHARS), "\n".join(facts))
     console.print(table)
+
+
+def minute(iso: str | None, tz: tzinfo) -> str:
+    """An ISO instant (as the JSON carries it) to the minute in the site's zone: what
+    people read. One without a zone is shown as it is, to the minute; "" for None."""
+    if not iso:
+        return ""
+    try:
+        value = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return (value.astimezone(tz) if value.tzinfo else value).strftime("%Y-%m-%d %H:%M")

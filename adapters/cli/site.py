@@ -12,6 +12,7 @@ from rich.table import Table
 from adapters import database, demo
 from adapters.cli.base import Context, cli, echo_json, fail, handle_errors
 from adapters.cli.render import console
+from adapters.cli.workflowview import show_workflow
 from adapters.clock import SystemClock
 from adapters.sitefiles import load_config, load_site_files
 from adapters.sitesetup import create_site
@@ -23,7 +24,7 @@ from engine.org import addresses, is_example_address
 pass_ctx = click.make_pass_decorator(Context)
 
 
-@cli.command()
+@cli.command(short_help="创建站点目录（配置、组织、日历、规则、流程、模板和数据库）。")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--demo", "with_demo", is_flag=True, help="同时写入演示数据")
 @click.option("--database-url", help="数据库地址（默认：站点目录下的 SQLite 文件）")
@@ -242,12 +243,17 @@ def workflow() -> None:
 
 @workflow.command("show")
 @click.argument("name")
+@click.option("--mermaid", is_flag=True, help="输出 Mermaid 状态图（可粘贴到支持 Mermaid 的文档中）")
 @pass_ctx
 @handle_errors
-def workflow_show(ctx: Context, name: str) -> None:
-    """以 Mermaid 状态图输出流程。"""
+def workflow_show(ctx: Context, name: str, mermaid: bool) -> None:
+    """列出流程的状态和事件：每个事件的状态变化、须填写的字段、条件和可执行的角色。"""
     workflows = load_site_files(load_config(ctx.site_dir), clock=ctx.clock).workflows
-    click.echo(workflows.get_or_fail(name).mermaid())
+    wf = workflows.get_or_fail(name)
+    if mermaid:
+        click.echo(wf.mermaid())
+    else:
+        show_workflow(wf)
 
 
 @cli.group()

@@ -10,28 +10,18 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from adapters.present import explain_json
+from adapters.present import conditions_text, explain_json
 from adapters.wiring import App
 from engine.access import scope_of
-from engine.extensions import ACTS, cn
-from engine.ledgerview import days_overdue
-from engine.model import FIELDS, KINDS, LEVELS, Item, LedgerEntry
+from engine.extensions import cn
+from engine.ledgerview import CHANGE_TITLES, Entry, days_overdue, value_text
+from engine.ledgerview import history as ledger_history
+from engine.model import FIELDS, LEVELS, Item, LedgerEntry
 from engine.offer import amendments_for, checks, events_for
 from engine.plan import Plan
 from engine.workcal import WorkCalendar
 from engine.workflow import Transition, Workflow
 
-# Ledger rows that are not workflow events.
-EVENT_TITLES = {
-    "report": "登记", "amend": "修改", "note": "备注", "import": "导入清单更正", "policy_apply": "按新规则重新计算期限",
-    "calendar_update": "按新日历重新计算期限", **ACTS,
-}
-# Keys of a ledger row's changes that are not item fields.
-CHANGE_TITLES = {
-    "policy_version": "规则版本", "rule": "适用规则", "due": "最后期限", "overdue_at": "逾期时间",
-    "verified_at": "验收时间", "submitter": "提交人", "rejections": "退回次数", "kind": "事项类型",
-    "workflow": "流程", "origin": "来源编号", "tags": "标签",
-}
 # The fields the item page lists, in this order (others follow), and those it leaves out.
 SHOWN_FIRST = ("kind", "level", "category", "unit", "responsible", "location", "reporter", "found_at",
                "deadline", "description", "measures", "interim_controls", "watcher", "funds",
@@ -182,19 +172,7 @@ def pending_extensions(app: App, person: str) -> list[PendingRow]:
 
 
 def _value(name: str, value: Any, tz: ZoneInfo) -> str:
-    if value is None or value == "":
-        return ""
-    if name in ("found_at", "closed_at", "verified_at", "overdue_at") and value:
-        try:
-            instant = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-            return local(instant, tz)
-        except ValueError:
-            return str(value)
-    if name == "kind":
-        return KINDS.get(str(value), str(value))
-    if name == "level":
-        return LEVELS.get(str(value), str(value))
-    return "" if value is None else str(value)
+    return value_text(name, value, tz)
 
 
 def item_fields(item: Item, tz: ZoneInfo) -> list[tuple[str, str, bool]]:
@@ -214,55 +192,10 @@ def item_fields(item: Item, tz: ZoneInfo) -> list[tuple[str, str, bool]]:
     return shown
 
 
-@dataclass
-class Change:
-    label: str
-    old: str
-    new: str
-
-
-@dataclass
-class Entry:
-    at: str
-    actor: str
-    title: str
-    moved: str
-    note: str
-    changes: list[Change] = field(default_factory=list)
-
-
 def history(entries: list[LedgerEntry], wf: Workflow, tz: ZoneInfo) -> list[Entry]:
-    """The ledger as a timeline: who, when, what, from which state to which, what changed."""
-    titles = {t.event: t.title for t in wf.transitions}
-    shown = []
-    for e in entries:
-        state = wf.states.get(e.to_state)
-        before = wf.states.get(e.from_state) if e.from_state else None
-        moved = f"{before.title} → {state.title}" if before and state and before != state else (
-            state.title if state and not before else "")
-        changes = []
-        for key, pair in e.changes.items():
-            label = FIELDS[key].title if key in FIELDS else CHANGE_TITLES.get(key)
-            if label is None or not isinstance(pair, list) or len(pair) != 2:
-                continue
-            old, new = _value(key, pair[0], tz), _value(key, pair[1], tz)
-            if old or new:
-                changes.append(Change(label, old, new))
-        shown.append(Entry(local(e.at, tz), e.actor, titles.get(e.event) or EVENT_TITLES.get(e.event, "系统记录"),
-                           moved, e.note or "", changes))
-    return shown
-
-
-MATCH_TITLES = {"kind": "类型", "category": "类别", "level": "等级", "unit": "责任单位", "phase": "阶段",
-                "tags": "标签"}
-
-
-def conditions_text(conditions: tuple[tuple[str, frozenset[str]], ...]) -> str:
-    """A rule's `match` as people read it: 类型=隐患，等级=重大."""
-    if not conditions:
-        return "所有事项"
-    return "，".join(f"{MATCH_TITLES.get(k, '其他条件')}={'/'.join(sorted(KINDS.get(v, v) for v in vs))}"
-                     for k, vs in conditions)
+    """The ledger as a timeline: who, when, what, from which state to which, what changed
+    (engine.ledgerview.history, as `rectify show` and the 台账 give it)."""
+    return ledger_history(entries, {wf.name: wf}, wf.name, tz)
 
 
 @dataclass
