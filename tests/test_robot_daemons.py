@@ -17,6 +17,7 @@ from adapters.sitesetup import create_site
 from adapters.wiring import open_app
 from engine.service import NewItem
 from tests.conftest import _fresh_pg_database, _running_pg
+from tests.daemonharness import deliver_around_the_clock
 from tests.pgserver import PgServer
 from tests.robotserver import RobotServer, robot_server  # noqa: F401  (a fixture)
 from tests.robotsite import set_mobiles, set_robots
@@ -33,6 +34,7 @@ def test_three_daemons_on_postgresql_share_one_robots_budget(
     site = tmp_path / "site"
     create_site(site, _fresh_pg_database(pg_server))
     use_smtp(site, serve())
+    deliver_around_the_clock(site)  # real daemons on the real clock, which may be at night
     path = site / "rectify.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("tick_seconds: 60", "tick_seconds: 1"), encoding="utf-8")
     set_robots(site, "总务处", [{"kind": "wecom", "webhook": robot_server.wecom_url("zongwu")}])
@@ -63,6 +65,8 @@ def test_three_daemons_on_postgresql_share_one_robots_budget(
     assert len(received) == len(rows)  # each message once
     carried = Counter(n for r in rows for n in r.notifications)
     assert sorted(carried) == sorted(to_group) and set(carried.values()) == {1}
-    # More than one daemon sent some of them.
     senders = [sum(e.get("robot_sent", 0) for e in d.events() if e.get("msg") == "tick") for d in daemons]
-    assert sum(senders) == len(rows) and sum(1 for s in senders if s) >= 2, senders
+    assert sum(senders) == len(rows), senders
+    # Which daemon wins a free moment of the budget depends on when each ticks, so one
+    # may send them all; that the budget is one for every process is proven by
+    # tests/contract/test_robot_outbox.py (concurrent reservations on PostgreSQL).

@@ -5,10 +5,21 @@ stops every send until it ends."""
 
 from __future__ import annotations
 
+import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
+
+from adapters import database
+from adapters.outbox import SqlOutbox
+from adapters.sqlstore import SqlStore
 from engine.ports import SiteOutbox
 from engine.scheduler import Composed
+from tests.conftest import _fresh_pg_database
+from tests.pgserver import PgServer
 
 T0 = datetime(2021, 3, 1, 1, 0, tzinfo=UTC)
 WINDOW = timedelta(seconds=65)
@@ -69,3 +80,35 @@ def test_a_hold_stops_every_send_until_it_ends(outbox: SiteOutbox) -> None:
     outbox.hold_robot("r1", T0 + timedelta(minutes=1))  # a shorter hold does not shorten it
     assert outbox.reserve_send("r1", T0 + timedelta(minutes=5), 20, WINDOW) == until
     assert outbox.reserve_send("r1", until, 20, WINDOW) is None
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """One migrated database that several processes' outboxes open on their own."""
+    if request.param == "sqlite":
+        path = tmp_path / "rectify.db"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+        return f"sqlite:///{path}"
+    server: PgServer = request.getfixturevalue("pg_server")
+    return _fresh_pg_database(server, request.getfixturevalue("pg_template"))
+
+
+def test_daemons_with_their_own_connections_share_one_budget(shared_url: str) -> None:
+    """Four daemons (each its own engine and connections, as separate processes have)
+    ask for 15 sends each at the same instant: the database grants 20 in all."""
+    stores = [SqlStore(database.open_engine(shared_url)) for _ in range(4)]
+    start = threading.Barrier(len(stores))
+
+    def ask(store: SqlStore) -> list[datetime | None]:
+        box = SqlOutbox(store)
+        start.wait()
+        return [box.reserve_send("r1", T0, 20, WINDOW) for _ in range(15)]
+
+    try:
+        with ThreadPoolExecutor(len(stores)) as pool:
+            answers = [a for found in pool.map(ask, stores) for a in found]
+    finally:
+        for s in stores:
+            s.close()
+    assert answers.count(None) == 20 and len(answers) == 60
+    assert all(a == T0 + WINDOW for a in answers if a is not None)
