@@ -203,6 +203,20 @@ class SiteSandbox(ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset(["*", "**"])
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._safe: dict[tuple[type, str], bool] = {}
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        """Jinja2's answer, remembered per (type, attribute): it depends on nothing else
+        (the name, and what kind of object it is: internal, a known mutable), and a digest
+        of a thousand steps asks it a hundred thousand times."""
+        key = (type(obj), attr)
+        found = self._safe.get(key)
+        if found is None:
+            found = self._safe[key] = super().is_safe_attribute(obj, attr, value)
+        return found
+
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and _huge_power(left, right):
             raise TemplateRefused(f"模板被拒绝：乘方 {_short(left)} ** {_short(right)} 的结果过大")

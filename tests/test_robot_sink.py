@@ -26,7 +26,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 def sink(tmp_path: Path):  # type: ignore[no-untyped-def]
     found = RobotSink(tmp_path / "robots", {"tok": SECRET}, TZ, {"tok": "保卫处", "k1": "总务处"})
     server = serve(found, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     yield found, server.server_address[1]
     server.shutdown()
     server.server_close()
