@@ -768,10 +768,12 @@ class MemoryOutbox:
 
     # -- RobotOutbox ------------------------------------------------------------------
 
-    def claim_robot_messages(self, at: datetime, limit: int, lease_until: datetime) -> list[RobotOutgoing]:
+    def claim_robot_messages(self, at: datetime, limit: int, lease_until: datetime,
+                             only_urgent: bool = False) -> list[RobotOutgoing]:
         with self.store.transaction():
             rows = [m for _, m in sorted(self.tables.messages.items())
-                    if m.status == "pending" and m.next_attempt_at <= at and m.channel == "robot"][:limit]
+                    if m.status == "pending" and m.next_attempt_at <= at and m.channel == "robot"
+                    and (m.urgent or not only_urgent)][:limit]
             for m in rows:
                 m.next_attempt_at = _required_utc(lease_until)
             return [RobotOutgoing.of_row(m.id, m.recipient_name, m.subject, m.body_text, m.attempts, m.robot) for m in rows]

@@ -250,11 +250,13 @@ class SqlRobotOutbox:
     def __init__(self, store: SqlStore) -> None:
         self.store = store
 
-    def claim_robot_messages(self, at: datetime, limit: int, lease_until: datetime) -> list[RobotOutgoing]:
-        stmt = _locking(self.store, select(messages).where(messages.c.status == "pending",
-                                                           messages.c.next_attempt_at <= at,
-                                                           messages.c.channel == "robot")
-                        .order_by(messages.c.id).limit(limit))
+    def claim_robot_messages(self, at: datetime, limit: int, lease_until: datetime,
+                             only_urgent: bool = False) -> list[RobotOutgoing]:
+        query = select(messages).where(messages.c.status == "pending", messages.c.next_attempt_at <= at,
+                                       messages.c.channel == "robot")
+        if only_urgent:
+            query = query.where(messages.c.urgent.is_(True))
+        stmt = _locking(self.store, query.order_by(messages.c.id).limit(limit))
         with self.store.write() as conn:
             rows = conn.execute(stmt).all()
             if rows:

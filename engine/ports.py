@@ -439,8 +439,10 @@ class RobotOutbox(Protocol):
     """The group robots' side of the message outbox: their rows are messages (one id
     sequence with the mail, `rectify outbox` lists both) that the mail's claims skip."""
 
-    def claim_robot_messages(self, at: datetime, limit: int, lease_until: datetime) -> list[RobotOutgoing]:
-        """Lease up to `limit` due robot messages (oldest first) until `lease_until`."""
+    def claim_robot_messages(self, at: datetime, limit: int, lease_until: datetime,
+                             only_urgent: bool = False) -> list[RobotOutgoing]:
+        """Lease up to `limit` due robot messages (oldest first) until `lease_until`;
+        with `only_urgent` (outside office hours), only the urgent ones."""
         ...
 
     def reserve_send(self, robot: str, now: datetime, limit: int, window: timedelta) -> datetime | None:

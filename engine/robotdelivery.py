@@ -91,11 +91,13 @@ class RobotChannel:
         # (robot, problem) the administrator was told of; forgotten when the robot works.
         self._alerted: set[tuple[str, str]] = set()
 
-    def deliver(self, at: datetime, summary: TickSummary) -> None:
-        """Send what is due. Never raises: the mail of the tick goes out whatever happens here."""
+    def deliver(self, at: datetime, summary: TickSummary, only_urgent: bool = False) -> None:
+        """Send what is due (`only_urgent`: outside office hours). Never raises: the mail
+        of the tick goes out whatever happens here."""
         try:
             while True:
-                batch = self.outbox.claim_robot_messages(at, CLAIM_BATCH, at + timedelta(seconds=self.claim_seconds))
+                batch = self.outbox.claim_robot_messages(at, CLAIM_BATCH, at + timedelta(seconds=self.claim_seconds),
+                                                         only_urgent)
                 if not batch:
                     return
                 self._send_batch(batch, at, summary)

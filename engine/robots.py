@@ -330,8 +330,9 @@ def group_messages(pending: Sequence[Pending], at: datetime, ctx: GroupContext) 
             by_item.setdefault(p.item.id or 0, []).append((p, people))
         entries = [_entry(steps, at, ctx) for steps in by_item.values()]
         for robot in robots_of(owner, ctx.org):
+            urgent = any(p.urgent for p, _ in found)
             composed += [Composed(robot.owner if owner != LEADERS else LEADERS_TITLE, f"robot:{robot.id}",
-                                  title, text, None, ids, channel="robot", robot=meta)
+                                  title, text, None, ids, channel="robot", robot=meta, urgent=urgent)
                          for title, text, ids, meta in _messages(robot, entries, at, ctx)]
     return composed
 

@@ -226,7 +226,9 @@ class Scheduler:
         summary.office_open = self.office_open(at)
         summary.composed = self.compose(at)
         if self.robots is not None:
-            self.robots.deliver(at, summary)  # before mail: an admin alert it queues goes out now
+            # Before mail: an admin alert it queues goes out now. Outside office hours only
+            # urgent group messages go (a retry of another waits, as mail does).
+            self.robots.deliver(at, summary, only_urgent=not summary.office_open)
         self.deliver(at, summary)
         return summary
 

@@ -190,6 +190,23 @@ def test_the_endpoint_down_for_an_hour_delays_but_loses_nothing(harness: Harness
     assert "没有待发" in harness.outbox()
 
 
+def test_a_group_message_that_failed_in_office_hours_is_retried_only_in_them(harness: Harness) -> None:
+    """Composed on Friday at 17:50 with the endpoint down; the endpoint is back at 18:30,
+    outside office hours: nothing goes to the groups that night or over the weekend, and
+    everything on Monday at 08:00, as mail."""
+    harness.hazard("实训楼消防通道堵塞")
+    harness.robots.down()
+    harness.tick("2021-03-05T17:50")
+    assert harness.robot_rows() and harness.robots.received == []
+    harness.robots.up()
+    for at in ("2021-03-05T18:30", "2021-03-05T23:00", "2021-03-06T10:00", "2021-03-07T20:00", "2021-03-08T07:59"):
+        harness.tick(at)
+    assert harness.robots.received == []
+    assert {m.status for m in harness.robot_rows()} == {"pending"}  # type: ignore[attr-defined]
+    harness.tick("2021-03-08T08:00")
+    assert harness.robots.received and {m.status for m in harness.robot_rows()} == {"sent"}  # type: ignore[attr-defined]
+
+
 def test_a_rate_limited_robot_waits_and_every_message_arrives_once(harness: Harness) -> None:
     harness.hazard("实训楼消防通道堵塞")
     harness.hazard("食堂燃气软管老化", unit="总务处", category="燃气")
