@@ -174,6 +174,20 @@ class SqlNotificationQueue:
             return [(int(r[0]), str(r[1]), r[2]) for r in rows]
 
 
+def _lease(store: SqlStore, conn: Connection, channel: str, at: datetime, limit: int, lease_until: datetime,
+           only_urgent: bool) -> list[Any]:
+    """Up to `limit` due pending messages of `channel` (oldest first; `only_urgent`:
+    outside office hours), leased until `lease_until` in the caller's transaction."""
+    query = select(messages).where(messages.c.status == "pending", messages.c.next_attempt_at <= at,
+                                   messages.c.channel == channel)
+    if only_urgent:
+        query = query.where(messages.c.urgent.is_(True))
+    rows = list(conn.execute(_locking(store, query.order_by(messages.c.id).limit(limit))).all())
+    if rows:
+        conn.execute(update(messages).where(messages.c.id.in_([r.id for r in rows])).values(next_attempt_at=lease_until))
+    return rows
+
+
 class SqlMessageOutbox:
     """MessageOutbox: messages leased for delivery, marked sent, retried or dead."""
 
@@ -182,16 +196,8 @@ class SqlMessageOutbox:
 
     def claim_messages(self, at: datetime, limit: int, lease_until: datetime,
                        only_urgent: bool = False) -> list[Outgoing]:
-        query = select(messages).where(messages.c.status == "pending", messages.c.next_attempt_at <= at,
-                                       messages.c.channel == "mail")
-        if only_urgent:
-            query = query.where(messages.c.urgent.is_(True))
-        stmt = _locking(self.store, query.order_by(messages.c.id).limit(limit))
         with self.store.write() as conn:
-            rows = conn.execute(stmt).all()
-            if rows:
-                conn.execute(update(messages).where(messages.c.id.in_([r.id for r in rows]))
-                             .values(next_attempt_at=lease_until))
+            rows = _lease(self.store, conn, "mail", at, limit, lease_until, only_urgent)
             parts = self._parts(conn, [r.id for r in rows]) if rows else {}
         return [Outgoing(r.id, r.recipient_name, r.recipient_email, r.subject, r.body_text, r.body_html,
                          r.attempts, *parts.get(r.id, ((), ())), urgent=bool(r.urgent)) for r in rows]
@@ -252,16 +258,8 @@ class SqlRobotOutbox:
 
     def claim_robot_messages(self, at: datetime, limit: int, lease_until: datetime,
                              only_urgent: bool = False) -> list[RobotOutgoing]:
-        query = select(messages).where(messages.c.status == "pending", messages.c.next_attempt_at <= at,
-                                       messages.c.channel == "robot")
-        if only_urgent:
-            query = query.where(messages.c.urgent.is_(True))
-        stmt = _locking(self.store, query.order_by(messages.c.id).limit(limit))
         with self.store.write() as conn:
-            rows = conn.execute(stmt).all()
-            if rows:
-                conn.execute(update(messages).where(messages.c.id.in_([r.id for r in rows]))
-                             .values(next_attempt_at=lease_until))
+            rows = _lease(self.store, conn, "robot", at, limit, lease_until, only_urgent)
         return [RobotOutgoing.of_row(r.id, r.recipient_name, r.subject, r.body_text, r.attempts, r.robot) for r in rows]
 
     def reserve_send(self, robot: str, now: datetime, limit: int, window: timedelta) -> datetime | None:
