@@ -21,7 +21,7 @@ run: $(STAMP)
 	@$(BIN)/rectify --site $(SITE) db upgrade >/dev/null
 	@grep -q '^web:' $(SITE)/rectify.yaml || printf '\nweb:\n  base_url: "http://127.0.0.1:$(WEB_PORT)"\n' >> $(SITE)/rectify.yaml
 	@echo "演示站点：$(SITE)/（rectify.yaml、org.yaml、calendar.yaml、rules/、workflows/、templates/）"
-	@echo "提醒和督办邮件写入 $(SITE)/mail/*.eml（每个事项附登录链接）；另开终端试试：$(BIN)/rectify --site $(SITE) status"
+	@echo "提醒和督办邮件在办公时间（工作日 08:00–18:00）写入 $(SITE)/mail/*.eml（每个事项附登录链接）；办公时间外先排队，另开终端运行 $(BIN)/rectify --site $(SITE) status 可看到何时发出"
 	@echo "网页工作台：http://127.0.0.1:$(WEB_PORT)  （以下登录链接各只能使用一次，$(BIN)/rectify --site $(SITE) web link 姓名 可再生成）"
 	@echo "  综治办主任 周安宁：$$($(BIN)/rectify --site $(SITE) web --port $(WEB_PORT) link 周安宁)"
 	@echo "  保卫处处长 赵卫东：$$($(BIN)/rectify --site $(SITE) web --port $(WEB_PORT) link 赵卫东)"
