@@ -19,12 +19,19 @@ from engine.errors import ConfigError, NotFound, Problem, Refused
 from engine.guards import ACTIONS, GUARDS, FireContext
 from engine.model import FIELDS
 from engine.names import Vocabulary
-from engine.org import ROLES
+from engine.org import ROLES, role_name
 from engine.validate import check
 
 # Roles that depend on the item: the actor is its responsible person, in its unit, its reporter.
 ITEM_ROLES = {"item_responsible": "本事项责任人", "item_unit": "责任单位人员", "item_reporter": "本事项报告人"}
 ALL_ROLES = {**ROLES, **ITEM_ROLES}
+ITEM_ROLE_WORDS = Vocabulary({name: (title,) for name, title in ITEM_ROLES.items()})
+
+
+def workflow_role(typed: str) -> str:
+    """The role a word in a workflow file stands for: an org.yaml role in English or as
+    people say it (检查人员, 校长), or one of the item's roles (本事项责任人)."""
+    return ITEM_ROLE_WORDS.name_of(typed) or role_name(typed)
 
 _NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
 _NAMES = {"type": "array", "items": {"type": "string"}}
@@ -290,6 +297,10 @@ def parse(text: str, filename: str) -> Workflow:
     problems = check(data, SCHEMA, filename)
     if problems:
         raise ConfigError(problems)
+    for entry in [*data["transitions"], *data.get("amend", [])]:
+        roles = entry.get("roles")
+        if roles:
+            roles[:] = [workflow_role(r) if isinstance(r, str) else r for r in roles]
     return build(data, filename)
 
 

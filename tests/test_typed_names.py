@@ -60,3 +60,26 @@ def test_states_are_filtered_by_their_titles(run: Cli, tmp_path) -> None:  # typ
     assert [r[0] for r in rows] == [first] and second != first
     said = run("export", str(out), "--state", "整改", code=1).stderr
     assert "找不到状态：整改（是否指：rectifying（整改中）？" in said
+
+
+def test_workflow_roles_are_read_in_chinese_as_the_roles_say_them(run: Cli) -> None:
+    """A workflow's `roles:` take what people call the roles (综治办, 单位负责人, 本事项责任人),
+    as org.yaml's and the rules' do; a word that names no role is refused at its line."""
+    path = run.site / "workflows" / "hazard.yaml"
+    text = path.read_text(encoding="utf-8")
+    chinese = text.replace('roles: ["safety_office", "unit_head", "leader", "principal"]',
+                           'roles: ["综治办", "单位负责人", "分管校领导", "校长"]', 1).replace(
+        'roles: ["item_responsible", "item_unit", "unit_head", "safety_office"]',
+        'roles: ["本事项责任人", "责任单位人员", "单位负责人", "综治办"]', 1)
+    assert chinese != text
+    path.write_text(chinese, encoding="utf-8")
+    assert run("check").stdout.startswith("站点文件校验通过")
+    item = _report(run)
+    refused = run("fire", str(item), "交办", "--actor", "马建军", "--set", "责任人=马建军", code=1).stderr
+    assert "马建军" in refused and "综治办" in refused
+    run("fire", str(item), "交办", "--actor", "赵卫东", "--set", "责任人=马建军")
+    run("fire", str(item), "开始整改", "--actor", "马建军")
+    line = next(n for n, t in enumerate(chinese.splitlines(), 1) if "本事项责任人" in t)
+    path.write_text(chinese.replace('"本事项责任人", ', '"本项责任人", ', 1), encoding="utf-8")
+    said = run("check", code=1).stderr
+    assert f"hazard.yaml:{line}:" in said and "“本项责任人”不存在" in said
