@@ -4,7 +4,6 @@ the item page, events, amendments, 随手拍, authority and bad input."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,28 +11,12 @@ from sqlalchemy import select
 
 from adapters.schema import messages, web_logins, web_sessions
 from adapters.web.auth import sha256
-from adapters.wiring import App, open_app
-from engine.clock import FakeClock
+from adapters.wiring import App
 from engine.errors import ConcurrentUpdate
 from engine.ports import Query
-from tests.conftest import START, audit_findings
-from tests.webclient import BASE, Browser, advance, hazard, text_of
+from tests.webclient import BASE, Browser, advance, as_, hazard, text_of, web_app  # noqa: F401  (web_app: the app fixture)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture
-def app(sqlite_site: Path) -> Iterator[App]:
-    application = open_app(sqlite_site, FakeClock(START))
-    yield application
-    try:
-        assert audit_findings(application) == []
-    finally:
-        application.close()
-
-
-def as_(app: App, person: str) -> Browser:
-    return Browser(app).login(person)
 
 
 # -- login ---------------------------------------------------------------------------

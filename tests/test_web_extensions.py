@@ -5,34 +5,16 @@ nothing written."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from adapters.wiring import App, open_app
-from engine.clock import FakeClock
+from adapters.wiring import App
 from engine.model import Item
-from tests.conftest import START, audit_findings
-from tests.webclient import Browser, hazard, text_of
+from tests.webclient import Browser, as_, hazard, text_of, web_app  # noqa: F401  (web_app: the app fixture)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 ASK = {"deadline": "2021年4月2日前", "reason": "防火门需厂家定制，到货需三周"}
-
-
-@pytest.fixture
-def app(sqlite_site: Path) -> Iterator[App]:
-    application = open_app(sqlite_site, FakeClock(START))
-    yield application
-    try:
-        assert audit_findings(application) == []
-    finally:
-        application.close()
-
-
-def as_(app: App, person: str) -> Browser:
-    return Browser(app).login(person)
 
 
 def written(app: App, item: Item) -> tuple[int, int, list[str]]:

@@ -4,16 +4,19 @@ client (Starlette's TestClient) that logs in as a person through a real login li
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from html import unescape
 from pathlib import Path
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from adapters.web import build
 from adapters.web.login import operator_link
-from adapters.wiring import App
+from adapters.wiring import App, open_app
+from engine.clock import FakeClock
 from engine.model import Item
 from engine.service import NewItem
 
@@ -87,3 +90,20 @@ def enable_web(site: Path, base_url: str = BASE, **extra: Any) -> None:
     lines = [f'web:\n  base_url: "{base_url}"'] + [f"  {k}: {v}" for k, v in extra.items()]
     with (site / "rectify.yaml").open("a", encoding="utf-8") as out:
         out.write("\n" + "\n".join(lines) + "\n")
+
+
+@pytest.fixture(name="app")
+def web_app(sqlite_site: Path) -> Iterator[App]:
+    """The site's App on a fake clock at START (the web tests' `app`), audited when done."""
+    from tests.conftest import START, audit_findings
+
+    application = open_app(sqlite_site, FakeClock(START))
+    yield application
+    try:
+        assert audit_findings(application) == []
+    finally:
+        application.close()
+
+
+def as_(app: App, person: str) -> Browser:
+    return Browser(app).login(person)

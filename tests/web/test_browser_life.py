@@ -23,29 +23,18 @@ import pytest
 
 from adapters.web import build
 from adapters.web.login import operator_link
-from adapters.wiring import App, open_app
-from engine.clock import FakeClock
+from adapters.wiring import App
 from engine.evidence import carried
 from engine.ports import Query
 from tests import evidencefiles as files
 from tests.browser import PHONE, horizontal_overflow
-from tests.conftest import START, audit_findings
+from tests.webclient import web_app  # noqa: F401  (the app fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 BEFORE = files.jpeg(1600, 1200)  # with EXIF: time taken and a position in Shanghai
 AFTER = files.jpeg(1200, 900, exif=False, color="#27ae60")
 ON_SPOT = files.jpeg(900, 1200, exif=False, color="#2980b9")
-
-
-@pytest.fixture
-def app(sqlite_site: Path) -> Iterator[App]:
-    application = open_app(sqlite_site, FakeClock(START))
-    yield application
-    try:
-        assert audit_findings(application) == []
-    finally:
-        application.close()
 
 
 class People:
