@@ -36,9 +36,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -q -n 2
 
-# The edit loop: SQLite only, no real processes, faults or fuzzing, on both cores.
+# The edit loop: SQLite only, no real processes, faults or fuzzing, a fifth of the
+# property tests' examples (tests/examples.py), on both cores.
 test-quick: $(STAMP)
-	$(BIN)/pytest -q -n 2 -m "not slow and not postgres"
+	RECTIFY_TEST_QUICK=1 $(BIN)/pytest -q -n 2 -m "not slow and not postgres"
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'

@@ -64,6 +64,26 @@ from engine.reports import Count, OverdueRow, StageReport, parse_period
 _WHITESPACE = re.compile(r"\s+")
 
 
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept in memory for the process, by template file and source
+    checksum (Jinja checks it on load): a reload, a new App and every web request's
+    Templates compile each template once, and an edited template is compiled afresh."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED = CompiledTemplates()
+
+
 @dataclass(frozen=True)
 class Rendered:
     subject: str  # a single line, safe for a header
@@ -89,6 +109,7 @@ class Templates:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             auto_reload=True,  # an edited site override is picked up on the next render
+            bytecode_cache=COMPILED,
         )
         self.env.filters.update(cndate=_cndate, cntime=_cntime, oneline=_oneline)
         self.env.globals.update(duty=duty, role_title=role_title, kind_title=kind_title, measure=measure,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import copy
+import json
 import os
+import pickle
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,13 +25,15 @@ from adapters.cli.base import cli
 from adapters.logs import configure
 from adapters.sitesetup import create_site
 from adapters.wiring import App, open_app
-from engine import yamlfile
+from engine import validate, yamlfile
 from engine.audit import audit_store
 from engine.clock import FakeClock
 from engine.ports import Clock, ItemStore
+from tests import examples  # noqa: F401  (loads the quick Hypothesis profile under make test-quick)
 from tests.browser import chromium, live_server, mark_browser_tests, phone, screenshot  # noqa: F401  (fixtures)
 from tests.pgserver import PgServer
 from tests.smtpserver import serve  # noqa: F401  (a fixture: real SMTP servers on loopback)
+from tests.webclient import close_browsers
 
 configure(level="WARNING")
 
@@ -58,23 +62,51 @@ START = datetime(2021, 3, 1, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai, a Mond
 # App it opens, reads the same shipped site files again; parsing them was over a third
 # of the suite's time. engine.yamlfile.loads is a pure function of (text, file name), so
 # each distinct text is parsed once per test process (really: its errors and limits are
-# never cached, a failing text fails every time) and every caller gets its own deep copy.
+# never cached, a failing text fails every time) and every caller gets its own copy.
 # The key is the text alone: a parse that succeeds does not depend on the file's name
 # (only error messages name it), and every test's copy of a site has a path of its own.
+# The copy is a pickle round trip (a third of deepcopy's time for these trees).
+# Schema checks are remembered the same way: engine.validate.check is a pure function of
+# (data, schema), and a check that finds nothing finds nothing again for equal data under
+# an equal schema, so only an empty answer is remembered (a failing check, whose messages
+# name lines, runs every time).
 # tests/test_parse_once.py proves the copies are what a fresh parse gives.
-# RECTIFY_TEST_PARSE_EVERY_TIME=1 turns this off.
+# RECTIFY_TEST_PARSE_EVERY_TIME=1 turns both off.
 PARSE_ONCE_MAX_CHARS = 64 * 1024  # the shipped files are a few KB; large test texts are parsed each time
-_PARSED: dict[str, Any] = {}
+_PARSED: dict[str, bytes] = {}
 _parse = yamlfile.loads
+_check = validate.check
+_VALID: set[tuple[str, str]] = set()
 
 
 def parse_once(text: str, filename: str) -> Any:
-    """yamlfile.loads, remembered per text for small texts, as a deep copy."""
+    """yamlfile.loads, remembered per text for small texts, as a copy of the caller's own."""
     if len(text) > PARSE_ONCE_MAX_CHARS:
         return _parse(text, filename)
     if text not in _PARSED:
-        _PARSED[text] = _parse(text, filename)
-    return copy.deepcopy(_PARSED[text])
+        _PARSED[text] = pickle.dumps(_parse(text, filename), pickle.HIGHEST_PROTOCOL)
+    return pickle.loads(_PARSED[text])
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr)
+
+
+def check_once(data: Any, schema: dict[str, Any], filename: str) -> list[Any]:
+    """validate.check, with an empty answer remembered per (data, schema)."""
+    key = (_canonical(data), _canonical(schema))
+    if key in _VALID:
+        return []
+    problems = _check(data, schema, filename)
+    if not problems:
+        _VALID.add(key)
+    return problems
+
+
+def _callers_of_check() -> list[Any]:
+    """Every loaded module that imported validate.check by name."""
+    return [m for name, m in list(sys.modules.items())
+            if name.split(".")[0] in ("engine", "adapters") and getattr(m, "check", None) is _check]
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -82,7 +114,10 @@ def site_files_parsed_once() -> Iterator[None]:
     if os.environ.get("RECTIFY_TEST_PARSE_EVERY_TIME"):
         yield
         return
-    with patch.object(yamlfile, "loads", parse_once):
+    with ExitStack() as stack:
+        stack.enter_context(patch.object(yamlfile, "loads", parse_once))
+        for module in [validate, *_callers_of_check()]:
+            stack.enter_context(patch.object(module, "check", check_once))
         yield
 
 
@@ -95,6 +130,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if params.get("db_url") == "postgresql":
             item.add_marker(pytest.mark.postgres)
     mark_browser_tests(items)
+
+
+@pytest.fixture(autouse=True)
+def _close_browsers() -> Iterator[None]:
+    """The test clients (tests/webclient.py) a test opened are closed when it ends."""
+    yield
+    close_browsers()
 
 
 @pytest.fixture

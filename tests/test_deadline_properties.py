@@ -15,6 +15,7 @@ from engine.deadline.dates import days_in_month
 from engine.errors import DeadlineError
 from engine.numerals import chinese_to_int, normalize
 from engine.workcal import DEFAULT_CALENDAR
+from tests.examples import examples
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -24,7 +25,7 @@ refs = st.datetimes(min_value=datetime(2005, 1, 1), max_value=datetime(2035, 12,
 counts = st.integers(min_value=1, max_value=90)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(ref=refs, n=counts)
 def test_a_working_day_deadline_lands_on_a_working_day(ref: datetime, n: int) -> None:
     """ "N个工作日内" is due on a working day after the reference day, provisional exactly
@@ -37,7 +38,7 @@ def test_a_working_day_deadline_lands_on_a_working_day(ref: datetime, n: int) ->
     assert deadline.provisional == unknown == bool(deadline.warnings)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(
     ref=refs,
     a=counts,
@@ -97,7 +98,7 @@ recurrences = st.sampled_from(
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(expression=recurrences, ref=refs, count=st.integers(min_value=1, max_value=12))
 def test_recurring_dues_strictly_increase(expression: str, ref: datetime, count: int) -> None:
     """The dues of a recurrence strictly increase, and none is over at the reference."""
@@ -107,7 +108,7 @@ def test_recurring_dues_strictly_increase(expression: str, ref: datetime, count:
     assert all(at > ref for at in deadline.overdue_at)
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(expression=recurrences, ref=refs, later=st.integers(min_value=0, max_value=5000))
 def test_next_dues_after_any_instant(expression: str, ref: datetime, later: int) -> None:
     """next_dues(after) are still open at `after`, increase, and the first is the earliest."""
@@ -136,7 +137,7 @@ def windows(draw: st.DrawFn) -> str:
     return f"{m1}月{d1}日至{m2}月{d2}日"
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(expression=windows(), ref=refs)
 def test_windows_start_before_they_end(expression: str, ref: datetime) -> None:
     """Every window's first day is on or before its last, which is its due."""
@@ -145,7 +146,7 @@ def test_windows_start_before_they_end(expression: str, ref: datetime) -> None:
     assert deadline.start is not None and deadline.start <= deadline.dues[0]
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(day=st.dates(min_value=date(1990, 1, 1), max_value=date(2099, 12, 31)), ref=refs)
 def test_every_real_date_reads_as_itself_in_every_spelling(day: date, ref: datetime) -> None:
     """ "Y年M月D日前", ISO, slashes and Chinese numerals give the same day."""
@@ -170,7 +171,7 @@ def _impossible_dates() -> st.SearchStrategy[tuple[int, int, int]]:
     return st.one_of(bad_month, bad_day)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(ymd=_impossible_dates(), ref=refs)
 def test_impossible_dates_are_refused_never_rounded(ymd: tuple[int, int, int], ref: datetime) -> None:
     """A month past 12 or a day past the month's end is an error naming that part."""
@@ -185,7 +186,7 @@ def test_impossible_dates_are_refused_never_rounded(ymd: tuple[int, int, int], r
         raise AssertionError(f"{text} was accepted")
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(n=st.integers(min_value=0, max_value=9999))
 def test_chinese_numerals_round_trip(n: int) -> None:
     """Positional Chinese numerals read back as the number written."""
@@ -199,7 +200,7 @@ _ALPHABET = (
 )
 
 
-@settings(max_examples=1500)
+@settings(max_examples=examples(1500))
 @given(text=st.text(alphabet=_ALPHABET, max_size=20))
 def test_the_first_character_filter_changes_no_match(text: str) -> None:
     """The fast pre-check of FIRST_CHARS finds exactly what the full grammar finds."""
@@ -236,7 +237,7 @@ def _chinese(n: int) -> str:
     return "".join(parts)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(
     instant=refs,
     a=st.integers(min_value=0, max_value=40),
@@ -257,7 +258,7 @@ def test_offsets_move_monotonically(instant: datetime, a: int, b: int, unit: str
     assert instant >= before(low) >= before(high)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(
     instant=refs,
     n=st.integers(min_value=1, max_value=30),
@@ -328,7 +329,7 @@ def parts(draw: st.DrawFn) -> str:
     return f"{year}{draw(st.sampled_from(_PERIODS))}"
 
 
-@settings(max_examples=400)
+@settings(max_examples=examples(400))
 @given(expression=st.one_of(ranges(), parts()), ref=refs)
 def test_new_windows_start_before_they_end(expression: str, ref: datetime) -> None:
     """Ranges with any dash and parts of periods are windows whose start is not after
@@ -354,7 +355,7 @@ _AHEAD = st.sampled_from(
 )
 
 
-@settings(max_examples=600)
+@settings(max_examples=examples(600))
 @given(expression=_AHEAD, ref=refs)
 def test_forms_without_a_year_are_due_on_or_after_the_reference(
     expression: str, ref: datetime
@@ -376,7 +377,7 @@ def test_forms_without_a_year_are_due_on_or_after_the_reference(
         assert all(at > ref for at in deadline.overdue_at), expression
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(
     month=st.integers(min_value=1, max_value=12),
     day=st.integers(min_value=1, max_value=28),
@@ -403,7 +404,7 @@ _FRAGMENTS = [
 
 
 @pytest.mark.slow  # fuzzing: thousands of generated expressions (make test runs it)
-@settings(max_examples=2000)
+@settings(max_examples=examples(2000))
 @given(
     pieces=st.lists(st.sampled_from(_FRAGMENTS), min_size=1, max_size=8),
     ref=refs,
@@ -426,7 +427,7 @@ def test_parsing_is_total(pieces: list[str], ref: datetime, count: int) -> None:
 
 
 @pytest.mark.slow  # fuzzing: random text (make test runs it)
-@settings(max_examples=1000)
+@settings(max_examples=examples(1000))
 @given(text=st.text(alphabet=_ALPHABET + "节假迅现初旬最后首末~—（）下班午", max_size=24), ref=refs)
 def test_parsing_random_text_is_total(text: str, ref: datetime) -> None:
     """Random text over the grammar's alphabet: an answer or a refusal, nothing else."""

@@ -43,6 +43,7 @@ from engine.deadline import parse_deadline
 from engine.errors import ConfigError, DeadlineError
 from engine.policy import validate_offset
 from tests.conftest import START, Cli
+from tests.examples import examples
 from tests.sheetdata import HAZARD_HEADER, HEADER, TASK_ROWS, hazard_list, one_sheet
 
 pytestmark = pytest.mark.slow  # hypothesis over files and workbooks: minutes, not seconds
@@ -223,7 +224,7 @@ def rules_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-@settings(FUZZ, max_examples=150)
+@settings(FUZZ, max_examples=examples(150))
 @given(data=st.data())
 def test_a_broken_rule_file_is_loaded_whole_or_refused_with_file_and_line(rules_site: Path,
                                                                           data: st.DataObject) -> None:
@@ -370,7 +371,7 @@ def import_site(tmp_path_factory: pytest.TempPathFactory) -> Cli:
 
 
 @pytest.mark.filterwarnings("ignore:Cell .* is marked as a date:UserWarning")
-@settings(FUZZ, max_examples=120)
+@settings(FUZZ, max_examples=examples(120))
 @given(sheet=spreadsheets(), stem=st.sampled_from(["隐患清单", "复查清单"]),
        encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]),
        options=st.lists(st.sampled_from(["--dry-run", "--json", "--kind hazard", "--kind task", "--max-rows 3"]),

@@ -1,6 +1,7 @@
 """The suite's parse-once memo (tests/conftest.py) hands out exactly what a fresh parse
 gives: equal values, the same lines for every mapping, key and list item, and objects of
-the caller's own; a text that fails fails again."""
+the caller's own; a text that fails fails again. Its schema-check memo answers what a
+fresh check answers."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from typing import Any
 import pytest
 
 from adapters.resources import shipped, site_file
-from engine import yamlfile
+from engine import validate, yamlfile
 from engine.errors import ConfigError
-from tests.conftest import _parse, parse_once
+from tests.conftest import _check, _parse, check_once, parse_once
 
 SHIPPED = sorted([*shipped("rules").glob("*.yaml"), *shipped("workflows").glob("*.yaml"),
                   *(site_file(n) for n in ("rectify.yaml", "org.yaml", "calendar.yaml"))])
@@ -62,3 +63,23 @@ def test_a_failing_text_names_the_file_it_was_read_from() -> None:
         with pytest.raises(ConfigError) as caught:
             parse_once("a: [unclosed\n", name)
         assert caught.value.problems[0].file == name
+
+
+SCHEMA = {"type": "object", "properties": {"remind": {"type": "string"}}, "additionalProperties": False}
+
+
+def test_the_engine_checks_schemas_through_the_memo_unless_told_not_to() -> None:
+    from engine import org, workflow
+    expected = _check if os.environ.get("RECTIFY_TEST_PARSE_EVERY_TIME") else check_once
+    assert validate.check is org.check is workflow.check is expected
+
+
+def test_a_remembered_check_is_a_fresh_check() -> None:
+    good = yamlfile.loads("remind: 3日前\n", "a.yaml")
+    bad = yamlfile.loads("\nremind: 3\n", "b.yaml")
+    for _ in range(2):
+        assert check_once(good, SCHEMA, "a.yaml") == _check(good, SCHEMA, "a.yaml") == []
+        assert check_once(bad, SCHEMA, "b.yaml") == _check(bad, SCHEMA, "b.yaml") != []
+        assert check_once(bad, SCHEMA, "b.yaml")[0].line == 2
+    stricter = {**SCHEMA, "required": ["escalate"]}
+    assert check_once(good, stricter, "a.yaml") == _check(good, stricter, "a.yaml") != []

@@ -26,6 +26,7 @@ from engine.errors import RectifyError
 from engine.model import Item
 from engine.service import NewItem
 from tests.conftest import START
+from tests.examples import examples
 
 PEOPLE = ["郭晓明", "罗静", "周安宁", "赵卫东", "马建军", "孙文博", "黄丽萍", "钱晓燕", "杨晨",
           "刘思远", "陈立德", "李明华", "林正道", "张海峰", "王建国"]
@@ -97,7 +98,7 @@ def _concerned(app: App, item: Item) -> list[str]:
 
 
 @pytest.mark.slow  # fuzzing: 150 random command sequences (make test runs it)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(level=st.sampled_from(["一般", "重大"]), unit=st.sampled_from(UNITS), reporter=st.sampled_from(PEOPLE),
        data=st.data())
 def test_no_command_sequence_breaks_duties_or_scope(app: App, level: str, unit: str, reporter: str,

@@ -29,13 +29,25 @@ def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
 
 
+# Clients a test opened, closed when it ends (close_browsers in tests/conftest.py). An
+# open TestClient keeps one event loop thread for all its requests; one not opened
+# starts a thread per request.
+OPEN_CLIENTS: list[TestClient] = []
+
+
+def close_browsers() -> None:
+    while OPEN_CLIENTS:
+        OPEN_CLIENTS.pop().__exit__(None, None, None)
+
+
 class Browser:
     """One person's browser: cookies kept between requests, forms posted with their token."""
 
     def __init__(self, app: App, asgi: Any = None) -> None:
         self.app = app
         self.asgi = asgi or build(app, BASE)
-        self.client = TestClient(self.asgi, base_url=BASE, follow_redirects=False)
+        self.client = TestClient(self.asgi, base_url=BASE, follow_redirects=False).__enter__()
+        OPEN_CLIENTS.append(self.client)
         self.csrf = ""
 
     def login(self, person: str, next_path: str = "/") -> Browser:

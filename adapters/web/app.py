@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import structlog
 from markupsafe import Markup
 from starlette.applications import Starlette
@@ -32,6 +33,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.sqlstore import SqlStore
+from adapters.templates import CompiledTemplates
 from adapters.web.auth import (
     COOKIE,
     AskLimit,
@@ -238,6 +240,10 @@ def set_pre_csrf(web: Web, response: Response, token: str) -> Response:
     return response
 
 
+# The pages' templates compiled once per process (each build() has an environment of its own).
+_COMPILED_PAGES = CompiledTemplates()
+
+
 def build(app: App, base_url: str | None = None) -> Starlette:
     """The ASGI application of a site (`base_url`: the public address; default the
     configured `web.base_url`, else http://127.0.0.1:8080)."""
@@ -247,7 +253,8 @@ def build(app: App, base_url: str | None = None) -> Starlette:
         raise TypeError("the web workbench needs a SQL store")
     config = app.config.web
     secret = site_secret(config.secret_file)
-    templates = Jinja2Templates(directory=str(HERE / "templates"), autoescape=True)
+    templates = Jinja2Templates(env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True, bytecode_cache=_COMPILED_PAGES))
     web = Web(app, (base_url or config.base_url or "http://127.0.0.1:8080").rstrip("/"), templates,
               LinkProver(app.store, secret),
               Sessions(app.store, secret, timedelta(hours=config.session_hours)), AskLimit(app.store, app.service.clock))
