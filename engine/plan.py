@@ -124,12 +124,30 @@ class Plan:
                 if after is None or step.at > after:
                     best = step
                     break
-        if self.overdue_at is not None and self.rule is not None:
-            for index in range(len(self.rule.escalate)):
-                first = next(self._rung(index, after, None), None)
-                if first is not None and (best is None or _order(first) < _order(best)):
-                    best = first
-        return best
+        if self.overdue_at is None or self.rule is None:
+            return best
+        # The first occurrence after `after` on each rung, compared as _order compares
+        # steps (an escalation sorts after a reminder at the same instant); only the
+        # winner becomes a Step.
+        won: tuple[datetime, int, int] | None = None
+        for index, series in enumerate(_ladder(self.rule, self.overdue_at, self.calendar, self.tz)):
+            times = series.times
+            if after is None:
+                i = 0
+            else:
+                series.cover(after)
+                i = bisect.bisect_right(times, after)
+                if i >= len(times):  # a rung that does not repeat, already passed
+                    continue
+            candidate = (times[i], index, i)
+            if won is None or candidate < won:
+                won = candidate
+        if won is None or (best is not None and best.at <= won[0]):
+            return best
+        at, index, i = won
+        rung = self.rule.escalate[index]
+        return Step(at, "escalate", index, i, rung.action, rung.notify,
+                    rung.repeat if i and rung.repeat else rung.after)
 
     def reached(self, until: datetime) -> list[Step]:
         """For each escalation rung reached by `until`, its latest occurrence (bisected on
@@ -230,6 +248,23 @@ def _series(first: str, repeat: str | None, start: datetime, calendar: WorkCalen
                          calendar, tz)
         found = _SERIES[key] = (calendar, series)
     return found[1]
+
+
+# Each rung's series for one ladder and overdue instant, keyed by id(rule) and
+# id(calendar); both are kept alongside so that a reused id cannot match.
+_LADDERS: dict[tuple[int, datetime, int, str], tuple[Rule, WorkCalendar, tuple[_Series, ...]]] = {}
+
+
+def _ladder(rule: Rule, overdue_at: datetime, calendar: WorkCalendar, tz: ZoneInfo) -> tuple[_Series, ...]:
+    key = (id(rule), overdue_at, id(calendar), tz.key)
+    hit = _LADDERS.get(key)
+    if hit is not None and hit[0] is rule and hit[1] is calendar:
+        return hit[2]
+    ladder = tuple(_series(r.after, r.repeat, overdue_at, calendar, tz) for r in rule.escalate)
+    if len(_LADDERS) >= _SHIFT_MEMO_SIZE:
+        _LADDERS.clear()
+    _LADDERS[key] = (rule, calendar, ladder)
+    return ladder
 
 
 # Plan.catch_up for overdue items, keyed by id(rule) and id(calendar); both are kept
