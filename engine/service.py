@@ -153,7 +153,7 @@ class Service:
             raise StoreError("没有配置佐证文件的存储位置（rectify.yaml 的 evidence），不能保存佐证文件")
         return self._evidence()
 
-    def keeping(self, uploads: Sequence[Accepted], write: Callable[[], T]) -> T:
+    def _keeping(self, uploads: Sequence[Accepted], write: Callable[[], T]) -> T:
         """`write()`, with the files of `uploads` kept in the evidence store just before
         it and none of them left behind when it fails (engine.evidence.Keeper). The caller
         has decided the write allowed: a refusal comes before anything is kept."""
@@ -231,7 +231,7 @@ class Service:
             r = replace(r, fields=self.typed_fields(r.fields))
         item, entry = self.prepare(r, at)
         count_after(0, carried(entry.changes), self.max_files)
-        saved = self.keeping(r.evidence, lambda: self.store.add(item, entry))
+        saved = self._keeping(r.evidence, lambda: self.store.add(item, entry))
         _log_transition(saved.id, "report", None, saved.state, entry.actor)
         return saved
 
@@ -453,7 +453,7 @@ class Service:
         decided and counted again in its transaction."""
         _, entry = decide(self.store.get(item_id))
         count_after(len(self.store.attachments(item_id)), carried(entry.changes), self.max_files)
-        return self.keeping(evidence, lambda: self._transition(item_id, event, decide, self.max_files))
+        return self._keeping(evidence, lambda: self._transition(item_id, event, decide, self.max_files))
 
     def _transition(self, item_id: int, event: str, decide: Callable[[Item], tuple[Item, LedgerEntry]],
                     max_files: int | None = None) -> tuple[Item, Item]:
