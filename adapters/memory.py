@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from adapters.clock import SystemClock
 from engine.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
-from engine.evidence import ATTACHMENTS, Attachment, StoredAttachment, carried
+from engine.evidence import ATTACHMENTS, Attachment, StoredAttachment, carried, count_after
 from engine.extensions import PENDING, Extension, ExtensionWrite
 from engine.mail import Attachment as MailAttachment
 from engine.mail import InlineImage
@@ -227,6 +227,12 @@ class MemoryStore:
         with self._lock:
             return [a for a in self._attachments if a.item_id == item_id]
 
+    def referenced(self, sha256s: Collection[str]) -> set[str]:
+        wanted = set(sha256s)
+        with self._lock:
+            return {h for a in self._attachments for h in (a.attachment.sha256, a.attachment.thumbnail)
+                    if h in wanted}
+
     def attachments_of(self, item_ids: Sequence[int]) -> dict[int, list[StoredAttachment]]:
         wanted = set(item_ids)
         found: dict[int, list[StoredAttachment]] = {}
@@ -279,13 +285,17 @@ class MemoryStore:
                 self._commit_write(stored, sealed)
         return ids
 
-    def transition(self, item_id: int, decide: Callable[[Item], tuple[Item, LedgerEntry]]) -> tuple[Item, Item]:
+    def transition(self, item_id: int, decide: Callable[[Item], tuple[Item, LedgerEntry]],
+                   max_files: int | None = None) -> tuple[Item, Item]:
         with self._lock:
             current = self._items.get(item_id)
             if current is None:
                 raise NotFound("事项", item_id)
             before = _copy(current)
             after, entry = decide(before)
+            if max_files is not None and ATTACHMENTS in entry.changes:
+                held = sum(1 for a in self._attachments if a.item_id == item_id)
+                count_after(held, carried(entry.changes), max_files)
             stored, sealed = self._written(current, after, before.version, entry, self._clock.now().astimezone(UTC))
             self._commit_write(stored, sealed)
         return before, after

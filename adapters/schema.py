@@ -286,7 +286,8 @@ daemons = Table(
 )
 
 # Evidence files by the SHA-256 of their bytes (migration 0008): the evidence store of a
-# site whose machines share only the database (`evidence.store: database`).
+# site whose machines share only the database (`evidence.store: database`). Never
+# updated; a row is deleted only when no attachment names it (migration 0013).
 evidence_blobs = Table(
     "evidence_blobs",
     metadata,
@@ -319,6 +320,7 @@ attachments = Table(
     Column("uploaded_at", UTCDateTime, nullable=False),
     Index("ix_attachments_item", "item_id", "id"),
     Index("ix_attachments_sha256", "sha256"),
+    Index("ix_attachments_thumbnail", "thumbnail"),  # migration 0013
 )
 
 # Extension requests (延期申请, migration 0009): one row per request, answered in place;

@@ -45,7 +45,7 @@ from adapters.schema import (
     site_meta,
 )
 from engine.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
-from engine.evidence import ATTACHMENTS, Attachment, StoredAttachment, carried
+from engine.evidence import ATTACHMENTS, Attachment, StoredAttachment, carried, count_after
 from engine.extensions import PENDING, Extension, ExtensionWrite
 from engine.model import COLUMNS, PLAN_COLUMNS, Item, LedgerEntry, plan_changes
 from engine.ports import (
@@ -110,6 +110,7 @@ _GET_FOR_UPDATE = _GET.with_for_update()
 _INSERT_ITEM = insert(items)
 _INSERT_ENTRY = insert(ledger)
 _POLICY = select(policies).where(policies.c.version == bindparam("b_version"))
+_ATTACHED = select(func.count()).select_from(attachments).where(attachments.c.item_id == bindparam("b_id"))
 _HISTORY = select(ledger).where(ledger.c.item_id == bindparam("b_id")).order_by(ledger.c.seq)
 
 
@@ -490,12 +491,18 @@ class SqlStore:
             raise NotFound("事项", item_id)
         return _row_to_item(row)
 
-    def transition(self, item_id: int, decide: Callable[[Item], tuple[Item, LedgerEntry]]) -> tuple[Item, Item]:
+    def transition(self, item_id: int, decide: Callable[[Item], tuple[Item, LedgerEntry]],
+                   max_files: int | None = None) -> tuple[Item, Item]:
         if not storable_id(item_id):
             raise NotFound("事项", item_id)
         with self.write() as conn:
             before = _held(conn, item_id)
             after, entry = decide(before)
+            if max_files is not None and ATTACHMENTS in entry.changes:
+                # Counted under the item's lock (FOR UPDATE; SQLite's write lock): every
+                # write attaching files to it holds that lock too.
+                held = conn.execute(_ATTACHED, {"b_id": item_id}).scalar_one()
+                count_after(held, carried(entry.changes), max_files)
             self._write(conn, after, before.version, entry, plan_changes(before, after))
         return before, after
 
@@ -726,6 +733,14 @@ class SqlStore:
         stmt = select(attachments).where(attachments.c.item_id == item_id).order_by(attachments.c.id)
         with self.read() as conn:
             return [_row_to_attachment(r) for r in conn.execute(stmt)]
+
+    def referenced(self, sha256s: Collection[str]) -> set[str]:
+        found: set[str] = set()
+        with self.read() as conn:
+            for chunk in _chunks(sorted(set(sha256s))):
+                for column in (attachments.c.sha256, attachments.c.thumbnail):
+                    found.update(r[0] for r in conn.execute(select(column).where(column.in_(chunk)).distinct()))
+        return found
 
     def attachments_of(self, item_ids: Sequence[int]) -> dict[int, list[StoredAttachment]]:
         found: dict[int, list[StoredAttachment]] = {}

@@ -87,10 +87,9 @@ class App:
 
     @property
     def evidence(self) -> EvidenceStore:
-        """Where the site keeps evidence files (rectify.yaml `evidence.store`)."""
-        from adapters.evidence.stores import evidence_store
-
-        return evidence_store(self.config.evidence, self.store, self.service.clock)
+        """Where the site keeps evidence files (rectify.yaml `evidence.store`), to read
+        them; the service is what keeps them (with the event that records them)."""
+        return self.service.evidence
 
     @property
     def database(self) -> SqlEngine:
@@ -177,6 +176,16 @@ def _archive(store: ItemStore, config: SiteConfig) -> dict[str, Any]:
     }
 
 
+def _evidence(store: ItemStore, config: SiteConfig, clock: Clock) -> dict[str, Any]:
+    """Where the service keeps evidence files (built when first needed), and how many an item may hold."""
+    def opened() -> EvidenceStore:
+        from adapters.evidence.stores import evidence_store
+
+        return evidence_store(config.evidence, store, clock)
+
+    return {"evidence": opened, "max_files": config.evidence.max_files}
+
+
 def open_app(site_dir: Path, clock: Clock | None = None, store: ItemStore | None = None) -> App:
     """The site's application on its database, or on `store` (a MemoryStore in tests)."""
     clock = clock or SystemClock()
@@ -186,4 +195,4 @@ def open_app(site_dir: Path, clock: Clock | None = None, store: ItemStore | None
         sql_engine = database.open_engine(config.database_url)
         database.require_current(sql_engine)
         store = SqlStore(sql_engine, clock)
-    return App(config, store, Service(store, site, clock, **_archive(store, config)))
+    return App(config, store, Service(store, site, clock, **_archive(store, config), **_evidence(store, config, clock)))

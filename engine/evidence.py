@@ -8,18 +8,30 @@ adapters (adapters/evidence) check the bytes and build these; the engine only ca
 them. An event that carries evidence records each file in its ledger row, under the
 key ATTACHMENTS of the row's changes (hashed with the rest of the row), and the store
 writes the same records to its attachments table in the same transaction.
+
+The bytes reach the evidence store only once the event was decided allowed (Keeper):
+a refused event keeps no file, and a write that fails after its files were kept takes
+back those it stored new that no attachment names.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import structlog
 
 from engine.errors import RectifyError
 from engine.text import refuse
+
+if TYPE_CHECKING:
+    from engine.ports import EvidenceStore
+
+log = structlog.get_logger("rectify.engine")
+T = TypeVar("T")
 
 # The key of a ledger row's changes that lists the files the event carried:
 # {"attachments": [None, [record, ...]]} (old value None: files are only ever added).
@@ -119,6 +131,24 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Accepted:
+    """A file checked and read as evidence (adapters/evidence/accept.py), not kept yet:
+    its record, its bytes and its thumbnail's (a JPEG), for the service to keep once
+    the event that carries it is decided allowed."""
+
+    attachment: Attachment
+    data: bytes
+    thumbnail: bytes | None = None
+
+    def blobs(self) -> dict[str, bytes]:
+        """What the evidence store is to keep: the bytes by their SHA-256."""
+        found = {self.attachment.sha256: self.data}
+        if self.thumbnail is not None and self.attachment.thumbnail is not None:
+            found[self.attachment.thumbnail] = self.thumbnail
+        return found
+
+
+@dataclass(frozen=True)
 class StoredAttachment:
     """An attachment as the store lists it: which item, which ledger row (None when it
     was attached outside an event), who uploaded it and when."""
@@ -142,6 +172,11 @@ def ledger_change(evidence: Sequence[Attachment]) -> dict[str, list[Any]]:
             seen.add(a.sha256)
             records.append(a.record())
     return {ATTACHMENTS: [None, records]}
+
+
+def records(uploads: Sequence[Accepted]) -> dict[str, list[Any]]:
+    """ledger_change of the files checked for an event."""
+    return ledger_change([u.attachment for u in uploads])
 
 
 def carried(changes: Mapping[str, Any]) -> list[Attachment]:
@@ -209,3 +244,71 @@ def grouped(stored: Sequence[StoredAttachment], entries: Sequence[Any]) -> list[
     if None in by_seq:
         groups.append(EvidenceGroup(None, None, None, None, tuple(by_seq[None])))
     return groups
+
+
+class Keeper:
+    """Keeps the files of one write (an event, a report) in the evidence store around it.
+
+    The caller has decided the write allowed without writing anything, so a refusal
+    keeps nothing. Then the bytes are put and the write made. When the write fails
+    all the same (the item changed meanwhile, the transaction failed, the per-item
+    limit counted again in it), the files this write stored new — not there before it —
+    that no attachment names (`referenced`: which of these hashes an attachment names,
+    as its file or its thumbnail) are removed again: the store holds what it held.
+
+    Content addressing makes two writes carrying the same bytes share one file, so a
+    removal and another write that records the same file may cross: the removal asks
+    again afterwards and puts back a file recorded meanwhile, and a write that succeeds
+    puts back any of its files a removal took meanwhile. Whichever comes last, a file
+    an attachment names stays."""
+
+    def __init__(self, files: EvidenceStore, referenced: Callable[[Collection[str]], set[str]]) -> None:
+        self.files, self.referenced = files, referenced
+
+    def around(self, uploads: Sequence[Accepted], write: Callable[[], T]) -> T:
+        """`write()` with the files of `uploads` kept first; none left behind if it fails."""
+        blobs: dict[str, bytes] = {}
+        for upload in uploads:
+            blobs.update(upload.blobs())
+        new: dict[str, bytes] = {}
+        try:
+            new = {sha256: blobs[sha256] for sha256 in self.files.missing(list(blobs))}
+            for data in blobs.values():
+                self.files.put(data)
+            result = write()
+        except BaseException:
+            self.discard(new)
+            raise
+        self.restore(blobs)
+        return result
+
+    def discard(self, new: Mapping[str, bytes]) -> None:
+        """Remove the files of a failed write that it stored new and no attachment names;
+        put back any that another write recorded meanwhile. A store that cannot be
+        reached now keeps them (logged with their hashes): the write's own error is
+        what the caller hears."""
+        if not new:
+            return
+        try:
+            named = self.referenced(list(new))
+            removed = [sha256 for sha256 in new if sha256 not in named and self._remove(sha256)]
+            if removed:
+                self.restore({sha256: new[sha256] for sha256 in self.referenced(removed)})
+        except RectifyError as exc:
+            log.warning("evidence_left_unattached", files=sorted(new), error=str(exc))
+
+    def _remove(self, sha256: str) -> bool:
+        try:
+            self.files.remove(sha256)
+        except RectifyError as exc:
+            log.warning("evidence_left_unattached", files=[sha256], error=str(exc))
+            return False
+        return True
+
+    def restore(self, blobs: Mapping[str, bytes]) -> None:
+        """Put back any of these files the store no longer holds (logged when it cannot)."""
+        try:
+            for sha256 in self.files.missing(list(blobs)):
+                self.files.put(blobs[sha256])
+        except RectifyError as exc:
+            log.error("evidence_restore_failed", files=sorted(blobs), error=str(exc))

@@ -247,10 +247,14 @@ class ItemStore(PolicyArchive, ExtensionStore, Protocol):
         an origin is taken, ConcurrentUpdate when a changed item was written meanwhile."""
         ...
 
-    def transition(self, item_id: int, decide: Callable[[Item], tuple[Item, LedgerEntry]]) -> tuple[Item, Item]:
+    def transition(self, item_id: int, decide: Callable[[Item], tuple[Item, LedgerEntry]],
+                   max_files: int | None = None) -> tuple[Item, Item]:
         """Read the item, let `decide` return the changed item and its ledger entry, and
         write both, all in one write transaction holding the item; returns (before, after).
-        Whatever `decide` raises rolls everything back."""
+        Whatever `decide` raises rolls everything back. With `max_files`, an entry that
+        carries files is refused (EvidenceRefused, engine.evidence.count_after) when the
+        item's attachments, counted in the same transaction, would be more than that:
+        two writers together never pass the limit."""
         ...
 
     def update(self, item: Item, expected_version: int, entry: LedgerEntry) -> Item:
@@ -341,6 +345,11 @@ class ItemStore(PolicyArchive, ExtensionStore, Protocol):
 
     def attachments(self, item_id: int) -> list[StoredAttachment]:
         """The item's attachments in the order they were attached."""
+        ...
+
+    def referenced(self, sha256s: Collection[str]) -> set[str]:
+        """Which of these SHA-256s an attachment of any item names, as its file or as its
+        thumbnail (a file the evidence store must keep)."""
         ...
 
     def attachments_of(self, item_ids: Sequence[int]) -> dict[int, list[StoredAttachment]]:
@@ -526,6 +535,16 @@ class EvidenceStore(Protocol):
         ...
 
     def exists(self, sha256: str) -> bool:
+        ...
+
+    def missing(self, sha256s: Collection[str]) -> set[str]:
+        """Which of these hashes the store holds no file under."""
+        ...
+
+    def remove(self, sha256: str) -> None:
+        """Forget the bytes kept under this hash (nothing when none are). Only for a file
+        kept for a write that then failed and that no attachment names (engine.evidence.
+        Keeper checks); a store in the database refuses to remove one an attachment names."""
         ...
 
 

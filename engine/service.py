@@ -6,6 +6,7 @@ import copy
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from engine.errors import (
     Refused,
     StoreError,
 )
-from engine.evidence import Attachment, ledger_change
+from engine.evidence import Accepted, Keeper, carried, count_after, records
 from engine.extensions import Extension, Extensions, ExtensionWrite, PendingExtension
 from engine.guards import FireContext
 from engine.model import (
@@ -40,7 +41,7 @@ from engine.org import Org
 from engine.plan import Plan, bind, paused_spell, plan_item
 from engine.policy import ExtensionRules, Policy, check_category
 from engine.policybook import PolicyBook
-from engine.ports import Builder, Clock, ItemStore, Saver, SourceLoader
+from engine.ports import Builder, Clock, EvidenceStore, ItemStore, Saver, SourceLoader
 from engine.snapshot import Snapshot
 from engine.text import refuse
 from engine.workcal import WorkCalendar
@@ -111,20 +112,25 @@ class NewItem:
     fields: Mapping[str, Any] | None = None
     note: str | None = None
     origin: str | None = None
-    # Files the reporter gives as evidence (photos of the hazard), already in the evidence
-    # store: recorded in the first ledger row and attached with it.
-    evidence: Sequence[Attachment] = ()
+    # Files the reporter gives as evidence (photos of the hazard), checked, not kept yet:
+    # kept when the report is written, recorded in its first ledger row, attached with it.
+    evidence: Sequence[Accepted] = ()
 
 
 class Service:
     """The only way an item changes: report, fire, amend, revise, apply_policy, open_filings.
 
-    It works on one Snapshot of the site (`site`), the one reference a reload swaps."""
+    It works on one Snapshot of the site (`site`), the one reference a reload swaps.
+    Files an event or a report carries are kept in the evidence store (`evidence`: how
+    to reach it, when first needed) only once the write is decided allowed, at most
+    `max_files` per item."""
 
     def __init__(self, store: ItemStore, site: Snapshot, clock: Clock, *, load: SourceLoader | None = None,
-                 build: Builder | None = None, save: Saver | None = None) -> None:
+                 build: Builder | None = None, save: Saver | None = None,
+                 evidence: Callable[[], EvidenceStore] | None = None, max_files: int = 30) -> None:
         self.store, self.clock = store, clock
         self.site = site
+        self._evidence, self.max_files = evidence, max_files
         # Older policy versions, rebuilt from the texts the store kept; the current one is
         # always the snapshot's.
         self.policies = PolicyBook(lambda: self.site.rules, load=load, build=build, save=save)
@@ -139,6 +145,21 @@ class Service:
         view = copy.copy(self)
         view.policies = self.policies.pinned(self.site.rules)
         return view
+
+    @cached_property
+    def evidence(self) -> EvidenceStore:
+        """Where the site keeps evidence files."""
+        if self._evidence is None:
+            raise StoreError("没有配置佐证文件的存储位置（rectify.yaml 的 evidence），不能保存佐证文件")
+        return self._evidence()
+
+    def _keeping(self, uploads: Sequence[Accepted], write: Callable[[], T]) -> T:
+        """`write()`, with the files of `uploads` kept in the evidence store just before
+        it and none of them left behind when it fails (engine.evidence.Keeper). The caller
+        has decided the write allowed: a refusal comes before anything is kept."""
+        if not uploads:
+            return write()
+        return Keeper(self.evidence, self.store.referenced).around(uploads, write)
 
     @property
     def org(self) -> Org:
@@ -209,7 +230,8 @@ class Service:
         if r.fields:
             r = replace(r, fields=self.typed_fields(r.fields))
         item, entry = self.prepare(r, at)
-        saved = self.store.add(item, entry)
+        count_after(0, carried(entry.changes), self.max_files)
+        saved = self._keeping(r.evidence, lambda: self.store.add(item, entry))
         _log_transition(saved.id, "report", None, saved.state, entry.actor)
         return saved
 
@@ -254,7 +276,7 @@ class Service:
         actor = item.reporter or SYSTEM_ACTOR
         changes = {k: [None, v] for k, v in item.snapshot().items() if v is not None}
         changes.update(_basis_changes(None, item))
-        changes.update(ledger_change(r.evidence))
+        changes.update(records(r.evidence))
         return item, LedgerEntry(None, 0, "report", None, wf.initial, actor, now, note, changes=changes)
 
     def revise(self, before: Item, sets: Mapping[str, Any], actor: str, event: str,
@@ -396,17 +418,18 @@ class Service:
 
     def fire(self, item_id: int, event: str, actor: str, sets: Mapping[str, Any] | None = None,
              note: str | None = None, at: datetime | None = None,
-             evidence: Sequence[Attachment] = ()) -> Item:
+             evidence: Sequence[Accepted] = ()) -> Item:
         """Fire `event` on the item as `actor`; re-decide from fresh data if someone wrote first.
-        `evidence`: files (already in the evidence store) the event carries, recorded in
-        its ledger row and attached to the item with it, or not at all."""
+        `evidence`: files (checked, not kept yet) the event carries, kept in the evidence
+        store once the event is decided allowed, recorded in its ledger row and attached
+        to the item with it, within the item's file limit; or not kept at all."""
         check_lengths({"note": note})
         actor = self.org.person(actor).name
         cleaned = {name: self.clean_value(name, value) for name, value in self.typed_fields(sets or {}).items()}
         note = note and refuse("备注", note)
         when = utc(at or self.clock.now())
 
-        files = ledger_change(evidence)
+        files = records(evidence)
         fired = [event]  # the event's name, once the item's workflow has read what was typed
 
         def decide(item: Item) -> tuple[Item, LedgerEntry]:
@@ -416,14 +439,26 @@ class Service:
                 entry = replace(entry, changes={**entry.changes, **files})
             return draft, entry
 
-        before, saved = self._transition(item_id, event, decide)
+        if files:
+            before, saved = self._fire_with_files(item_id, event, decide, evidence)
+        else:
+            before, saved = self._transition(item_id, event, decide)
         _log_transition(item_id, fired[0], before.state, saved.state, actor)
         return saved
 
-    def _transition(self, item_id: int, event: str,
-                    decide: Callable[[Item], tuple[Item, LedgerEntry]]) -> tuple[Item, Item]:
+    def _fire_with_files(self, item_id: int, event: str, decide: Callable[[Item], tuple[Item, LedgerEntry]],
+                         evidence: Sequence[Accepted]) -> tuple[Item, Item]:
+        """Decided on the item as it stands and counted against its file limit, writing
+        nothing (a refusal keeps no file); then the files kept and the event written,
+        decided and counted again in its transaction."""
+        _, entry = decide(self.store.get(item_id))
+        count_after(len(self.store.attachments(item_id)), carried(entry.changes), self.max_files)
+        return self._keeping(evidence, lambda: self._transition(item_id, event, decide, self.max_files))
+
+    def _transition(self, item_id: int, event: str, decide: Callable[[Item], tuple[Item, LedgerEntry]],
+                    max_files: int | None = None) -> tuple[Item, Item]:
         """store.transition, deciding again from fresh data when another writer got in first."""
-        return retrying(item_id, event, lambda: self.store.transition(item_id, decide))
+        return retrying(item_id, event, lambda: self.store.transition(item_id, decide, max_files))
 
     def _decide(self, before: Item, event: str, actor: str, sets: Mapping[str, Any],
                 note: str | None, at: datetime, files: int = 0) -> tuple[Item, LedgerEntry]:

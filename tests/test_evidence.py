@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from adapters.evidence.accept import accept, read_file, read_upload, take
+from adapters.evidence.accept import accept, check, read_file, read_upload
 from adapters.evidence.serve import serve
 from adapters.evidence.stores import DirectoryEvidence
 from engine.errors import NotFound
-from engine.evidence import Attachment, EvidenceRefused, clean_name, position_text
+from engine.evidence import Attachment, EvidenceRefused, clean_name, count_after, position_text
 from engine.site import EvidenceConfig
 from tests import evidencefiles as files
 
@@ -105,19 +105,21 @@ def test_size_and_count_limits() -> None:
     small = EvidenceConfig(max_mb=0.01, max_files=2)
     with pytest.raises(EvidenceRefused, match=r"文件“大.jpg”不能作为佐证：文件大小 \d+ KB，超过上限 10 KB"):
         accept("大.jpg", files.jpeg(), small)
-    store = DirectoryEvidence(Path("/nonexistent-never-written"))
-    roomy = EvidenceConfig(max_files=2)
-    with pytest.raises(EvidenceRefused, match="每个事项最多 2 个佐证文件，本事项已有 1 个"):
-        take(store, roomy, [("一.png", files.png()), ("二.png", files.png(10, 10))], already=1)
+    two = [accept(n, d, CONFIG).attachment for n, d in (("一.png", files.png()), ("二.png", files.png(10, 10)))]
+    assert count_after(0, two, 2) == 2
+    with pytest.raises(EvidenceRefused, match="文件“二.png”不能作为佐证：每个事项最多 2 个佐证文件，本事项已有 1 个"):
+        count_after(1, two, 2)
 
 
-def test_take_keeps_nothing_when_one_file_is_refused(tmp_path: Path) -> None:
-    store = DirectoryEvidence(tmp_path / "evidence")
+def test_check_takes_every_file_or_none_and_keeps_nothing() -> None:
     with pytest.raises(EvidenceRefused, match="病毒.jpg"):
-        take(store, CONFIG, [("好.jpg", files.jpeg()), ("病毒.jpg", files.EXE)])
-    assert not (tmp_path / "evidence").exists()
-    [kept] = take(store, CONFIG, [("好.jpg", files.jpeg())])
-    assert store.get(kept.sha256) == files.jpeg() and kept.thumbnail and store.exists(kept.thumbnail)
+        check(CONFIG, [("好.jpg", files.jpeg()), ("病毒.jpg", files.EXE)])
+    [taken] = check(CONFIG, [("好.jpg", files.jpeg())])
+    assert taken.data == files.jpeg() and taken.thumbnail is not None
+    assert taken.blobs() == {taken.attachment.sha256: files.jpeg(),
+                             hashlib.sha256(taken.thumbnail).hexdigest(): taken.thumbnail}
+    [document] = check(CONFIG, [("方案.pdf", files.pdf())])
+    assert document.blobs() == {document.attachment.sha256: files.pdf()}
 
 
 def test_read_file_refuses_an_oversized_file_unread(tmp_path: Path) -> None:
@@ -140,8 +142,10 @@ def test_names_keep_only_their_last_part() -> None:
 
 def _stored(tmp_path: Path, name: str, data: bytes) -> tuple[DirectoryEvidence, Attachment]:
     store = DirectoryEvidence(tmp_path / "evidence")
-    [kept] = take(store, CONFIG, [(name, data)])
-    return store, kept
+    [taken] = check(CONFIG, [(name, data)])
+    for blob in taken.blobs().values():
+        store.put(blob)
+    return store, taken.attachment
 
 
 def test_a_photo_is_served_inline_as_its_type_never_sniffed(tmp_path: Path) -> None:

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from adapters.evidence.accept import take
+from adapters.evidence.accept import check
 from adapters.evidence.stores import DatabaseEvidence, DirectoryEvidence
 from adapters.sqlstore import SqlStore
 from adapters.wiring import App
 from engine import site as site_mod
 from engine.audit import audit_store
 from engine.errors import Refused, StoreError
-from engine.evidence import ATTACHMENTS
+from engine.evidence import ATTACHMENTS, Accepted, Attachment
 from engine.model import verify_chain
 from engine.service import NewItem
 from tests import evidencefiles as files
@@ -28,8 +28,14 @@ from tests.conftest import Cli, audit_findings
 VERIFY = {"measures": "清理通道", "evidence": "整改后照片"}
 
 
-def _photos(app: App, *named: tuple[str, bytes]) -> list:  # type: ignore[type-arg]
-    return take(app.evidence, app.config.evidence, list(named))
+def _photos(app: App, *named: tuple[str, bytes]) -> list[Accepted]:
+    """Files checked as the CLI and the web check them: the service keeps them."""
+    return check(app.config.evidence, list(named))
+
+
+def _records(app: App, *named: tuple[str, bytes]) -> list[Attachment]:
+    """What an attachment records of files (for add_attachments, which keeps no bytes)."""
+    return [a.attachment for a in _photos(app, *named)]
 
 
 def test_report_and_submit_record_their_files_in_the_ledger_and_the_attachments(app: App) -> None:
@@ -45,7 +51,7 @@ def test_report_and_submit_record_their_files_in_the_ledger_and_the_attachments(
     app.service.fire(i, "verify", "郭晓明")
     history = app.store.history(i)
     assert verify_chain(history) is None
-    assert history[0].changes[ATTACHMENTS] == [None, [before[0].record()]]
+    assert history[0].changes[ATTACHMENTS] == [None, [before[0].attachment.record()]]
     recorded = history[3].changes[ATTACHMENTS][1]
     assert [(r["name"], r["type"], r["size"], r["sha256"]) for r in recorded] == [
         ("整改后.jpg", "image/jpeg", len(files.jpeg(color="#27ae60")),
@@ -163,8 +169,8 @@ def _reported_with_photo(app: App) -> int:
                                        "DELETE FROM evidence_blobs", "UPDATE evidence_blobs SET size = 1"])
 def test_attachments_and_stored_files_are_append_only(app: App, statement: str) -> None:
     _reported_with_photo(app)
-    if not isinstance(app.evidence, DatabaseEvidence):
-        DatabaseEvidence(app.store).put(files.png())  # type: ignore[arg-type]
+    if not isinstance(app.evidence, DatabaseEvidence):  # the photo in the database's store too
+        DatabaseEvidence(app.store).put(files.jpeg())  # type: ignore[arg-type]
     assert isinstance(app.store, SqlStore)
     with pytest.raises(StoreError, match="append-only"), app.store.write() as conn:
         conn.execute(text(statement))
@@ -210,9 +216,9 @@ def test_audit_on_memory_ties_attachments_to_the_ledger(tmp_path: Path) -> None:
     app = open_app(tmp_path / "site", store=MemoryStore())
     i = _reported_with_photo(app)
     assert audit_findings(app) == []
-    app.store.add_attachments(i, None, _photos(app, ("补充.png", files.png())), "郭晓明", app.service.clock.now())
+    app.store.add_attachments(i, None, _records(app, ("补充.png", files.png())), "郭晓明", app.service.clock.now())
     assert audit_findings(app) == []  # attached to the item itself: not in any ledger row
-    app.store.add_attachments(i, 1, _photos(app, ("后加.png", files.png(20, 20))), "郭晓明", app.service.clock.now())
+    app.store.add_attachments(i, 1, _records(app, ("后加.png", files.png(20, 20))), "郭晓明", app.service.clock.now())
     assert audit_findings(app) == ["事项 1 第1条记录：附件“后加.png”不在该条台账记录中：附件是后来加上的"]
 
 
@@ -222,7 +228,7 @@ def test_files_grouped_by_the_event_that_brought_them(app: App) -> None:
     i = _reported_with_photo(app)
     app.service.fire(i, "assign", "赵卫东", {"responsible": "马建军"})
     app.service.fire(i, "start", "马建军", evidence=_photos(app, ("整改中.png", files.png())))
-    app.store.add_attachments(i, None, _photos(app, ("方案.pdf", files.pdf())), "马建军", app.service.clock.now())
+    app.store.add_attachments(i, None, _records(app, ("方案.pdf", files.pdf())), "马建军", app.service.clock.now())
     groups = grouped(app.store.attachments(i), app.store.history(i))
     assert [(g.seq, g.event, g.actor, [f.attachment.name for f in g.files]) for g in groups] == [
         (1, "report", "郭晓明", ["整改前.jpg"]), (3, "start", "马建军", ["整改中.png"]), (None, None, None, ["方案.pdf"])]
@@ -236,7 +242,6 @@ def test_migration_0008_adds_the_evidence_tables_to_a_database_in_use(db_url: st
     from sqlalchemy import inspect
 
     from adapters import database
-    from engine.evidence import Attachment
     from tests.oldrows import insert_item
 
     engine = database.open_engine(db_url, must_exist=False)
@@ -252,5 +257,50 @@ def test_migration_0008_adds_the_evidence_tables_to_a_database_in_use(db_url: st
         file = Attachment(sha, "现场.png", "image/png", len(files.png()))
         [row] = store.add_attachments(1, None, [file], "郭晓明", datetime(2021, 3, 1, tzinfo=UTC))
         assert row.attachment == file and DatabaseEvidence(store).get(sha) == files.png()
+    finally:
+        engine.dispose()
+
+
+def test_migration_0013_lets_a_file_nothing_names_go_and_keeps_every_named_one(db_url: str) -> None:
+    """A database one revision back keeps every stored file, named or not; upgraded, a
+    file no attachment names may be removed, one named (as a file or as a thumbnail)
+    still may not; downgraded, no file may be removed again."""
+    from datetime import UTC, datetime
+
+    from alembic import command
+
+    from adapters import database
+    from engine.evidence import Attachment
+    from tests.oldrows import insert_item
+
+    engine = database.open_engine(db_url, must_exist=False)
+    try:
+        database.upgrade(engine, "0012")
+        insert_item(engine)
+        store = SqlStore(engine)
+        blobs = DatabaseEvidence(store)
+        photo, thumb, loose = (blobs.put(data) for data in (files.jpeg(), files.png(), files.pdf()))
+        store.add_attachments(1, None, [Attachment(photo, "现场.jpg", "image/jpeg", len(files.jpeg()), thumbnail=thumb)],
+                              "郭晓明", datetime(2021, 3, 1, tzinfo=UTC))
+
+        def delete(sha: str) -> None:
+            with store.write() as conn:
+                conn.execute(text("DELETE FROM evidence_blobs WHERE sha256 = :s"), {"s": sha})
+
+        for sha in (photo, thumb, loose):
+            with pytest.raises(StoreError, match="append-only"):
+                delete(sha)
+        database.upgrade(engine)
+        for sha in (photo, thumb):
+            with pytest.raises(StoreError, match="append-only"):
+                delete(sha)
+        delete(loose)
+        assert blobs.missing([photo, thumb, loose]) == {loose}
+        with engine.execution_options(**{database.WRITE: True}).begin() as conn:
+            command.downgrade(database._alembic_config(conn), "0012")
+        assert database.current_revision(engine) == "0012"
+        loose = blobs.put(files.pdf())
+        with pytest.raises(StoreError, match="append-only"):
+            delete(loose)
     finally:
         engine.dispose()

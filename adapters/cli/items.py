@@ -16,12 +16,12 @@ from adapters.cli.render import (
     parse_time,
     show_attachments,
 )
-from adapters.evidence.accept import read_file, take
+from adapters.evidence.accept import check, read_file
 from adapters.present import plan_json
 from adapters.unassigned import tell_office
 from engine.access import may_see
 from engine.errors import NotFound, Refused
-from engine.evidence import Attachment
+from engine.evidence import Accepted
 from engine.ledgerview import change_title
 from engine.ledgerview import history as ledger_history
 from engine.service import NewItem
@@ -32,15 +32,13 @@ PHOTO_HELP = "佐证文件（照片：JPEG、PNG、WebP、HEIC，或 PDF），�
 _PHOTO_PATH = click.Path(path_type=Path)  # checked by read_file, with Chinese messages
 
 
-def _evidence(ctx: Context, photos: tuple[Path, ...], item_id: int | None = None) -> list[Attachment]:
-    """The files named with --photo checked and kept in the site's evidence store (all or
-    none), within the item's file limit."""
+def _evidence(ctx: Context, photos: tuple[Path, ...]) -> list[Accepted]:
+    """The files named with --photo read and checked (all or none), nothing kept: the
+    service keeps them once the event is decided allowed, within the item's file limit."""
     if not photos:
         return []
-    app = ctx.app
-    config = app.config.evidence
-    already = len(app.store.attachments(item_id)) if item_id is not None else 0
-    return take(app.evidence, config, [read_file(p, config) for p in photos], already)
+    config = ctx.app.config.evidence
+    return check(config, [read_file(p, config) for p in photos])
 
 
 @cli.command()
@@ -116,7 +114,7 @@ def fire(ctx: Context, item_id: int, event: str, actor: str, sets: tuple[str, ..
     when = parse_time(at, tz, "--at") if at else None
     stored = app.store.get(item_id)  # an unknown item is named before any file is read
     _not_an_event(item_id, event, app.site.workflows.get_or_fail(stored.workflow).events())
-    evidence = _evidence(ctx, photos, item_id)
+    evidence = _evidence(ctx, photos)
     item = app.service.fire(item_id, event, actor, values, note, when, evidence)
     data = item_json(item, app.site.workflows, tz)
     if as_json:

@@ -2,7 +2,9 @@
 is whole, what an image says of itself, and its thumbnail.
 
 Accepted: JPEG, PNG, WebP, HEIC (when Pillow can open it: pillow-heif) and PDF, up to
-`evidence.max_mb`, at most `evidence.max_files` per item. Everything else — a program
+`evidence.max_mb` (`evidence.max_files` per item is the service's to count, in the
+transaction that records them). Nothing here keeps a file: the service does, once the
+event that carries it is decided allowed. Everything else — a program
 renamed .jpg, SVG (which can hold script), HTML, an archive, a truncated or corrupt
 image, an image past Pillow's decompression-bomb limit, a PDF that does not parse or
 holds JavaScript — is refused with EvidenceRefused naming the file and why, in Chinese.
@@ -15,7 +17,6 @@ import io
 import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,8 +24,7 @@ from typing import Any, Protocol
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from engine.errors import FileAccess
-from engine.evidence import Attachment, EvidenceRefused, clean_name, count_after, size_text
-from engine.ports import EvidenceStore
+from engine.evidence import Accepted, Attachment, EvidenceRefused, clean_name, size_text
 from engine.site import EvidenceConfig
 
 try:  # HEIC, the iPhone's own format, when the pillow-heif plugin is installed
@@ -48,15 +48,6 @@ _OFFSET = re.compile(r"[+-]\d\d:\d\d")
 # stream is not found this way; it still cannot run here: a PDF is only ever served as a
 # download, under a sandboxing Content-Security-Policy (adapters.evidence.serve).
 _PDF_SCRIPT = re.compile(rb"/(JavaScript|JS)(?![A-Za-z0-9])")
-
-
-@dataclass(frozen=True)
-class Accepted:
-    """A file that may be kept as evidence: its record, its bytes and its thumbnail (JPEG)."""
-
-    attachment: Attachment
-    data: bytes
-    thumbnail: bytes | None
 
 
 def sniff(data: bytes) -> str | None:
@@ -236,23 +227,11 @@ def _check_pdf(name: str, data: bytes) -> None:
         raise EvidenceRefused(name, "PDF 文件没有任何页面")
 
 
-def keep(store: EvidenceStore, accepted: Accepted) -> Attachment:
-    """Put the file and its thumbnail into the evidence store (before the ledger row that
-    names them is written); the attachment as the ledger will record it."""
-    store.put(accepted.data)
-    if accepted.thumbnail is not None:
-        store.put(accepted.thumbnail)
-    return accepted.attachment
-
-
-def take(store: EvidenceStore, config: EvidenceConfig, files: Sequence[tuple[str, bytes]],
-         already: int = 0) -> list[Attachment]:
-    """Check every file first (nothing is kept when any is refused, or when they would
-    bring the item past `evidence.max_files` from the `already` it holds), then keep
-    them all; the attachments to pass to Service.fire or report."""
-    checked = [accept(name, data, config) for name, data in files]
-    count_after(already, (a.attachment for a in checked), config.max_files)
-    return [keep(store, a) for a in checked]
+def check(config: EvidenceConfig, files: Sequence[tuple[str, bytes]]) -> list[Accepted]:
+    """Every file checked and read (EvidenceRefused for the first that is refused: then
+    none is taken), nothing kept: the files to pass to Service.fire or report, which
+    keep them once the event is decided allowed, within `evidence.max_files` per item."""
+    return [accept(name, data, config) for name, data in files]
 
 
 class Readable(Protocol):

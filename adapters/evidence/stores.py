@@ -4,7 +4,9 @@ DirectoryEvidence keeps them in a directory of the site (`evidence/ab/cdef…`),
 written to a temporary file beside its place, flushed to disk and renamed into place, so
 a crash never leaves half a file under a hash. DatabaseEvidence keeps them in the
 `evidence_blobs` table, which every machine serving a PostgreSQL site shares. Both check
-a file's bytes against its name when reading it back.
+a file's bytes against its name when reading it back. Either removes a file only when
+the service takes back what a failed write kept (engine.evidence.Keeper); the database
+never lets a file go that an attachment names.
 """
 
 from __future__ import annotations
@@ -12,14 +14,16 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Collection
 from datetime import UTC
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import exists as any_row
 from sqlalchemy.exc import IntegrityError
 
 from adapters.clock import SystemClock
-from adapters.schema import evidence_blobs
+from adapters.schema import attachments, evidence_blobs
 from adapters.sqlstore import SqlStore
 from engine.errors import FileAccess, NotFound, StoreError
 from engine.evidence import valid_sha256
@@ -100,6 +104,18 @@ class DirectoryEvidence:
     def exists(self, sha256: str) -> bool:
         return valid_sha256(sha256) and self.path(sha256).is_file()
 
+    def missing(self, sha256s: Collection[str]) -> set[str]:
+        return {sha256 for sha256 in sha256s if not self.exists(sha256)}
+
+    def remove(self, sha256: str) -> None:
+        if not valid_sha256(sha256):
+            return
+        path = self.path(sha256)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise FileAccess.from_os_error(exc, path, "删除佐证文件") from exc
+
 
 class DatabaseEvidence:
     """Files in the evidence_blobs table of the site's database."""
@@ -136,6 +152,24 @@ class DatabaseEvidence:
         stmt = select(evidence_blobs.c.sha256).where(evidence_blobs.c.sha256 == sha256)
         with self.store.read() as conn:
             return conn.execute(stmt).first() is not None
+
+    def missing(self, sha256s: Collection[str]) -> set[str]:
+        wanted = {sha256 for sha256 in sha256s if valid_sha256(sha256)}
+        held: set[str] = set()
+        if wanted:
+            stmt = select(evidence_blobs.c.sha256).where(evidence_blobs.c.sha256.in_(sorted(wanted)))
+            with self.store.read() as conn:
+                held = {r[0] for r in conn.execute(stmt)}
+        return set(sha256s) - held
+
+    def remove(self, sha256: str) -> None:
+        """Delete the row unless an attachment names the file (migration 0013's trigger
+        refuses that delete too)."""
+        if not valid_sha256(sha256):
+            return
+        named = select(attachments.c.id).where(or_(attachments.c.sha256 == sha256, attachments.c.thumbnail == sha256))
+        with self.store.write() as conn:
+            conn.execute(delete(evidence_blobs).where(evidence_blobs.c.sha256 == sha256, ~any_row(named)))
 
 
 def evidence_store(config: EvidenceConfig, store: object, clock: Clock | None = None) -> EvidenceStore:

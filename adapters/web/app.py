@@ -46,6 +46,7 @@ from adapters.web.auth import (
 from adapters.web.views import BOARD_ALL, BOARD_SCOPED, plain_message
 from adapters.wiring import App
 from engine.errors import ConcurrentUpdate, Forbidden, NotFound, RectifyError, Refused, StoreError
+from engine.evidence import EvidenceRefused
 
 log = structlog.get_logger("rectify.web")
 HERE = Path(__file__).resolve().parent
@@ -198,6 +199,8 @@ def _run(web: Web, handler: Handler, request: Request, form: FormData | None, lo
         return web.error_page(request, exc.status, exc.title, exc.message)
     except LoginRefused as exc:
         return web.error_page(request, 400, "登录链接不可用", str(exc))
+    except EvidenceRefused as exc:  # the item's file limit, counted by the service
+        return web.error_page(request, 415, "文件不能作为佐证", f"{exc}；未做任何修改")
     except RectifyError as exc:
         status, title = status_of(exc, request.method)
         events = {t.event: t.title for wf in web.app.service.workflows.values() for t in wf.transitions}

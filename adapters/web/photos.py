@@ -1,6 +1,7 @@
 """Photos and PDFs on the workbench: taken from the 随手拍 form and from event forms
-(checked on their bytes by adapters/evidence/accept.py, kept in the site's evidence
-store and recorded in the event's ledger row by the service), shown on the item page
+(checked on their bytes by adapters/evidence/accept.py; kept in the site's evidence
+store and recorded in the event's ledger row by the service, only when it writes the
+event), shown on the item page
 grouped by the event that brought them, and served only to those who may see the item
 (adapters/evidence/serve.py: nosniff, sandboxed, never HTML or SVG inline)."""
 
@@ -15,9 +16,10 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from adapters.evidence.accept import read_upload, take
+from adapters.evidence.accept import check, read_upload
 from adapters.evidence.serve import serve
 from engine.evidence import (
+    Accepted,
     Attachment,
     EvidenceGroup,
     EvidenceRefused,
@@ -60,19 +62,15 @@ async def read_files(request: Request, form: FormData, config: EvidenceConfig) -
     return files
 
 
-def evidence(ctx: Any, item_id: int | None = None) -> list[Attachment]:
-    """The uploaded files checked (all of them, before any is kept) and kept in the
-    evidence store; the attachments to pass to the service. A refused file is a Chinese
-    415 page and nothing is recorded."""
+def evidence(ctx: Any) -> list[Accepted]:
+    """The uploaded files checked (all of them, before any is taken), nothing kept: the
+    files to pass to the service, which keeps them once the event is decided allowed. A
+    refused file is a Chinese 415 page and nothing is recorded."""
     from adapters.web.app import WebError
 
     files: list[tuple[str, bytes]] = getattr(ctx.request.state, "uploads", [])
-    if not files:
-        return []
-    app = ctx.app
-    already = len(app.store.attachments(item_id)) if item_id is not None else 0
     try:
-        return take(app.evidence, app.config.evidence, files, already)
+        return check(ctx.app.config.evidence, files)
     except EvidenceRefused as exc:
         raise WebError(415, "文件不能作为佐证", f"{exc}；未做任何修改，请换一个文件后重新提交") from None
 

@@ -187,8 +187,9 @@ def event_page(ctx: Ctx) -> Response:
     if ctx.request.method == "POST":
         _stale(ctx, item)
         names = t.settable if t else ()
-        files = photos.evidence(ctx, item.id) if t is not None else []  # none kept for a refused event
-        # The engine decides (and refuses an event this person may not fire, naming why).
+        files = photos.evidence(ctx)
+        # The engine decides (and refuses an event this person may not fire, naming why),
+        # before it keeps any file.
         app.service.fire(item.id or 0, event, ctx.person, _values(ctx, names), ctx.field("note").strip() or None,
                          evidence=files)
         return RedirectResponse(f"/items/{item.id}?done={event}", status_code=303)

@@ -30,20 +30,20 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _sql(request: pytest.FixtureRequest, tmp_path: Path, backend: str) -> SqlStore:
+    if backend == "sqlite":
+        path = tmp_path / "rectify.db"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+        return SqlStore(database.open_engine(f"sqlite:///{path}"))
+    template = request.getfixturevalue("pg_template")
+    server: PgServer = request.getfixturevalue("pg_server")
+    return SqlStore(database.open_engine(_fresh_pg_database(server, template)))
+
+
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ItemStore]:
     """An empty item store on each backend."""
-    found: ItemStore
-    if request.param == "memory":
-        found = MemoryStore()
-    elif request.param == "sqlite":
-        path = tmp_path / "rectify.db"
-        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
-        found = SqlStore(database.open_engine(f"sqlite:///{path}"))
-    else:
-        template = request.getfixturevalue("pg_template")
-        server: PgServer = request.getfixturevalue("pg_server")
-        found = SqlStore(database.open_engine(_fresh_pg_database(server, template)))
+    found: ItemStore = MemoryStore() if request.param == "memory" else _sql(request, tmp_path, request.param)
     yield found
     found.close()
 
@@ -63,13 +63,14 @@ def evidence(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Evidenc
     if request.param == "directory":
         yield DirectoryEvidence(tmp_path / "evidence")
         return
-    if request.param == "sqlite":
-        path = tmp_path / "rectify.db"
-        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
-        sql = SqlStore(database.open_engine(f"sqlite:///{path}"))
-    else:
-        template = request.getfixturevalue("pg_template")
-        server: PgServer = request.getfixturevalue("pg_server")
-        sql = SqlStore(database.open_engine(_fresh_pg_database(server, template)))
+    sql = _sql(request, tmp_path, request.param)
+    yield DatabaseEvidence(sql)
+    sql.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_evidence(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DatabaseEvidence]:
+    """An empty evidence store in a database whose items can name its files."""
+    sql = _sql(request, tmp_path, request.param)
     yield DatabaseEvidence(sql)
     sql.close()

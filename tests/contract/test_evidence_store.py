@@ -1,17 +1,21 @@
 """The EvidenceStore's promises, the same for a directory, SQLite and PostgreSQL; and the
-item store's attachments (memory, SQLite, PostgreSQL)."""
+item store's attachments (memory, SQLite, PostgreSQL): which files they name, and the
+per-item file limit counted in the transaction that writes the row."""
 
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import text
 
-from adapters.evidence.stores import DirectoryEvidence
+from adapters.evidence.stores import DatabaseEvidence, DirectoryEvidence
 from engine.errors import NotFound, StoreError
-from engine.evidence import ATTACHMENTS, Attachment, ledger_change
+from engine.evidence import ATTACHMENTS, Attachment, EvidenceRefused, ledger_change
 from engine.model import Item, LedgerEntry, verify_chain
 from engine.ports import EvidenceStore, ItemStore
 
@@ -56,6 +60,36 @@ def test_many_writers_of_the_same_file_keep_one_intact_copy(evidence: EvidenceSt
         t.join()
     assert errors == []
     assert evidence.get(hashlib.sha256(PHOTO).hexdigest()) == PHOTO
+
+
+def test_remove_forgets_one_file_and_it_can_be_kept_again(evidence: EvidenceStore) -> None:
+    kept, gone = evidence.put(PHOTO), evidence.put(b"kept for a write that failed")
+    assert evidence.missing([kept, gone]) == set()
+    evidence.remove(gone)
+    assert not evidence.exists(gone) and evidence.get(kept) == PHOTO
+    assert evidence.missing([kept, gone, "../x"]) == {gone, "../x"} and evidence.missing([]) == set()
+    with pytest.raises(NotFound, match="找不到佐证文件"):
+        evidence.get(gone)
+    for name in (gone, "../../etc/passwd", gone.upper(), ""):  # nothing there: nothing to do
+        evidence.remove(name)
+    assert evidence.put(b"kept for a write that failed") == gone and evidence.exists(gone)
+
+
+def test_the_database_never_removes_a_file_an_attachment_names(database_evidence: DatabaseEvidence) -> None:
+    sql = database_evidence.store
+    photo, thumb, loose = (database_evidence.put(data) for data in (PHOTO, b"thumbnail", b"loose"))
+    sql.add(_item(), LedgerEntry(None, 0, "report", None, "reported", "郭晓明", T0,
+                                 changes=ledger_change([_file(PHOTO, thumbnail=thumb)])))
+    for name in (photo, thumb, loose):
+        database_evidence.remove(name)
+    assert database_evidence.exists(photo) and database_evidence.exists(thumb) and not database_evidence.exists(loose)
+    # Not even behind rectify's back: the database itself refuses (migration 0013).
+    for name in (photo, thumb):
+        with pytest.raises(StoreError, match="append-only"), sql.write() as conn:
+            conn.execute(text("DELETE FROM evidence_blobs WHERE sha256 = :s"), {"s": name})
+    with pytest.raises(StoreError, match="append-only"), sql.write() as conn:
+        conn.execute(text("UPDATE evidence_blobs SET size = 1 WHERE sha256 = :s"), {"s": photo})
+    assert database_evidence.get(photo) == PHOTO and database_evidence.get(thumb) == b"thumbnail"
 
 
 def test_a_directory_store_writes_content_addressed_files_and_no_temporaries(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -129,3 +163,76 @@ def test_add_attachments_to_an_item_or_a_row_once_each(store: ItemStore) -> None
     assert store.attachments(999) == []
     with pytest.raises(NotFound):
         store.add_attachments(999, None, [first], "马建军", T0)
+
+
+def test_referenced_names_the_files_and_thumbnails_attachments_name(store: ItemStore) -> None:
+    thumb = hashlib.sha256(b"thumb").hexdigest()
+    photo, loose = _file(b"photo", thumbnail=thumb), _file(b"loose")
+    store.add(_item(), LedgerEntry(None, 0, "report", None, "reported", "郭晓明", T0, changes=ledger_change([photo])))
+    unknown = hashlib.sha256(b"never attached").hexdigest()
+    assert store.referenced([photo.sha256, thumb, loose.sha256, unknown]) == {photo.sha256, thumb}
+    assert store.referenced([]) == set()
+    assert store.referenced(["not a hash", "'; DROP TABLE attachments; --"]) == set()
+
+
+def _carrying(who: str, *data: bytes, at: datetime = T0 + timedelta(hours=1)) -> Any:
+    """A decide that adds a note row carrying these files (after a pause, when given)."""
+    def decide(current: Item) -> tuple[Item, LedgerEntry]:
+        return current.copy(), LedgerEntry(current.id, 0, "note", current.state, current.state, who, at,
+                                           changes=ledger_change([_file(d, f"{who}-{n}.jpg") for n, d in enumerate(data)]))
+    return decide
+
+
+def test_a_transition_counts_the_items_files_against_the_limit_it_is_given(store: ItemStore) -> None:
+    item = store.add(_item(), LedgerEntry(None, 0, "report", None, "reported", "郭晓明", T0,
+                                          changes=ledger_change([_file(b"first")])))
+    i = int(item.id or 0)
+    store.transition(i, _carrying("马建军", b"a", b"b"), max_files=3)
+    with pytest.raises(EvidenceRefused, match="文件“周安宁-0.jpg”不能作为佐证：每个事项最多 3 个佐证文件，本事项已有 3 个"):
+        store.transition(i, _carrying("周安宁", b"c"), max_files=3)
+    assert len(store.attachments(i)) == 3 and len(store.history(i)) == 2
+    store.transition(i, _carrying("周安宁", b"c"))  # no limit given: none counted
+    assert len(store.attachments(i)) == 4
+
+
+def test_two_fires_at_once_that_together_pass_the_file_limit_end_one_accepted_one_refused(store: ItemStore) -> None:
+    """Each brings two files to an item holding one, the limit four: alone each is
+    within it, together they are not. The count is made in the transaction that
+    writes the row, holding the item, so the second counts the first's files."""
+    item = store.add(_item(), LedgerEntry(None, 0, "report", None, "reported", "郭晓明", T0,
+                                          changes=ledger_change([_file(b"first")])))
+    i = int(item.id or 0)
+    start = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def fire(who: str, *data: bytes) -> None:
+        slow = _carrying(who, *data)
+
+        def decide(current: Item) -> tuple[Item, LedgerEntry]:
+            time.sleep(0.3)  # the other fire is under way meanwhile
+            return slow(current)  # type: ignore[no-any-return]
+
+        start.wait()
+        try:
+            store.transition(i, decide, max_files=4)
+            outcomes[who] = "accepted"
+        except EvidenceRefused as exc:
+            outcomes[who] = str(exc)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            outcomes[who] = f"{type(exc).__name__}: {exc}"
+
+    threads = [threading.Thread(target=fire, args=("马建军", b"m1", b"m2")),
+               threading.Thread(target=fire, args=("周安宁", b"z1", b"z2"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["周安宁", "马建军"], outcomes
+    accepted = [who for who, outcome in outcomes.items() if outcome == "accepted"]
+    assert len(accepted) == 1, outcomes
+    [refused] = [outcome for outcome in outcomes.values() if outcome != "accepted"]
+    assert "不能作为佐证：每个事项最多 4 个佐证文件，本事项已有 3 个" in refused
+    files = store.attachments(i)
+    assert len(files) == 3 and {f.uploaded_by for f in files} == {"郭晓明", *accepted}
+    history = store.history(i)
+    assert [e.actor for e in history] == ["郭晓明", *accepted] and verify_chain(history) is None

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from adapters.evidence.accept import take
+from adapters.evidence.accept import check
 from adapters.evidence.serve import serve
 from adapters.evidence.stores import DirectoryEvidence
 from engine.evidence import Attachment
@@ -42,7 +42,10 @@ def _app(store: DirectoryEvidence, kept: dict[str, Attachment], hits: list[str])
 def test_a_photo_holding_a_page_is_shown_as_an_image_and_its_script_never_runs(
         phone: Any, live_server: Callable[[Any], str], tmp_path: Path) -> None:
     store = DirectoryEvidence(tmp_path / "evidence")
-    [photo, pdf] = take(store, EvidenceConfig(), [("现场.jpg", POLYGLOT), ("方案.pdf", files.pdf())])
+    taken = check(EvidenceConfig(), [("现场.jpg", POLYGLOT), ("方案.pdf", files.pdf())])
+    for blob in (b for t in taken for b in t.blobs().values()):
+        store.put(blob)
+    [photo, pdf] = [t.attachment for t in taken]
     hits: list[str] = []
     url = live_server(_app(store, {photo.sha256: photo, pdf.sha256: pdf}, hits))
     response = phone.goto(f"{url}/evidence/{photo.sha256}")
