@@ -122,7 +122,8 @@ class Daemon:
             log.info("policy_reloaded", reason=reason, old=old, new=self.version,
                      calendar=files.calendar.digest or None, calendar_changed=changed)
             if changed:
-                self._recount("calendar_changed", old_calendar.workcal, files.calendar.terms != old_calendar.terms)
+                school = (files.calendar.terms, files.calendar.events) != (old_calendar.terms, old_calendar.events)
+                self._recount("calendar_changed", old_calendar.workcal, school)
             return True
 
     # -- provisional deadlines -------------------------------------------------------
@@ -135,8 +136,8 @@ class Daemon:
 
     def _recount(self, reason: str, previous: WorkCalendar | None = None,
                  terms_changed: bool | None = None) -> RecountSummary | None:
-        """Count open provisional deadlines (and, unless the terms are known unchanged,
-        those read against the terms) again with the current calendar and send the
+        """Count open provisional deadlines (and, unless the terms and events are known
+        unchanged, those read against them) again with the current calendar and send the
         notices it queued. Never raises: a failure is logged and retried at the next tick."""
         if self._recount_pending is not None:  # an earlier run failed: cover its changes too
             _, previous, earlier = self._recount_pending

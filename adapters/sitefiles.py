@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from engine.ports import Clock
 from engine.site import SiteConfig
 from engine.sitecalendar import SiteCalendar
 from engine.snapshot import Snapshot
-from engine.workcal import WorkCalendar
+from engine.workcal import WORKDAY_END, WorkCalendar
 from engine.workflow import Workflow, Workflows
 from engine.yamlfile import MAX_FILE_BYTES, too_large
 
@@ -97,18 +97,19 @@ def shipped_org() -> Org:
     return org_mod.parse(shipped_file.read_text(encoding="utf-8"), str(shipped_file))
 
 
-def load_calendar(path: Path) -> SiteCalendar:
+def load_calendar(path: Path, workday_end: time = WORKDAY_END) -> SiteCalendar:
     """The site's calendar.yaml; a site without one has an empty calendar (the package's
-    arrangements, no terms)."""
+    arrangements, no terms, no events). `workday_end` is rectify.yaml's
+    deadlines.workday_end, which the calendar carries to every deadline read with it."""
     if not path.exists():
-        return SiteCalendar()
+        return SiteCalendar(workday_end=workday_end)
     try:
         text = read_text(path)
     except UnicodeDecodeError as exc:
         raise ConfigError.single(str(path), None, "文件不是 UTF-8 编码的文本") from exc
     except OSError as exc:
         raise ConfigError.single(str(path), None, f"无法读取：{exc.strerror or exc}") from exc
-    return sitecalendar.loads(text, str(path))
+    return sitecalendar.loads(text, str(path), workday_end)
 
 
 def load_workflow(path: Path) -> Workflow:
@@ -176,7 +177,7 @@ def load_site_files(config: SiteConfig, rules_dir: Path | None = None, clock: Cl
     except ConfigError as exc:
         problems += exc.problems
     try:
-        calendar = load_calendar(config.calendar_file)
+        calendar = load_calendar(config.calendar_file, config.workday_end)
     except ConfigError as exc:
         problems += exc.problems
     try:

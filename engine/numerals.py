@@ -1,9 +1,9 @@
 """Chinese numerals as deadlines write them, and the text clean-up that comes before parsing.
 
 `normalize(text)` makes one canonical spelling of a deadline expression so the grammar
-needs only ASCII digits: full-width characters become half-width, white space goes,
-dash and tilde variants become "-" and "~", brackets and quotes go, and Chinese numerals
-that count something ("十五个工作日", "二〇二〇年", "三季度", "每年两次") become digits.
+needs only ASCII digits: full-width characters (digits, letters, punctuation) become
+half-width, white space goes, dash and tilde variants become "-" and "~", brackets and
+quotes go, and Chinese numerals that count something ("十五个工作日", "二〇二〇年", "三季度", "每年两次") become digits.
 
 Numerals are converted only in front of a unit, so ordinary words keep their characters:
 "统一", "一岗双责", "十分重要", and the festival names "五一" and "十一" stay as written.
@@ -31,7 +31,9 @@ _DIGITS = {
 }
 _SCALES = {"十": 10, "百": 100, "千": 1000}
 
-_WIDTH = {chr(0xFF10 + i): str(i) for i in range(10)}
+# Full-width ASCII (digits, letters, punctuation) becomes ASCII, as NFKC folds it, so an
+# event named "Ｇ20峰会" in calendar.yaml is found however it is typed.
+_WIDTH = {chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}
 _WIDTH.update(
     {
         "－": "-",

@@ -15,7 +15,8 @@ provisional item is bound again under its own policy version with the new calend
 The same happens to open items whose deadline is read against the school terms
 ("开学前", "学期末", "每学期"…, their own or their rule's) when the site has terms: a
 corrected term (开学 put off by a week) moves their deadlines, recorded and told the same
-way, with a note that the terms changed.
+way, with a note that the terms changed; and to those read against an event calendar.yaml
+names ("两会前", "中考结束后3个工作日内") when its dates are corrected.
 
 One transaction per item, re-decided from fresh data: another writer (a second daemon,
 a person firing an event) can neither be overwritten nor make the mail go out twice.
@@ -32,7 +33,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from engine.deadline.dates import cn_date
-from engine.deadline.school import TERM_WORDS, uses_terms
+from engine.deadline.school import TERM_WORDS
 from engine.errors import StoreError
 from engine.model import Item, LedgerEntry
 from engine.notices import DeadlineChange, provisional_note, unknown_years, years_text
@@ -90,7 +91,7 @@ class Recounted:
     provisional: bool  # still provisional afterwards
     note: str  # the ledger row's note
     notified: tuple[str, ...]  # who is told (names); empty when the deadline did not move
-    was_provisional: bool = True  # else: counted again because the terms changed
+    was_provisional: bool = True  # else: counted again because the terms or events changed
 
     @property
     def moved(self) -> bool:
@@ -114,9 +115,9 @@ class RecountSummary:
 
     reason: str
     dry_run: bool = False
-    checked: int = 0  # open items looked at: provisional ones and those read against the terms
+    checked: int = 0  # open items looked at: provisional ones and those read against terms or events
     unchanged: int = 0  # still provisional with the same deadline: nothing written
-    terms_unchanged: int = 0  # read against the terms, which gave the same deadline
+    terms_unchanged: int = 0  # read against the terms or events, which gave the same deadline
     failed: int = 0  # could not be counted (logged); looked at again on the next run
     items: list[Recounted] = field(default_factory=list)
 
@@ -150,9 +151,11 @@ class Recount:
                  previous: WorkCalendar | None = None, terms_changed: bool | None = None) -> None:
         self.service, self.rewriter, self.render = service, rewriter, render
         self.site_name, self.previous = site_name, previous
-        # Whether the school terms (any campus's) changed since the deadlines were counted;
-        # None when unknown (at start, by hand), which means looking.
+        # Whether the school terms (any campus's) or the events changed since the deadlines
+        # were counted; None when unknown (at start, by hand), which means looking.
         self.terms_changed = terms_changed
+        # The words a deadline read against the terms or the events contains.
+        self.words = (*TERM_WORDS, *dict.fromkeys(e.name for e in service.calendar.events))
 
     def run(self, reason: str, *, dry_run: bool = False) -> RecountSummary:
         service = self.service
@@ -180,15 +183,16 @@ class Recount:
         return summary
 
     def _term_items(self, finals: dict[str, frozenset[str]]) -> list[int]:
-        """Open items whose own deadline, or whose rule's, may be read against the terms;
-        none when the site has no calendar file (no such deadline can have been counted)
-        or the terms are known unchanged (a reload that changed only holidays or local days)."""
+        """Open items whose own deadline, or whose rule's, may be read against the terms or
+        the events; none when the site has no calendar file (no such deadline can have been
+        counted) or the terms and events are known unchanged (a reload that changed only
+        holidays or local days)."""
         service = self.service
-        if service.calendar.terms is None or self.terms_changed is False:
+        if service.calendar.terms is None and not service.calendar.events or self.terms_changed is False:
             return []
         rules = [(version, name) for version, name in service.store.rule_bindings_open(finals)
-                 if _rule_reads_terms(service.policies.get(version), name)]
-        return service.store.deadlines_open(finals, TERM_WORDS, rules)
+                 if _rule_reads(service.policies.get(version), name, self.words)]
+        return service.store.deadlines_open(finals, self.words, rules)
 
     def _dry(self, item_id: int) -> Recounted | None:
         decided = self.decide(self.service.store.get(item_id), self.service.clock.now(), mail=False)
@@ -223,7 +227,7 @@ class Recount:
         if not before.policy_version or before.state in service.final_states(before.workflow):
             return None
         policy = service.policies.get(before.policy_version)
-        if not before.provisional and not _reads_terms(before, policy):
+        if not before.provisional and not _reads(before, policy, self.words):
             return None
         if policy.version != before.policy_version:
             # Rebinding would move the item to another version: that is `policy apply`'s job.
@@ -251,8 +255,8 @@ class Recount:
     def note(self, before: Item, after: Item) -> str:
         """The ledger note, in Chinese: which years the calendar learnt and what it did."""
         calendar, tz = self.service.calendar, self.service.tz
-        if not before.provisional:  # counted again because the terms changed
-            body = "学期安排已更新（calendar.yaml 的 terms），期限按新的学期重新计算"
+        if not before.provisional:  # counted again because the terms or the events changed
+            body = self._school_note(before)
             if after.provisional:
                 missing = unknown_years(after.started_at, after.due, calendar, tz)
                 body += f"，为暂定（{years_text(missing)}年安排尚未公布）" if missing else "，为暂定"
@@ -272,6 +276,16 @@ class Recount:
         else:
             body = "期限由暂定改为确定"
         return f"{head}，{body}{self._moved(before, after)}"
+
+    def _school_note(self, item: Item) -> str:
+        """What changed for a deadline read against the terms or an event."""
+        text = item.deadline
+        if text is None and item.policy_version:
+            rule = self.service.policies.get(item.policy_version).rule_named(item.rule)
+            text = rule.deadline if rule else None
+        if _uses(text, self.words[len(TERM_WORDS):]):
+            return "事件日期已更新（calendar.yaml 的 events），期限按新的日期重新计算"
+        return "学期安排已更新（calendar.yaml 的 terms），期限按新的学期重新计算"
 
     def _moved(self, before: Item, after: Item) -> str:
         if before.due != after.due:
@@ -316,11 +330,16 @@ def _cn_time(value: datetime | None, tz: ZoneInfo) -> str:
     return f"{_cn(local.date())} {local:%H:%M}"
 
 
-def _reads_terms(item: Item, policy: Policy) -> bool:
-    """Whether the item's deadline (its own, else its rule's) may be read against the terms."""
-    return uses_terms(item.deadline) if item.deadline else _rule_reads_terms(policy, item.rule)
+def _uses(text: str | None, words: tuple[str, ...]) -> bool:
+    return text is not None and any(word in text for word in words)
 
 
-def _rule_reads_terms(policy: Policy, rule_name: str | None) -> bool:
+def _reads(item: Item, policy: Policy, words: tuple[str, ...]) -> bool:
+    """Whether the item's deadline (its own, else its rule's) may be read against the terms
+    or the events (it contains one of `words`)."""
+    return _uses(item.deadline, words) if item.deadline else _rule_reads(policy, item.rule, words)
+
+
+def _rule_reads(policy: Policy, rule_name: str | None, words: tuple[str, ...]) -> bool:
     rule = policy.rule_named(rule_name)
-    return rule is not None and uses_terms(rule.deadline)
+    return rule is not None and _uses(rule.deadline, words)

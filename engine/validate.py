@@ -140,6 +140,10 @@ def _message(error: jsonschema.ValidationError) -> str:
         return f"“{where}”的值{described(error.instance)}格式不对"
     if error.validator in ("anyOf", "oneOf"):
         return _alternatives_message(error)
+    if error.validator == "additionalProperties":  # inside anyOf: checked as a whole elsewhere
+        unknown = _unknown_keys(error, None)
+        if unknown:
+            return f"“{where}”中的" + "；".join(p.message for p in unknown)
     return f"“{where}”不符合要求（实际是{described(error.instance)}）"
 
 

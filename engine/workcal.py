@@ -22,7 +22,7 @@ result provisional and warn; nothing is guessed silently.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import NamedTuple
 
 from chinese_calendar import constants as _statutory
@@ -30,6 +30,9 @@ from chinese_calendar import get_solar_terms
 from lunardate import LunarDate
 
 ONE_DAY = timedelta(days=1)
+# When 下班前 ("before the end of the working day") is overdue, unless the site sets its
+# own (rectify.yaml: deadlines.workday_end), which its calendar then carries.
+WORKDAY_END = time(17, 30)
 
 # Fixed-date statutory days off, the only ones that can be known before the State
 # Council publishes a year's arrangement.
@@ -60,6 +63,16 @@ _STATUTORY_NAMES = {
 
 class SchoolTerm(NamedTuple):
     """One school term, first and last day included (from a site's calendar.yaml)."""
+
+    name: str
+    start: date
+    end: date
+
+
+class SiteEvent(NamedTuple):
+    """One occurrence of an event the site's calendar.yaml names (两会, 中考), first and
+    last day included: deadlines such as "两会前" and "中考结束后3个工作日内" are read
+    against it. `name` is as calendar.yaml writes it."""
 
     name: str
     start: date
@@ -101,10 +114,15 @@ class WorkCalendar:
         "每学期" are read against; None when there is no site calendar (such words are
         then refused). They live here so that anything keyed by the calendar object
         (memoised deadlines) changes when the site's calendar is reloaded.
+    events: the occurrences of the events the site names (calendar.yaml's `events`), in
+        order, which "两会前", "中考结束前" are read against; for the same reason here.
+    workday_end: when 下班前 is overdue (rectify.yaml's deadlines.workday_end), so that
+        every deadline read with the site's calendar reads it alike.
     """
 
     __slots__ = (
-        "_off", "_on", "_known", "_published", "first_known", "last_known", "_advice", "terms"
+        "_off", "_on", "_known", "_published", "first_known", "last_known", "_advice", "terms",
+        "events", "workday_end",
     )
 
     def __init__(
@@ -115,8 +133,12 @@ class WorkCalendar:
         years: Iterable[int] = (),
         advice: str = "",
         terms: Iterable[SchoolTerm] | None = None,
+        events: Iterable[SiteEvent] = (),
+        workday_end: time = WORKDAY_END,
     ) -> None:
         self.terms = None if terms is None else tuple(sorted(terms, key=lambda t: t.start))
+        self.events = tuple(sorted(events, key=lambda e: (e.start, e.end, e.name)))
+        self.workday_end = workday_end
         extra_off, extra_on = _as_dates(holidays), _as_dates(workdays)
         clash = extra_off & extra_on
         if clash:

@@ -14,7 +14,7 @@ from engine.deadline import Kind, grammar, parse_deadline, parse_offset
 from engine.deadline.dates import days_in_month
 from engine.errors import DeadlineError
 from engine.numerals import chinese_to_int, normalize
-from engine.workcal import DEFAULT_CALENDAR
+from engine.workcal import DEFAULT_CALENDAR, SiteEvent, WorkCalendar
 from tests.examples import examples
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -196,7 +196,7 @@ def test_chinese_numerals_round_trip(n: int) -> None:
 _ALPHABET = (
     "0123456789年月日底前内至每季度上下半周五一个工作立整改长期坚持春节国庆、今本明次号时点"
     "第元旦清明劳动端午中秋十重阳即边随马持常经后份旬天星期礼拜午晚:-/.~T当这翌去查行"
-    "假迅现初首末最班"
+    "假迅现初首末最班\ue000\ue001开始结束期间"
 )
 
 
@@ -400,7 +400,15 @@ _FRAGMENTS = [
     "最后一个", "首月", "节", "后", "春节", "国庆", "十一", "五一", "假期", "开学", "第一周",
     "即日起", "当天", "第一时间", "立即", "尽快", "另行通知", "限时", "两会结束", "个", "3",
     "25", "12", "31", "0", "99", "、", "和", "，", "报送", "于", "截至", "长期坚持",
+    "两会", "中考", "开始", "期间", "召开", "闭幕", "2027年", "明年", "第一个", "\ue000",
 ]
+# A calendar naming events, for the forms of calendar.yaml's `events:` (invented dates).
+EVENT_CAL = WorkCalendar(events=[
+    SiteEvent("两会", date(2027, 3, 5), date(2027, 3, 11)),
+    SiteEvent("两会", date(2028, 3, 5), date(2028, 3, 12)),
+    SiteEvent("中考", date(2027, 6, 20), date(2027, 6, 20)),
+])
+calendars = st.sampled_from([DEFAULT_CALENDAR, EVENT_CAL])
 
 
 @pytest.mark.slow  # fuzzing: thousands of generated expressions (make test runs it)
@@ -409,13 +417,14 @@ _FRAGMENTS = [
     pieces=st.lists(st.sampled_from(_FRAGMENTS), min_size=1, max_size=8),
     ref=refs,
     count=st.integers(min_value=1, max_value=6),
+    calendar=calendars,
 )
-def test_parsing_is_total(pieces: list[str], ref: datetime, count: int) -> None:
+def test_parsing_is_total(pieces: list[str], ref: datetime, count: int, calendar: WorkCalendar) -> None:
     """Any text made of the language's words gives a Deadline or a DeadlineError, never
-    another exception; what is accepted keeps its own invariants."""
+    another exception; what is accepted keeps its own invariants (also with events)."""
     expression = "".join(pieces)
     try:
-        deadline = parse_deadline(expression, ref, count=count)
+        deadline = parse_deadline(expression, ref, count=count, calendar=calendar)
     except DeadlineError as exc:
         assert exc.reason  # a refusal always says why
         return
@@ -428,10 +437,61 @@ def test_parsing_is_total(pieces: list[str], ref: datetime, count: int) -> None:
 
 @pytest.mark.slow  # fuzzing: random text (make test runs it)
 @settings(max_examples=examples(1000))
-@given(text=st.text(alphabet=_ALPHABET + "节假迅现初旬最后首末~—（）下班午", max_size=24), ref=refs)
-def test_parsing_random_text_is_total(text: str, ref: datetime) -> None:
+@given(text=st.text(alphabet=_ALPHABET + "节假迅现初旬最后首末~—（）下班午两会中考", max_size=24), ref=refs,
+       calendar=calendars)
+def test_parsing_random_text_is_total(text: str, ref: datetime, calendar: WorkCalendar) -> None:
     """Random text over the grammar's alphabet: an answer or a refusal, nothing else."""
     try:
-        parse_deadline(text, ref)
+        parse_deadline(text, ref, calendar=calendar)
     except DeadlineError:
         pass
+
+
+# -- events of the site's calendar (calendar.yaml's events:) ---------------------------
+
+_EVENT_FORMS = [
+    "{}前", "{}开始前", "{}召开前", "{}结束前", "{}闭幕前", "{}期间", "{}", "{}后{n}个工作日内",
+    "{}结束后{n}天内", "{}后第{n}个工作日", "{}开幕后{n}天内", "即日起至{}结束", "请于{}前报送",
+]
+
+
+@st.composite
+def event_calendars(draw: st.DrawFn) -> tuple[WorkCalendar, list[tuple[date, date]]]:
+    """A calendar naming one event with one to three occurrences that do not overlap."""
+    first = draw(st.dates(min_value=date(2005, 1, 1), max_value=date(2035, 6, 30)))
+    occurrences = []
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        length = draw(st.integers(min_value=0, max_value=20))
+        occurrences.append((first, first + timedelta(days=length)))
+        first += timedelta(days=length + draw(st.integers(min_value=1, max_value=400)))
+    events = [SiteEvent("两会", a, b) for a, b in occurrences]
+    return WorkCalendar(events=draw(st.permutations(events))), occurrences
+
+
+@settings(max_examples=examples(500))
+@given(found=event_calendars(), form=st.sampled_from(_EVENT_FORMS), n=st.integers(min_value=1, max_value=30),
+       ref=refs)
+def test_event_deadlines_look_ahead_to_the_first_open_occurrence(
+    found: tuple[WorkCalendar, list[tuple[date, date]]], form: str, n: int, ref: datetime
+) -> None:
+    """Every event form is read: a window's start is not after its end; the due falls
+    within a day of an occurrence or after it; it is on or after the reference day unless
+    every occurrence is past, and then it is the last one's, with a warning. The one
+    refusal: a window from today to an event already over."""
+    calendar, occurrences = found
+    expression = form.format("两会", n=n)
+    try:
+        deadline = parse_deadline(expression, ref, calendar=calendar)
+    except DeadlineError as exc:
+        assert expression.startswith("即日起") and occurrences[-1][1] < ref.date(), (expression, exc.reason)
+        assert "早于开始" in exc.reason
+        return
+    assert len(deadline.dues) == 1 == len(deadline.overdue_at)
+    due = deadline.dues[0]
+    if deadline.kind is Kind.WINDOW:
+        assert deadline.start is not None and deadline.start <= due
+    assert any(a - timedelta(days=1) <= due for a, _ in occurrences)
+    if due < ref.date():
+        assert any("已逾期" in w for w in deadline.warnings), expression
+        last_start, last_end = occurrences[-1]
+        assert last_start - timedelta(days=1) <= due <= last_end + timedelta(days=2 * n + 14), expression

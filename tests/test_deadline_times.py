@@ -5,7 +5,7 @@ on their day."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,8 +13,14 @@ import pytest
 from click.testing import CliRunner
 
 from adapters.cli.base import cli
+from adapters.daemon import Daemon
+from adapters.sitefiles import load_config, load_site_files
+from adapters.sitesetup import create_site
+from engine.clock import FakeClock
 from engine.deadline import parse_deadline
 from engine.errors import DeadlineError
+from tests.conftest import Cli
+from tests.sheetdata import hazard_list
 
 SH = ZoneInfo("Asia/Shanghai")
 REF = datetime(2020, 5, 6, 9, 0, tzinfo=SH)
@@ -111,3 +117,100 @@ def test_times_that_cannot_be_read(expression: str, part: str) -> None:
     with pytest.raises(DeadlineError) as caught:
         parse_deadline(expression, REF)
     assert part in str(caught.value)
+
+
+# -- 下班前 everywhere the site reads a deadline -----------------------------------------
+
+SITE_END = 'deadlines:\n  workday_end: "16:30"\n'
+
+
+def _with_workday_end(run: Cli) -> None:
+    """The site's rectify.yaml sets 下班 at 16:30."""
+    config = run.site / "rectify.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + SITE_END, encoding="utf-8")
+
+
+def _report(run: Cli, *extra: str) -> int:
+    out = run("report", "--title", "消防通道堵塞", "--category", "消防", "--unit", "保卫处",
+              "--reporter", "郭晓明", "--found-at", "2021-03-01T09:00", "--at", "2021-03-01T09:00", "--json", *extra)
+    return int(json.loads(out.stdout)["id"])
+
+
+def _overdue_at(run: Cli, item: int) -> tuple[str, str]:
+    data = json.loads(run("show", str(item), "--json").stdout)
+    return data["due"], data["overdue_at"]
+
+
+def test_an_items_own_deadline_reads_the_sites_end_of_the_working_day(run: Cli) -> None:
+    """`report --deadline` and `fire --set deadline=…` read 下班前 as rectify.yaml sets it."""
+    _with_workday_end(run)
+    reported = _report(run, "--deadline", "今天下班前")
+    assert _overdue_at(run, reported) == ("2021-03-01", "2021-03-01T16:30:00+08:00")
+    assigned = _report(run)
+    run("fire", str(assigned), "assign", "--actor", "赵卫东", "--at", "2021-03-01T10:00",
+        "--set", "responsible=马建军", "--set", "deadline=5月8日下班前")
+    assert _overdue_at(run, assigned) == ("2021-05-08", "2021-05-08T16:30:00+08:00")
+
+
+def test_a_rule_files_deadline_reads_the_sites_end_of_the_working_day(run: Cli) -> None:
+    """A rule's "次日下班前" binds items to 16:30 the day after they are found."""
+    _with_workday_end(run)
+    policy = run.site / "rules" / "policy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    assert 'deadline: {expr: "15个工作日内", from: "found"}' in text
+    policy.write_text(text.replace('deadline: {expr: "15个工作日内", from: "found"}',
+                                   'deadline: {expr: "次日下班前", from: "found"}'), encoding="utf-8")
+    run("check")
+    assert _overdue_at(run, _report(run)) == ("2021-03-02", "2021-03-02T16:30:00+08:00")
+
+
+def test_an_imported_rows_deadline_reads_the_sites_end_of_the_working_day(run: Cli, tmp_path: Path) -> None:
+    _with_workday_end(run)
+    path = hazard_list(tmp_path / "隐患.xlsx", [
+        ["H-1", "楼道应急灯损坏", "消防", "一般", "保卫处", "实训楼一层", "2021-03-02", "5月8日下班前", "更换"],
+    ])
+    out = json.loads(run("import", str(path), "--json").stdout)
+    assert out["summary"]["new"] == 1
+    [item] = json.loads(run("list", "--json").stdout)
+    assert _overdue_at(run, int(item["id"])) == ("2021-05-08", "2021-05-08T16:30:00+08:00")
+
+
+def test_without_the_setting_it_is_half_past_five(run: Cli) -> None:
+    assert _overdue_at(run, _report(run, "--deadline", "今天下班前"))[1] == "2021-03-01T17:30:00+08:00"
+
+
+def test_the_site_calendar_carries_the_setting(tmp_path: Path) -> None:
+    """The one setting reaches every deadline through the site's calendar (rectify.yaml is
+    read at start, so it is the calendar each snapshot is built with)."""
+    site = tmp_path / "s"
+    create_site(site)
+    config = site / "rectify.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + SITE_END, encoding="utf-8")
+    snapshot = load_site_files(load_config(site))
+    assert snapshot.workcal.workday_end == time(16, 30)
+    assert snapshot.calendar.calendar_for("东校区").workday_end == time(16, 30)
+    assert parse_deadline("5月8日下班前", REF, calendar=snapshot.workcal).overdue_at[0].isoformat() == (
+        "2020-05-08T16:30:00+08:00")
+    # An explicit workday_end still wins (the argument, for callers without a site).
+    assert parse_deadline("5月8日下班前", REF, calendar=snapshot.workcal,
+                          workday_end=time(18, 0)).overdue_at[0].hour == 18
+
+
+def test_a_calendar_reload_keeps_the_sites_end_of_the_working_day(sqlite_site: Path) -> None:
+    """The daemon reloads calendar.yaml, not rectify.yaml (read once at start): the calendar
+    a reload swaps in still carries the setting it started with."""
+    config = sqlite_site / "rectify.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + SITE_END, encoding="utf-8")
+    daemon = Daemon(sqlite_site, FakeClock(datetime(2026, 12, 1, 1, 0, tzinfo=UTC)))
+    try:
+        assert daemon.app.service.calendar.workday_end == time(16, 30)
+        assert not daemon._is_watched(None, str(config))
+        calendar = sqlite_site / "calendar.yaml"
+        calendar.write_text(calendar.read_text(encoding="utf-8").replace(
+            "\nevents:\n", '\nevents:\n  两会: {start: "2027-03-05", end: "2027-03-11"}\n'), encoding="utf-8")
+        old = daemon.app.service.calendar
+        assert daemon.reload("test")
+        assert daemon.app.service.calendar is not old and daemon.app.service.calendar.events
+        assert daemon.app.service.calendar.workday_end == time(16, 30)
+    finally:
+        daemon.close()

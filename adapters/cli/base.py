@@ -52,7 +52,7 @@ class Context:
 
         if self.explicit or (self.site_dir / site_mod.CONFIG_FILE).exists():
             config = load_config(self.site_dir)
-            return config, load_calendar(config.calendar_file)
+            return config, load_calendar(config.calendar_file, config.workday_end)
         return None, sitecalendar.SiteCalendar()
 
     def close(self) -> None:

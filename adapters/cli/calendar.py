@@ -107,6 +107,9 @@ def year_view(cal: SiteCalendar, year: int, month: int | None, campus: str | Non
         "terms": [_term_json(t) for t in cal.terms_for(campus) if t.start <= last and t.end >= first],
         "vacations": [_vacation_json(v) for v in cal.vacations(campus)
                       if v.start <= last and (v.end is None or v.end >= first)],
+        "events": [{"name": e.name, "start": e.start.isoformat(), "end": e.end.isoformat(),
+                    "source": cal.where(e.line)}
+                   for e in sorted(cal.events, key=lambda e: (e.start, e.end)) if e.start <= last and e.end >= first],
         "months": [_month(days, m) for m in range(first.month, last.month + 1)],
     }
 
@@ -156,6 +159,10 @@ def _text(cal: SiteCalendar, view: dict[str, Any]) -> list[str]:
         lines += ["学校安排（calendar.yaml 的 local）："]
         lines += [f"  {_md(x['date'])} {'放假' if x['off'] else '上班'}：{x['name']}" for x in view["local"]]
     lines += _term_lines(view)
+    if view["events"]:
+        lines += ["事件（calendar.yaml 的 events，期限“两会前”“中考结束前”等按此计算）："]
+        lines += [f"  {e['name']}：{e['start']}" + (f" 至 {e['end']}" if e["end"] != e["start"] else "")
+                  for e in view["events"]]
     for month in view["months"]:
         lines += ["", *_grid(year, month, view)]
     lines += ["", LEGEND]

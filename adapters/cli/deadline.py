@@ -7,8 +7,9 @@ in Chinese (the day, the overdue instant, the working days, 暂定 and why), or 
 
 Working days follow the site's calendar (calendar.yaml: years the package does not know
 yet, the school's own days) when there is a site: --site, $RECTIFY_SITE, or the current
-directory if it is one, and "开学前", "学期末", "每学期" are read against its terms;
-elsewhere the package's calendar alone (and term words are refused). "下班前" is the
+directory if it is one, and "开学前", "学期末", "每学期" are read against its terms, "两会前",
+"中考结束前" against its events; elsewhere the package's calendar alone (and term and event
+words are refused). "下班前" is the
 site's end of the working day (rectify.yaml deadlines.workday_end, default 17:30). Anything the
 engine cannot read with certainty exits 2 with the unreadable part on stderr.
 """
@@ -22,7 +23,7 @@ import click
 from adapters.cli.base import Context, cli, echo_json, handle_errors
 from adapters.cli.render import in_range
 from engine.deadline import Deadline, Kind, parse_deadline, zone_of
-from engine.deadline.dates import WORKDAY_END, cn_date
+from engine.deadline.dates import cn_date
 from engine.ports import Clock
 from engine.workcal import WorkCalendar
 
@@ -67,13 +68,14 @@ def _reference(text: str | None, zone: tzinfo, clock: Clock) -> datetime:
 def deadline_command(ctx: Context, expression: str, ref: str | None, count: int, tz: str | None,
                      as_json: bool) -> None:
     """解析期限表述（如“2020年底前”“5个工作日内”“每季度末”），说明最后一天、逾期时间和其间的工作日。
-    有站点时按站点日历（calendar.yaml）计算工作日，“开学前”“学期末”“每学期”等按其中的学期计算；
+    有站点时按站点日历（calendar.yaml）计算工作日，“开学前”“学期末”“每学期”等按其中的学期计算，
+    “两会前”“中考结束前”等按其中的事件（events）计算；
     跨入尚无节假日安排的年份时结果为暂定，并说明原因。--json 输出机器可读的格式。"""
     config, calendar = ctx.site_calendar()
     zone = _zone(tz) if tz else (config.timezone if config else _zone("Asia/Shanghai"))
-    workday_end = config.workday_end if config else WORKDAY_END
     at = _reference(ref, zone, ctx.clock)
-    result = parse_deadline(expression, at, zone, calendar=calendar.workcal, count=count, workday_end=workday_end)
+    # The calendar carries the site's events and end of the working day (下班前).
+    result = parse_deadline(expression, at, zone, calendar=calendar.workcal, count=count)
     if as_json:
         echo_json(result.to_json())
         return

@@ -74,8 +74,7 @@ def due_until(app: App, text: str, now: datetime) -> date:
     """The last day of `--due-within` ("5个工作日", "3日内", "本周", "本月底前"), read with the
     deadline grammar on the site's working calendar from now ("N个工作日" as "N个工作日内")."""
     def read(expression: str) -> Deadline:
-        return parse_deadline(expression, now, app.config.timezone, calendar=app.service.calendar, count=1,
-                              workday_end=app.config.workday_end)
+        return parse_deadline(expression, now, app.config.timezone, calendar=app.service.calendar, count=1)
 
     typed = text.strip()
     try:

@@ -4,9 +4,11 @@ Public API:
 
     parse_deadline(expression: str, ref: datetime, tz: tzinfo | str = "Asia/Shanghai", *,
                    calendar: WorkCalendar | None = None, count: int = 4,
-                   workday_end: time = WORKDAY_END) -> Deadline
+                   workday_end: time | None = None) -> Deadline
         Reads "2020年底前", "5个工作日内", "春节前", "9月21日至12月20日", "每季度末", "学期末",
-        "立整立改\\n长期坚持" … at the aware reference instant `ref`, in the site's zone.
+        "两会前", "立整立改\\n长期坚持" … at the aware reference instant `ref`, in the site's
+        zone. `calendar` is the site's WorkCalendar: working days, terms, events and the
+        end of the working day all come from it, so every caller reads alike.
         Raises DeadlineError(expression, part, reason) naming what it could not read.
 
     Deadline  (frozen) kind: Kind, expression, dues: tuple[date, ...],
@@ -46,18 +48,25 @@ Conventions (as the documents mean them):
 - Ranges: "5月8-12日", "5月8日至12日", "3-4月", "2018年3—5月期间", across months and
   years, with -, —, –, ～, ~, 至 or 到; "即日起至…" starts at the reference day.
 - A time of day sets the overdue instant on its day: 上午/下午/晚上 N 点, N时, N:MM, 中午
-  and 上午 (12:00), 24时 (the day's end), 下班 (`workday_end`, the site's end of the
-  working day, default 17:30). 下午 / 晚上 with no hour, and a time with no day, are refused.
+  and 上午 (12:00), 24时 (the day's end), 下班 (`calendar.workday_end`, the site's end of
+  the working day from rectify.yaml, default 17:30; `workday_end=` overrides it). 下午 /
+  晚上 with no hour, and a time with no day, are refused.
 - A weekday beside a day confirms it ("5月8日（星期五）", "25日（周一）", "下周一（5月11日）");
   one that names another day is refused, naming both.
 - "节后第一个工作日", "国庆节后3个工作日内", "节前": counted from the run of days off
   (`engine.deadline.holiday`); "开学后第一周": the first 7 days of the next term.
+- Events the site names (`calendar.events`, calendar.yaml's `events`; see
+  `engine.deadline.events`): "两会前" / "两会开始前" is the day before it starts, as
+  "春节前" and "开学前" are (an event's 前 does not include it, unlike a date's);
+  "两会结束前" its last day; "两会" / "两会期间" a window over it; "两会后3个工作日内"
+  counted from its last day. Of several occurrences, the first not yet past is read.
 - Immediate: 立整立改, 立即, 马上, 即刻, 第一时间, 立行立改, 即知即改 …; 当天 / 当日 is the
   reference day (a deadline, not immediate).
 - Anything uncertain is an error that says why and what to write instead
   (`engine.deadline.vague`): "13月底前", "2月30日前", "年前" (year end, or the Spring
   Festival?), "2020年底前后", "约3日内", 尽快, 近期, 适时, 及时, 按期, 限时 without a time,
-  另行通知, 待定, an event the site does not know ("两会结束前").
+  另行通知, 待定, an event the site's calendar does not name ("两会结束前": the refusal
+  says it may be added under `events:` in calendar.yaml), "两会后" with no count.
 """
 
 from engine.deadline.dates import zone_of

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
+# When 下班前 is overdue unless the site sets its own (its WorkCalendar carries it).
+from engine.workcal import WORKDAY_END as WORKDAY_END
+
 ONE_DAY = timedelta(days=1)
 MIDNIGHT = time(0)
-# When 下班前 ("before the end of the working day") is overdue, unless the site sets its
-# own (rectify.yaml: deadlines.workday_end); parse_deadline(workday_end=...) takes it.
-WORKDAY_END = time(17, 30)
 # The years a deadline may fall in: those of any real document, and far enough from
 # datetime's limits (years 1 to 9999) that every reminder and escalation around them
 # can still be computed.

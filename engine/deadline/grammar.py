@@ -10,6 +10,9 @@ An atom is one of these kinds, each named after the group of ATOM that holds it:
     holiday  [festival] + 节/假期 + 后 + count     节后第一个工作日, 国庆节后3个工作日内, 节前
              (the run of days off of the working calendar, `engine.deadline.holiday`)
     festival [year] + festival [+ 假期/放假]      春节, 明年元旦, 国庆节放假
+    event    [year] + an event of the site's calendar [+ 开始/结束 …] [+ 后 + count | 期间]
+                                               两会前, 中考结束前, 两会期间, 两会后3个工作日内
+             (each name written as one private-use character first, `engine.deadline.events`)
     school   开学 / 放假 / 寒假 / 暑假 / 学期末 [+ 后 + count | 第N周]   开学前, 开学后2周内,
              学期末, 开学后第一周
              (read against the site's terms, `engine.deadline.school`)
@@ -74,6 +77,18 @@ _FESTIVAL = rf"""
   (?(ho_bare)(?(holiday)|(?!))))
 """
 
+# An event the site's calendar.yaml names, written by the parser as one private-use
+# character before the atoms are found (`engine.deadline.events`): "两会前", "2027年两会前",
+# "中考结束前", "两会期间", "两会后3个工作日内", "中考结束后第1个工作日".
+_EVENT = rf"""
+(?P<event>(?:(?P<evt_y>\d{{4}})年|(?P<evt_yw>{_YEAR_WORD})年)?(?P<evt>[\ue000-\uf8ff])
+  (?P<evt_form>开始|开幕|召开|举行|到来|结束|闭幕)?
+  (?:(?P<evt_after>之后|以后|后)的?
+      (?:第(?P<evt_nth>\d+)个?(?P<evt_nth_unit>工作日|天|日)
+        |(?P<evt_n>\d+)个?(?P<evt_unit>工作日|天|日|周|星期)(?=以内|之内|内))?
+    |(?P<evt_during>期间))?)
+"""
+
 _SCHOOL = r"""
 (?P<school>(?P<sc_word>开学|放假|寒假|暑假|本?学期[末底]|学期结束)
   (?:后(?P<sc_n>\d+|半)个?(?P<sc_unit>工作日|天|日|周|星期|礼拜|月)
@@ -128,11 +143,11 @@ _RELATION = r"(?P<rel>之前|以前|前|以内|之内|内|为止|止)"
 # Every character an atom can start with. Checking it first lets the engine skip filler
 # in one step instead of trying every alternative at each position (4x faster on
 # "整治方案请于8月25日前报学校综治办汇总"); a test checks the set against the grammar.
-FIRST_CHARS = "\\d节假每今本当这明次翌下去上第季年月元春除清五劳端中十国重半周星礼立即边随马长持常经后开放寒暑学迅现"
+FIRST_CHARS = "\\d\\ue000-\\uf8ff节假每今本当这明次翌下去上第季年月元春除清五劳端中十国重半周星礼立即边随马长持常经后开放寒暑学迅现"
 
 ATOM = re.compile(
     f"(?=[{FIRST_CHARS}])(?:"
-    + "|".join((_EVERY, _ISO, _FESTIVAL, _SCHOOL, _ABS, _AMOUNT, _WEEK, _DAYWORD, _IMMEDIATE, _ONGOING))
+    + "|".join((_EVERY, _ISO, _FESTIVAL, _EVENT, _SCHOOL, _ABS, _AMOUNT, _WEEK, _DAYWORD, _IMMEDIATE, _ONGOING))
     + f"){_CONFIRM}?(?:(?=[T上中下晚早凌\\d]){_TIME})?{_RELATION}?",
     re.VERBOSE,
 )
@@ -151,6 +166,7 @@ KINDS: tuple[str, ...] = (
     "iso",
     "week",
     "dayword",
+    "event",
 )
 
 # "5月8-12日", "3—5月", "8至12日": a range whose first number shares the unit written

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from engine.deadline import dates, every, grammar, holiday, points, school, vague
+from engine.deadline import dates, events, every, grammar, holiday, points, school, vague
 from engine.deadline.dates import add_months, end_of_day, last_day_before, zone_of
 from engine.deadline.model import SHANGHAI, Deadline, Kind
 from engine.deadline.points import Point, Ref, fail
@@ -30,7 +30,7 @@ _DAYS = {"天": 1, "日": 1, "自然日": 1, "日历日": 1, "日历天": 1, "�
 _MONTHS = {"月": 1, "年": 12}
 _MINUTES = {"小时": 60, "钟头": 60, "分钟": 1}
 # Periods that, named alone, are windows ("2021年", "6月上旬", "第二季度", "年初").
-_PERIODS = frozenset({"year", "month", "half", "quarter", "xun", "part", "week"})
+_PERIODS = frozenset({"year", "month", "half", "quarter", "xun", "part", "week", "event"})
 _WEEKEND = "“周末”指周六还是周日无法确定，请写“周五前”“周日前”或具体日期"
 _YEARS = f"{dates.FIRST_YEAR}年至{dates.LAST_YEAR}年"
 
@@ -42,13 +42,14 @@ def parse_deadline(
     *,
     calendar: WorkCalendar | None = None,
     count: int = 4,
-    workday_end: time = dates.WORKDAY_END,
+    workday_end: time | None = None,
 ) -> Deadline:
     """Read a Chinese deadline expression at reference instant `ref` (aware) in zone `tz`.
 
-    `count` is how many dues a recurring deadline lists; `workday_end` is when 下班前 is
-    overdue (the site's end of the working day). Raises DeadlineError naming the part
-    that cannot be read with certainty; never guesses.
+    `calendar` is the site's (working days, terms, events, end of the working day);
+    `count` is how many dues a recurring deadline lists; `workday_end`, when given, is
+    when 下班前 is overdue instead of the calendar's (the site's end of the working day).
+    Raises DeadlineError naming the part that cannot be read with certainty; never guesses.
     """
     if ref.tzinfo is None:
         raise ValueError("parse_deadline needs an aware reference datetime")
@@ -58,13 +59,21 @@ def parse_deadline(
     text = grammar.expand_ranges(normalize(expression))
     if not text:
         raise DeadlineError(expression, "", "期限为空")
+    calendar = calendar or DEFAULT_CALENDAR
+    named: dict[str, events.Named] = {}
+    if calendar.events:
+        text, named = events.substitute(text, calendar.events)
     reading = _Reading(
-        expression, ref.astimezone(zone), zone, calendar or DEFAULT_CALENDAR, workday_end
+        expression, ref.astimezone(zone), zone, calendar, workday_end or calendar.workday_end, named
     )
     try:
         deadline = reading.read(text, count)
     except (OverflowError, ValueError) as exc:  # a count that runs past the year 9999
         raise DeadlineError(expression, "", f"超出可以计算的日期范围（{_YEARS}）") from exc
+    except DeadlineError as exc:
+        if named:
+            raise events.restored(exc, named) from None
+        raise
     for day in (deadline.start, *deadline.dues):
         if day is not None and not dates.FIRST_YEAR <= day.year <= dates.LAST_YEAR:
             raise DeadlineError(expression, "", f"{day.isoformat()} 超出可以计算的日期范围（{_YEARS}）")
@@ -95,10 +104,12 @@ class _Reading(Ref):
         zone: tzinfo,
         calendar: WorkCalendar,
         workday_end: time,
+        named: dict[str, events.Named],
     ) -> None:
         # Ref's fields, set here rather than through super() to save a call per parse.
         self.expression, self.now, self.today = expression, now, now.date()
         self.zone, self.calendar, self.workday_end = zone, calendar, workday_end
+        self.events = named
         self.text = ""
         self.warnings: list[str] = []
         self.provisional = False
@@ -144,7 +155,7 @@ class _Reading(Ref):
             scan.kinds.append(kind)
             previous_end = m.end()
         if first is None or last is None:
-            raise fail(self, self.text, vague.reason(self.text))
+            raise fail(self, self.text, vague.reason(self.text, self.calendar.events))
         if first.start() or last.end() != len(self.text):
             self._check_ends(first, last, "range" in scan.joins)
         return scan
@@ -409,6 +420,10 @@ class _Reading(Ref):
             point, provisional = holiday.point(m, self)
             self._provisional(provisional, (point.last,))
             return points.with_time(m, self, point)
+        if kind == "event":
+            point, provisional = events.point(m, self)
+            self._provisional(provisional, (point.last,))
+            return point
         if ctx is not None and m["unit"] in ("日", "号") and m["n_half"] is None and m["n"] != "半":
             return points.day_of_month(m, self, ctx)
         raise fail(self, m.group(), "时长不能与日期并列")
@@ -532,9 +547,12 @@ def _counts_from_today(scan: _Scan, gap: str, m: re.Match[str]) -> bool:
 
 
 def _names_a_period(m: re.Match[str]) -> bool:
-    """上月, 本季度, 上年度, 上半年, 上周 with no 前/内/底 name a period a report covers."""
+    """上月, 本季度, 上年度, 上半年, 上周, 两会期间 with no 前/内/底 name a period a report
+    covers."""
     if m["week"] is not None:
         return m["wk_d"] is None and not (m["rel"] or m["clock"])
+    if m["event"] is not None:
+        return m["evt_form"] is None and m["evt_after"] is None and not (m["rel"] or m["clock"])
     if m["abs"] is None or m["y"] or m["m"] or m["d"] or m["q"] or m["xun"]:
         return False
     if m["end"] or m["rel"] or m["clock"]:

@@ -9,19 +9,25 @@ Missing parts come from the atom before it in the same expression ("2020年9月�
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from engine.deadline.dates import WORKDAY_END, cn_date, end_of_day, month_end, month_shift
 from engine.errors import DeadlineError
 from engine.workcal import WorkCalendar, festival_date, next_festival
 
+if TYPE_CHECKING:
+    from engine.deadline.events import Named
+
 
 class Ref:
     """What every atom is read against: the expression, the reference instant in the
-    site's zone, its day, the zone and the working calendar."""
+    site's zone, its day, the zone, the working calendar, when 下班 is, and the events
+    of the calendar the expression names (by the character each is written as:
+    `engine.deadline.events`)."""
 
-    __slots__ = ("expression", "now", "today", "zone", "calendar", "workday_end")
+    __slots__ = ("expression", "now", "today", "zone", "calendar", "workday_end", "events")
 
     def __init__(
         self,
@@ -30,9 +36,11 @@ class Ref:
         zone: tzinfo,
         calendar: WorkCalendar,
         workday_end: time = WORKDAY_END,
+        events: Mapping[str, Named] | None = None,
     ) -> None:
         self.expression, self.now, self.today = expression, now, now.date()
         self.zone, self.calendar, self.workday_end = zone, calendar, workday_end
+        self.events: Mapping[str, Named] = events or {}
 
 
 class Point(NamedTuple):

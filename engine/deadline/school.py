@@ -145,8 +145,3 @@ def _count(start: date, unit: str, amount: int, half: bool, ref: Ref) -> tuple[d
 
 def _cn(day: date) -> str:
     return cn_date(day)
-
-
-def uses_terms(text: str | None) -> bool:
-    """Whether a deadline expression may depend on the site's terms."""
-    return text is not None and any(word in text for word in TERM_WORDS)

@@ -6,6 +6,7 @@ When the grammar finds no date, count, period or 立即-word, the text is one of
                         限时 (without a time), 规定时间内
     a date to come      另行通知, 另行安排, 待定, 另定, 视情况
     an event            两会结束前, 中考前, 检查验收前: a day the site's calendar does not know
+                        (calendar.yaml's `events` may name it: `engine.deadline.events`)
 
 Each is refused saying why, and what to write instead. The vocabulary is genuine
 vocabulary, not answers for particular expressions.
@@ -14,6 +15,9 @@ vocabulary, not answers for particular expressions.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+from engine.workcal import SiteEvent
 
 SUGGESTION = "请写明具体日期（如“5月31日前”）、时长（如“7个工作日内”）或周期（如“每月5日前”）"
 
@@ -43,8 +47,19 @@ _REASONS = {
 }
 
 
-def reason(text: str) -> str:
-    """Why `text` (normalised, with no time atom) states no deadline, and what to write."""
+UNKNOWN_EVENT = "站点日历中没有“"
+EVENT_ADVICE = "或在站点 calendar.yaml 的 events 中写入其日期"
+
+
+def unknown_event(reason_given: str) -> bool:
+    """Whether a refusal is for an event the site's calendar does not name (which a
+    site's calendar.yaml could add)."""
+    return reason_given.startswith(UNKNOWN_EVENT) and EVENT_ADVICE in reason_given
+
+
+def reason(text: str, known: Sequence[SiteEvent] = ()) -> str:
+    """Why `text` (normalised, with no time atom) states no deadline, and what to write;
+    `known` are the events the site's calendar names (listed when one is missing)."""
     clock = _CLOCK_ONLY.search(text)
     if clock:
         return f"“{clock.group()}”没有写明哪一天，请写如“今天{clock.group()}”或“5月8日{clock.group()}”"
@@ -66,5 +81,8 @@ def reason(text: str) -> str:
     event = _EVENT.search(text)
     if event:
         name = event.group("event")
-        return f"站点日历中没有“{name}”的日期，无法计算“{event.group()}”；请写明具体日期，如“3月10日前”"
+        names = "、".join(dict.fromkeys(e.name for e in known))
+        listed = f"（日历中已有的事件：{names}）" if names else ""
+        return (f"{UNKNOWN_EVENT}{name}”的日期，无法计算“{event.group()}”；请写明具体日期，如“3月10日前”，"
+                f"{EVENT_ADVICE}{listed}")
     return f"没有可识别的期限，{SUGGESTION}"

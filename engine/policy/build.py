@@ -14,8 +14,10 @@ from zoneinfo import ZoneInfo
 
 from engine import yamlfile
 from engine.deadline import Kind, parse_deadline, parse_offset
+from engine.deadline import events as event_words
 from engine.deadline.dates import FIRST_YEAR, LAST_YEAR
 from engine.deadline.school import NO_SITE
+from engine.deadline.vague import unknown_event
 from engine.errors import ConfigError, DeadlineError, Problem
 from engine.org import role_name
 from engine.policy.model import (
@@ -333,19 +335,23 @@ def validate_expression(text: str, reference: date | None, *, window: bool = Fal
     """Check a rule file's deadline expression; for windows return (start, end).
 
     School-term words ("开学前", "每学期") are read against `calendar`'s terms, the site's
-    calendar.yaml: refused when it lists none. Without a calendar (versions rebuilt
-    from stored texts, checked when they were loaded) they are taken as written."""
+    calendar.yaml: refused when it lists none; events ("两会前") against its events.
+    Without a calendar (versions rebuilt from stored texts, checked when they were
+    loaded) both are taken as written."""
     ref = datetime.combine(reference, time(), _REFERENCE.tzinfo) if reference else _REFERENCE
     zone = _REFERENCE.tzinfo or "Asia/Shanghai"
     try:
         deadline = parse_deadline(text, ref, zone, calendar=calendar, count=1)
     except DeadlineError as exc:
-        if calendar is not None or exc.reason != NO_SITE:
+        if calendar is not None or not (exc.reason == NO_SITE or unknown_event(exc.reason)):
             raise
         if window:  # a term word names a day, never a stretch of days
             raise DeadlineError(text, text, "阶段需要起止时间") from exc
         return None
     if window:
+        if calendar is not None and event_words.mentions(text, calendar):
+            # A phase is fixed when the rules load; calendar.yaml's events may change.
+            raise DeadlineError(text, text, "阶段需要写明起止日期，不能按日历中的事件计算，如“2027年3月5日至3月15日”")
         if deadline.kind is Kind.WINDOW and deadline.start:
             return deadline.start, deadline.dues[0]
         if deadline.kind is Kind.ONCE and len(deadline.dues) == 1:

@@ -7,7 +7,8 @@ before it was released. A site declares later years in `years:` as the notice gi
 them, which makes their working-day counts exact instead of provisional. `local:` adds
 the school's own days (a city's extra day off, a campus closure, a Saturday of classes);
 `terms:` gives each term's first and last day, and the vacations (寒假, 暑假) are the
-gaps between consecutive terms.
+gaps between consecutive terms; `events:` names what deadlines are set around ("两会前",
+"中考结束后3个工作日内"), each a day, a range or a list of them.
 
     years:
       2027:
@@ -20,6 +21,10 @@ gaps between consecutive terms.
       - {days: "2027-04-10", work: "运动会调课，周六上课", campus: "东校区"}
     terms:
       - {name: "2026-2027学年第一学期", start: "2026-09-01", end: "2027-01-22"}
+    events:
+      两会: {start: "2027-03-05", end: "2027-03-11"}
+      中考: "2027-06-20至2027-06-22"
+      期末考试: ["2027-01-18至2027-01-20", "2027-07-05至2027-07-07"]
 
 Rules (every problem is reported with its line; any problem means nothing is loaded):
 - a day is listed once per meaning: the same day named twice differently, or both a
@@ -37,12 +42,18 @@ Rules (every problem is reported with its line; any problem means nothing is loa
 - a vacation starts the day after a term ends and ends the day before the next term
   starts (open-ended after the last term); it is 寒假 when it starts in November to
   March, 暑假 when it starts in May to September.
+- events: a name the deadline language reads as something else is refused ("春节",
+  "开学", "学期" as in 学期结束前, "当天": `engine.deadline.events.builtin_word`), so is a
+  name written twice (folded as expressions are), an end before the start, more than a
+  year, and two occurrences of one event that overlap. Events are site-wide.
+- the site's end of the working day (rectify.yaml's deadlines.workday_end) is given to
+  `loads` and carried by every WorkCalendar built, with the terms and events.
 
 Items carry no campus yet: deadlines use the site-wide calendar (`workcal`);
 `calendar_for(campus)` adds that campus's local days.
 
     schema.py  the JSON Schema calendar.yaml is checked against (`schema_document`)
-    model.py   SiteCalendar, Day, Term, Vacation, …: what a day is, which term covers it
+    model.py   SiteCalendar, Day, Term, Vacation, Event, …: what a day is, which term covers it
     build.py   calendar.yaml's text → SiteCalendar (`loads`), with every problem collected
 """
 
@@ -55,6 +66,7 @@ from engine.sitecalendar.model import (
     Day,
     DayKind,
     DeclaredYear,
+    Event,
     LocalDay,
     SiteCalendar,
     Term,
@@ -65,6 +77,6 @@ from engine.sitecalendar.schema import SCHEMA, schema_document
 
 __all__ = [
     "ADVICE", "CALENDAR_FILE", "SCHEMA", "STATUTORY_FESTIVALS", "Arrangement", "Day", "DayKind",
-    "DeclaredYear", "LocalDay", "SiteCalendar", "Term", "Vacation", "loads", "schema_document",
+    "DeclaredYear", "Event", "LocalDay", "SiteCalendar", "Term", "Vacation", "loads", "schema_document",
     "weekday_name",
 ]

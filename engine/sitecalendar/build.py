@@ -6,14 +6,16 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 from engine import yamlfile
+from engine.deadline import events as event_words
 from engine.errors import ConfigError, Problem
 from engine.sitecalendar.model import (
     ONE_DAY,
     DeclaredYear,
+    Event,
     LocalDay,
     SiteCalendar,
     Term,
@@ -21,22 +23,30 @@ from engine.sitecalendar.model import (
 )
 from engine.sitecalendar.schema import SCHEMA
 from engine.validate import check
-from engine.workcal import DEFAULT_CALENDAR, FIXED_HOLIDAYS, WorkCalendar, statutory_day
+from engine.workcal import (
+    DEFAULT_CALENDAR,
+    FIXED_HOLIDAYS,
+    WORKDAY_END,
+    WorkCalendar,
+    statutory_day,
+)
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _RANGE = re.compile(r"\s*(\S+?)\s*(?:至|到|~|～|\.\.)\s*(\S+)\s*")
 _YEAR_KEY = re.compile(r"\d{4}")
 
 
-def loads(text: str, filename: str) -> SiteCalendar:
-    """Parse, validate and build; ConfigError with every problem, or the whole calendar."""
+def loads(text: str, filename: str, workday_end: time = WORKDAY_END) -> SiteCalendar:
+    """Parse, validate and build; ConfigError with every problem, or the whole calendar.
+    `workday_end` is the site's end of the working day (rectify.yaml), which the calendar
+    carries to every deadline read with it."""
     data = yamlfile.loads(text, filename)
     if data is None:
-        return SiteCalendar(filename, _digest(text))
+        return SiteCalendar(filename, _digest(text), workday_end=workday_end)
     problems = check(data, SCHEMA, filename)
     if problems:
         raise ConfigError(problems)
-    return _Builder(filename).build(data, _digest(text))
+    return _Builder(filename).build(data, _digest(text), workday_end)
 
 
 def _digest(text: str) -> str:
@@ -55,13 +65,15 @@ class _Builder:
     def problem(self, line: int | None, message: str) -> None:
         self.problems.append(Problem(self.filename, line, message))
 
-    def build(self, data: Any, digest: str) -> SiteCalendar:
+    def build(self, data: Any, digest: str, workday_end: time) -> SiteCalendar:
         campuses = self._campuses(data)
         years = self._years(data.get("years"))
         local = self._local(data.get("local"), campuses)
         terms = self._terms(data.get("terms"), campuses)
+        events = self._events(data.get("events"))
         # Built from what was readable, so that its checks report alongside the rest.
-        calendar = SiteCalendar(self.filename, digest, years, campuses, tuple(local), tuple(terms))
+        calendar = SiteCalendar(self.filename, digest, years, campuses, tuple(local), tuple(terms),
+                                tuple(events), workday_end)
         self._check_local_effect(calendar)
         if self.problems:
             raise ConfigError(sorted(self.problems, key=lambda p: p.line or 0))
@@ -229,6 +241,68 @@ class _Builder:
                 if b.start <= a.end:
                     self.problem(b.line, f"学期“{b.name}”（{b.start.isoformat()} 起）与第{a.line}行的"
                                  f"“{a.name}”（至 {a.end.isoformat()}）时间重叠")
+
+    def _events(self, section: Any) -> list[Event]:
+        """Each event's occurrences, checked: a name the deadline language already reads
+        otherwise, a name given twice, a bad day, an end before its start, occurrences of
+        one event that overlap."""
+        events: list[Event] = []
+        seen: dict[str, tuple[str, int | None]] = {}
+        for key, value in (section or {}).items():
+            line = section.line_of(key)
+            name = str(key).strip()
+            if not self._event_name(name, line, seen):
+                continue
+            listed: Any = value if isinstance(value, list) else None  # a LineList
+            entries = listed if listed is not None else [value]
+            found = [self._occurrence(name, entry, listed.line_of(i) if listed is not None else line)
+                     for i, entry in enumerate(entries)]
+            mine = sorted((e for e in found if e is not None), key=lambda e: e.start)
+            for a, b in zip(mine, mine[1:], strict=False):
+                if b.start <= a.end:
+                    self.problem(b.line, f"事件“{name}”的日期 {b.start.isoformat()} 起，与第{a.line}行写的"
+                                 f" {a.start.isoformat()} 至 {a.end.isoformat()} 重叠")
+            events += mine
+        return events
+
+    def _event_name(self, name: str, line: int | None, seen: dict[str, tuple[str, int | None]]) -> bool:
+        """A name the deadline language can read as the event: not blank, not written
+        twice, and no built-in word ("春节", "开学") that would be read instead."""
+        folded = event_words.fold(name)
+        if not folded:
+            self.problem(line, "事件名称不能为空")
+            return False
+        if folded in seen:
+            earlier, at = seen[folded]
+            again = "" if earlier == name else f"（写作“{earlier}”）"
+            self.problem(line, f"事件“{name}”重复：已在第{at}行写过{again}，同一事件的多个日期请写成列表")
+            return False
+        seen[folded] = (name, line)
+        word = event_words.builtin_word(name)
+        if word is not None:
+            self.problem(line, f"事件名称“{name}”与期限中的内置用语“{word}”冲突：期限中的“{word}”"
+                         "仍按内置含义计算，请换一个名称（如加上活动名称）")
+            return False
+        return True
+
+    def _occurrence(self, name: str, entry: Any, line: int | None) -> Event | None:
+        """A day, "start至end", or {start, end}."""
+        if isinstance(entry, str):
+            m = _RANGE.fullmatch(entry)
+            first = self._date(m[1] if m else entry, line)
+            last = self._date(m[2], line) if m else first
+        else:
+            first = self._date(entry["start"], line)
+            last = self._date(entry["end"], line) if "end" in entry else first
+        if first is None or last is None:
+            return None
+        if last < first:
+            self.problem(line, f"事件“{name}”结束日期 {last.isoformat()} 早于开始日期 {first.isoformat()}")
+            return None
+        if (last - first).days > 366:
+            self.problem(line, f"事件“{name}”从 {first.isoformat()} 到 {last.isoformat()} 超过一年，日期是否写错？")
+            return None
+        return Event(name, first, last, line)
 
     # -- dates ------------------------------------------------------------------------
 

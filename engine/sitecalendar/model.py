@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from enum import StrEnum
 
 from engine.workcal import (
     FIXED_HOLIDAYS,
+    WORKDAY_END,
     SchoolTerm,
+    SiteEvent,
     WorkCalendar,
     festival_date,
     statutory_day,
@@ -69,6 +71,18 @@ class Term:
 
 
 @dataclass(frozen=True)
+class Event:
+    """One occurrence of an event the safety office names (两会, 中考), first and last day
+    included, which deadlines such as "两会前" are read against."""
+
+    name: str
+    start: date
+    end: date
+    # Where calendar.yaml writes it; not part of the event.
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Vacation:
     """The gap after a term: from the day after it ends to the day before the next starts
     (`end` None while the next term is not in the calendar)."""
@@ -103,7 +117,9 @@ class LocalDay:
 
 @dataclass
 class SiteCalendar:
-    """A site's calendar: the WorkCalendar deadlines count with, and the school's terms."""
+    """A site's calendar: the WorkCalendar deadlines count with, the school's terms and
+    the events it names; `workday_end` (from rectify.yaml) rides along so that every
+    deadline read with the site's calendar reads 下班前 alike."""
 
     source: str | None = None  # the file, None when the site has none
     digest: str = ""
@@ -111,6 +127,8 @@ class SiteCalendar:
     campuses: tuple[str, ...] = ()
     local: tuple[LocalDay, ...] = ()
     terms: tuple[Term, ...] = ()
+    events: tuple[Event, ...] = ()
+    workday_end: time = WORKDAY_END
 
     def __post_init__(self) -> None:
         self._calendars: dict[str | None, WorkCalendar] = {}
@@ -134,8 +152,10 @@ class SiteCalendar:
             # Without a calendar file there are no terms to read "开学前" against.
             terms = None if self.source is None and not self.terms else [
                 SchoolTerm(t.name, t.start, t.end) for t in self.terms_for(campus)]
+            events = [SiteEvent(e.name, e.start, e.end) for e in self.events]
             found = self._calendars[campus] = WorkCalendar(
-                holidays=off, workdays=on, years=self.years.keys(), advice=ADVICE, terms=terms)
+                holidays=off, workdays=on, years=self.years.keys(), advice=ADVICE, terms=terms,
+                events=events, workday_end=self.workday_end)
         return found
 
     def _statutory_days(self) -> tuple[dict[date, str], dict[date, str]]:

@@ -28,6 +28,15 @@ _TERM = {
     "additionalProperties": False,
     "properties": {"name": _NAME, "start": _NAME, "end": _NAME, "campus": _NAME},
 }
+# An event's occurrence: a day, "start至end", or {start, end} (end defaults to start).
+_SPAN = {
+    "type": "object",
+    "required": ["start"],
+    "additionalProperties": False,
+    "properties": {"start": _NAME, "end": _NAME},
+}
+_OCCURRENCE = {"anyOf": [_NAME, _SPAN]}
+_EVENT = {"anyOf": [_NAME, _SPAN, {"type": "array", "minItems": 1, "items": _OCCURRENCE}]}
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -38,6 +47,7 @@ SCHEMA: dict[str, Any] = {
         "campuses": {"type": ["array", "null"], "items": _NAME},
         "local": {"type": ["array", "null"], "items": _LOCAL},
         "terms": {"type": ["array", "null"], "items": _TERM},
+        "events": {"type": ["object", "null"], "additionalProperties": _EVENT},
     },
 }
 
