@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SITE ?= demo
 WEB_PORT ?= 8080
+# Python keeps compiled modules (and pytest its rewritten test modules) in __pycache__,
+# even where the environment turns that off: without them every command, test process
+# and daemon compiles the whole program again (about 10 s of each test run).
+export PYTHONDONTWRITEBYTECODE =
 
 .PHONY: run test test-quick bench lint clean
 

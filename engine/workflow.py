@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 from transitions import Machine
@@ -176,18 +176,24 @@ class Workflow:
         self._from: dict[str, list[Transition]] = {
             s.name: [t for t in transitions if s.name in t.sources] for s in states
         }
-        self.machine = Machine(
-            model=None, states=[s.name for s in states], initial=initial,
+
+    @cached_property
+    def machine(self) -> Machine:
+        """The `transitions` machine, built on the first fire: listing, showing and
+        planning never need it, and a site's files are loaded for every command."""
+        machine = Machine(
+            model=None, states=list(self.states), initial=self.initial,
             auto_transitions=False, send_event=True, ignore_invalid_triggers=False,
         )
         # One condition and one callback per transition, each running all the named
         # guards or actions: every callback the machine dispatches costs a transition time.
-        for t in transitions:
-            self.machine.add_transition(
+        for t in self.transitions:
+            machine.add_transition(
                 t.event, list(t.sources), t.dest,
                 conditions=[partial(_conditions, t.guards)] if t.guards else [],
                 after=[partial(_actions, t.actions)] if t.actions else [],
             )
+        return machine
 
     def events(self) -> list[str]:
         return self._events
