@@ -125,15 +125,23 @@ def source_problems(org: Org, root: Path, org_file: str, environ: Mapping[str, s
 
 
 class HttpRobots:
-    """RobotSender over HTTP. One client (a connection pool) for the daemon's life."""
+    """RobotSender over HTTP. One client (a connection pool) for the daemon's life, made
+    on the first message: a site without robots never pays for its TLS set-up."""
 
     def __init__(self, root: Path, clock: Clock, *, client: httpx.Client | None = None,
                  environ: Mapping[str, str] | None = None) -> None:
         self.root, self.clock, self.environ = root, clock, environ
-        self.client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False, trust_env=False)
+        self._client = client
+
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(timeout=TIMEOUT, follow_redirects=False, trust_env=False)
+        return self._client
 
     def close(self) -> None:
-        self.client.close()
+        if self._client is not None:
+            self._client.close()
 
     def send(self, robot: Robot, message: RobotOutgoing) -> None:
         url = self._url(robot, message)

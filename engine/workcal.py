@@ -21,8 +21,9 @@ result provisional and warn; nothing is guessed silently.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping
-from datetime import date, time, timedelta
+from datetime import MAXYEAR, MINYEAR, date, time, timedelta
 from typing import NamedTuple
 
 from chinese_calendar import constants as _statutory
@@ -122,7 +123,7 @@ class WorkCalendar:
 
     __slots__ = (
         "_off", "_on", "_known", "_published", "first_known", "last_known", "_advice", "terms",
-        "events", "workday_end",
+        "events", "workday_end", "_workdays",
     )
 
     def __init__(
@@ -152,6 +153,7 @@ class WorkCalendar:
         self._published = frozenset(range(self.first_known, self.last_known + 1))
         self._known = self._published | frozenset(years)
         self._advice = advice  # appended to provisional warnings: where to add a year
+        self._workdays: dict[int, list[int]] = {}  # year → its working days' ordinals, as asked
 
     def published(self, year: int) -> bool:
         """True when the calendar package itself carries the year's arrangement."""
@@ -175,18 +177,43 @@ class WorkCalendar:
 
     def add_workdays(self, start: date, n: int) -> Counted:
         """The n-th working day after `start` (n > 0) or before it (n < 0); `start` itself
-        is never counted, as in "N个工作日内" where counting begins the next day."""
+        is never counted, as in "N个工作日内" where counting begins the next day.
+        Counted on each year's working days (bisected), not day by day."""
         if n == 0:
             return Counted(start, not self.knows(start.year))
-        step = ONE_DAY if n > 0 else -ONE_DAY
-        day, left, provisional = start, abs(n), False
-        while left:
-            day += step
-            if self.is_workday(day):
-                left -= 1
-            if day.year not in self._known:
-                provisional = True
-        return Counted(day, provisional)
+        year, at = start.year, start.toordinal()
+        if n > 0:
+            days = self._workdays_of(year)
+            i = bisect.bisect_right(days, at)
+            while i + n > len(days):
+                n -= len(days) - i
+                year += 1
+                days, i = self._workdays_of(year), 0
+            found = date.fromordinal(days[i + n - 1])
+            first, last = date.fromordinal(at + 1).year, found.year
+        else:
+            days = self._workdays_of(year)
+            i = bisect.bisect_left(days, at)
+            while i + n < 0:
+                n += i
+                year -= 1
+                days = self._workdays_of(year)
+                i = len(days)
+            found = date.fromordinal(days[i + n])
+            first, last = found.year, date.fromordinal(at - 1).year
+        return Counted(found, any(y not in self._known for y in range(first, last + 1)))
+
+    def _workdays_of(self, year: int) -> list[int]:
+        """The ordinals of the year's working days, in order (OverflowError outside the
+        years a date can have, as stepping past them would raise)."""
+        days = self._workdays.get(year)
+        if days is None:
+            if not MINYEAR <= year <= MAXYEAR:
+                raise OverflowError("date value out of range")
+            begin, end = date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal()
+            days = [o for o in range(begin, end + 1) if self.is_workday(date.fromordinal(o))]
+            self._workdays[year] = days
+        return days
 
     def workday_on_or_after(self, day: date) -> Counted:
         """`day` if it is a working day, else the next working day."""

@@ -92,9 +92,21 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr)
 
 
+_SCHEMA_KEYS: dict[int, tuple[dict[str, Any], str]] = {}
+
+
+def _schema_key(schema: dict[str, Any]) -> str:
+    """The schema's canonical text, remembered per schema object (kept alive beside it, so
+    that its id is not reused); schemas are module constants, built once."""
+    hit = _SCHEMA_KEYS.get(id(schema))
+    if hit is None or hit[0] is not schema:
+        hit = _SCHEMA_KEYS[id(schema)] = (schema, _canonical(schema))
+    return hit[1]
+
+
 def check_once(data: Any, schema: dict[str, Any], filename: str) -> list[Any]:
     """validate.check, with an empty answer remembered per (data, schema)."""
-    key = (_canonical(data), _canonical(schema))
+    key = (_canonical(data), _schema_key(schema))
     if key in _VALID:
         return []
     problems = _check(data, schema, filename)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.workcal import DEFAULT_CALENDAR, FESTIVALS, WorkCalendar, festival_date, next_festival
+from tests.examples import examples
 
 
 def test_statutory_holidays_and_make_up_days() -> None:
@@ -92,3 +95,34 @@ def test_next_festival_on_or_after() -> None:
     """The festival day itself counts as on or after."""
     assert next_festival("国庆节", date(2020, 10, 1)) == date(2020, 10, 1)
     assert next_festival("国庆节", date(2020, 10, 2)) == date(2021, 10, 1)
+
+
+def _stepped(calendar: WorkCalendar, start: date, n: int) -> tuple[date, bool]:
+    """add_workdays as the definition says it: day by day, start not counted."""
+    step = timedelta(days=1 if n > 0 else -1)
+    day, left, provisional = start, abs(n), False
+    while left:
+        day += step
+        left -= calendar.is_workday(day)
+        provisional = provisional or not calendar.knows(day.year)
+    return day, provisional if n else not calendar.knows(start.year)
+
+
+SITE_DAYS = WorkCalendar(holidays={date(2021, 5, 6): "校运动会"}, workdays=[date(2021, 5, 8), date(2027, 1, 2)],
+                         years=[2031])
+
+
+@settings(max_examples=examples(400))
+@given(start=st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 12, 31)),
+       n=st.integers(min_value=-800, max_value=800), site=st.booleans())
+def test_counting_working_days_by_year_is_counting_them_day_by_day(start: date, n: int, site: bool) -> None:
+    calendar = SITE_DAYS if site else DEFAULT_CALENDAR
+    counted = calendar.add_workdays(start, n)
+    assert (counted.day, counted.provisional) == _stepped(calendar, start, n)
+
+
+def test_counting_across_the_first_and_last_years_a_date_can_have_overflows() -> None:
+    with pytest.raises(OverflowError):
+        DEFAULT_CALENDAR.add_workdays(date(9999, 12, 30), 5)
+    with pytest.raises(OverflowError):
+        DEFAULT_CALENDAR.add_workdays(date(1, 1, 3), -5)
