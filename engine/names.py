@@ -11,6 +11,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 # Characters that show nothing: zero-width spaces and joiners, the word joiner, the
 # byte-order mark, soft hyphen, and the bidirectional marks.
@@ -18,6 +19,7 @@ _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\uf
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=8192)
 def normalise(name: str) -> str:
     """Unicode NFKC, invisible characters removed, runs of white space made one space,
     and trimmed: "郭晓明\\u3000" and "郭\\u200b晓明" are both "郭晓明"."""

@@ -101,6 +101,16 @@ def _as_dates(days: Mapping[date, str] | Iterable[date]) -> frozenset[date]:
     return frozenset(days.keys() if isinstance(days, Mapping) else days)
 
 
+# The package's arrangements, the same for every calendar made.
+_BASE_OFF = frozenset(_statutory.holidays)
+_BASE_ON = frozenset(_statutory.workdays)
+_FIRST_PUBLISHED = min(d.year for d in _BASE_OFF)
+_LAST_PUBLISHED = max(d.year for d in _BASE_OFF)
+_PUBLISHED = frozenset(range(_FIRST_PUBLISHED, _LAST_PUBLISHED + 1))
+# Counts this short walk day by day until their year's list of working days is made.
+_SHORT_COUNT = 40
+
+
 class WorkCalendar:
     """Statutory working days plus a site's own days off and make-up working days.
 
@@ -144,13 +154,10 @@ class WorkCalendar:
         clash = extra_off & extra_on
         if clash:
             raise ValueError(f"days both off and working: {sorted(clash)}")
-        base_off = frozenset(_statutory.holidays)
-        base_on = frozenset(_statutory.workdays)
-        self._off = (base_off - extra_on) | extra_off
-        self._on = (base_on - extra_off) | extra_on
-        self.first_known = min(d.year for d in base_off)
-        self.last_known = max(d.year for d in base_off)
-        self._published = frozenset(range(self.first_known, self.last_known + 1))
+        self._off = (_BASE_OFF - extra_on) | extra_off
+        self._on = (_BASE_ON - extra_off) | extra_on
+        self.first_known, self.last_known = _FIRST_PUBLISHED, _LAST_PUBLISHED
+        self._published = _PUBLISHED
         self._known = self._published | frozenset(years)
         self._advice = advice  # appended to provisional warnings: where to add a year
         self._workdays: dict[int, list[int]] = {}  # year → its working days' ordinals, as asked
@@ -181,6 +188,8 @@ class WorkCalendar:
         Counted on each year's working days (bisected), not day by day."""
         if n == 0:
             return Counted(start, not self.knows(start.year))
+        if abs(n) <= _SHORT_COUNT and start.year not in self._workdays:
+            return self._stepped(start, n)
         year, at = start.year, start.toordinal()
         if n > 0:
             days = self._workdays_of(year)
@@ -202,6 +211,17 @@ class WorkCalendar:
             found = date.fromordinal(days[i + n])
             first, last = found.year, date.fromordinal(at - 1).year
         return Counted(found, any(y not in self._known for y in range(first, last + 1)))
+
+    def _stepped(self, start: date, n: int) -> Counted:
+        step = ONE_DAY if n > 0 else -ONE_DAY
+        day, left, provisional = start, abs(n), False
+        while left:
+            day += step
+            if self.is_workday(day):
+                left -= 1
+            if day.year not in self._known:
+                provisional = True
+        return Counted(day, provisional)
 
     def _workdays_of(self, year: int) -> list[int]:
         """The ordinals of the year's working days, in order (OverflowError outside the

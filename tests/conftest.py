@@ -85,7 +85,10 @@ def parse_once(text: str, filename: str) -> Any:
         return _parse(text, filename)
     if text not in _PARSED:
         _PARSED[text] = pickle.dumps(_parse(text, filename), pickle.HIGHEST_PROTOCOL)
-    return pickle.loads(_PARSED[text])
+    parsed = pickle.loads(_PARSED[text])
+    if isinstance(parsed, yamlfile.LineDict):
+        parsed.parsed_from = text  # what check_once keys on: the engine checks a parse as it came
+    return parsed
 
 
 def _canonical(value: Any) -> str:
@@ -106,7 +109,8 @@ def _schema_key(schema: dict[str, Any]) -> str:
 
 def check_once(data: Any, schema: dict[str, Any], filename: str) -> list[Any]:
     """validate.check, with an empty answer remembered per (data, schema)."""
-    key = (_canonical(data), _schema_key(schema))
+    source = getattr(data, "parsed_from", None)
+    key = (source if source is not None else _canonical(data), _schema_key(schema))
     if key in _VALID:
         return []
     problems = _check(data, schema, filename)
