@@ -131,15 +131,10 @@ class Plan:
         # winner becomes a Step.
         won: tuple[datetime, int, int] | None = None
         for index, series in enumerate(_ladder(self.rule, self.overdue_at, self.calendar, self.tz)):
-            times = series.times
-            if after is None:
-                i = 0
-            else:
-                series.cover(after)
-                i = bisect.bisect_right(times, after)
-                if i >= len(times):  # a rung that does not repeat, already passed
-                    continue
-            candidate = (times[i], index, i)
+            i = series.index_after(after)
+            if i >= len(series.times):  # a rung that does not repeat, already passed
+                continue
+            candidate = (series.times[i], index, i)
             if won is None or candidate < won:
                 won = candidate
         if won is None or (best is not None and best.at <= won[0]):
@@ -191,11 +186,7 @@ class Plan:
         rung = self.rule.escalate[index]
         series = _series(rung.after, rung.repeat, self.overdue_at, self.calendar, self.tz)
         times = series.times
-        if after is None:
-            i = 0
-        else:
-            series.cover(after)
-            i = bisect.bisect_right(times, after)
+        i = series.index_after(after)
         while True:
             if i >= len(times):
                 if series.done:
@@ -223,6 +214,14 @@ class _Series:
         self.times = [first]
         self.repeat, self.calendar, self.tz = repeat, calendar, tz
         self.done = repeat is None
+
+    def index_after(self, after: datetime | None) -> int:
+        """The index of the first instant strictly after `after` (every one when None),
+        extending the series that far; len(times) when it ended before."""
+        if after is None:
+            return 0
+        self.cover(after)
+        return bisect.bisect_right(self.times, after)
 
     def cover(self, instant: datetime) -> None:
         """Extend until the last instant is after `instant` (or the series ends)."""

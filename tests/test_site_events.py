@@ -16,14 +16,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from adapters.resources import site_file
-from engine import sitecalendar
-from engine.errors import ConfigError
 from engine.policy import policy_from_sources
 from engine.service import NewItem
 from tests.conftest import Cli
 from tests.sheetdata import hazard_list
 from tests.smtpserver import Server
 from tests.test_provisional import FOUND, MA, Harness, _prepare
+from tests.test_site_calendar import _line_of, _loads, _problems
 
 TZ = ZoneInfo("Asia/Shanghai")
 EVENTS = """\
@@ -39,19 +38,6 @@ LIANGHUI = '两会: {start: "2027-03-05", end: "2027-03-11"}'
 LIANGHUI_EARLIER = '两会: {start: "2027-03-03", end: "2027-03-09"}'
 
 
-def _loads(text: str) -> sitecalendar.SiteCalendar:
-    return sitecalendar.loads(text, "calendar.yaml")
-
-
-def _problems(text: str) -> list[tuple[int | None, str]]:
-    with pytest.raises(ConfigError) as err:
-        _loads(text)
-    assert all(p.file == "calendar.yaml" for p in err.value.problems)
-    return [(p.line, p.message) for p in err.value.problems]
-
-
-def _line_of(text: str, fragment: str) -> int:
-    return next(i for i, line in enumerate(text.splitlines(), 1) if fragment in line)
 
 
 def _with_events(site: Path, events: str = EVENTS) -> None:
