@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bench.common import Result, best_of
+from bench.common import Result
 from engine.deadline import parse_deadline
 from engine.errors import DeadlineError
 
@@ -75,26 +75,39 @@ def _load_jionlp() -> Callable[[], None] | None:
     return run
 
 
-def _per_second(fn: Callable[[], None], inner: int, repeats: int) -> float:
-    def batch() -> None:
-        for _ in range(inner):
-            fn()
+def _batch_seconds(fn: Callable[[], None], inner: int) -> float:
+    """Seconds per call of `fn`, over `inner` calls in a row."""
+    start = time.perf_counter()
+    for _ in range(inner):
+        fn()
+    return (time.perf_counter() - start) / inner
 
-    return inner * len(EXPRESSIONS) / best_of(repeats, batch)
+
+def _alternating(ours: Callable[[], None], theirs: Callable[[], None], rounds: int,
+                 inner: tuple[int, int]) -> tuple[float, float]:
+    """Expressions per second of each, measured in alternating rounds (the order swapped
+    every round, the fastest round of each counting), so that the machine's pace at one
+    moment does not favour either side."""
+    best = [math.inf, math.inf]
+    for round_ in range(rounds):
+        order = [(0, ours), (1, theirs)] if round_ % 2 == 0 else [(1, theirs), (0, ours)]
+        for side, fn in order:
+            best[side] = min(best[side], _batch_seconds(fn, inner[side]))
+    return len(EXPRESSIONS) / best[0], len(EXPRESSIONS) / best[1]
 
 
 def run(quick: bool) -> list[Result]:
     _ours()  # warm-up: imports and first-call costs
-    ours = _per_second(_ours, inner=5 if quick else 60, repeats=3 if quick else 7)
     jio = _load_jionlp()
     if jio is None:
         baseline, name = math.nan, "jionlp.parse_time: NOT INSTALLED here, no comparison made"
+        ours = len(EXPRESSIONS) / min(_batch_seconds(_ours, 20) for _ in range(3 if quick else 15))
     else:
         start = time.perf_counter()
         jio()  # warm-up: JioNLP loads its dictionaries on the first call
         print(f"bench_deadline: jionlp warm-up {time.perf_counter() - start:.2f} s", file=sys.stderr)
-        baseline = _per_second(jio, inner=1 if quick else 3, repeats=2 if quick else 5)
-        name = f"jionlp.parse_time, same {len(EXPRESSIONS)} expressions, same run"
+        ours, baseline = _alternating(_ours, jio, rounds=4 if quick else 20, inner=(20, 2))
+        name = f"jionlp.parse_time, same {len(EXPRESSIONS)} expressions, same run, alternating rounds"
     print(
         f"bench_deadline: ours {1e6 / ours:.1f} µs/expr, jionlp "
         f"{1e6 / baseline if baseline == baseline else float('nan'):.1f} µs/expr, "

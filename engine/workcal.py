@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Mapping
 from datetime import MAXYEAR, MINYEAR, date, time, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from chinese_calendar import constants as _statutory
@@ -109,6 +110,7 @@ _LAST_PUBLISHED = max(d.year for d in _BASE_OFF)
 _PUBLISHED = frozenset(range(_FIRST_PUBLISHED, _LAST_PUBLISHED + 1))
 # Counts this short walk day by day until their year's list of working days is made.
 _SHORT_COUNT = 40
+_PACKAGE_WORKDAYS: dict[int, list[int]] = {}
 
 
 class WorkCalendar:
@@ -160,7 +162,9 @@ class WorkCalendar:
         self._published = _PUBLISHED
         self._known = self._published | frozenset(years)
         self._advice = advice  # appended to provisional warnings: where to add a year
-        self._workdays: dict[int, list[int]] = {}  # year → its working days' ordinals, as asked
+        # Year → its working days' ordinals, as asked; shared by every calendar with the
+        # package's days alone (working days depend on the days off and on only).
+        self._workdays: dict[int, list[int]] = {} if extra_off or extra_on else _PACKAGE_WORKDAYS
 
     def published(self, year: int) -> bool:
         """True when the calendar package itself carries the year's arrangement."""
@@ -188,7 +192,7 @@ class WorkCalendar:
         Counted on each year's working days (bisected), not day by day."""
         if n == 0:
             return Counted(start, not self.knows(start.year))
-        if abs(n) <= _SHORT_COUNT and start.year not in self._workdays:
+        if abs(n) <= _SHORT_COUNT and self._workdays is not _PACKAGE_WORKDAYS and start.year not in self._workdays:
             return self._stepped(start, n)
         year, at = start.year, start.toordinal()
         if n > 0:
@@ -288,8 +292,10 @@ def statutory_day(day: date) -> tuple[bool, str] | None:
 DEFAULT_CALENDAR = WorkCalendar()
 
 
+@lru_cache(maxsize=4096)
 def festival_date(name: str, year: int) -> date:
-    """The day of festival `name` (one of FESTIVALS) in Gregorian `year`.
+    """The day of festival `name` (one of FESTIVALS) in Gregorian `year` (remembered:
+    the lunar conversion is most of reading "春节前").
 
     除夕 is the eve of that year's 春节. Raises ValueError outside the range the
     lunar and solar-term computations cover (about 1900–2099).

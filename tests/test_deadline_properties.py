@@ -201,13 +201,23 @@ _ALPHABET = (
 
 
 @settings(max_examples=examples(1500))
-@given(text=st.text(alphabet=_ALPHABET, max_size=20))
-def test_the_first_character_filter_changes_no_match(text: str) -> None:
-    """The fast pre-check of FIRST_CHARS finds exactly what the full grammar finds."""
-    slow = re.compile(grammar.ATOM.pattern.split(")", 1)[1], re.VERBOSE)
+@given(text=st.text(alphabet=_ALPHABET + "\ue001", max_size=20),
+       atoms=st.sampled_from([grammar.ATOM, grammar.ATOM_WITH_EVENTS]))
+def test_the_first_character_filter_changes_no_match(text: str, atoms: re.Pattern[str]) -> None:
+    """The fast pre-check of FIRST_CHARS finds exactly what the full grammar finds, with
+    and without the site's events (written as private-use characters)."""
+    slow = re.compile(atoms.pattern.split(")", 1)[1], re.VERBOSE)
+    text = normalize(text)
+    assert [m.span() for m in atoms.finditer(text)] == [m.span() for m in slow.finditer(text)]
+
+
+@settings(max_examples=examples(800))
+@given(text=st.text(alphabet="".join(c for c in _ALPHABET if not "\ue000" <= c <= "\uf8ff"), max_size=20))
+def test_without_events_both_grammars_find_the_same_atoms(text: str) -> None:
+    """An expression naming no event reads alike with or without the event alternative."""
     text = normalize(text)
     assert [m.span() for m in grammar.ATOM.finditer(text)] == [
-        m.span() for m in slow.finditer(text)
+        m.span() for m in grammar.ATOM_WITH_EVENTS.finditer(text)
     ]
 
 

@@ -97,6 +97,11 @@ def _matcher(events: tuple[SiteEvent, ...]) -> _Matcher:
     return _Matcher(re.compile(f"(?:{alternatives}){_FOLLOWED}" if alternatives else "(?!)"), marks, named)
 
 
+def has_mark(text: str) -> bool:
+    """Whether `text` holds a character events are written as."""
+    return _MARK.search(text) is not None
+
+
 def substitute(text: str, events: tuple[SiteEvent, ...]) -> tuple[str, dict[str, Named]]:
     """`text` with every name of `events` that is part of a deadline written as its
     private-use character, and the events those characters stand for."""

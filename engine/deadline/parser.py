@@ -138,7 +138,10 @@ class _Reading(Ref):
         scan = _Scan()
         first = last = None
         previous_end = -1
-        for m in grammar.ATOM.finditer(self.text):
+        # A private-use character typed (no event of the calendar) is refused as the
+        # event alternative reads it.
+        atoms = grammar.ATOM_WITH_EVENTS if self.events or events.has_mark(self.text) else grammar.ATOM
+        for m in atoms.finditer(self.text):
             kind = grammar.kind_of(m)
             if kind == "abs" and self._is_filler(m):
                 continue
@@ -551,7 +554,7 @@ def _names_a_period(m: re.Match[str]) -> bool:
     covers."""
     if m["week"] is not None:
         return m["wk_d"] is None and not (m["rel"] or m["clock"])
-    if m["event"] is not None:
+    if m.re is grammar.ATOM_WITH_EVENTS and m["event"] is not None:
         return m["evt_form"] is None and m["evt_after"] is None and not (m["rel"] or m["clock"])
     if m["abs"] is None or m["y"] or m["m"] or m["d"] or m["q"] or m["xun"]:
         return False
