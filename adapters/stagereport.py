@@ -19,8 +19,6 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from adapters.alerts import admin_alert
-from adapters.stagebook import workbook_bytes
-from adapters.stagechart import chart_png
 from adapters.templates import Rendered, Templates
 from engine.mail import Attachment, InlineImage
 from engine.policy import StageReportSpec
@@ -44,6 +42,10 @@ def render_email(
     templates: Templates, report: StageReport, tz: ZoneInfo
 ) -> tuple[Rendered, InlineImage, Attachment]:
     """The texts (showing the chart by `cid:`), the chart and the workbook of one report."""
+    # Imported here: openpyxl and the chart are needed once a quarter, not by every command.
+    from adapters.stagebook import workbook_bytes
+    from adapters.stagechart import chart_png
+
     rendered = templates.stage_report(report, tz, chart_cid=CHART_CID)
     chart = InlineImage(CHART_CID, chart_png(report), "image/png", f"整改率-{report.period.key}.png")
     workbook = Attachment(

@@ -22,7 +22,7 @@ import pytest
 from openpyxl import load_workbook
 from structlog.testing import capture_logs
 
-from adapters import stagereport
+from adapters import stagebook
 from adapters.daemon import Daemon
 from adapters.sheetcells import csv_cell, csv_uncell
 from adapters.wiring import App
@@ -416,7 +416,7 @@ def test_a_failing_stage_report_is_alerted_once_and_retried_while_reminders_go_o
     def broken(*_: object) -> bytes:
         raise OSError("磁盘已满")
 
-    monkeypatch.setattr(stagereport, "workbook_bytes", broken)
+    monkeypatch.setattr(stagebook, "workbook_bytes", broken)
     with capture_logs() as logs:
         first = s.tick("2021-03-03T09:00")
     assert [to for to, _ in first if to == MA] == [MA]

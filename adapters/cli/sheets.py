@@ -17,9 +17,7 @@ from rich.text import Text
 
 from adapters.cli.base import Context, cli, echo_json, existing_directory, handle_errors
 from adapters.cli.render import console, instant, parse_time
-from adapters.export import ledger_export, write
 from adapters.gcpause import gc_paused
-from adapters.sheets import open_tables
 from engine.access import require_office
 from engine.deadline.dates import cn_date
 from engine.errors import FileAccess, NotFound, RectifyError
@@ -100,6 +98,8 @@ def import_file(ctx: Context, file: Path, kind: str | None, dry_run: bool, as_js
     sources = {"task": source or campaign or (only.name if only else file.stem), "hazard": source or file.stem}
     importer = Importer(app.service, org, rules)
     reader = importer.reader(str(file), kind=kind, reference=ref, sources=sources, max_rows=max_rows)
+    from adapters.sheets import open_tables  # openpyxl: only for the commands that read sheets
+
     with gc_paused(), progress(not as_json) as bar, open_tables(file) as tables:
         plan = importer.plan(reader, reader.rows(_tracked(tables, bar), sheet), who, note)
     if not dry_run:
@@ -170,6 +170,9 @@ def export_file(ctx: Context, file: Path, state: tuple[str, ...], unit: tuple[st
     units = tuple(org.unit(u).name for u in unit)
     states = tuple(app.site.workflows.state_named(s) for s in state)
     found = app.store.query(Query(state=states, unit=units, kind=kind))
+    # openpyxl is loaded by the commands that write sheets, not by every command.
+    from adapters.export import ledger_export, write
+
     export = ledger_export(app, found, now)
     with progress() as bar:
         task = bar.add_task("导出台账", total=len(found)) if bar else None

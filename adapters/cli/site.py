@@ -9,7 +9,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from adapters import database, demo
+from adapters import database
 from adapters.cli.base import Context, cli, echo_json, fail, handle_errors
 from adapters.cli.render import console
 from adapters.cli.workflowview import show_workflow
@@ -34,6 +34,8 @@ def init(directory: Path, with_demo: bool, database_url: str | None) -> None:
     config = create_site(directory, database_url)
     click.echo(f"已创建站点 {directory}（数据库：{database.describe(config.database_url)}）")
     if with_demo:
+        from adapters import demo  # openpyxl (the demo's spreadsheets): only for --demo
+
         root = directory.resolve()
         demo.add_demo_robot(root)
         shift = demo.date_campaign(root, SystemClock().now().astimezone(config.timezone).date())
