@@ -727,13 +727,20 @@ class MemoryOutbox:
     def claim_messages(self, at: datetime, limit: int, lease_until: datetime,
                        only_urgent: bool = False) -> list[Outgoing]:
         with self.store.transaction():
-            rows = [m for _, m in sorted(self.tables.messages.items())
-                    if m.status == "pending" and m.next_attempt_at <= at and m.channel == "mail"
-                    and (m.urgent or not only_urgent)][:limit]
-            for m in rows:
-                m.next_attempt_at = _required_utc(lease_until)
+            rows = self._lease("mail", at, limit, lease_until, only_urgent)
             return [Outgoing(m.id, m.recipient_name, m.recipient_email, m.subject, m.body_text, m.body_html,
                              m.attempts, m.attachments, m.inline_images, m.urgent) for m in rows]
+
+    def _lease(self, channel: str, at: datetime, limit: int, lease_until: datetime,
+               only_urgent: bool) -> list[Any]:
+        """The first `limit` pending messages of `channel` due at `at` (urgent ones only
+        when asked), leased until `lease_until`; in the caller's transaction."""
+        rows = [m for _, m in sorted(self.tables.messages.items())
+                if m.status == "pending" and m.next_attempt_at <= at and m.channel == channel
+                and (m.urgent or not only_urgent)][:limit]
+        for m in rows:
+            m.next_attempt_at = _required_utc(lease_until)
+        return rows
 
     def _set(self, message_id: int, **values: Any) -> None:
         with self.store.transaction():
@@ -781,11 +788,7 @@ class MemoryOutbox:
     def claim_robot_messages(self, at: datetime, limit: int, lease_until: datetime,
                              only_urgent: bool = False) -> list[RobotOutgoing]:
         with self.store.transaction():
-            rows = [m for _, m in sorted(self.tables.messages.items())
-                    if m.status == "pending" and m.next_attempt_at <= at and m.channel == "robot"
-                    and (m.urgent or not only_urgent)][:limit]
-            for m in rows:
-                m.next_attempt_at = _required_utc(lease_until)
+            rows = self._lease("robot", at, limit, lease_until, only_urgent)
             return [RobotOutgoing.of_row(m.id, m.recipient_name, m.subject, m.body_text, m.attempts, m.robot) for m in rows]
 
     def reserve_send(self, robot: str, now: datetime, limit: int, window: timedelta) -> datetime | None:

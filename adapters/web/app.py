@@ -9,6 +9,7 @@ processes may serve one site.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 import weakref
@@ -112,8 +113,6 @@ class Web:
         default_factory=weakref.WeakKeyDictionary)
 
     def workers(self) -> anyio.CapacityLimiter:
-        import asyncio
-
         loop = asyncio.get_running_loop()
         limiter = self._limiters.get(loop)
         if limiter is None:
