@@ -281,6 +281,7 @@ def test_a_csv_export_neutralises_formulas_and_imports_back_unchanged(app: App, 
     _unchanged(app, tricky_ledger)
 
 
+@pytest.mark.slow
 def test_the_stage_report_workbook_holds_no_formula(app: App, tricky_ledger: dict, tmp_path: Path) -> None:
     """The workbook mailed to the higher authority lists the overdue items by title: each
     is text as stored, and no cell of any sheet is a formula."""
@@ -293,6 +294,7 @@ def test_the_stage_report_workbook_holds_no_formula(app: App, tricky_ledger: dic
     assert overdue == {i: s["title"] for i, s in tricky_ledger.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.tampers
 def test_writers_drop_control_characters_that_slipped_in_before(app: App, tmp_path: Path) -> None:
     """An item stored with a bell in its title, an escape in its location and a backspace in
@@ -381,6 +383,7 @@ def _reminded_hazard(s: Site) -> int:
     return item
 
 
+@pytest.mark.slow
 def test_a_control_character_in_the_database_no_longer_stops_the_tick(daemon_site: Site) -> None:
     """An item reported in 2020 whose title holds a bell (stored behind the engine's
     back) is overdue in the 2020Q4 stage report owed at the first tick; that tick also
@@ -404,6 +407,7 @@ def test_a_control_character_in_the_database_no_longer_stops_the_tick(daemon_sit
     assert _formula_cells(path) == []
 
 
+@pytest.mark.slow
 def test_a_failing_stage_report_is_alerted_once_and_retried_while_reminders_go_on(
         daemon_site: Site, monkeypatch: pytest.MonkeyPatch, info_logging: None) -> None:
     """While the stage report cannot be built the tick still delivers 马建军's reminder;

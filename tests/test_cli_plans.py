@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from tests.conftest import Cli
 
 
@@ -91,6 +93,7 @@ def _edit_rules(run: Cli, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_items_keep_their_plan_until_the_policy_is_applied(run: Cli) -> None:
     """A rule edit changes nothing for items in flight until `policy apply`, which the ledger records."""
     i = _hazard(run)

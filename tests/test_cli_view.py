@@ -290,6 +290,7 @@ def test_list_refuses_unknown_states_and_categories_naming_the_known(run: Cli) -
     assert "找不到单位：火星办" in run("list", "--unit", "火星办", code=1).stderr
 
 
+@pytest.mark.slow
 def test_list_fits_80_columns_keeping_dates_and_the_overdue_mark(run80: Cli) -> None:
     a, b, c = _three(run80)
     run80("report", "--title", "实训楼三层东侧走廊应急照明灯与疏散指示标志损坏且长期未更换", "--category", "消防",
@@ -302,6 +303,7 @@ def test_list_fits_80_columns_keeping_dates_and_the_overdue_mark(run80: Cli) -> 
     assert "共 4 项" in out
 
 
+@pytest.mark.slow
 def test_list_overdue_gives_days_and_the_rung_as_the_dashboard_does(run80: Cli) -> None:
     a, b, c = _three(run80)
     rows = json.loads(run80("list", "--overdue", "--at", "2021-04-01T09:00", "--json").stdout)
@@ -329,6 +331,7 @@ def test_list_due_within_working_days(run: Cli) -> None:
     assert "应为一段时间或一个日期" in run("list", "--due-within", "每周", code=2).stderr
 
 
+@pytest.mark.slow
 def test_list_sorts_and_searches(run: Cli) -> None:
     a, b, c = _three(run)
     assert _ids(run, "--sort", "期限") == [a, c, b]

@@ -167,6 +167,7 @@ def test_no_numbers_before_the_first_item(app: App, small: dict[str, int]) -> No
     assert d.current.counted
 
 
+@pytest.mark.slow
 def test_every_number_lists_its_items(app: App, small: dict[str, int]) -> None:
     for at in (AT, datetime(2021, 4, 1, 0, 0, tzinfo=SH), datetime(2021, 6, 15, tzinfo=SH)):
         d = dashboard.build(app.service, at)
@@ -190,6 +191,7 @@ def test_stage_report_counts_the_same_quarter(app: App, small: dict[str, int]) -
             s.found, s.closed, s.new, s.closed_in_period)
 
 
+@pytest.mark.slow
 def test_scope_restricts_to_the_units_a_person_sees(app: App, small: dict[str, int]) -> None:
     head = scope_of(app.service.org, "王建国")  # head of 总务处
     d = dashboard.build(app.service, AT, head)

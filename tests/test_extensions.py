@@ -355,6 +355,7 @@ def test_the_command_line_asks_lists_answers_shows_and_audits(site: Path) -> Non
     assert "全部完好" in cli("audit").stdout
 
 
+@pytest.mark.slow
 def test_the_command_line_refuses_in_chinese_and_writes_nothing(site: Path) -> None:
     cli = Cli(site)
     i = _cli_hazard(cli)

@@ -163,6 +163,7 @@ def test_a_site_file_over_1_mib_is_refused_unread(sqlite_site: Path) -> None:
     assert time.perf_counter() - started < 10
 
 
+@pytest.mark.slow
 def test_a_rules_file_just_over_1_mib_is_refused_and_one_at_the_limit_is_read(sqlite_site: Path) -> None:
     """The limit is on bytes, before the YAML is parsed: 1 MiB of comment loads, one byte more does not."""
     path = sqlite_site / "rules" / "notes.yaml"
@@ -390,6 +391,7 @@ def test_a_row_wider_than_256_columns_is_refused(run: Cli, tmp_path: Path, fmt: 
     assert stored(run.site) == []
 
 
+@pytest.mark.slow
 def test_a_sheet_that_claims_16384_columns_is_read_as_stored(run: Cli, tmp_path: Path) -> None:
     """A blank cell typed in column XFD makes the sheet's dimension 16,384 columns wide; the
     rows are read as stored (not padded to that width) and import."""
@@ -404,6 +406,7 @@ def test_a_sheet_that_claims_16384_columns_is_read_as_stored(run: Cli, tmp_path:
     assert len(stored(run.site)) == 2 and time.perf_counter() - started < 20
 
 
+@pytest.mark.slow
 def test_more_rows_than_the_default_limit_are_refused_and_nothing_imported(site: Path, tmp_path: Path) -> None:
     """Without --max-rows an import reads at most 100,000 rows (blank ones count): row
     100,002 is named and the good row at the top is not imported (SQLite and PostgreSQL)."""

@@ -232,6 +232,7 @@ def _entries(body: str) -> list[str]:
     return [line for line in body.splitlines() if line[:1].isdigit() and ". 【" in line]
 
 
+@pytest.mark.slow
 def test_a_week_across_the_make_up_saturday_a_sunday_and_a_school_day_off(
         memory_site: Path, serve: Callable[..., Server]) -> None:
     """Friday 8 to Friday 15 October 2021, a tick every 30 minutes. Saturday the 9th is a

@@ -118,6 +118,7 @@ def test_each_group_is_told_only_of_its_own_peoples_steps(harness: Harness) -> N
     assert MOBILES["王建国"] not in wecom[0].text and "王建国" in wecom[0].text
 
 
+@pytest.mark.slow
 def test_a_leader_who_belongs_to_no_unit_is_told_in_the_leaders_group(harness: Harness) -> None:
     harness.hazard("校门口报警装置未联网", level="重大")
     for day in range(5, 40, 3):
@@ -128,6 +129,7 @@ def test_a_leader_who_belongs_to_no_unit_is_told_in_the_leaders_group(harness: H
     assert any("校门口报警装置未联网" in r.text for r in leaders if r.msgtype == "markdown")
 
 
+@pytest.mark.slow
 def test_a_long_list_is_split_within_the_platforms_limits_and_every_step_is_carried_once(
         harness: Harness) -> None:
     for n in range(60):
@@ -223,6 +225,7 @@ def test_a_rate_limited_robot_waits_and_every_message_arrives_once(harness: Harn
     assert all(m.status == "sent" and m.attempts == 1 for m in harness.robot_rows())  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_twenty_a_minute_per_robot_spreads_the_messages_out(harness: Harness) -> None:
     for n in range(200):
         harness.hazard(f"第{n + 1}号教室" + "消防设施损坏需要更换" * 14, unit="总务处")

@@ -65,6 +65,7 @@ def test_a_wecom_message_over_4096_bytes_is_refused(sink, tmp_path: Path) -> Non
     assert [p.name for p in (tmp_path / "robots").glob("*.md")] == ["0001-总务处-企业微信.md"]
 
 
+@pytest.mark.slow
 def test_the_demo_site_has_a_robot_for_the_sink(tmp_path: Path) -> None:
     from click.testing import CliRunner
 

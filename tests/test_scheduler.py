@@ -130,6 +130,7 @@ def test_a_shortened_deadline_does_not_send_reminders_it_puts_in_the_past(harnes
     assert set(overdue) == {MA, HEAD} and not any("补发" in s for s in overdue.values())
 
 
+@pytest.mark.slow
 def test_simulate_lists_exactly_what_the_ticks_queue(harness: Harness) -> None:
     h = harness
     i = h.hazard()
@@ -396,6 +397,7 @@ def test_check_reports_a_broken_site_template_with_file_and_line(sqlite_site: Pa
     assert "digest.subject.j2:1" in out.stderr
 
 
+@pytest.mark.slow
 def test_report_task_periods_missed_while_no_daemon_ran_are_created_once_marked_backfilled(
         memory_site: Path, serve: Callable[..., Server]) -> None:
     """The daemon ran on 1 March 2021, then not until 15 July: the monthly lists due 1

@@ -173,6 +173,7 @@ def test_english_headers_are_understood(run: Cli, tmp_path: Path) -> None:
     assert out["rows"][0]["unit"] == "基建办" and out["rows"][0]["deadline"] == "2021-03-16"
 
 
+@pytest.mark.slow
 def test_export_then_import_round_trips(run: Cli, tmp_path: Path) -> None:
     _import(run, task_list(tmp_path / "t.xlsx"))
     _hazards(run, tmp_path)
@@ -287,6 +288,7 @@ def test_stage_report_numbers_match_the_ledger(app, tmp_path: Path) -> None:  # 
     assert overdue[ids["overdue"]].state_title == "已上报"
 
 
+@pytest.mark.slow
 def test_stage_report_command_writes_workbook_email_and_chart(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _quarter_of_history(app)
     run = Cli(app.config.root)
@@ -314,6 +316,7 @@ def smtp_site(site: Path, serve: Callable[..., Server]) -> tuple[Path, Server]:
     return site, server
 
 
+@pytest.mark.slow
 def test_the_daemon_mails_each_quarters_report_once_at_its_end(smtp_site: tuple[Path, Server]) -> None:
     site, server = smtp_site
     clock = FakeClock(local("2021-03-30T09:00"))

@@ -95,6 +95,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 # -- chart ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_chart_is_a_png_growing_with_the_units(report: StageReport) -> None:
     width, height = png_size(chart_png(report))
     assert width == 800

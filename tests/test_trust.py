@@ -148,6 +148,7 @@ def test_a_leader_acts_only_on_the_units_they_supervise(cli: Cli) -> None:
     cli("fire", str(i), "assign", "--actor", "刘思远", "--set", "responsible=杨晨")
 
 
+@pytest.mark.slow
 def test_the_org_role_responsible_counts_only_in_ones_own_unit(cli: Cli) -> None:
     """张海峰 is an 整改责任人 of 总务处: that role gives him nothing on a 保卫处 item."""
     i = _report(cli)
@@ -313,6 +314,7 @@ def _rechain(engine, item_id: int, tamper) -> None:  # type: ignore[no-untyped-d
         conn.execute(text("UPDATE items SET ledger_head = :h WHERE id = :i"), {"h": prev, "i": item_id})
 
 
+@pytest.mark.slow
 def test_heads_kept_elsewhere_prove_a_rechained_history_was_rewritten(site: Path, cli: Cli, tmp_path: Path) -> None:
     """The README's promise: a chain re-hashed by someone who can write the database
     passes the plain audit, but not `audit --against` heads exported before."""

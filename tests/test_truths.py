@@ -161,6 +161,7 @@ def _major_under_supervision(box: Mailbox) -> int:
     return item.id
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("configured", [False, True])
 def test_the_higher_authority_is_mailed_only_by_a_configured_site(
         mailbox: Callable[..., Mailbox], sqlite_site: Path, configured: bool) -> None:

@@ -183,6 +183,7 @@ def test_the_todo_list_is_scoped_and_puts_the_overdue_first(app: App) -> None:
     assert fresh.id and other.id and late.id
 
 
+@pytest.mark.slow
 def test_the_todo_list_shows_what_waits_for_the_persons_verification(app: App) -> None:
     """整改完成，申请验收: a verifier's 我的待办 lists the items waiting for them (longest
     waiting first); the one who reported it done, and people of other units, are not asked."""
@@ -211,6 +212,7 @@ def test_the_todo_list_shows_what_waits_for_the_persons_verification(app: App) -
     assert "待验收（1 项）" in waiting and "保卫处先完成的隐患" not in waiting and second.id
 
 
+@pytest.mark.slow
 def test_the_todo_list_filters_searches_and_pages_in_sql(app: App) -> None:
     for n in range(23):
         hazard(app, f"灭火器过期{n:02d}", category="消防" if n % 2 else "治安防控")

@@ -96,6 +96,7 @@ def test_the_numbers_are_the_dashboards(app: App, browsers: dict[str, Browser], 
         assert f'href="/items/{row.item_id}"' in page.text
 
 
+@pytest.mark.slow
 def test_every_number_lists_that_many_items(app: App, browsers: dict[str, Browser]) -> None:
     office = browsers["周安宁"]
     seen: dict[str, int] = {}

@@ -16,6 +16,7 @@ from tests.webclient import BASE, Browser, hazard, text_of
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
+@pytest.mark.slow
 def test_login_act_and_logout_across_two_processes(site: Path, clock: FakeClock) -> None:
     first_app, second_app = open_app(site, clock), open_app(site, clock)  # two processes' apps
     try:
@@ -48,6 +49,7 @@ def test_login_act_and_logout_across_two_processes(site: Path, clock: FakeClock)
         second_app.close()
 
 
+@pytest.mark.slow
 def test_extension_and_board_on_each_database(site: Path, clock: FakeClock) -> None:
     """An extension asked for in one process and approved in another, and the 综合看板's
     numbers and their lists, on SQLite and on PostgreSQL."""

@@ -33,6 +33,7 @@ def _tick_mail(site: Path, mailer: object | None = None) -> tuple[object, list[i
     return app, ids
 
 
+@pytest.mark.slow
 def test_every_digest_carries_a_link_per_item_that_opens_it_for_its_recipient(
         sqlite_site: Path, serve: Callable[..., Server]) -> None:
     server = serve()
@@ -76,6 +77,7 @@ def test_every_digest_carries_a_link_per_item_that_opens_it_for_its_recipient(
     assert ids
 
 
+@pytest.mark.slow
 def test_a_digest_link_expires_after_link_days(sqlite_site: Path, serve: Callable[..., Server]) -> None:
     server = serve()
     use_smtp(sqlite_site, server)
@@ -94,6 +96,7 @@ def test_a_digest_link_expires_after_link_days(sqlite_site: Path, serve: Callabl
     app.close()  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_without_a_web_address_digests_have_no_links_and_say_so_honestly(sqlite_site: Path) -> None:
     app, _ = _tick_mail(sqlite_site)
     mails = list((sqlite_site / "mail").glob("*.eml"))

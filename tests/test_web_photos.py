@@ -100,6 +100,7 @@ def test_the_report_form_takes_photos_and_the_item_page_shows_them_with_exif(app
     assert f'href="/items/{item_id}/files/{kept[1].id}?download=1"' in page and "下载PDF" in shown.replace(" ", "")
 
 
+@pytest.mark.slow
 def test_files_are_served_only_to_those_who_may_see_the_item(app: App) -> None:
     reporter = as_(app, "郭晓明")
     answer = report_with(reporter, ("现场.jpg", files.jpeg(), "image/jpeg"), ("方案.pdf", files.pdf(), "application/pdf"))
@@ -278,6 +279,7 @@ def test_a_photo_uploaded_through_one_process_is_served_by_another(site: Path, c
         second_app.close()
 
 
+@pytest.mark.slow
 def test_who_gets_a_file_follows_who_may_see_the_item(app: App) -> None:
     """Every person of the demo org × a photo and its thumbnail on a 保卫处 hazard: 200
     exactly for those `may_see` lets see the item, the same 404 for everyone else."""

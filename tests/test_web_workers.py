@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import create_engine, event
 
 from adapters import database
@@ -57,6 +58,7 @@ async def _many_at_once(app: App, n: int, asgi: Any = None) -> list[int]:
     return [a.status_code for a in answers]
 
 
+@pytest.mark.slow
 def test_requests_beyond_the_pool_wait_their_turn_and_all_succeed(sqlite_site: Path) -> None:
     app = _small_pool_app(sqlite_site)
     try:

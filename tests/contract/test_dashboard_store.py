@@ -132,6 +132,7 @@ def test_period_tally_counts_found_and_closed_per_window(store: ItemStore, fille
     assert got == {u: tuple(tuple(x) for x in rows) for u, rows in want.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York", "Asia/Kathmandu"])
 def test_day_counts_use_the_days_of_the_zone(store: ItemStore, filled: list[Item], zone: str) -> None:
     tz = ZoneInfo(zone)
