@@ -83,17 +83,25 @@ def _batch_seconds(fn: Callable[[], None], inner: int) -> float:
     return (time.perf_counter() - start) / inner
 
 
-def _alternating(ours: Callable[[], None], theirs: Callable[[], None], rounds: int,
-                 inner: tuple[int, int]) -> tuple[float, float]:
-    """Expressions per second of each, measured in alternating rounds (the order swapped
-    every round, the fastest round of each counting), so that the machine's pace at one
-    moment does not favour either side."""
-    best = [math.inf, math.inf]
+def _paired(ours: Callable[[], None], theirs: Callable[[], None], rounds: int,
+            inner: tuple[int, int]) -> tuple[float, float]:
+    """Expressions per second of each, from the round whose ratio is the median.
+
+    Each round times both, one right after the other (the order swapped every round),
+    so the two figures of a round saw the machine at the same pace; a shared machine's
+    pace swings by a third within a minute, which moved a ratio of best rounds taken
+    apart by as much. Both figures come from that one round, so they are true of the
+    same moment, and the ratio printed is the median of the rounds' ratios.
+    """
+    pairs: list[tuple[float, float]] = []
     for round_ in range(rounds):
+        times = [0.0, 0.0]
         order = [(0, ours), (1, theirs)] if round_ % 2 == 0 else [(1, theirs), (0, ours)]
         for side, fn in order:
-            best[side] = min(best[side], _batch_seconds(fn, inner[side]))
-    return len(EXPRESSIONS) / best[0], len(EXPRESSIONS) / best[1]
+            times[side] = _batch_seconds(fn, inner[side])
+        pairs.append((len(EXPRESSIONS) / times[0], len(EXPRESSIONS) / times[1]))
+    pairs.sort(key=lambda pair: pair[0] / pair[1])
+    return pairs[len(pairs) // 2]
 
 
 def run(quick: bool) -> list[Result]:
@@ -106,8 +114,9 @@ def run(quick: bool) -> list[Result]:
         start = time.perf_counter()
         jio()  # warm-up: JioNLP loads its dictionaries on the first call
         print(f"bench_deadline: jionlp warm-up {time.perf_counter() - start:.2f} s", file=sys.stderr)
-        ours, baseline = _alternating(_ours, jio, rounds=4 if quick else 20, inner=(20, 2))
-        name = f"jionlp.parse_time, same {len(EXPRESSIONS)} expressions, same run, alternating rounds"
+        ours, baseline = _paired(_ours, jio, rounds=5 if quick else 31, inner=(20, 2))
+        name = (f"jionlp.parse_time, same {len(EXPRESSIONS)} expressions, same run, "
+                "median of paired rounds")
     print(
         f"bench_deadline: ours {1e6 / ours:.1f} µs/expr, jionlp "
         f"{1e6 / baseline if baseline == baseline else float('nan'):.1f} µs/expr, "

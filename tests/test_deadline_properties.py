@@ -211,6 +211,50 @@ def test_the_first_character_filter_changes_no_match(text: str, atoms: re.Patter
     assert [m.span() for m in atoms.finditer(text)] == [m.span() for m in slow.finditer(text)]
 
 
+_AS_WRITTEN = {
+    grammar.ATOM: re.compile(grammar.atom_source(grammar.KINDS_WITHOUT_EVENTS, grammar.FIRST_CHARS), re.VERBOSE),
+    grammar.ATOM_WITH_EVENTS: re.compile(
+        grammar.atom_source(grammar.KINDS_WITH_EVENTS, grammar.FIRST_CHARS + grammar.EVENT_CHARS), re.VERBOSE),
+}
+
+
+@settings(max_examples=examples(1500))
+@given(text=st.text(alphabet=_ALPHABET + "\ue001", max_size=20),
+       atoms=st.sampled_from([grammar.ATOM, grammar.ATOM_WITH_EVENTS]))
+def test_optional_groups_as_branches_find_the_same_atoms_and_groups(text: str, atoms: re.Pattern[str]) -> None:
+    """The compiled grammar (optional groups written as branches) reads every text as the
+    grammar as written does: the same atoms, each with the same groups."""
+    text = normalize(text)
+    assert [(m.span(), m.groupdict()) for m in atoms.finditer(text)] == [
+        (m.span(), m.groupdict()) for m in _AS_WRITTEN[atoms].finditer(text)
+    ]
+
+
+def test_the_bench_expressions_read_alike_with_optional_groups_as_branches() -> None:
+    from bench.bench_deadline import EXPRESSIONS
+
+    for expression in EXPRESSIONS:
+        text = grammar.expand_ranges(normalize(expression))
+        for atoms, written in _AS_WRITTEN.items():
+            assert [(m.span(), m.groupdict()) for m in atoms.finditer(text)] == [
+                (m.span(), m.groupdict()) for m in written.finditer(text)
+            ], expression
+
+
+@pytest.mark.parametrize(("written", "compiled"), [
+    ("(a)?b", "(?:(a)|)b"),
+    ("(?P<x>a(b)?)?", "(?:(?P<x>a(?:(b)|))|)"),
+    ("(?:a|b)?c", "(?:(?:a|b)|)c"),
+    ("(a)??(b)*(c)+(d){0,1}", "(a)??(b)*(c)+(d){0,1}"),  # only greedy ? changes
+    ("(?=a)?(?!b)?(?<=c)?(?<!d)?", "(?=a)?(?!b)?(?<=c)?(?<!d)?"),  # lookarounds stay
+    (r"\(a\)?[)]?[^)]?[]()]?", r"\(a\)?[)]?[^)]?[]()]?"),  # escaped and in classes
+    ("(?P<g>x)?(?(g)a|(b)?)", "(?:(?P<g>x)|)(?(g)a|(?:(b)|))"),
+])
+def test_optional_as_branch_rewrites_only_optional_groups(written: str, compiled: str) -> None:
+    assert grammar.optional_as_branch(written) == compiled
+    re.compile(compiled)
+
+
 @settings(max_examples=examples(800))
 @given(text=st.text(alphabet="".join(c for c in _ALPHABET if not "\ue000" <= c <= "\uf8ff"), max_size=20))
 def test_without_events_both_grammars_find_the_same_atoms(text: str) -> None:

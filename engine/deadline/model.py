@@ -67,22 +67,22 @@ class Deadline:
         calendar: WorkCalendar = DEFAULT_CALENDAR,
         clock: time | None = None,
     ) -> None:
-        # One dict update instead of the frozen dataclass's eleven object.__setattr__
-        # calls: a third of the cost, and parsing builds one Deadline per expression.
-        self.__dict__.update(
-            kind=kind,
-            expression=expression,
-            dues=dues,
-            overdue_at=overdue_at,
-            start=start,
-            ongoing=ongoing,
-            provisional=provisional,
-            warnings=warnings,
-            recurrence=recurrence,
-            zone=zone,
-            calendar=calendar,
-            clock=clock,
-        )
+        # Stores into the instance dict instead of the frozen dataclass's twelve
+        # object.__setattr__ calls (a keyword update costs twice these): parsing builds
+        # one Deadline per expression.
+        fields = self.__dict__
+        fields["kind"] = kind
+        fields["expression"] = expression
+        fields["dues"] = dues
+        fields["overdue_at"] = overdue_at
+        fields["start"] = start
+        fields["ongoing"] = ongoing
+        fields["provisional"] = provisional
+        fields["warnings"] = warnings
+        fields["recurrence"] = recurrence
+        fields["zone"] = zone
+        fields["calendar"] = calendar
+        fields["clock"] = clock
 
     @property
     def immediate(self) -> bool:

@@ -154,7 +154,9 @@ def absolute(m: re.Match[str], ref: Ref, ctx: Point | None) -> Point:
         )
         return point if m["clock"] is None else with_time(m, ref, point)
     if m["end"]:
-        point = point._replace(first=point.last)
+        # Its last day alone (NamedTuple._replace costs four times this).
+        point = Point(point.last, point.last, point.instant, point.year, point.month,
+                      point.explicit_year, point.grain)
     return point if m["clock"] is None else with_time(m, ref, point)
 
 

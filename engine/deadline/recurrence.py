@@ -16,6 +16,7 @@ from engine.deadline.dates import add_months, days_in_month
 from engine.workcal import WorkCalendar
 
 Dues = tuple[tuple[date, ...], bool]
+_WEEK = timedelta(weeks=1)
 
 
 class Recurrence(Protocol):
@@ -38,16 +39,15 @@ class MonthCycle:
         # Months are counted as year * 12 + month - 1 so cycles line up with January.
         index = (first.year * 12 + first.month - 1) // self.months * self.months + self.month - 1
         dues: list[date] = []
+        day, months = self.day, self.months
         while len(dues) < n:
-            due = self._due_in(index // 12, index % 12 + 1)
+            year, month = divmod(index, 12)
+            last = days_in_month(year, month + 1)
+            due = date(year, month + 1, last if day is None or day >= last else day)
             if due >= first:
                 dues.append(due)
-            index += self.months
+            index += months
         return tuple(dues), False
-
-    def _due_in(self, year: int, month: int) -> date:
-        last = days_in_month(year, month)
-        return date(year, month, last if self.day is None or self.day >= last else self.day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,11 @@ class WeekCycle:
 
     def dues_from(self, first: date, n: int, calendar: WorkCalendar) -> Dues:
         due = first + timedelta(days=(self.weekday - first.weekday()) % 7)
-        return tuple(due + timedelta(weeks=k) for k in range(n)), False
+        dues = [due]
+        for _ in range(n - 1):
+            due += _WEEK
+            dues.append(due)
+        return tuple(dues), False
 
 
 @dataclass(frozen=True, slots=True)
