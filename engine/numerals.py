@@ -74,7 +74,7 @@ def chinese_to_int(word: str) -> int:
     """
     if not word:
         raise ValueError("empty numeral")
-    if not any(c in _SCALES for c in word):
+    if "十" not in word and "百" not in word and "千" not in word:  # no scale (_SCALES)
         return _digit_by_digit(word)
     return _positional(word)
 

@@ -40,6 +40,10 @@ _MINUTES = {"小时": 60, "钟头": 60, "分钟": 1}
 _PERIODS = frozenset({"year", "month", "half", "quarter", "xun", "part", "week", "event"})
 _WEEKEND = "“周末”指周六还是周日无法确定，请写“周五前”“周日前”或具体日期"
 _YEARS = f"{dates.FIRST_YEAR}年至{dates.LAST_YEAR}年"
+# The kinds as module constants: reading an enum member off its class costs a descriptor
+# call, a few times per parse.
+_ONCE, _WINDOW, _RECURRING, _IMMEDIATE, _ONGOING = (
+    Kind.ONCE, Kind.WINDOW, Kind.RECURRING, Kind.IMMEDIATE, Kind.ONGOING)
 
 
 def parse_deadline(
@@ -127,7 +131,7 @@ class _Reading(Ref):
         scan = self._scan()
         core, kinds = scan.core, scan.kinds
         if not core:
-            kind = Kind.IMMEDIATE if scan.immediate else Kind.ONGOING
+            kind = _IMMEDIATE if scan.immediate else _ONGOING
             return self._deadline(kind, (), (), None, scan.ongoing)
         if "school" in kinds:
             return self._school(core, kinds, scan.ongoing)
@@ -264,7 +268,7 @@ class _Reading(Ref):
                 raise school.missing(self, m.group("every"), max(last, self.today))
             self.warnings.append(f"日历中只写到{last.isoformat()}结束的学期，以后的期限待写入学期后确定")
         self._provisional(provisional, dues)
-        deadline = self._deadline(Kind.RECURRING, dues, (), None, ongoing, rule, clock)
+        deadline = self._deadline(_RECURRING, dues, (), None, ongoing, rule, clock)
         zone = self.zone
         if clock is None:  # Deadline.overdue_of, without a call per due
             overdue = tuple([datetime.combine(d + ONE_DAY, MIDNIGHT, zone) for d in dues])
@@ -287,13 +291,13 @@ class _Reading(Ref):
             overdue = end_of_day(last, self.zone)
             self._past(overdue, last)
             start = None if m["rel"] else first
-            kind = Kind.ONCE if m["rel"] else Kind.WINDOW
+            kind = _ONCE if m["rel"] else _WINDOW
             return self._deadline(kind, (last,), (overdue,), start, ongoing)
         due, provisional = school.due_of(m, self)
         self._provisional(provisional, (due,))
         overdue = end_of_day(due, self.zone)
         self._past(overdue, due)
-        return self._deadline(Kind.ONCE, (due,), (overdue,), None, ongoing)
+        return self._deadline(_ONCE, (due,), (overdue,), None, ongoing)
 
     def _relative(self, m: re.Match[str], ongoing: bool) -> Deadline:
         if _is_day_of_month(m):
@@ -307,7 +311,7 @@ class _Reading(Ref):
         if m["clock"]:
             raise fail(self, m.group(), "时长后不能再接时刻")
         instant = self._count_from_reference(m)
-        return self._deadline(Kind.ONCE, (last_day_before(instant),), (instant,), None, ongoing)
+        return self._deadline(_ONCE, (last_day_before(instant),), (instant,), None, ongoing)
 
     def _count_from_reference(self, m: re.Match[str]) -> datetime:
         """The instant a count from the reference ends: whole days end at the end of their
@@ -357,7 +361,7 @@ class _Reading(Ref):
         for at, due in pairs:
             self._past(at, due)
         dues = tuple(due for _, due in pairs)
-        return self._deadline(Kind.ONCE, dues, tuple(at for at, _ in pairs), None, ongoing)
+        return self._deadline(_ONCE, dues, tuple(at for at, _ in pairs), None, ongoing)
 
     def _single(self, m: re.Match[str], kind: str, ongoing: bool) -> Deadline:
         """One date atom, the commonest expression ("2020年底前"), read without lists."""
@@ -384,7 +388,7 @@ class _Reading(Ref):
             due, overdue = last_day_before(point.instant), point.instant
         if overdue <= self.now:
             self._past(overdue, due)
-        return self._deadline(Kind.ONCE, (due,), (overdue,), None, ongoing)
+        return self._deadline(_ONCE, (due,), (overdue,), None, ongoing)
 
     def _confirmed(
         self, core: list[re.Match[str]], kinds: list[str], joins: list[str], pts: list[Point]
@@ -470,7 +474,7 @@ class _Reading(Ref):
         overdue = end.instant or end_of_day(end.last, self.zone)
         due = _due_of(end)
         self._past(overdue, due)
-        return self._deadline(Kind.WINDOW, (due,), (overdue,), start.first, ongoing)
+        return self._deadline(_WINDOW, (due,), (overdue,), start.first, ongoing)
 
     # -- results ----------------------------------------------------------------------
 
@@ -504,7 +508,7 @@ class _Reading(Ref):
             dues,
             overdue,
             start,
-            ongoing or kind is Kind.ONGOING,
+            ongoing or kind is _ONGOING,
             self.provisional,
             tuple(self.warnings),
             recurrence,
