@@ -282,20 +282,54 @@ class Keeper:
         self.restore(blobs)
         return result
 
-    def discard(self, new: Mapping[str, bytes]) -> None:
+    def discard(self, new: Mapping[str, bytes]) -> list[str]:
         """Remove the files of a failed write that it stored new and no attachment names;
         put back any that another write recorded meanwhile. A store that cannot be
         reached now keeps them (logged with their hashes): the write's own error is
-        what the caller hears."""
+        what the caller hears. Returns the hashes removed (and not put back)."""
         if not new:
-            return
+            return []
         try:
             named = self.referenced(list(new))
             removed = [sha256 for sha256 in new if sha256 not in named and self._remove(sha256)]
-            if removed:
-                self.restore({sha256: new[sha256] for sha256 in self.referenced(removed)})
+            recorded = self.referenced(removed) if removed else set()
+            if recorded:
+                self.restore({sha256: new[sha256] for sha256 in recorded})
         except RectifyError as exc:
             log.warning("evidence_left_unattached", files=sorted(new), error=str(exc))
+            return []
+        return [sha256 for sha256 in removed if sha256 not in recorded]
+
+    def unattached(self, before: datetime) -> list[str]:
+        """The files kept before `before` that no attachment names, in hash order:
+        what writes that died between keeping their files and committing left behind.
+        A write keeps its files just before writing, so a `before` an hour or more ago
+        leaves every write still running out."""
+        stored = self.files.stored_before(before)
+        named = self.referenced(stored) if stored else set()
+        return sorted(set(stored) - named)
+
+    def sweep(self, before: datetime, batch: int = 50) -> list[str]:
+        """Remove the unattached files kept before `before`; returns those removed. As
+        when a failed write's files are taken back, the removal asks again afterwards
+        and puts back a file another write recorded meanwhile, and a write that counted
+        on one being there puts it back once it has written (`around`)."""
+        removed: list[str] = []
+        candidates = self.unattached(before)
+        for start in range(0, len(candidates), batch):
+            blobs = {sha256: data for sha256 in candidates[start : start + batch]
+                     if (data := self._bytes_of(sha256)) is not None}
+            removed += self.discard(blobs)
+        return removed
+
+    def _bytes_of(self, sha256: str) -> bytes | None:
+        """A file's bytes, or None when it is gone meanwhile or cannot be read back (a
+        damaged copy stays for the audit to report; logged)."""
+        try:
+            return self.files.get(sha256)
+        except RectifyError as exc:
+            log.warning("evidence_sweep_skipped", file=sha256, error=str(exc))
+            return None
 
     def _remove(self, sha256: str) -> bool:
         try:

@@ -543,8 +543,13 @@ class EvidenceStore(Protocol):
 
     def remove(self, sha256: str) -> None:
         """Forget the bytes kept under this hash (nothing when none are). Only for a file
-        kept for a write that then failed and that no attachment names (engine.evidence.
-        Keeper checks); a store in the database refuses to remove one an attachment names."""
+        kept for a write that then failed, or left by one that died, and that no
+        attachment names (engine.evidence.Keeper checks); a store in the database refuses
+        to remove one an attachment names."""
+        ...
+
+    def stored_before(self, instant: datetime) -> list[str]:
+        """The hashes of the files first kept before `instant`."""
         ...
 
 

@@ -161,6 +161,15 @@ class Service:
             return write()
         return Keeper(self.evidence, self.store.referenced).around(uploads, write)
 
+    def unattached_evidence(self, before: datetime) -> list[str]:
+        """The evidence files kept before `before` that no attachment names (left by
+        writes that died between keeping their files and committing)."""
+        return Keeper(self.evidence, self.store.referenced).unattached(before)
+
+    def sweep_evidence(self, before: datetime) -> list[str]:
+        """Remove those files; returns the ones removed (engine.evidence.Keeper.sweep)."""
+        return Keeper(self.evidence, self.store.referenced).sweep(before)
+
     @property
     def org(self) -> Org:
         return self.site.org

@@ -9,6 +9,7 @@ from adapters.cli import calendar as _calendar  # noqa: F401
 from adapters.cli import daemon as _daemon  # noqa: F401
 from adapters.cli import dashboard as _dashboard  # noqa: F401
 from adapters.cli import deadline as _deadline  # noqa: F401
+from adapters.cli import evidence as _evidence  # noqa: F401
 from adapters.cli import extend as _extend  # noqa: F401
 from adapters.cli import items as _items  # noqa: F401
 from adapters.cli import listing as _listing  # noqa: F401

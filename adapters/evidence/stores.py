@@ -5,8 +5,8 @@ written to a temporary file beside its place, flushed to disk and renamed into p
 a crash never leaves half a file under a hash. DatabaseEvidence keeps them in the
 `evidence_blobs` table, which every machine serving a PostgreSQL site shares. Both check
 a file's bytes against its name when reading it back. Either removes a file only when
-the service takes back what a failed write kept (engine.evidence.Keeper); the database
-never lets a file go that an attachment names.
+the service takes back what a failed write kept, or sweeps what a write that died left
+(engine.evidence.Keeper); the database never lets a file go that an attachment names.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Collection
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import delete, insert, or_, select
@@ -107,6 +107,21 @@ class DirectoryEvidence:
     def missing(self, sha256s: Collection[str]) -> set[str]:
         return {sha256 for sha256 in sha256s if not self.exists(sha256)}
 
+    def stored_before(self, instant: datetime) -> list[str]:
+        cutoff = instant.timestamp()
+        found: list[str] = []
+        try:
+            for directory in sorted(self.root.iterdir()) if self.root.is_dir() else ():
+                if len(directory.name) != 2 or not directory.is_dir():
+                    continue
+                for path in directory.iterdir():
+                    sha256 = directory.name + path.name
+                    if valid_sha256(sha256) and path.is_file() and path.stat().st_mtime < cutoff:
+                        found.append(sha256)
+        except OSError as exc:
+            raise FileAccess.from_os_error(exc, self.root, "列出佐证文件") from exc
+        return found
+
     def remove(self, sha256: str) -> None:
         if not valid_sha256(sha256):
             return
@@ -161,6 +176,12 @@ class DatabaseEvidence:
             with self.store.read() as conn:
                 held = {r[0] for r in conn.execute(stmt)}
         return set(sha256s) - held
+
+    def stored_before(self, instant: datetime) -> list[str]:
+        stmt = select(evidence_blobs.c.sha256).where(evidence_blobs.c.stored_at < instant).order_by(
+            evidence_blobs.c.sha256)
+        with self.store.read() as conn:
+            return [r[0] for r in conn.execute(stmt)]
 
     def remove(self, sha256: str) -> None:
         """Delete the row unless an attachment names the file (migration 0013's trigger

@@ -5,6 +5,7 @@ per-item file limit counted in the transaction that writes the row."""
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from adapters.evidence.stores import DatabaseEvidence, DirectoryEvidence
+from engine.clock import FakeClock
 from engine.errors import NotFound, StoreError
 from engine.evidence import ATTACHMENTS, Attachment, EvidenceRefused, ledger_change
 from engine.model import Item, LedgerEntry, verify_chain
@@ -73,6 +75,21 @@ def test_remove_forgets_one_file_and_it_can_be_kept_again(evidence: EvidenceStor
     for name in (gone, "../../etc/passwd", gone.upper(), ""):  # nothing there: nothing to do
         evidence.remove(name)
     assert evidence.put(b"kept for a write that failed") == gone and evidence.exists(gone)
+
+
+def test_stored_before_lists_the_files_kept_before_an_instant(evidence: EvidenceStore) -> None:
+    now = datetime.now(UTC)
+    if isinstance(evidence, DatabaseEvidence):
+        evidence.clock = FakeClock(now - timedelta(days=2))
+    old = evidence.put(b"kept two days ago")
+    if isinstance(evidence, DirectoryEvidence):
+        os.utime(evidence.path(old), ((now - timedelta(days=2)).timestamp(),) * 2)
+    else:
+        evidence.clock = FakeClock(now)
+    new = evidence.put(b"kept now")
+    assert evidence.stored_before(now - timedelta(days=1)) == [old]
+    assert sorted(evidence.stored_before(now + timedelta(minutes=1))) == sorted([old, new])
+    assert evidence.stored_before(now - timedelta(days=3)) == []
 
 
 def test_the_database_never_removes_a_file_an_attachment_names(database_evidence: DatabaseEvidence) -> None:
