@@ -32,14 +32,22 @@ def test_the_sweep_removes_old_unattached_files_only(run: Cli, tmp_path: Path) -
     left, fresh = kept.put(b"left by a write that died"), kept.put(b"kept by a write still running")
     _age(kept, attached)
     _age(kept, left)
+    # A process killed while writing a file leaves its temporary beside the files.
+    stale, writing = kept.path(left).parent / ".upload-stale", kept.path(left).parent / ".upload-writing"
+    stale.write_bytes(b"half a photo")
+    writing.write_bytes(b"a photo being written")
+    os.utime(stale, (LONG_AGO.timestamp(), LONG_AGO.timestamp()))
 
     listed = run("evidence", "sweep", "--dry-run").stdout
     assert left in listed and attached not in listed and fresh not in listed
-    assert "共 1 个；未删除" in listed and kept.exists(left)
+    assert "共 1 个，另有写入中断留下的临时文件 1 个；未删除" in listed
+    assert kept.exists(left) and stale.exists()
 
     swept = run("evidence", "sweep").stdout
-    assert swept.splitlines()[0] == left and "已删除" in swept and "1 个" in swept
+    assert swept.splitlines()[0] == left
+    assert "没有事项引用的佐证文件 1 个，另删除写入中断留下的临时文件 1 个" in swept
     assert not kept.exists(left) and kept.exists(attached) and kept.exists(fresh)
+    assert not stale.exists() and writing.exists()
     assert "全部完好" in run("audit").stdout
     assert "共 0 个" in run("evidence", "sweep", "--dry-run").stdout
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import click
 
@@ -30,7 +30,24 @@ def sweep(ctx: Context, hours: int, dry_run: bool) -> None:
     found = app.service.unattached_evidence(before) if dry_run else app.service.sweep_evidence(before)
     for sha256 in found:
         click.echo(sha256)
+    temporaries = _temporaries(app.evidence, before, dry_run)
     if dry_run:
-        click.echo(f"{shown} 以前保存、没有事项引用的佐证文件共 {len(found)} 个；未删除（--dry-run）")
+        also = f"，另有写入中断留下的临时文件 {temporaries} 个" if temporaries else ""
+        click.echo(f"{shown} 以前保存、没有事项引用的佐证文件共 {len(found)} 个{also}；未删除（--dry-run）")
     else:
-        click.echo(f"已删除 {shown} 以前保存、没有事项引用的佐证文件 {len(found)} 个")
+        also = f"，另删除写入中断留下的临时文件 {temporaries} 个" if temporaries else ""
+        click.echo(f"已删除 {shown} 以前保存、没有事项引用的佐证文件 {len(found)} 个{also}")
+
+
+def _temporaries(store: object, before: datetime, dry_run: bool) -> int:
+    """The directory store's temporary files of writes that died mid-way: counted, and
+    removed unless `dry_run`."""
+    from adapters.evidence.stores import DirectoryEvidence
+
+    if not isinstance(store, DirectoryEvidence):
+        return 0
+    found = store.temporaries_before(before)
+    if not dry_run:
+        for path in found:
+            store.remove_temporary(path)
+    return len(found)

@@ -108,16 +108,29 @@ class DirectoryEvidence:
         return {sha256 for sha256 in sha256s if not self.exists(sha256)}
 
     def stored_before(self, instant: datetime) -> list[str]:
+        return [path.parent.name + path.name for path in self._older(instant)
+                if valid_sha256(path.parent.name + path.name)]
+
+    def temporaries_before(self, instant: datetime) -> list[Path]:
+        """The temporary files (`.upload-…`) of writes that died mid-way, last changed
+        before `instant` (a write still running changes its own as it goes)."""
+        return [path for path in self._older(instant) if path.name.startswith(".upload-")]
+
+    def remove_temporary(self, path: Path) -> None:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise FileAccess.from_os_error(exc, path, "删除临时文件") from exc
+
+    def _older(self, instant: datetime) -> list[Path]:
+        """Every file in the store's subdirectories last changed before `instant`."""
         cutoff = instant.timestamp()
-        found: list[str] = []
+        found: list[Path] = []
         try:
             for directory in sorted(self.root.iterdir()) if self.root.is_dir() else ():
-                if len(directory.name) != 2 or not directory.is_dir():
-                    continue
-                for path in directory.iterdir():
-                    sha256 = directory.name + path.name
-                    if valid_sha256(sha256) and path.is_file() and path.stat().st_mtime < cutoff:
-                        found.append(sha256)
+                if len(directory.name) == 2 and directory.is_dir():
+                    found += [path for path in sorted(directory.iterdir())
+                              if path.is_file() and path.stat().st_mtime < cutoff]
         except OSError as exc:
             raise FileAccess.from_os_error(exc, self.root, "列出佐证文件") from exc
         return found
