@@ -41,6 +41,18 @@ def test_the_issue_refusals_name_their_part(expression: str, part: str) -> None:
     assert part in str(error)
 
 
+@pytest.mark.parametrize("count", [358_681, 25_252_525, 10**12])
+def test_a_count_of_working_days_past_the_last_year_is_out_of_range(count: int) -> None:
+    """More working days than 2020 to 2999 have days is refused as out of range, as a
+    count that ends past 2999 is."""
+    assert "超出可以计算的日期范围（1900年至2999年）" in str(refusal(f"{count}个工作日内"))
+
+
+def test_a_count_of_working_days_ending_past_the_last_year_is_out_of_range() -> None:
+    assert "超出可以计算的日期范围" in str(refusal("300000个工作日内"))
+    assert parse_deadline("1000个工作日内", REF).dues[0].year == 2024
+
+
 def test_an_empty_expression() -> None:
     """An empty or blank expression is refused."""
     for blank in ("", "  ", "\n"):

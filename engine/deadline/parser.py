@@ -16,14 +16,7 @@ import re
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from engine.deadline import dates, events, every, grammar, holiday, points, school, vague
-from engine.deadline.dates import (
-    MIDNIGHT,
-    ONE_DAY,
-    add_months,
-    end_of_day,
-    last_day_before,
-    zone_of,
-)
+from engine.deadline.dates import add_months, end_of_day, last_day_before, zone_of
 from engine.deadline.model import SHANGHAI, Deadline, Kind
 from engine.deadline.points import Point, Ref, fail
 from engine.deadline.recurrence import MonthCycle, Recurrence, TermCycle
@@ -269,11 +262,7 @@ class _Reading(Ref):
             self.warnings.append(f"日历中只写到{last.isoformat()}结束的学期，以后的期限待写入学期后确定")
         self._provisional(provisional, dues)
         deadline = self._deadline(_RECURRING, dues, (), None, ongoing, rule, clock)
-        zone = self.zone
-        if clock is None:  # Deadline.overdue_of, without a call per due
-            overdue = tuple([datetime.combine(d + ONE_DAY, MIDNIGHT, zone) for d in dues])
-        else:
-            overdue = tuple([datetime.combine(d, clock, zone) for d in dues])
+        overdue = tuple(deadline.overdue_of(d) for d in dues)
         if clock is not None and dues and overdue[0] <= self.now:
             return self._recurring_later(deadline, count)
         return replace_overdue(deadline, overdue)
@@ -332,6 +321,10 @@ class _Reading(Ref):
         if unit == "工作日":
             if half:
                 raise fail(self, m.group(), "无法确定半个工作日")
+            if amount > (dates.LAST_YEAR - today.year + 1) * 366:
+                # No year has more working days than days: past the last year, refused as
+                # any count that runs out of range, without walking the years to it.
+                raise OverflowError(m.group())
             day, provisional = self.calendar.add_workdays(today, amount)
             self._provisional(provisional, (day,))
             return day
