@@ -15,7 +15,7 @@ import pytest
 from engine.service import NewItem
 from tests.conftest import Cli
 from tests.smtpserver import Server
-from tests.test_provisional import FOUND, Harness, _prepare
+from tests.test_provisional import FOUND, Harness, running
 
 EAST_TERM = '{name: "2026-2027学年第一学期", campus: "东校区", start: "2026-08-31", end: "2027-01-15"}'
 
@@ -30,14 +30,9 @@ def _on_east_campus(site: Path) -> None:
 @pytest.fixture
 def harness(memory_site: Path, serve: Callable[..., Server]) -> Iterator[Harness]:
     """test_provisional's daemon (on a MemoryStore) on a fresh site."""
-    site = memory_site
-    server = serve()
-    _prepare(site, server)
-    _on_east_campus(site)
-    assert EAST_TERM in (site / "calendar.yaml").read_text(encoding="utf-8")
-    h = Harness(site, server)
-    yield h
-    h.daemon.close()
+    with running(memory_site, serve(), _on_east_campus) as h:
+        assert EAST_TERM in (h.site / "calendar.yaml").read_text(encoding="utf-8")
+        yield h
 
 
 def _report(h: Harness, unit: str, deadline: str) -> int:

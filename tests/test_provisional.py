@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -74,6 +75,16 @@ class Harness(DaemonHarness):
             self.service.fire(item.id, "assign", "赵卫东", {"responsible": responsible}, at=FOUND + timedelta(hours=1))
         return item.id
 
+    def own_rule_and_other(self, deadline: str) -> tuple[int, int, int]:
+        """Three hazards: one whose own deadline is `deadline`, one the lab rule gives its
+        deadline (the site's rules/lab.yaml), one counted in days (left alone)."""
+        own = self.hazard("实训室电闸外露", deadline=deadline)
+        self.clock.set(FOUND)
+        by_rule = self.service.report(NewItem(title="危化品柜未上锁", category="实验室及危化品", unit="保卫处",
+                                            reporter="郭晓明", responsible="马建军")).id
+        assert by_rule is not None
+        return own, by_rule, self.hazard("楼道应急灯损坏", deadline="3日内")
+
     def close(self, item_id: int) -> None:
         at = FOUND + timedelta(hours=2)
         self.service.fire(item_id, "start", "马建军", at=at)
@@ -108,14 +119,24 @@ def _prepare(site: Path, server: Server) -> None:
     campaign.write_text(campaign.read_text(encoding="utf-8").split("obligations:")[0], encoding="utf-8")
 
 
+@contextmanager
+def running(site: Path, server: Server, *edits: Callable[[Path], object]) -> Iterator[Harness]:
+    """The daemon of a Harness on `site` (prepared, then changed by each of `edits`),
+    closed afterwards."""
+    _prepare(site, server)
+    for edit in edits:
+        edit(site)
+    h = Harness(site, server)
+    try:
+        yield h
+    finally:
+        h.daemon.close()
+
+
 @pytest.fixture
 def harness(memory_site: Path, serve: Callable[..., Server]) -> Iterator[Harness]:
-    site = memory_site
-    server = serve()
-    _prepare(site, server)
-    h = Harness(site, server)
-    yield h
-    h.daemon.close()
+    with running(memory_site, serve()) as h:
+        yield h
 
 
 def test_a_count_into_an_unarranged_year_is_provisional_in_show_and_in_the_mail(harness: Harness) -> None:

@@ -17,11 +17,10 @@ import pytest
 
 from adapters.resources import site_file
 from engine.policy import policy_from_sources
-from engine.service import NewItem
 from tests.conftest import Cli
 from tests.sheetdata import hazard_list
 from tests.smtpserver import Server
-from tests.test_provisional import FOUND, MA, Harness, _prepare
+from tests.test_provisional import MA, Harness, running
 from tests.test_site_calendar import _line_of, _loads, _problems
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -212,28 +211,21 @@ def test_an_imported_rows_deadline_reads_the_events(run: Cli, tmp_path: Path) ->
 @pytest.fixture
 def harness(memory_site: Path, serve: Callable[..., Server]) -> Iterator[Harness]:
     """test_provisional's daemon (on a MemoryStore) on a site whose calendar names events."""
-    site = memory_site
-    server = serve()
-    _prepare(site, server)
-    _with_events(site)
+    with running(memory_site, serve(), _with_events, _lab_rule) as h:
+        yield h
+
+
+def _lab_rule(site: Path) -> None:
     (site / "rules" / "lab.yaml").write_text(
         'rules:\n  - name: "实验室隐患两会结束前整改"\n    match: {kind: "hazard", category: "实验室及危化品"}\n'
         '    priority: 10\n    deadline: {expr: "两会结束前"}\n', encoding="utf-8")
-    h = Harness(site, server)
-    yield h
-    h.daemon.close()
 
 
 def test_moved_event_dates_move_the_deadlines_read_against_them(harness: Harness) -> None:
     """Items whose own deadline or whose rule's names the event are counted again on the
     reload: a ledger row saying the events changed, one email each; others are left alone."""
     h = harness
-    own = h.hazard("实训室电闸外露", deadline="两会前")
-    h.clock.set(FOUND)
-    by_rule = h.service.report(NewItem(title="危化品柜未上锁", category="实验室及危化品", unit="保卫处",
-                                     reporter="郭晓明", responsible="马建军")).id
-    other = h.hazard("楼道应急灯损坏", deadline="3日内")
-    assert by_rule is not None
+    own, by_rule, other = h.own_rule_and_other("两会前")
     assert [h.app.store.get(i).due.isoformat() for i in (own, by_rule)] == ["2027-03-04", "2027-03-11"]
     other_history = len(h.app.store.history(other))
 

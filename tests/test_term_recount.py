@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from engine.service import NewItem
 from tests.smtpserver import Server
-from tests.test_provisional import FOUND, MA, Harness, _prepare
+from tests.test_provisional import MA, Harness, running
 
 TERM = '{name: "2026-2027学年第一学期", start: "2026-09-01", end: "2027-01-22"}'
 EARLIER_END = '{name: "2026-2027学年第一学期", start: "2026-09-01", end: "2027-01-15"}'
@@ -29,14 +28,10 @@ rules:
 @pytest.fixture
 def harness(memory_site: Path, serve: Callable[..., Server]) -> Iterator[Harness]:
     """test_provisional's daemon (on a MemoryStore) on a fresh site."""
-    site = memory_site
-    server = serve()
-    _prepare(site, server)
-    (site / "rules" / "lab.yaml").write_text(LAB_RULE, encoding="utf-8")
-    assert TERM in (site / "calendar.yaml").read_text(encoding="utf-8")
-    h = Harness(site, server)
-    yield h
-    h.daemon.close()
+    assert TERM in (memory_site / "calendar.yaml").read_text(encoding="utf-8")
+    with running(memory_site, serve(), lambda site: (site / "rules" / "lab.yaml").write_text(
+            LAB_RULE, encoding="utf-8")) as h:
+        yield h
 
 
 def _end_term_earlier(h: Harness) -> bool:
@@ -47,12 +42,7 @@ def _end_term_earlier(h: Harness) -> bool:
 
 def test_an_earlier_term_end_moves_term_deadlines_records_and_tells_once(harness: Harness) -> None:
     h = harness
-    own = h.hazard("实训室电闸外露", deadline="寒假前")
-    h.clock.set(FOUND)
-    by_rule = h.service.report(NewItem(title="危化品柜未上锁", category="实验室及危化品", unit="保卫处",
-                                     reporter="郭晓明", responsible="马建军")).id
-    other = h.hazard("楼道应急灯损坏", deadline="3日内")
-    assert by_rule is not None
+    own, by_rule, other = h.own_rule_and_other("寒假前")
     assert {h.app.store.get(i).due.isoformat() for i in (own, by_rule)} == {"2027-01-22"}
     other_history = len(h.app.store.history(other))
 

@@ -108,8 +108,8 @@ class DirectoryEvidence:
         return {sha256 for sha256 in sha256s if not self.exists(sha256)}
 
     def stored_before(self, instant: datetime) -> list[str]:
-        return [path.parent.name + path.name for path in self._older(instant)
-                if valid_sha256(path.parent.name + path.name)]
+        names = (path.parent.name + path.name for path in self._older(instant))
+        return [name for name in names if valid_sha256(name)]
 
     def temporaries_before(self, instant: datetime) -> list[Path]:
         """The temporary files (`.upload-…`) of writes that died mid-way, last changed
